@@ -1,0 +1,78 @@
+"""The one entry point of the converters: ``convert(input, out_dir, options) -> report``.
+
+Each input kind has a module exposing ``convert(input_path, out_dir, options) -> dict``: it writes
+``tileset.json`` and its contents under ``out_dir`` and returns the conversion report (a JSON-able
+dict), which this module also writes to ``out_dir / "report.json"``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from converters.errors import ConversionError, UnsupportedFormatError
+from converters.options import ConvertOptions
+
+KIND_MODULES: dict[str, str] = {
+    "ifc": "converters.ifc",
+    "pointcloud": "converters.pointcloud",
+    "mesh": "converters.mesh",
+    "footprints": "converters.footprints",
+}
+
+SUFFIX_KINDS: dict[str, str] = {
+    ".ifc": "ifc",
+    ".ifczip": "ifc",
+    ".las": "pointcloud",
+    ".laz": "pointcloud",
+    ".obj": "mesh",
+    ".ply": "mesh",
+    ".gltf": "mesh",
+    ".glb": "mesh",
+    ".geojson": "footprints",
+    ".gpkg": "footprints",
+    ".json": "footprints",  # CityJSON or GeoJSON, decided by the footprint converter
+    ".city.json": "footprints",
+}
+
+REPORT_NAME = "report.json"
+TILESET_NAME = "tileset.json"
+
+
+def detect_kind(path: Path, declared: str | None = None) -> str:
+    """The converter kind for ``path``: the declared one if given, else by file name."""
+    if declared:
+        if declared not in KIND_MODULES:
+            raise UnsupportedFormatError(
+                f"unknown kind {declared!r}; expected one of: {', '.join(sorted(KIND_MODULES))}"
+            )
+        return declared
+    name = path.name.lower()
+    for suffix, kind in sorted(SUFFIX_KINDS.items(), key=lambda item: -len(item[0])):
+        if name.endswith(suffix):
+            return kind
+    raise UnsupportedFormatError(
+        f"{path.name}: not a supported format (expected one of {', '.join(sorted(set(SUFFIX_KINDS)))})"
+    )
+
+
+def convert(input_path: Path, out_dir: Path, options: ConvertOptions | None = None) -> dict[str, Any]:
+    """Convert one input file into a georeferenced 3D Tiles 1.1 tileset under ``out_dir``."""
+    options = options or ConvertOptions()
+    input_path = Path(input_path)
+    out_dir = Path(out_dir)
+    if not input_path.is_file():
+        raise ConversionError(f"{input_path}: no such file")
+    kind = detect_kind(input_path, options.kind)
+    module = importlib.import_module(KIND_MODULES[kind])
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    report: dict[str, Any] = module.convert(input_path, out_dir, options)
+    report.setdefault("kind", kind)
+    report.setdefault("input", {"name": input_path.name, "bytes": input_path.stat().st_size})
+    report.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
+    (out_dir / REPORT_NAME).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
+    return report
