@@ -1,0 +1,331 @@
+"""Georeferencing shared by every converter: map coordinates → a local ENU frame → ECEF.
+
+Geometry is written in a *local frame*: east-north-up (ENU) metres around an origin given as WGS84
+longitude, latitude and ellipsoidal height. Coordinates stay small (float32-safe within tens of km),
+and the root tile carries the local-to-ECEF (EPSG:4978) matrix.
+
+Public API (stable; also used by the survey converters)::
+
+    frame = LocalFrame(lon=109.79, lat=39.61, height=1260.0)      # degrees, metres above WGS84
+    frame.tileset_transform() -> list[float]      # 16 numbers, column-major, local z-up ENU → ECEF
+    frame.enu_to_ecef(enu) / frame.ecef_to_enu(ecef)              # (N, 3) float64 arrays
+    frame.geodetic_to_enu(lon, lat, h) / frame.enu_to_geodetic(enu)
+    frame.as_report() -> dict                     # origin in WGS84 and ECEF
+
+    to_local = MapToLocal("EPSG:4546+5737", frame)          # any pyproj CRS: EPSG code, WKT, compound
+    enu = to_local.to_enu(xyz)                 # (N, 3) float64 local metres; input in the CRS's units
+    geo = to_local.to_geodetic(xyz)            # (N, 3) lon, lat, ellipsoidal height
+    to_local.report() -> dict                  # CRS name, units, how heights were treated, caveats
+    MapToLocal.frame_at(crs, (e, n, h))        # a LocalFrame whose origin is that map point
+
+    enu_to_gltf(enu) -> float32 (N, 3)         # ENU z-up → glTF y-up (x=E, y=U, z=-N)
+    gltf_to_enu(xyz)                           # the inverse
+
+Heights: a compound CRS with a gravity-related vertical part (e.g. ``EPSG:4546+5737``, Yellow Sea
+1985) and a 2D projected CRS (heights assumed orthometric, the surveying convention) get the EGM96
+geoid undulation from Debian's ``proj-data`` grid (``egm96_15.gtx``) added: ``h = H + N``. EGM96 only
+approximates national datums (decimetres off for the 1985 datum); :meth:`MapToLocal.report` says so.
+A geographic 3D CRS (EPSG:4979, 4480…) or ``heights="ellipsoidal"`` takes heights as ellipsoidal.
+Without the geoid grid, orthometric heights raise :class:`GeoreferencingError` rather than being
+taken as ellipsoidal silently.
+
+glTF is y-up: glb contents store ``(E, U, -N)``; a 3D Tiles runtime rotates y-up → z-up before the
+tile transforms, so the root ``transform`` is the plain ENU→ECEF matrix.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyproj
+from pyproj import CRS, Transformer
+
+from converters.errors import GeoreferencingError
+
+GEOID_GRID = "egm96_15.gtx"
+GEOID_DIRS = (Path("/usr/share/proj"), Path("/usr/local/share/proj"))
+GEOID_NOTE = (
+    "orthometric heights converted with the EGM96 geoid (egm96_15.gtx) as an approximation of the "
+    "national height datum; expect errors of a few decimetres"
+)
+HeightMode = Literal["auto", "orthometric", "ellipsoidal"]
+
+_WGS84 = pyproj.Geod(ellps="WGS84")
+_A = 6378137.0
+_F = 1 / 298.257223563
+_E2 = _F * (2 - _F)
+
+
+def _transform(transformer: Transformer, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+    """``transformer.transform`` on 1-D arrays (a one-element array is padded: pyproj would take it
+    for a scalar, which NumPy deprecates)."""
+    arrays = [np.ascontiguousarray(np.atleast_1d(c), dtype=np.float64) for c in columns]
+    single = arrays[0].size == 1
+    if single:
+        arrays = [np.repeat(a, 2) for a in arrays]
+    result = transformer.transform(*arrays)
+    return tuple(
+        np.asarray(r, dtype=np.float64)[:1] if single else np.asarray(r, dtype=np.float64) for r in result
+    )
+
+
+def geodetic_to_ecef(lon: np.ndarray, lat: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """WGS84 longitude/latitude (degrees) and ellipsoidal height → ECEF (N, 3) float64."""
+    lam = np.radians(np.asarray(lon, dtype=np.float64))
+    phi = np.radians(np.asarray(lat, dtype=np.float64))
+    h = np.asarray(h, dtype=np.float64)
+    n = _A / np.sqrt(1 - _E2 * np.sin(phi) ** 2)
+    x = (n + h) * np.cos(phi) * np.cos(lam)
+    y = (n + h) * np.cos(phi) * np.sin(lam)
+    z = (n * (1 - _E2) + h) * np.sin(phi)
+    return np.stack([x, y, z], axis=-1)
+
+
+@cache
+def _ecef_to_geodetic_transformer() -> Transformer:
+    return Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
+
+
+def ecef_to_geodetic(ecef: np.ndarray) -> np.ndarray:
+    """ECEF (N, 3) → (N, 3) longitude, latitude (degrees), ellipsoidal height."""
+    ecef = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
+    lon, lat, h = _transform(_ecef_to_geodetic_transformer(), ecef[:, 0], ecef[:, 1], ecef[:, 2])
+    return np.stack([lon, lat, h], axis=-1)
+
+
+@dataclass(frozen=True, slots=True)
+class LocalFrame:
+    """An east-north-up frame at ``(lon, lat)`` degrees and ``height`` metres above the WGS84 ellipsoid."""
+
+    lon: float
+    lat: float
+    height: float
+
+    def __post_init__(self) -> None:
+        if not (-180.0 <= self.lon <= 180.0 and -90.0 <= self.lat <= 90.0 and math.isfinite(self.height)):
+            raise GeoreferencingError(
+                f"origin lon={self.lon}, lat={self.lat}, h={self.height} is not a valid WGS84 position"
+            )
+
+    @property
+    def ecef_origin(self) -> np.ndarray:
+        return geodetic_to_ecef(np.array(self.lon), np.array(self.lat), np.array(self.height))
+
+    def rotation(self) -> np.ndarray:
+        """3×3 matrix whose columns are the east, north, up unit vectors in ECEF."""
+        lam, phi = math.radians(self.lon), math.radians(self.lat)
+        east = [-math.sin(lam), math.cos(lam), 0.0]
+        north = [-math.sin(phi) * math.cos(lam), -math.sin(phi) * math.sin(lam), math.cos(phi)]
+        up = [math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)]
+        return np.array([east, north, up], dtype=np.float64).T
+
+    def enu_to_ecef_matrix(self) -> np.ndarray:
+        """4×4 (row-major numpy) matrix taking local ENU metres to ECEF."""
+        m = np.eye(4)
+        m[:3, :3] = self.rotation()
+        m[:3, 3] = self.ecef_origin
+        return m
+
+    def tileset_transform(self) -> list[float]:
+        """The root tile's ``transform``: the ENU→ECEF matrix as 16 numbers, column-major."""
+        return [float(v) for v in self.enu_to_ecef_matrix().flatten(order="F")]
+
+    def enu_to_ecef(self, enu: np.ndarray) -> np.ndarray:
+        enu = np.atleast_2d(np.asarray(enu, dtype=np.float64))
+        return enu @ self.rotation().T + self.ecef_origin
+
+    def ecef_to_enu(self, ecef: np.ndarray) -> np.ndarray:
+        ecef = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
+        return (ecef - self.ecef_origin) @ self.rotation()
+
+    def geodetic_to_enu(self, lon: Any, lat: Any, h: Any) -> np.ndarray:
+        return self.ecef_to_enu(geodetic_to_ecef(lon, lat, h))
+
+    def enu_to_geodetic(self, enu: np.ndarray) -> np.ndarray:
+        return ecef_to_geodetic(self.enu_to_ecef(enu))
+
+    def as_report(self) -> dict[str, Any]:
+        x, y, z = (float(v) for v in self.ecef_origin)
+        return {
+            "wgs84": {"lon": self.lon, "lat": self.lat, "height_ellipsoidal_m": self.height},
+            "ecef": {"x": x, "y": y, "z": z},
+        }
+
+
+def enu_to_gltf(enu: np.ndarray) -> np.ndarray:
+    """Local ENU (z-up) → glTF y-up float32: ``(E, U, -N)``."""
+    enu = np.asarray(enu, dtype=np.float64)
+    return np.stack([enu[..., 0], enu[..., 2], -enu[..., 1]], axis=-1).astype(np.float32)
+
+
+def gltf_to_enu(xyz: np.ndarray) -> np.ndarray:
+    """glTF y-up → local ENU z-up (float64)."""
+    xyz = np.asarray(xyz, dtype=np.float64)
+    return np.stack([xyz[..., 0], -xyz[..., 2], xyz[..., 1]], axis=-1)
+
+
+def _geoid_dir() -> Path | None:
+    for directory in GEOID_DIRS:
+        if (directory / GEOID_GRID).is_file():
+            return directory
+    return None
+
+
+@cache
+def _geoid_transformer() -> Transformer:
+    directory = _geoid_dir()
+    if directory is None:
+        raise GeoreferencingError(
+            f"orthometric heights need the geoid grid {GEOID_GRID} (Debian package proj-data); "
+            "install it or pass heights as ellipsoidal"
+        )
+    if str(directory) not in pyproj.datadir.get_data_dir().split(":"):
+        pyproj.datadir.append_data_dir(str(directory))
+    return Transformer.from_pipeline(
+        "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+        f"+step +proj=vgridshift +grids={GEOID_GRID} +multiplier=1 "
+        "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
+    )
+
+
+def geoid_undulation(lon: Any, lat: Any) -> np.ndarray:
+    """EGM96 geoid height N (metres, ellipsoidal = orthometric + N) at WGS84 lon/lat degrees."""
+    lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    _, _, n = _transform(_geoid_transformer(), lon, lat, np.zeros_like(lon))
+    n = np.asarray(n, dtype=np.float64)
+    if not np.all(np.isfinite(n)):
+        raise GeoreferencingError("the EGM96 geoid grid has no value for this position")
+    return n
+
+
+def parse_crs(user_input: str | CRS) -> CRS:
+    try:
+        return CRS.from_user_input(user_input)
+    except pyproj.exceptions.CRSError as error:
+        raise GeoreferencingError(f"unknown coordinate reference system {str(user_input)[:80]!r}") from error
+
+
+class MapToLocal:
+    """Coordinates in ``crs`` (its own units, x=east-ish, y=north-ish, z=height) → local ENU metres."""
+
+    def __init__(
+        self,
+        crs: str | CRS,
+        frame: LocalFrame,
+        heights: HeightMode = "auto",
+        z_unit_factor: float | None = None,
+    ) -> None:
+        self.crs = parse_crs(crs)
+        self.frame = frame
+        horizontal, vertical = _split(self.crs)
+        self.horizontal = horizontal
+        self.vertical = vertical
+        self.height_mode = _height_mode(horizontal, vertical, heights)
+        self.vertical_unit = (
+            z_unit_factor if z_unit_factor is not None else _z_unit_factor(horizontal, vertical)
+        )
+        self._geographic_3d = horizontal.is_geographic and len(horizontal.axis_info) == 3
+        target = "EPSG:4979" if self._geographic_3d else "EPSG:4326"
+        self._to_geographic = Transformer.from_crs(horizontal, target, always_xy=True)
+        if self.height_mode == "orthometric":
+            _geoid_transformer()  # fail early when the grid is missing
+
+    @classmethod
+    def frame_at(
+        cls, crs: str | CRS, point: tuple[float, float, float], heights: HeightMode = "auto"
+    ) -> LocalFrame:
+        """A :class:`LocalFrame` whose origin is the map point ``(e, n, h)`` of ``crs``."""
+        probe = cls(crs, LocalFrame(0.0, 0.0, 0.0), heights)
+        lon, lat, h = probe.to_geodetic(np.array([point], dtype=np.float64))[0]
+        return LocalFrame(float(lon), float(lat), float(h))
+
+    def to_geodetic(self, xyz: np.ndarray) -> np.ndarray:
+        """(N, 3) map coordinates → (N, 3) WGS84 lon, lat (degrees), ellipsoidal height (m)."""
+        xyz = np.atleast_2d(np.asarray(xyz, dtype=np.float64))
+        if xyz.shape[1] != 3:
+            raise ValueError("expected an (N, 3) array")
+        z = xyz[:, 2] * self.vertical_unit
+        if self._geographic_3d:
+            lon, lat, h = _transform(self._to_geographic, xyz[:, 0], xyz[:, 1], z)
+            if self.height_mode == "orthometric":
+                h = z + geoid_undulation(lon, lat)
+        else:
+            lon, lat = _transform(self._to_geographic, xyz[:, 0], xyz[:, 1])
+            h = z + geoid_undulation(lon, lat) if self.height_mode == "orthometric" else z
+        out = np.stack([lon, lat, h], axis=-1)
+        if not np.all(np.isfinite(out)):
+            raise GeoreferencingError(f"coordinates fall outside the area of {self.crs.name}")
+        return out
+
+    def to_enu(self, xyz: np.ndarray) -> np.ndarray:
+        """(N, 3) map coordinates → (N, 3) float64 ENU metres in :attr:`frame`."""
+        geo = self.to_geodetic(xyz)
+        return self.frame.geodetic_to_enu(geo[:, 0], geo[:, 1], geo[:, 2])
+
+    def report(self) -> dict[str, Any]:
+        info: dict[str, Any] = {
+            "crs": crs_label(self.crs),
+            "crs_name": self.crs.name,
+            "horizontal_units": self.horizontal.axis_info[0].unit_name if self.horizontal.axis_info else None,
+            "vertical_crs": self.vertical.name if self.vertical is not None else None,
+            "heights": self.height_mode,
+            "z_unit_to_metre": self.vertical_unit,
+        }
+        if self.height_mode == "orthometric":
+            info["geoid"] = "EGM96"
+            info["caveat"] = GEOID_NOTE
+            if self.vertical is None:
+                info["caveat"] += "; the CRS has no vertical part, heights were assumed orthometric"
+        return info
+
+
+def crs_label(crs: CRS) -> str:
+    """``EPSG:4546`` / ``EPSG:4546+5737`` when the CRS has EPSG codes, else its name."""
+    parts = crs.sub_crs_list if crs.is_compound else [crs]
+    codes = [part.to_epsg() for part in parts]
+    if all(codes):
+        return "EPSG:" + "+".join(str(code) for code in codes)
+    return crs.name
+
+
+def _split(crs: CRS) -> tuple[CRS, CRS | None]:
+    if crs.is_compound:
+        parts = crs.sub_crs_list
+        horizontal = next((p for p in parts if not p.is_vertical), None)
+        vertical = next((p for p in parts if p.is_vertical), None)
+        if horizontal is None:
+            raise GeoreferencingError(f"{crs.name}: compound CRS without a horizontal part")
+        return horizontal, vertical
+    if crs.is_vertical:
+        raise GeoreferencingError(f"{crs.name} is a vertical CRS only; give a horizontal CRS too")
+    if crs.is_geocentric:
+        raise GeoreferencingError(f"{crs.name} is geocentric; give a projected or geographic CRS")
+    return crs, None
+
+
+def _height_mode(horizontal: CRS, vertical: CRS | None, requested: HeightMode) -> HeightMode:
+    if requested != "auto":
+        return requested
+    if vertical is not None:
+        return "orthometric"
+    if horizontal.is_geographic and len(horizontal.axis_info) == 3:
+        return "ellipsoidal"
+    return "orthometric"
+
+
+def _z_unit_factor(horizontal: CRS, vertical: CRS | None) -> float:
+    """Metres per z unit: the vertical CRS's unit, else (projected CRS) the horizontal one, else 1."""
+    if vertical is not None:
+        axes = vertical.axis_info
+    elif horizontal.is_projected:
+        axes = horizontal.axis_info
+    else:
+        return 1.0
+    factor = axes[0].unit_conversion_factor if axes else 1.0
+    return float(factor or 1.0)
