@@ -1,0 +1,64 @@
+"""All configuration in one place: environment variables with the ``CIM_`` prefix (or a ``.env``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CIM_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./var"), description="Uploads, tiles in transit, private database")
+    database_url: str | None = Field(
+        default=None,
+        description="postgresql://… of an existing PostGIS server; unset: a private cluster under data_dir",
+    )
+    database_name: str = "cim"
+    pg_port: int = Field(default=54329, description="Port of the private cluster (loopback only)")
+    pg_bin_dir: Path | None = Field(default=None, description="Where initdb/pg_ctl live; found if unset")
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(default=None, description="Base URL clients see; derived from requests if unset")
+    cors_origins: list[str] = ["*"]
+
+    max_upload_bytes: int = 2 * 1024**3
+    upload_chunk_bytes: int = 1024 * 1024
+
+    worker_concurrency: int = 1
+    worker_heartbeat_s: float = 10.0
+    stalled_worker_timeout_s: float = 30.0
+    job_timeout_s: float = 3600.0
+    job_import_paths: list[str] = Field(
+        default_factory=list, description="Extra modules with procrastinate tasks (plug-ins)"
+    )
+
+    bootstrap_org: str = "City Bureau"
+
+    @cached_property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def pg_data_dir(self) -> Path:
+        return self.resolved_data_dir / "postgres"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.resolved_data_dir / "uploads"
+
+    @property
+    def work_dir(self) -> Path:
+        return self.resolved_data_dir / "work"
+
+    @property
+    def uses_private_cluster(self) -> bool:
+        return not self.database_url
+
+
+def get_settings() -> Settings:
+    return Settings()
