@@ -1,0 +1,159 @@
+"""``EXT_structural_metadata`` encoding: a schema class plus property tables or property attributes.
+
+Column types are inferred from the Python values:
+
+- all ``bool`` (no missing) → ``BOOLEAN`` (bit-packed)
+- ``int`` (and missing) → ``SCALAR INT32``/``INT64``, missing as ``noData``
+- ``float``/``int`` mixed → ``SCALAR FLOAT64``, missing as ``noData``
+- anything else (``str``, booleans with gaps, mixed types) → ``STRING`` with a UINT32 offset
+  buffer; ``None`` is written as ``""``, declared as the ``noData`` value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from tiles.glb import GlbBuilder
+
+STRUCTURAL_METADATA = "EXT_structural_metadata"
+MESH_FEATURES = "EXT_mesh_features"
+FLOAT_NO_DATA = -1.7976931348623157e308
+INT32_NO_DATA = -(2**31)
+INT64_NO_DATA = -(2**63)
+
+_ID = re.compile(r"[^A-Za-z0-9_]")
+
+
+def property_id(name: str, taken: set[str]) -> str:
+    """A schema-legal identifier (``^[a-zA-Z_][a-zA-Z0-9_]*$``) for ``name``, unique within ``taken``."""
+    ident = _ID.sub("_", name) or "_"
+    if ident[0].isdigit():
+        ident = "_" + ident
+    base, n = ident, 1
+    while ident in taken:
+        n += 1
+        ident = f"{base}_{n}"
+    taken.add(ident)
+    return ident
+
+
+def _column_kind(values: Sequence[Any]) -> str:
+    present = [v for v in values if v is not None]
+    if not present:
+        return "STRING"
+    if all(isinstance(v, bool | np.bool_) for v in present):
+        return "BOOLEAN" if len(present) == len(values) else "STRING"
+    if all(isinstance(v, int | np.integer) and not isinstance(v, bool) for v in present):
+        small = all(INT32_NO_DATA < int(v) < 2**31 for v in present)
+        return "INT32" if small else "INT64"
+    if all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in present):
+        return "FLOAT64"
+    return "STRING"
+
+
+def _string_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
+
+
+def encode_column(builder: GlbBuilder, values: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write one property-table column; returns (schema property, property-table property)."""
+    kind = _column_kind(values)
+    if kind == "BOOLEAN":
+        bits = np.packbits(np.array([bool(v) for v in values], dtype=np.uint8), bitorder="little")
+        return {"type": "BOOLEAN"}, {"values": builder.add_buffer_view(bits.tobytes())}
+    if kind in ("INT32", "INT64", "FLOAT64"):
+        no_data = {"INT32": INT32_NO_DATA, "INT64": INT64_NO_DATA, "FLOAT64": FLOAT_NO_DATA}[kind]
+        dtype = {"INT32": np.int32, "INT64": np.int64, "FLOAT64": np.float64}[kind]
+        array = np.array([no_data if v is None else v for v in values], dtype=dtype)
+        schema: dict[str, Any] = {"type": "SCALAR", "componentType": kind}
+        if any(v is None for v in values):
+            schema["noData"] = no_data
+        return schema, {"values": builder.add_buffer_view(array.tobytes())}
+    encoded = [_string_value(v).encode("utf-8") for v in values]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.uint32)
+    offsets[1:] = np.cumsum([len(e) for e in encoded], dtype=np.uint64).astype(np.uint32)
+    schema = {"type": "STRING"}
+    if any(v is None for v in values):
+        schema["noData"] = ""
+    table = {
+        "values": builder.add_buffer_view(b"".join(encoded)),
+        "stringOffsets": builder.add_buffer_view(offsets.tobytes()),
+        "stringOffsetType": "UINT32",
+    }
+    return schema, table
+
+
+class StructuralMetadata:
+    """Accumulates one schema and its property tables/attributes for one glb."""
+
+    def __init__(self, builder: GlbBuilder, schema_id: str = "cim") -> None:
+        self.builder = builder
+        self.schema: dict[str, Any] = {"id": schema_id, "classes": {}}
+        self.tables: list[dict[str, Any]] = []
+        self.attributes: list[dict[str, Any]] = []
+
+    def add_property_table(
+        self, class_name: str, columns: Mapping[str, Sequence[Any]], descriptions: Mapping[str, str] | None = None
+    ) -> int:
+        """One row per feature; ``columns`` maps display names to equal-length value lists."""
+        counts = {len(v) for v in columns.values()}
+        if len(counts) > 1:
+            raise ValueError("property table columns differ in length")
+        count = counts.pop() if counts else 0
+        taken: set[str] = set()
+        schema_props: dict[str, Any] = {}
+        table_props: dict[str, Any] = {}
+        for name, values in columns.items():
+            ident = property_id(name, taken)
+            schema_prop, table_prop = encode_column(self.builder, values)
+            if ident != name:
+                schema_prop["name"] = name
+            if descriptions and name in descriptions:
+                schema_prop["description"] = descriptions[name]
+            schema_props[ident] = schema_prop
+            table_props[ident] = table_prop
+        self.schema["classes"][class_name] = {"properties": schema_props}
+        self.tables.append({"class": class_name, "count": count, "properties": table_props})
+        return len(self.tables) - 1
+
+    def add_property_attribute(self, class_name: str, properties: Mapping[str, tuple[str, dict[str, Any]]]) -> int:
+        """``properties``: id → (glTF attribute name like ``_INTENSITY``, schema property)."""
+        self.schema["classes"][class_name] = {"properties": {k: v[1] for k, v in properties.items()}}
+        self.attributes.append(
+            {"class": class_name, "properties": {k: {"attribute": v[0]} for k, v in properties.items()}}
+        )
+        return len(self.attributes) - 1
+
+    def finish(self) -> None:
+        """Attach the extension to the glTF root (call once, before ``to_bytes``)."""
+        if not self.schema["classes"]:
+            return
+        extension: dict[str, Any] = {"schema": self.schema}
+        if self.tables:
+            extension["propertyTables"] = self.tables
+        if self.attributes:
+            extension["propertyAttributes"] = self.attributes
+        self.builder.gltf.setdefault("extensions", {})[STRUCTURAL_METADATA] = extension
+        self.builder.use_extension(STRUCTURAL_METADATA)
+
+
+def feature_id_attribute(builder: GlbBuilder, ids: np.ndarray) -> int:
+    """The ``_FEATURE_ID_n`` accessor: FLOAT (exact below 2**24; 4-byte aligned, validator-clean)."""
+    if ids.size and int(ids.max()) >= 2**24:
+        raise ValueError("too many features for a float feature-ID attribute")
+    return builder.add_accessor(ids.astype(np.float32))
+
+
+def mesh_features(feature_count: int, attribute: int, property_table: int | None, label: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"featureCount": max(1, feature_count), "attribute": attribute, "label": label}
+    if property_table is not None:
+        entry["propertyTable"] = property_table
+    return {"featureIds": [entry]}
