@@ -69,9 +69,7 @@ def _transform(transformer: Transformer, *columns: np.ndarray) -> tuple[np.ndarr
     if single:
         arrays = [np.repeat(a, 2) for a in arrays]
     result = transformer.transform(*arrays)
-    return tuple(
-        np.asarray(r, dtype=np.float64)[:1] if single else np.asarray(r, dtype=np.float64) for r in result
-    )
+    return tuple(np.asarray(r, dtype=np.float64)[:1] if single else np.asarray(r, dtype=np.float64) for r in result)
 
 
 def geodetic_to_ecef(lon: np.ndarray, lat: np.ndarray, h: np.ndarray) -> np.ndarray:
@@ -227,9 +225,7 @@ class MapToLocal:
         self.horizontal = horizontal
         self.vertical = vertical
         self.height_mode = _height_mode(horizontal, vertical, heights)
-        self.vertical_unit = (
-            z_unit_factor if z_unit_factor is not None else _z_unit_factor(horizontal, vertical)
-        )
+        self.vertical_unit = z_unit_factor if z_unit_factor is not None else _z_unit_factor(horizontal, vertical)
         self._geographic_3d = horizontal.is_geographic and len(horizontal.axis_info) == 3
         target = "EPSG:4979" if self._geographic_3d else "EPSG:4326"
         self._to_geographic = Transformer.from_crs(horizontal, target, always_xy=True)
@@ -237,9 +233,7 @@ class MapToLocal:
             _geoid_transformer()  # fail early when the grid is missing
 
     @classmethod
-    def frame_at(
-        cls, crs: str | CRS, point: tuple[float, float, float], heights: HeightMode = "auto"
-    ) -> LocalFrame:
+    def frame_at(cls, crs: str | CRS, point: tuple[float, float, float], heights: HeightMode = "auto") -> LocalFrame:
         """A :class:`LocalFrame` whose origin is the map point ``(e, n, h)`` of ``crs``."""
         probe = cls(crs, LocalFrame(0.0, 0.0, 0.0), heights)
         lon, lat, h = probe.to_geodetic(np.array([point], dtype=np.float64))[0]
