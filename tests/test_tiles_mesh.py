@@ -1,0 +1,136 @@
+"""Mesh glb writer and hierarchy: validator-clean, positions decode back, metadata readable, rules hold."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from converters.georef import gltf_to_enu
+from tests.support.validators import assert_glb_valid, assert_output_valid
+from tiles.glb import read_accessor, read_glb
+from tiles.hierarchy import Item, build_hierarchy, to_tiles
+from tiles.mesh import Material, MeshPart, write_mesh_glb
+from tiles.tileset import Tileset
+
+CUBE_TRIANGLES = np.array(
+    [
+        [0, 1, 2],
+        [0, 2, 3],
+        [4, 6, 5],
+        [4, 7, 6],
+        [0, 4, 5],
+        [0, 5, 1],
+        [1, 5, 6],
+        [1, 6, 2],
+        [2, 6, 7],
+        [2, 7, 3],
+        [3, 7, 4],
+        [3, 4, 0],
+    ]
+)
+
+
+def _cube(lo, size: float) -> np.ndarray:
+    corners = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 0], [0, 1, 0], [0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]])
+    return np.asarray(lo, dtype=np.float64) + corners * size
+
+
+def _parts(n: int, spacing: float = 3.0) -> list[MeshPart]:
+    return [
+        MeshPart(_cube([i * spacing, (i % 7) * 2.0, 0.0], 1.0 + (i % 3)), None, CUBE_TRIANGLES, i % 2, i)
+        for i in range(n)
+    ]
+
+
+MATERIALS = [Material("concrete", (0.7, 0.7, 0.7, 1.0)), Material("glass", (0.4, 0.6, 0.9, 0.3))]
+
+
+def _decoded_positions(data: bytes) -> list[np.ndarray]:
+    gltf, binary = read_glb(data)
+    node = gltf["nodes"][0]
+    matrix = np.array(node["matrix"]).reshape(4, 4, order="F") if "matrix" in node else np.eye(4)
+    if "translation" in node:
+        matrix[:3, 3] = node["translation"]
+    out = []
+    for primitive in gltf["meshes"][0]["primitives"]:
+        accessor = gltf["accessors"][primitive["attributes"]["POSITION"]]
+        values = read_accessor(gltf, binary, primitive["attributes"]["POSITION"]).astype(np.float64)
+        if accessor.get("normalized"):
+            values = np.maximum(values / 32767.0, -1.0)
+        out.append(gltf_to_enu((np.c_[values, np.ones(len(values))] @ matrix.T)[:, :3]))
+    return out
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_mesh_glb_valid_and_positions_decode(tmp_path: Path, compress: bool) -> None:
+    parts = _parts(10)
+    features = {
+        "GlobalId": [f"id{i}" for i in range(10)],
+        "IsExternal": [i % 2 == 0 for i in range(10)],
+        "Height": [float(i) if i % 3 else None for i in range(10)],
+        "Name": ["墙", *["x"] * 9],
+    }
+    content = write_mesh_glb(parts, MATERIALS, features, path=tmp_path / "m.glb", compress=compress)
+    assert content.quantized is compress
+    assert_glb_valid(tmp_path / "m.glb")
+    decoded = np.concatenate(_decoded_positions(content.data))
+    expected = np.concatenate(
+        [p.positions for p in parts if p.material == 0] + [p.positions for p in parts if p.material == 1]
+    )
+    assert np.abs(decoded - expected).max() < 0.002
+    gltf, binary = read_glb(content.data)
+    table = gltf["extensions"]["EXT_structural_metadata"]["propertyTables"][0]
+    assert table["count"] == 10
+    props = gltf["extensions"]["EXT_structural_metadata"]["schema"]["classes"]["element"]["properties"]
+    assert props["IsExternal"]["type"] == "BOOLEAN" and props["Name"]["type"] == "STRING"
+    assert props["Height"]["noData"] < -1e300
+    view = gltf["bufferViews"][table["properties"]["Name"]["values"]]
+    offsets_view = gltf["bufferViews"][table["properties"]["Name"]["stringOffsets"]]
+    offsets = np.frombuffer(binary, np.uint32, 11, offsets_view["byteOffset"])
+    names = binary[view["byteOffset"] : view["byteOffset"] + view["byteLength"]]
+    assert names[offsets[0] : offsets[1]].decode() == "墙"
+    assert all(v["byteOffset"] % 8 == 0 for v in gltf["bufferViews"])
+    primitive = gltf["meshes"][0]["primitives"][1]
+    assert gltf["materials"][primitive["material"]]["alphaMode"] == "BLEND"
+    ids = read_accessor(gltf, binary, primitive["attributes"]["_FEATURE_ID_0"])
+    assert set(ids.astype(int)) == {1, 3, 5, 7, 9}
+
+
+def test_compression_reduces_bytes() -> None:
+    parts = _parts(50, spacing=1.0)
+    features = {"GlobalId": [str(i) for i in range(50)]}
+    small = write_mesh_glb(parts, MATERIALS, features, compress=True)
+    big = write_mesh_glb(parts, MATERIALS, features, compress=False)
+    assert len(small.data) < 0.8 * len(big.data)
+
+
+def test_large_extent_is_not_quantized() -> None:
+    parts = [
+        MeshPart(_cube([0, 0, 0], 1), None, CUBE_TRIANGLES, 0, 0),
+        MeshPart(_cube([1000, 0, 0], 1), None, CUBE_TRIANGLES, 0, 1),
+    ]
+    assert not write_mesh_glb(parts, MATERIALS, {"k": [0, 1]}, compress=True).quantized
+
+
+def test_hierarchy_bounded_content_and_valid_tileset(tmp_path: Path) -> None:
+    parts = _parts(400, spacing=2.5)
+    items = [Item(i, p.positions.min(axis=0), p.positions.max(axis=0), len(p.triangles)) for i, p in enumerate(parts)]
+    root = build_hierarchy(items, max_weight=600, parent_weight=150)
+    written: list[int] = []
+
+    def write(node, name):
+        chosen = [parts[k] for k in node.keys]
+        features = {"key": [k for k in node.keys]}
+        renumbered = [MeshPart(p.positions, p.normals, p.triangles, p.material, j) for j, p in enumerate(chosen)]
+        content = write_mesh_glb(renumbered, MATERIALS, features, path=tmp_path / f"{name}.glb")
+        written.append(content.triangle_count)
+        return content.box
+
+    tile = to_tiles(root, write)
+    assert max(written) <= 600 and sum(written) == 400 * 12
+    assert len(tile.walk()) > 3 and tile.geometric_error > 0
+    (tmp_path / "tileset.json").write_text(json.dumps(Tileset(tile, tile.geometric_error * 2).to_dict()))
+    assert_output_valid(tmp_path)

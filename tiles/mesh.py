@@ -1,0 +1,187 @@
+"""Triangle-mesh glb contents with per-feature metadata for 3D Tiles 1.1.
+
+Public API (stable)::
+
+    from tiles.mesh import Material, MeshPart, write_mesh_glb
+
+    parts = [MeshPart(positions, normals, triangles, material=0, feature=3), ...]
+        # positions (N, 3) float64 local ENU metres (z-up, tileset frame); normals (N, 3) ENU or None
+        # triangles (M, 3) int; material indexes ``materials``; feature indexes the feature table rows
+    content = write_mesh_glb(parts, materials, features={"GlobalId": [...], ...}, path=..., compress=True)
+    content.data, content.box (BoundingVolume, ENU), content.triangle_count, content.vertex_count
+
+Parts sharing a material become one primitive. Each vertex carries ``_FEATURE_ID_0`` (the feature
+table row), declared with ``EXT_mesh_features``; the table is an ``EXT_structural_metadata``
+property table. Materials are PBR metallic-roughness with alpha blending when alpha < 1.
+``compress=True`` stores positions as normalized int16 and normals as normalized int8
+(``KHR_mesh_quantization``, decoded by the node matrix) when the content is small enough for the
+quantization step to stay below ``MAX_QUANTIZATION_STEP_M``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tiles.glb import TRIANGLES, GlbBuilder
+from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribute, mesh_features
+from tiles.tileset import BoundingVolume
+
+QUANTIZATION = "KHR_mesh_quantization"
+MAX_QUANTIZATION_STEP_M = 0.002
+_INT16_STEPS = 32767.0
+
+
+@dataclass(slots=True)
+class Material:
+    name: str
+    rgba: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
+    metallic: float = 0.0
+    roughness: float = 0.9
+    double_sided: bool = True
+
+    def to_gltf(self) -> dict[str, Any]:
+        rgba = [float(min(1.0, max(0.0, c))) for c in self.rgba]
+        material: dict[str, Any] = {
+            "name": self.name,
+            "pbrMetallicRoughness": {
+                "baseColorFactor": rgba,
+                "metallicFactor": float(self.metallic),
+                "roughnessFactor": float(self.roughness),
+            },
+            "doubleSided": self.double_sided,
+        }
+        if rgba[3] < 1.0:
+            material["alphaMode"] = "BLEND"
+        return material
+
+
+@dataclass(slots=True)
+class MeshPart:
+    positions: np.ndarray
+    normals: np.ndarray | None
+    triangles: np.ndarray
+    material: int
+    feature: int
+
+
+@dataclass(slots=True)
+class MeshContent:
+    data: bytes
+    box: BoundingVolume
+    triangle_count: int
+    vertex_count: int
+    quantized: bool = False
+    materials: list[int] = field(default_factory=list)
+
+
+def _yup(enu: np.ndarray) -> np.ndarray:
+    return np.stack([enu[:, 0], enu[:, 2], -enu[:, 1]], axis=-1)
+
+
+def _normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area-weighted vertex normals for parts that come without them."""
+    normals = np.zeros_like(positions)
+    a, b, c = (positions[triangles[:, i]] for i in range(3))
+    face = np.cross(b - a, c - a)
+    for i in range(3):
+        np.add.at(normals, triangles[:, i], face)
+    return normals
+
+
+def _unit(normals: np.ndarray) -> np.ndarray:
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    out = np.where(length > 1e-12, normals / np.maximum(length, 1e-12), [0.0, 0.0, 1.0])
+    return out
+
+
+def write_mesh_glb(
+    parts: Sequence[MeshPart],
+    materials: Sequence[Material],
+    features: Mapping[str, Sequence[Any]],
+    path: Path | None = None,
+    compress: bool = True,
+    class_name: str = "element",
+) -> MeshContent:
+    """Build (and optionally write) one glb; see the module docstring."""
+    parts = [p for p in parts if len(p.triangles)]
+    if not parts:
+        raise ValueError("no triangles to write")
+    lo = np.min([p.positions.min(axis=0) for p in parts], axis=0)
+    hi = np.max([p.positions.max(axis=0) for p in parts], axis=0)
+    center = (lo + hi) / 2
+    half_extent = float(np.max(hi - lo)) / 2
+    quantize = compress and half_extent / _INT16_STEPS <= MAX_QUANTIZATION_STEP_M
+    scale = max(half_extent, 1e-6)
+
+    builder = GlbBuilder()
+    metadata = StructuralMetadata(builder)
+    table = metadata.add_property_table(class_name, features)
+    gltf_materials = {
+        index: builder.add_material(materials[index].to_gltf()) for index in sorted({p.material for p in parts})
+    }
+
+    primitives: list[dict[str, Any]] = []
+    triangle_count = vertex_count = 0
+    for material in sorted(gltf_materials):
+        group = [p for p in parts if p.material == material]
+        offsets = np.cumsum([0] + [len(p.positions) for p in group])
+        positions = np.concatenate([p.positions for p in group]) - center
+        normals = np.concatenate(
+            [_unit(p.normals if p.normals is not None else _normals(p.positions, p.triangles)) for p in group]
+        )
+        triangles = np.concatenate([p.triangles + offsets[i] for i, p in enumerate(group)])
+        ids = np.concatenate([np.full(len(p.positions), p.feature, dtype=np.float32) for p in group])
+        positions_yup, normals_yup = _yup(positions), _yup(normals)
+        if quantize:
+            q_positions = np.round(positions_yup / scale * _INT16_STEPS).astype(np.int16)
+            q_normals = np.round(normals_yup * 127.0).astype(np.int8)
+            attributes = {
+                "POSITION": builder.add_accessor(q_positions, normalized=True, with_bounds=True),
+                "NORMAL": builder.add_accessor(q_normals, normalized=True),
+            }
+        else:
+            attributes = {
+                "POSITION": builder.add_accessor(positions_yup.astype(np.float32), with_bounds=True),
+                "NORMAL": builder.add_accessor(normals_yup.astype(np.float32)),
+            }
+        attributes["_FEATURE_ID_0"] = feature_id_attribute(builder, ids)
+        distinct = len(np.unique(ids))
+        primitives.append(
+            {
+                "attributes": attributes,
+                "indices": builder.add_indices(triangles, len(positions)),
+                "material": gltf_materials[material],
+                "mode": TRIANGLES,
+                "extensions": {MESH_FEATURES: mesh_features(distinct, 0, table, "element")},
+            }
+        )
+        triangle_count += len(triangles)
+        vertex_count += len(positions)
+    metadata.finish()
+    builder.use_extension(MESH_FEATURES)
+    mesh = builder.add_mesh(primitives)
+    center_yup = [float(center[0]), float(center[2]), float(-center[1])]
+    node: dict[str, Any] = {"mesh": mesh}
+    if quantize:
+        builder.use_extension(QUANTIZATION, required=True)
+        # normalized int16 q decodes to q / 32767, so the node scale is the half extent
+        node["matrix"] = [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, scale, 0, *center_yup, 1.0]
+    else:
+        node["translation"] = center_yup
+    builder.add_node(node)
+    data = builder.to_bytes()
+    if path is not None:
+        Path(path).write_bytes(data)
+    return MeshContent(
+        data=data,
+        box=BoundingVolume.from_bounds(lo, hi, pad=0.005),
+        triangle_count=triangle_count,
+        vertex_count=vertex_count,
+        quantized=quantize,
+        materials=sorted(gltf_materials),
+    )
