@@ -14,37 +14,37 @@ class CimError(Exception):
         self.message = message
 
 
-class InvalidInput(CimError):  # noqa: N818
+class InvalidInput(CimError):
     """The request or file is malformed or refers to something impossible."""
 
     code = "invalid_input"
 
 
-class NotFound(CimError):  # noqa: N818
+class NotFound(CimError):
     """No such object, or not visible to the caller (never reveal another organisation's data)."""
 
     code = "not_found"
 
 
-class Unauthenticated(CimError):  # noqa: N818
+class Unauthenticated(CimError):
     """No valid token."""
 
     code = "unauthenticated"
 
 
-class Forbidden(CimError):  # noqa: N818
+class Forbidden(CimError):
     """Token valid, role lacks the scope."""
 
     code = "forbidden"
 
 
-class Conflict(CimError):  # noqa: N818
+class Conflict(CimError):
     """The object's state does not allow the operation (e.g. publishing a failed revision)."""
 
     code = "conflict"
 
 
-class PayloadTooLarge(CimError):  # noqa: N818
+class PayloadTooLarge(CimError):
     code = "payload_too_large"
 
 
@@ -54,5 +54,5 @@ class SetupError(CimError):
     code = "setup"
 
 
-class DatabaseUnavailable(CimError):  # noqa: N818
+class DatabaseUnavailable(CimError):
     code = "database_unavailable"

@@ -1,0 +1,1 @@
+"""The platform's interfaces: the FastAPI app (thin routers) and the ``cim`` command, over ``cim_platform``."""

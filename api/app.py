@@ -1,0 +1,34 @@
+"""``create_app(settings)``: the FastAPI application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.routers import accounts, health, jobs
+from cim_platform import __version__
+from cim_platform.db.engine import get_engine
+from cim_platform.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    app = FastAPI(
+        title="Ordos CIM platform",
+        version=__version__,
+        description="IFC and survey data as georeferenced OGC 3D Tiles 1.1 in PostGIS, streamed to web viewers.",
+    )
+    app.state.settings = settings
+    app.state.engine = get_engine(settings)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Content-Length", "Content-Encoding"],
+    )
+    install_error_handlers(app)
+    for router in (health.router, accounts.router, jobs.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,180 @@
+"""The ``cim`` command: database, server, worker, accounts and offline conversion."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from typing import Annotated
+
+import typer
+
+from cim_platform import accounts, migrate
+from api.cli_convert import convert_command
+from cim_platform.db.engine import get_engine, libpq_url, private_cluster, session_scope
+from cim_platform.errors import CimError, SetupError
+from cim_platform.pgcluster import port_in_use
+from cim_platform.settings import Settings
+from converters.errors import ConversionError
+
+app = typer.Typer(help="Ordos CIM platform", no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The database", no_args_is_help=True)
+admin_app = typer.Typer(help="Organisations and users", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(admin_app, name="admin")
+app.add_typer(token_app, name="token")
+app.command("convert")(convert_command)
+
+
+def prepare_database(settings: Settings) -> str:
+    """Start the private cluster if needed, migrate to head; the libpq URL."""
+    url = libpq_url(settings)
+    migrate.upgrade(url)
+    return url
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations (starting the private cluster when CIM_DATABASE_URL is unset)."""
+    url = libpq_url(Settings())
+    migrate.upgrade(url, revision)
+    typer.echo(f"database at {revision}")
+
+
+@db_app.command("start")
+def db_start() -> None:
+    """Start the private cluster (no-op with CIM_DATABASE_URL)."""
+    settings = Settings()
+    libpq_url(settings)
+    typer.echo(
+        "external database in use" if settings.database_url else f"private cluster on 127.0.0.1:{settings.pg_port}"
+    )
+
+
+@db_app.command("stop")
+def db_stop() -> None:
+    """Stop the private cluster."""
+    settings = Settings()
+    if settings.database_url:
+        typer.echo("external database in use; nothing to stop")
+        return
+    private_cluster(settings).stop()
+    typer.echo("private cluster stopped")
+
+
+@db_app.command("url")
+def db_url() -> None:
+    """Print the database URL (contains the password)."""
+    typer.echo(libpq_url(Settings()))
+
+
+@admin_app.command("create-org")
+def create_org(
+    name: str, kind: Annotated[str, typer.Option(help="design_institute, survey_team, city_bureau, other")] = "other"
+) -> None:
+    settings = Settings()
+    with session_scope(get_engine(settings)) as session:
+        org = accounts.create_organization(session, name, kind)
+        typer.echo(f"organisation {org.name!r} ({org.kind}) id {org.id}")
+
+
+@admin_app.command("create-user")
+def create_user(
+    username: str,
+    org: Annotated[str, typer.Option(help="Organisation name or id")],
+    role: Annotated[str, typer.Option(help="admin, uploader, surveyor, official, viewer")],
+    display_name: str = "",
+) -> None:
+    settings = Settings()
+    with session_scope(get_engine(settings)) as session:
+        user = accounts.create_user(session, accounts.find_organization(session, org), username, role, display_name)
+        typer.echo(f"user {user.username!r} ({user.role}) in {user.organization.name!r}, id {user.id}")
+        typer.echo(f"next: cim token create --user {user.username}")
+
+
+@token_app.command("create")
+def create_token(
+    user: Annotated[str, typer.Option(help="Username or id")],
+    role: Annotated[str | None, typer.Option(help="Role of the token (default: the user's)")] = None,
+    name: str = "",
+    expires_days: int | None = None,
+) -> None:
+    settings = Settings()
+    with session_scope(get_engine(settings)) as session:
+        plaintext, token = accounts.create_token(session, accounts.find_user(session, user), role, name, expires_days)
+        typer.echo(f"token {token.id} for {token.user.username} ({token.role}); shown once, store it now:")
+        typer.echo(plaintext)
+        typer.echo(
+            f"use it as: curl -H 'Authorization: Bearer {plaintext}' http://{settings.host}:{settings.port}/api/v1/me"
+        )
+
+
+@token_app.command("revoke")
+def revoke_token(token_id: str) -> None:
+    import uuid
+
+    settings = Settings()
+    with session_scope(get_engine(settings)) as session:
+        try:
+            parsed = uuid.UUID(token_id)
+        except ValueError:
+            raise CimError(f"{token_id!r} is not a token id") from None
+        accounts.revoke_token(session, parsed)
+    typer.echo(f"token {token_id} revoked")
+
+
+@app.command()
+def worker(concurrency: int | None = None) -> None:
+    """Run a job worker (as many as you like, on any machine sharing the database)."""
+    from cim_platform.jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    settings = Settings()
+    libpq_url(settings)
+    run_worker(settings, concurrency)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    with_worker: Annotated[bool, typer.Option(help="Also run a job worker")] = False,
+) -> None:
+    """Serve the API (and, with --with-worker, process jobs): one command, a working platform."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = Settings()
+    settings.host, settings.port = host or settings.host, port or settings.port
+    if port_in_use(settings.port, settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"):  # noqa: S104
+        raise SetupError(f"port {settings.port} is in use: choose another with --port")
+    url = prepare_database(settings)
+    with session_scope(get_engine(settings)) as session:
+        token = accounts.bootstrap_admin(session, settings.bootstrap_org)
+    if token:
+        typer.echo(f"first start: admin token (shown once, store it now): {token}")
+    worker_process = None
+    if with_worker:
+        env = {**os.environ, "CIM_DATABASE_URL": url}
+        worker_process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+    try:
+        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    finally:
+        if worker_process is not None:
+            worker_process.terminate()
+            worker_process.wait(timeout=30)
+
+
+def main() -> None:
+    try:
+        app()
+    except (CimError, ConversionError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+
+
+if __name__ == "__main__":
+    main()

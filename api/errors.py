@@ -1,0 +1,62 @@
+"""The one place where domain errors become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from cim_platform.errors import (
+    CimError,
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    SetupError,
+    Unauthenticated,
+)
+from converters.errors import ConversionError
+
+logger = logging.getLogger(__name__)
+
+STATUS_BY_ERROR: dict[type[Exception], int] = {
+    InvalidInput: 422,
+    ConversionError: 422,
+    NotFound: 404,
+    Unauthenticated: 401,
+    Forbidden: 403,
+    Conflict: 409,
+    PayloadTooLarge: 413,
+    DatabaseUnavailable: 503,
+    SetupError: 503,
+}
+
+
+def status_for(error: Exception) -> int:
+    for cls in type(error).__mro__:
+        if cls in STATUS_BY_ERROR:
+            return STATUS_BY_ERROR[cls]
+    return 500
+
+
+def error_response(status: int, code: str, detail: str) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CimError)
+    async def _cim_error(request: Request, exc: CimError) -> JSONResponse:
+        return error_response(status_for(exc), exc.code, exc.message)
+
+    @app.exception_handler(ConversionError)
+    async def _conversion_error(request: Request, exc: ConversionError) -> JSONResponse:
+        return error_response(422, "invalid_data", str(exc))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "internal error; the server log has the details")

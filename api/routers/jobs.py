@@ -1,0 +1,65 @@
+"""Background jobs: status and cancellation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+
+from api.deps import SessionDep, SettingsDep, requires
+from api.schemas import JobOut
+from cim_platform.access import Caller, Scope
+from cim_platform.db.models import Job
+from cim_platform.jobs import service
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+JobReader = Annotated[Caller, Depends(requires(Scope.jobs_read))]
+
+
+def job_out(job: Job, request: Request) -> JobOut:
+    links = {"self": str(request.url_for("get_job", job_id=job.id))}
+    for key in ("dataset_id", "revision_id"):
+        if job.params and key in job.params:
+            links[key.removesuffix("_id")] = f"/api/v1/datasets/{job.params['dataset_id']}" + (
+                f"/revisions/{job.params['revision_id']}" if key == "revision_id" else ""
+            )
+    if job.state == "succeeded" and job.params and "dataset_id" in job.params:
+        links["tileset"] = f"/tiles/{job.params['dataset_id']}/r/{job.params.get('revision_id')}/tileset.json"
+    return JobOut(
+        id=job.id,
+        task=job.task,
+        state=job.state,
+        progress=job.progress,
+        message=job.message,
+        error_kind=job.error_kind,
+        error=job.error,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        result=job.result,
+        links=links,
+    )
+
+
+def _visible_job(session: SessionDep, caller: Caller, job_id: uuid.UUID) -> Job:
+    job = service.get_job(session, job_id)
+    caller.check_visible(job.organization_id, public=False, what=f"job {job_id}")
+    return job
+
+
+@router.get("/{job_id}", response_model=JobOut, name="get_job")
+def get_job(job_id: uuid.UUID, caller: JobReader, session: SessionDep, request: Request) -> JobOut:
+    return job_out(_visible_job(session, caller, job_id), request)
+
+
+@router.delete("/{job_id}", response_model=JobOut)
+def cancel_job(
+    job_id: uuid.UUID, caller: JobReader, session: SessionDep, settings: SettingsDep, request: Request
+) -> JobOut:
+    job = _visible_job(session, caller, job_id)
+    caller.check_manages(job.organization_id, what="job")
+    service.cancel(settings, session, job)
+    session.commit()
+    return job_out(job, request)

@@ -1,0 +1,89 @@
+"""Creating, enqueueing, reading and cancelling jobs (used by the API and the CLI)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from cim_platform.db.base import utcnow
+from cim_platform.db.engine import session_scope
+from cim_platform.db.models import ErrorKind, Job, JobState
+from cim_platform.errors import Conflict, NotFound
+from cim_platform.jobs.queue import defer_run_job, get_producer_app, import_handlers
+from cim_platform.jobs.registry import HANDLERS
+from cim_platform.settings import Settings
+
+
+def create_job(
+    session: Session,
+    task: str,
+    params: dict[str, Any],
+    *,
+    organization_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> Job:
+    job = Job(task=task, params=params, organization_id=organization_id, created_by=user_id, state="queued")
+    session.add(job)
+    session.flush()
+    return job
+
+
+def enqueue(settings: Settings, engine: Engine, job_id: uuid.UUID) -> None:
+    """Hand a committed job to the queue; a failure to enqueue is recorded on the job."""
+    try:
+        queue_job_id = defer_run_job(settings, str(job_id))
+    except Exception as exc:
+        with session_scope(engine) as session:
+            job = session.get(Job, job_id)
+            if job is not None:
+                job.state, job.error_kind = JobState.failed.value, ErrorKind.internal.value
+                job.error, job.finished_at = f"could not enqueue: {exc}", utcnow()
+        raise
+    with session_scope(engine) as session:
+        job = session.get(Job, job_id)
+        if job is not None:
+            job.queue_job_id = queue_job_id
+
+
+def submit(
+    settings: Settings,
+    engine: Engine,
+    task: str,
+    params: dict[str, Any],
+    *,
+    organization_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
+) -> uuid.UUID:
+    import_handlers(settings)
+    if task not in HANDLERS:
+        raise NotFound(f"no job handler named {task!r}")
+    with session_scope(engine) as session:
+        job_id = create_job(session, task, params, organization_id=organization_id, user_id=user_id).id
+    enqueue(settings, engine, job_id)
+    return job_id
+
+
+def cancel(settings: Settings, session: Session, job: Job) -> Job:
+    """Cancel a queued job at once; ask a running one to stop (it ends as ``cancelled``)."""
+    state = JobState(job.state)
+    if state.finished:
+        raise Conflict(f"job {job.id} has already {state.value}")
+    app = get_producer_app(settings)
+    if job.queue_job_id is not None:
+        app.job_manager.cancel_job_by_id(job.queue_job_id, abort=True)
+    if state is JobState.queued:
+        job.state, job.finished_at, job.message = JobState.cancelled.value, utcnow(), "cancelled before it started"
+    else:
+        job.message = "cancellation requested"
+    job.updated_at = utcnow()
+    return job
+
+
+def get_job(session: Session, job_id: uuid.UUID) -> Job:
+    job = session.scalar(select(Job).where(Job.id == job_id))
+    if job is None:
+        raise NotFound(f"no job {job_id}")
+    return job

@@ -1,0 +1,75 @@
+"""The job queue end to end with real `cim worker` processes on the test database."""
+
+from __future__ import annotations
+
+import signal
+import uuid
+
+from sqlalchemy import select
+
+from cim_platform.db.engine import session_scope
+from cim_platform.db.models import Job
+from cim_platform.jobs import service
+from tests.conftest import wait_for
+
+
+def _job(engine, job_id: uuid.UUID) -> Job:
+    with session_scope(engine) as session:
+        job = session.scalar(select(Job).where(Job.id == job_id))
+        session.expunge(job)
+        return job
+
+
+def test_job_runs_and_its_state_is_stored(client, settings, start_worker) -> None:
+    engine = client.app.state.engine
+    job_id = service.submit(settings, engine, "test.sleep", {"seconds": 0.5})
+    assert _job(engine, job_id).state == "queued"
+    start_worker()
+    job = wait_for(lambda: (j := _job(engine, job_id)).state == "succeeded" and j, timeout=60)
+    assert job.progress == 1.0
+    assert job.result == {"slept": 0.5}
+    assert job.attempts == 1
+    assert job.started_at is not None and job.finished_at >= job.started_at
+
+
+def test_bad_input_is_a_data_error_and_bugs_are_internal(client, settings, start_worker) -> None:
+    engine = client.app.state.engine
+    bad = service.submit(settings, engine, "test.bad_input", {})
+    crash = service.submit(settings, engine, "test.crash", {})
+    start_worker()
+    bad_job = wait_for(lambda: (j := _job(engine, bad)).state == "failed" and j)
+    crash_job = wait_for(lambda: (j := _job(engine, crash)).state == "failed" and j)
+    assert (bad_job.error_kind, bad_job.error) == ("data", "the test input is wrong on purpose")
+    assert crash_job.error_kind == "internal"
+    assert "a bug" not in crash_job.error  # internals stay in the worker log
+
+
+def test_killed_worker_job_is_recovered_by_another(client, settings, start_worker) -> None:
+    engine = client.app.state.engine
+    job_id = service.submit(settings, engine, "test.sleep", {"seconds": 4})
+    first = start_worker()
+    wait_for(lambda: _job(engine, job_id).state == "running", timeout=60)
+    first.send_signal(signal.SIGKILL)  # a crash: no graceful shutdown, no heartbeat any more
+    first.wait(timeout=10)
+    assert _job(engine, job_id).state == "running"
+    start_worker()
+    job = wait_for(lambda: (j := _job(engine, job_id)).state == "succeeded" and j, timeout=90)
+    assert job.attempts == 2
+    assert job.result == {"slept": 4.0}
+
+
+def test_cancel_queued_and_running_jobs(client, settings, start_worker, cast) -> None:
+    engine = client.app.state.engine
+    admin = cast.headers("admin")
+    queued = service.submit(settings, engine, "test.sleep", {"seconds": 1})
+    response = client.delete(f"/api/v1/jobs/{queued}", headers=admin)
+    assert response.status_code == 200 and response.json()["state"] == "cancelled"
+    running = service.submit(settings, engine, "test.sleep", {"seconds": 30})
+    start_worker()
+    wait_for(lambda: _job(engine, running).state == "running", timeout=60)
+    assert client.delete(f"/api/v1/jobs/{running}", headers=admin).status_code == 200
+    job = wait_for(lambda: (j := _job(engine, running)).state == "cancelled" and j, timeout=30)
+    assert job.progress < 1.0
+    assert _job(engine, queued).state == "cancelled" and _job(engine, queued).attempts == 0
+    again = client.delete(f"/api/v1/jobs/{running}", headers=admin)
+    assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
