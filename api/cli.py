@@ -168,12 +168,26 @@ def serve(
             worker_process.wait(timeout=30)
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def main() -> None:
+    """Expected failures end with one line on stderr and exit code 2, never a traceback."""
+    import psycopg
+    import sqlalchemy.exc
+
     try:
         app()
     except (CimError, ConversionError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise SystemExit(2) from None
+    except (sqlalchemy.exc.OperationalError, psycopg.OperationalError) as exc:
+        typer.echo(f"error: cannot reach the database: {_first_line(exc)}", err=True)
+        raise SystemExit(2) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs everything the platform needs on a Debian machine with Python 3.11, idempotently:
+# system packages (PostgreSQL 15 + PostGIS 3, Chromium for the viewer test, PROJ grids, Node.js),
+# a virtual environment with the project, and the node packages (CesiumJS, the Khronos glTF validator).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+EXTRAS="${1:-}"
+
+need_pkgs=()
+command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs npm)
+[ -f /usr/share/postgresql/15/extension/postgis.control ] || need_pkgs+=(postgresql-15-postgis-3)
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+[ -f /usr/share/proj/egm96_15.gtx ] || need_pkgs+=(proj-data)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "installing system packages: ${need_pkgs[*]}"
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
+fi
+
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+fi
+stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${EXTRAS:+-$EXTRAS}"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/pip install -q -e ".${EXTRAS:+[$EXTRAS]}"
+  touch "$stamp"
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
