@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from cim_platform import accounts, migrate
 from api.cli_convert import convert_command
+from cim_platform import accounts, migrate
 from cim_platform.db.engine import get_engine, libpq_url, private_cluster, session_scope
 from cim_platform.errors import CimError, SetupError
 from cim_platform.pgcluster import port_in_use

@@ -55,10 +55,23 @@ def test_admin_routes(client, cast, method, path, body, ok_status) -> None:
 
 def test_jobs_are_visible_to_their_organisation_only(client, settings, cast) -> None:
     engine = client.app.state.engine
-    job_id = service.submit(settings, engine, "test.sleep", {"seconds": 1}, organization_id=cast.orgs["institute_a"],
-                            user_id=cast.users["uploader_a"])
-    expected = {None: 401, "viewer": 403, "uploader_a": 200, "uploader_b": 404, "surveyor": 404, "official": 200,
-                "admin": 200}
+    job_id = service.submit(
+        settings,
+        engine,
+        "test.sleep",
+        {"seconds": 1},
+        organization_id=cast.orgs["institute_a"],
+        user_id=cast.users["uploader_a"],
+    )
+    expected = {
+        None: 401,
+        "viewer": 403,
+        "uploader_a": 200,
+        "uploader_b": 404,
+        "surveyor": 404,
+        "official": 200,
+        "admin": 200,
+    }
     for actor, status in expected.items():
         assert client.get(f"/api/v1/jobs/{job_id}", headers=cast.headers(actor)).status_code == status, actor
     assert client.get(f"/api/v1/jobs/{uuid.uuid4()}", headers=cast.headers("admin")).status_code == 404

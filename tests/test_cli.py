@@ -16,8 +16,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def cim(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("CIM_")}
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args], cwd=ROOT, env={**base, **(env or {})},
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "api.cli", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -49,7 +53,9 @@ def test_unreachable_database_url() -> None:
 
 
 def test_malformed_database_url() -> None:
-    assert_one_line_error(cim("db", "upgrade", env={"CIM_DATABASE_URL": "mysql://x@y/z"}), "must start with postgresql://")
+    assert_one_line_error(
+        cim("db", "upgrade", env={"CIM_DATABASE_URL": "mysql://x@y/z"}), "must start with postgresql://"
+    )
 
 
 def test_unwritable_data_folder(tmp_path: Path) -> None:
@@ -75,8 +81,12 @@ def test_admin_commands_report_missing_objects(settings, args: list[str]) -> Non
 
 def test_admin_commands_end_to_end(settings) -> None:
     env = {"CIM_DATABASE_URL": settings.database_url or ""}
-    assert cim("admin", "create-org", "Kangbashi Design Institute", "--kind", "design_institute", env=env).returncode == 0
-    created = cim("admin", "create-user", "li.wei", "--org", "Kangbashi Design Institute", "--role", "uploader", env=env)
+    assert (
+        cim("admin", "create-org", "Kangbashi Design Institute", "--kind", "design_institute", env=env).returncode == 0
+    )
+    created = cim(
+        "admin", "create-user", "li.wei", "--org", "Kangbashi Design Institute", "--role", "uploader", env=env
+    )
     assert created.returncode == 0 and "cim token create --user li.wei" in created.stdout
     token = cim("token", "create", "--user", "li.wei", env=env)
     assert token.returncode == 0
