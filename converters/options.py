@@ -37,6 +37,7 @@ class ConvertOptions:
     floors_field: str | None = None
     storey_height: float = 3.0
     base_field: str | None = None
+    base_height: float | None = None  # base elevation when there is no base_field (CRS vertical units)
     # plumbing
     kind: str | None = None  # force a converter; None: detect from the file
     progress: ProgressCallback | None = None

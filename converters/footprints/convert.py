@@ -1,0 +1,178 @@
+"""Building footprints (GeoJSON, GeoPackage) → LOD1 blocks in 3D Tiles 1.1; CityJSON goes to :mod:`.cityjson`.
+
+Every footprint becomes one feature (all its attributes in the property table, plus the height and
+base used). Footprints that cannot be built are skipped and listed with the reason: no geometry, not a
+polygon, invalid polygon (self-intersection, …), missing or non-numeric height.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+
+from converters.errors import ConversionError
+from converters.footprints.extrude import extrude
+from converters.footprints.heights import choose_rule, height_and_base
+from converters.footprints.outline import union_outline
+from converters.footprints.sources import FootprintSource, read_geojson, read_gpkg
+from converters.footprints.writer import WriteResult, write_buildings
+from converters.georef import parse_crs
+from converters.options import ConvertOptions
+from converters.pointcloud.fast_transform import FastToEnu
+from converters.pointcloud.placement import place_in_crs
+from tiles.mesh import Material
+
+MATERIALS = [Material("wall", (0.86, 0.85, 0.82, 1.0)), Material("roof", (0.68, 0.70, 0.74, 1.0))]
+MAX_SKIPS_LISTED = 200
+POLYGON_TYPES = (3, 6)  # shapely type ids: Polygon, MultiPolygon
+
+
+def _load(path: Path) -> tuple[FootprintSource | None, dict[str, Any] | None]:
+    if path.suffix.lower() == ".gpkg":
+        return read_gpkg(path), None
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConversionError(f"{path.name}: not valid JSON ({str(error)[:100]})") from error
+    if isinstance(data, dict) and data.get("type") == "CityJSON":
+        return None, data
+    return read_geojson(path, data), None
+
+
+def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
+    path = Path(input_path)
+    source, city = _load(path)
+    if city is not None:
+        from converters.footprints.cityjson import convert_cityjson
+
+        return convert_cityjson(path, city, Path(out_dir), options)
+    assert source is not None
+    return convert_footprints(source, path, Path(out_dir), options)
+
+
+def _skip(skipped: list[dict[str, Any]], counts: dict[str, int], index: int, props: dict[str, Any],
+          reason: str) -> None:
+    key = reason.split(" (")[0].split("[")[0]
+    counts[key] = counts.get(key, 0) + 1
+    if len(skipped) < MAX_SKIPS_LISTED:
+        ident = props.get("id", props.get("fid", props.get("name")))
+        skipped.append({"index": index, "id": ident, "reason": reason})
+
+
+def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
+    started = time.perf_counter()
+    footprints = source.footprints
+    if not footprints:
+        raise ConversionError(f"{path.name}: no features")
+    crs = options.crs or source.crs
+    parse_crs(crs)
+    rule = choose_rule([f.properties for f in footprints], options)
+    skipped: list[dict[str, Any]] = []
+    skip_counts: dict[str, int] = {}
+    geometries = np.array([f.geometry for f in footprints], dtype=object)
+    present = np.array([g is not None for g in geometries])
+    types = np.full(len(geometries), -1)
+    types[present] = shapely.get_type_id(geometries[present])
+    polygonal = np.isin(types, POLYGON_TYPES)
+    geometries[polygonal] = shapely.remove_repeated_points(shapely.force_2d(geometries[polygonal]))
+    valid = np.zeros(len(geometries), dtype=bool)
+    valid[polygonal] = shapely.is_valid(geometries[polygonal]) & ~shapely.is_empty(geometries[polygonal])
+    keep: list[int] = []
+    heights: list[float] = []
+    bases: list[float] = []
+    for i, footprint in enumerate(footprints):
+        if footprint.problem or not present[i]:
+            _skip(skipped, skip_counts, footprint.index, footprint.properties, footprint.problem or "no geometry")
+            continue
+        if not polygonal[i]:
+            _skip(skipped, skip_counts, footprint.index, footprint.properties,
+                  f"not a polygon ({geometries[i].geom_type})")
+            continue
+        if not valid[i]:
+            reason = shapely.is_valid_reason(geometries[i]) if not shapely.is_empty(geometries[i]) else "empty"
+            _skip(skipped, skip_counts, footprint.index, footprint.properties, f"invalid polygon: {reason}")
+            continue
+        resolved = height_and_base(footprint.properties, rule)
+        if isinstance(resolved, str):
+            _skip(skipped, skip_counts, footprint.index, footprint.properties, resolved)
+            continue
+        keep.append(i)
+        heights.append(resolved[0])
+        bases.append(resolved[1])
+    if not keep:
+        raise ConversionError(f"{path.name}: none of the {len(footprints)} footprints could be built "
+                              f"({'; '.join(f'{k}: {v}' for k, v in skip_counts.items())})")
+    options.report_progress(0.15, f"{len(keep)} footprints read")
+    kept = geometries[keep]
+    base = np.asarray(bases, dtype=np.float64)
+    height = np.asarray(heights, dtype=np.float64)
+    minx, miny, maxx, maxy = shapely.total_bounds(kept)
+    lo = np.array([minx, miny, base.min()])
+    hi = np.array([maxx, maxy, (base + height).max()])
+    placement = place_in_crs(crs, lo, hi)
+    to_enu = FastToEnu(placement.to_enu, lo, hi)
+    blocks = extrude(kept, base, height, to_enu)
+    options.report_progress(0.4, "blocks extruded")
+
+    bounds = np.empty((len(keep), 2, 3))
+    top, bottom = blocks.cap_top, blocks.cap_bottom
+    offsets = blocks.vertex_offsets
+    both = np.minimum(top, bottom), np.maximum(top, bottom)
+    bounds[:, 0] = np.minimum.reduceat(both[0], offsets[:-1])
+    bounds[:, 1] = np.maximum.reduceat(both[1], offsets[:-1])
+    weights = np.array([blocks.triangle_count(b) for b in range(len(keep))])
+
+    def pieces(building: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
+        walls, wall_tris = blocks.walls(building)
+        caps, cap_tris = blocks.caps(building)
+        return [(walls, wall_tris, 0), (caps, cap_tris, 1)]
+
+    columns = _columns([footprints[i].properties for i in keep])
+    columns["height_used_m"] = [round(float(h), 3) for h in height]
+    columns["base_used"] = [round(float(b), 3) for b in base]
+    columns["source_index"] = [footprints[i].index for i in keep]
+    result = write_buildings(out_dir, placement.frame, pieces, bounds, weights, columns, MATERIALS,
+                             options.compress, {"source": path.name, "buildings": len(keep)},
+                             progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"))
+    polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
+    outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
+    options.report_progress(1.0, "done")
+    return _report(path, source, crs, rule.report(), placement.report(), len(footprints), len(keep), skipped,
+                   skip_counts, result, outline, area, started, vertex_count=len(blocks.cap_top))
+
+
+def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    names: dict[str, None] = {}
+    for row in rows:
+        for key in row:
+            names.setdefault(key, None)
+    return {name: [row.get(name) for row in rows] for name in names}
+
+
+def _report(path: Path, source: FootprintSource, crs: str, height_rule: dict[str, Any],
+            placement: dict[str, Any], total: int, built: int, skipped: list[dict[str, Any]],
+            skip_counts: dict[str, int], result: WriteResult, outline: dict[str, Any] | None, area: float,
+            started: float, vertex_count: int) -> dict[str, Any]:
+    return {
+        "kind": "footprints",
+        "format": "GeoPackage" if path.suffix.lower() == ".gpkg" else "GeoJSON",
+        "tileset": "tileset.json",
+        "counts": {"features": total, "buildings": built, "skipped": total - built, "tiles": result.tiles,
+                   "triangles": result.triangles, "footprint_vertices": vertex_count,
+                   "max_buildings_per_tile": result.max_features_per_tile},
+        "crs": {"crs": crs, "source": "user" if crs != source.crs else "file", "file_crs": source.crs,
+                "note": source.crs_note, "layer": source.layer},
+        "heights": height_rule,
+        "georeferencing": placement,
+        "skipped": skipped,
+        "skipped_by_reason": skip_counts,
+        "footprint_wgs84": outline,
+        "footprint_area_m2": area,
+        "output_bytes": result.tileset_bytes + result.content_bytes,
+        "timings": {"convert_s": round(time.perf_counter() - started, 3)},
+    }

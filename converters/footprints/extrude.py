@@ -1,0 +1,99 @@
+"""Footprint polygons → closed LOD1 blocks (walls, earcut-triangulated roof and floor, holes kept).
+
+Work is vectorised over all buildings: rings are extracted with shapely's array functions, all
+vertices go through the map → ENU transform at once (base and top heights), walls are built for
+every ring edge in one pass; only the earcut call runs per polygon. Exterior rings are oriented
+counter-clockwise and holes clockwise, so wall triangles face outwards; roof triangles face up and
+floor triangles down. Coincident vertices of walls and caps make each block a closed 2-manifold.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import mapbox_earcut
+import numpy as np
+import shapely
+
+ToEnu = Callable[[np.ndarray], np.ndarray]
+
+
+@dataclass(slots=True)
+class Blocks:
+    """Meshes of ``n`` buildings; per-building slices via the offset arrays (length n + 1)."""
+
+    wall_positions: np.ndarray  # (4E, 3) ENU, four vertices per ring edge
+    wall_offsets: np.ndarray  # edge offsets per building
+    cap_top: np.ndarray  # (V, 3) ENU, ring vertices at roof height
+    cap_bottom: np.ndarray  # (V, 3) ENU, ring vertices at base height
+    vertex_offsets: np.ndarray  # ring-vertex offsets per building
+    cap_triangles: list[np.ndarray]  # per building, (k, 3) indices into its own ring vertices (roof)
+
+    def __len__(self) -> int:
+        return len(self.vertex_offsets) - 1
+
+    def walls(self, building: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.wall_offsets[building], self.wall_offsets[building + 1]
+        positions = self.wall_positions[4 * a : 4 * b]
+        quads = np.arange(b - a, dtype=np.int64)[:, None] * 4
+        triangles = np.concatenate([quads + [0, 1, 2], quads + [0, 2, 3]])
+        return positions, triangles
+
+    def caps(self, building: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.vertex_offsets[building], self.vertex_offsets[building + 1]
+        roof = self.cap_triangles[building]
+        positions = np.concatenate([self.cap_top[a:b], self.cap_bottom[a:b]])
+        floor = roof[:, ::-1] + (b - a)
+        return positions, np.concatenate([roof, floor])
+
+    def triangle_count(self, building: int) -> int:
+        edges = self.wall_offsets[building + 1] - self.wall_offsets[building]
+        return int(2 * edges + 2 * len(self.cap_triangles[building]))
+
+
+def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu: ToEnu) -> Blocks:
+    """``geometries``: valid 2D (Multi)Polygons in map coordinates; base/height in map vertical units."""
+    parts, building_of_part = shapely.get_parts(geometries, return_index=True)
+    parts = shapely.orient_polygons(parts, exterior_cw=False)
+    rings, part_of_ring = shapely.get_rings(parts, return_index=True)
+    coords, ring_of_vertex = shapely.get_coordinates(rings, return_index=True)
+    ring_sizes = np.bincount(ring_of_vertex, minlength=len(rings))
+    ring_starts = np.concatenate(([0], np.cumsum(ring_sizes)[:-1]))
+    keep = np.ones(len(coords), dtype=bool)
+    keep[ring_starts + ring_sizes - 1] = False  # drop the closing vertex of every ring
+    coords, ring_of_vertex = coords[keep], ring_of_vertex[keep]
+    ring_sizes = ring_sizes - 1
+    ring_starts = np.concatenate(([0], np.cumsum(ring_sizes)[:-1]))
+    building_of_vertex = building_of_part[part_of_ring[ring_of_vertex]]
+
+    z_base = base[building_of_vertex]
+    bottom = to_enu(np.column_stack([coords, z_base]))
+    top = to_enu(np.column_stack([coords, z_base + height[building_of_vertex]]))
+
+    # walls: edge i → i+1 (wrapping inside each ring)
+    nxt = np.arange(len(coords)) + 1
+    ring_ends = ring_starts + ring_sizes
+    wrap = nxt == ring_ends[ring_of_vertex]
+    nxt[wrap] = ring_starts[ring_of_vertex[wrap]]
+    walls = np.stack([bottom, bottom[nxt], top[nxt], top], axis=1).reshape(-1, 3)
+
+    n = len(geometries)
+    vertex_offsets = np.searchsorted(building_of_vertex, np.arange(n + 1))
+    cap_triangles: list[list[np.ndarray]] = [[] for _ in range(n)]
+    rings_of_part = np.bincount(part_of_ring, minlength=len(parts))
+    first_ring = np.concatenate(([0], np.cumsum(rings_of_part)[:-1]))
+    for part in range(len(parts)):
+        r0, r1 = first_ring[part], first_ring[part] + rings_of_part[part]
+        v0 = ring_starts[r0]
+        ends = (ring_starts[r0:r1] + ring_sizes[r0:r1] - v0).astype(np.uint32)
+        flat = mapbox_earcut.triangulate_float64(bottom[v0 : v0 + ends[-1], :2], ends)
+        triangles = flat.reshape(-1, 3).astype(np.int64)
+        xy = bottom[v0 : v0 + ends[-1], :2]
+        a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
+        clockwise = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) < 0
+        triangles[clockwise] = triangles[clockwise][:, ::-1]
+        building = building_of_part[part]
+        cap_triangles[building].append(triangles + (v0 - vertex_offsets[building]))
+    caps = [np.concatenate(t) if t else np.zeros((0, 3), np.int64) for t in cap_triangles]
+    return Blocks(walls, vertex_offsets.copy(), top, bottom, vertex_offsets, caps)

@@ -1,0 +1,150 @@
+"""Reading building footprints: GeoJSON (RFC 7946 or with a legacy ``crs`` member) and GeoPackage.
+
+Both give :class:`Footprint` records (shapely geometry in the source CRS + all attributes) and the
+source CRS. GeoPackage is read with the standard library's ``sqlite3``: its geometry blobs are a
+``GP`` header (magic, version, flags, srs id, optional envelope) followed by WKB.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from converters.errors import ConversionError
+
+_ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
+_CRS_URN = re.compile(r"(?:EPSG(?:::|:|/0/|/))(\d+)", re.IGNORECASE)
+
+
+@dataclass(slots=True)
+class Footprint:
+    index: int  # position in the source (for skip reports)
+    geometry: BaseGeometry | None
+    properties: dict[str, Any]
+    problem: str | None = None  # why the geometry could not be read
+
+
+@dataclass(slots=True)
+class FootprintSource:
+    footprints: list[Footprint]
+    crs: str  # as found in the file ("EPSG:4326" for RFC 7946 GeoJSON)
+    crs_note: str
+    layer: str | None = None
+
+
+def crs_from_text(text: str) -> str | None:
+    match = _CRS_URN.search(text)
+    if match:
+        return f"EPSG:{match.group(1)}"
+    if text.upper().startswith("CRS84") or text.endswith("CRS84"):
+        return "EPSG:4326"
+    return None
+
+
+def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSource:
+    if data is None:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8-sig"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise ConversionError(f"{path.name}: not valid JSON ({str(error)[:100]})") from error
+    if not isinstance(data, dict):
+        raise ConversionError(f"{path.name}: not a GeoJSON object")
+    if data.get("type") == "Feature":
+        features = [data]
+    elif data.get("type") == "FeatureCollection" and isinstance(data.get("features"), list):
+        features = data["features"]
+    else:
+        raise ConversionError(f"{path.name}: not a GeoJSON FeatureCollection (type {data.get('type')!r})")
+    crs, note = "EPSG:4326", "RFC 7946 GeoJSON: WGS84 longitude/latitude"
+    legacy = data.get("crs")
+    if isinstance(legacy, dict):
+        name = str((legacy.get("properties") or {}).get("name", ""))
+        found = crs_from_text(name)
+        if found is None:
+            raise ConversionError(f"{path.name}: unknown 'crs' member {name[:80]!r}; pass --crs EPSG:CODE")
+        crs, note = found, f"legacy GeoJSON 'crs' member {name!r}"
+    out: list[Footprint] = []
+    for index, feature in enumerate(features):
+        props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        geometry_json = feature.get("geometry") if isinstance(feature, dict) else None
+        if not geometry_json:
+            out.append(Footprint(index, None, props, "no geometry"))
+            continue
+        try:
+            geometry = shapely.geometry.shape(geometry_json)
+        except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException) as error:
+            out.append(Footprint(index, None, props, f"unreadable geometry ({str(error)[:80]})"))
+            continue
+        out.append(Footprint(index, geometry, props))
+    return FootprintSource(out, crs, note)
+
+
+def _gpkg_geometry(blob: bytes) -> BaseGeometry | None:
+    if len(blob) < 8 or blob[:2] != b"GP":
+        raise ValueError("not a GeoPackage geometry blob")
+    flags = blob[3]
+    envelope = _ENVELOPE_DOUBLES.get((flags >> 1) & 0b111)
+    if envelope is None:
+        raise ValueError("invalid envelope code")
+    if flags & 0b10000:  # empty geometry
+        return None
+    return shapely.from_wkb(blob[8 + 8 * envelope :])
+
+
+def _gpkg_srs(db: sqlite3.Connection, srs_id: int) -> tuple[str, str]:
+    row = db.execute(
+        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?",
+        (srs_id,),
+    ).fetchone()
+    if row is None:
+        raise ConversionError(f"GeoPackage: srs_id {srs_id} is not in gpkg_spatial_ref_sys")
+    organization, code, definition = row
+    if str(organization).upper() == "EPSG" and int(code) > 0:
+        return f"EPSG:{int(code)}", f"GeoPackage srs_id {srs_id} (EPSG:{code})"
+    if definition and definition != "undefined":
+        return str(definition), f"GeoPackage srs_id {srs_id} (WKT definition)"
+    raise ConversionError(f"GeoPackage: srs_id {srs_id} has no usable definition; pass --crs EPSG:CODE")
+
+
+def read_gpkg(path: Path) -> FootprintSource:
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            layers = db.execute(
+                "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c JOIN gpkg_geometry_columns g "
+                "ON c.table_name = g.table_name WHERE c.data_type = 'features' ORDER BY c.table_name"
+            ).fetchall()
+            if not layers:
+                raise ConversionError(f"{path.name}: the GeoPackage has no feature table")
+            table, column, srs_id = layers[0]
+            crs, note = _gpkg_srs(db, int(srs_id))
+            cursor = db.execute(f'SELECT * FROM "{table}"')
+            names = [d[0] for d in cursor.description]
+            geometry_at = names.index(column)
+            out: list[Footprint] = []
+            for index, row in enumerate(cursor):
+                props = {n: v for i, (n, v) in enumerate(zip(names, row, strict=True)) if i != geometry_at
+                         and not isinstance(v, bytes)}
+                blob = row[geometry_at]
+                if blob is None:
+                    out.append(Footprint(index, None, props, "no geometry"))
+                    continue
+                try:
+                    out.append(Footprint(index, _gpkg_geometry(bytes(blob)), props))
+                except (ValueError, struct.error, shapely.errors.GEOSException) as error:
+                    out.append(Footprint(index, None, props, f"unreadable geometry ({str(error)[:80]})"))
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as error:
+        raise ConversionError(f"{path.name}: not a readable GeoPackage ({str(error)[:100]})") from error
+    if len(layers) > 1:
+        note += f"; read layer {table!r} (of {len(layers)})"
+    return FootprintSource(out, crs, note, layer=table)
