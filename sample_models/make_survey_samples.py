@@ -137,7 +137,8 @@ def write_gpkg(features: list[dict], path: Path) -> None:
     db.execute("INSERT INTO gpkg_geometry_columns VALUES ('buildings','geom','POLYGON',4546,0,0)")
     for f in features:
         p = f["properties"]
-        db.execute("INSERT INTO buildings (geom,bid,name,use,floors,height_m,base_m,year_built) VALUES (?,?,?,?,?,?,?,?)",
+        db.execute("INSERT INTO buildings (geom,bid,name,use,floors,height_m,base_m,year_built) "
+                   "VALUES (?,?,?,?,?,?,?,?)",
                    (_gpkg_blob(f["geometry_gk"], 4546), p["id"], p["name"], p["use"], p["floors"], p["height_m"],
                     p["base_m"], p["year_built"]))
     db.commit()

@@ -37,7 +37,7 @@ class Blocks:
         a, b = self.wall_offsets[building], self.wall_offsets[building + 1]
         positions = self.wall_positions[4 * a : 4 * b]
         quads = np.arange(b - a, dtype=np.int64)[:, None] * 4
-        triangles = np.concatenate([quads + [0, 1, 2], quads + [0, 2, 3]])
+        triangles = np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])])
         return positions, triangles
 
     def caps(self, building: int) -> tuple[np.ndarray, np.ndarray]:
