@@ -11,6 +11,7 @@ Public API (stable; also used by the survey converters)::
     frame.enu_to_ecef(enu) / frame.ecef_to_enu(ecef)              # (N, 3) float64 arrays
     frame.geodetic_to_enu(lon, lat, h) / frame.enu_to_geodetic(enu)
     frame.as_report() -> dict                     # origin in WGS84 and ECEF
+    frame.rebased(enu_point) -> (LocalFrame, 4×4) # a frame elsewhere + the exact old→new ENU matrix
 
     to_local = MapToLocal("EPSG:4546+5737", frame)          # any pyproj CRS: EPSG code, WKT, compound
     enu = to_local.to_enu(xyz)                 # (N, 3) float64 local metres; input in the CRS's units
@@ -146,6 +147,13 @@ class LocalFrame:
 
     def enu_to_geodetic(self, enu: np.ndarray) -> np.ndarray:
         return ecef_to_geodetic(self.enu_to_ecef(enu))
+
+    def rebased(self, enu_point: np.ndarray) -> tuple[LocalFrame, np.ndarray]:
+        """A frame at ``enu_point`` (ENU of this frame) and the exact 4×4 (row-major) rigid matrix
+        taking this frame's ENU coordinates to the new frame's."""
+        lon, lat, h = self.enu_to_geodetic(np.asarray(enu_point, dtype=np.float64).reshape(1, 3))[0]
+        new = LocalFrame(float(lon), float(lat), float(h))
+        return new, np.linalg.inv(new.enu_to_ecef_matrix()) @ self.enu_to_ecef_matrix()
 
     def as_report(self) -> dict[str, Any]:
         x, y, z = (float(v) for v in self.ecef_origin)

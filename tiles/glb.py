@@ -54,7 +54,11 @@ class GlbBuilder:
             self._required.add(name)
 
     def add_buffer_view(self, data: bytes, target: int | None = None, byte_stride: int | None = None) -> int:
-        """Append raw bytes (8-byte aligned start); returns the bufferView index."""
+        """Append raw bytes (8-byte aligned start); returns the bufferView index.
+
+        glTF forbids empty bufferViews: empty data (e.g. a column of empty strings) gets one zero byte.
+        """
+        data = data or b"\x00"
         view: dict[str, Any] = {"buffer": 0, "byteOffset": self._length, "byteLength": len(data)}
         if target is not None:
             view["target"] = target

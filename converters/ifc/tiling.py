@@ -1,0 +1,126 @@
+"""Writing collected IFC elements as a 3D Tiles 1.1 tileset, and the model's footprint.
+
+Feature tables: one row per element in each content, rows ordered by GlobalId. ``elementIndex``
+is the element's rank in the model's sorted GlobalIds — the same on every conversion of the model,
+whatever the file order or tiling; ``GlobalId`` itself is the key across model revisions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import shapely
+from shapely.geometry import MultiPoint, mapping
+
+from converters.georef import LocalFrame
+from converters.ifc.elements import Element
+from tiles.hierarchy import HierarchyNode, Item, build_hierarchy, to_tiles
+from tiles.mesh import Material, MeshPart, write_mesh_glb
+from tiles.tileset import BoundingVolume, Tileset
+
+MAX_CONTENT_TRIANGLES = 250_000
+PARENT_TRIANGLES = 60_000
+RECENTRE_DISTANCE_M = 1000.0
+
+
+def recentre(elements: list[Element], frame: LocalFrame) -> tuple[LocalFrame, bool]:
+    """Move the frame to the model's centre when the geometry lies far from the georeferencing point."""
+    lo = np.min([e.lo for e in elements], axis=0)
+    hi = np.max([e.hi for e in elements], axis=0)
+    centre = (lo + hi) / 2
+    if np.linalg.norm(centre[:2]) < RECENTRE_DISTANCE_M:
+        return frame, False
+    centre[2] = lo[2]
+    new_frame, matrix = frame.rebased(centre)
+    rotation, translation = matrix[:3, :3], matrix[:3, 3]
+    for element in elements:
+        for part in element.parts:
+            part.positions = part.positions @ rotation.T + translation
+            if part.normals is not None:
+                part.normals = (part.normals @ rotation.T.astype(np.float32)).astype(np.float32)
+        stacked = np.concatenate([p.positions for p in element.parts])
+        element.lo, element.hi = stacked.min(axis=0), stacked.max(axis=0)
+    return new_frame, True
+
+
+def write_tileset(
+    elements: list[Element],
+    materials: list[Material],
+    rows: Callable[[Element], dict[str, Any]],
+    frame: LocalFrame,
+    out_dir: Path,
+    compress: bool,
+    metadata: dict[str, str | float | int | bool],
+) -> dict[str, Any]:
+    """Write glb contents and tileset.json; returns {tiles, contents, bytes}."""
+    order = sorted(range(len(elements)), key=lambda i: elements[i].guid)
+    element_index = {i: rank for rank, i in enumerate(order)}
+    items = [Item(i, e.lo, e.hi, e.triangles) for i, e in enumerate(elements)]
+    root = build_hierarchy(items, MAX_CONTENT_TRIANGLES, PARENT_TRIANGLES)
+    written = {"contents": 0, "bytes": 0, "max_content_triangles": 0}
+
+    def write(node: HierarchyNode, name: str) -> BoundingVolume | None:
+        keys = sorted(node.keys, key=lambda i: elements[i].guid)
+        table_rows = [rows(elements[i]) for i in keys]
+        names = _column_names(table_rows)
+        features: dict[str, list[Any]] = {"elementIndex": [element_index[i] for i in keys]}
+        for column in names:
+            features[column] = [r.get(column) for r in table_rows]
+        parts = [
+            MeshPart(p.positions, p.normals, p.triangles, p.material, row)
+            for row, i in enumerate(keys)
+            for p in elements[i].parts
+        ]
+        content = write_mesh_glb(parts, materials, features, path=out_dir / f"{name}.glb", compress=compress)
+        written["contents"] += 1
+        written["bytes"] += len(content.data)
+        written["max_content_triangles"] = max(written["max_content_triangles"], content.triangle_count)
+        for i in keys:  # free memory as soon as an element is written
+            elements[i].parts = []
+        return content.box
+
+    root_tile = to_tiles(root, write)
+    root_tile.transform = frame.tileset_transform()
+    lo, hi = root_tile.bounding_volume.bounds()
+    diagonal = float(np.linalg.norm(hi - lo))
+    tileset = Tileset(root_tile, max(diagonal, root_tile.geometric_error, 1.0), metadata=metadata)
+    written["bytes"] += tileset.write(out_dir / "tileset.json")
+    written["tiles"] = len(root_tile.walk())
+    written["depth"] = _depth(root)
+    return written
+
+
+def _depth(node: HierarchyNode) -> int:
+    return 1 + max((_depth(c) for c in node.children), default=0)
+
+
+def _column_names(rows: list[dict[str, Any]]) -> list[str]:
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    return list(names)
+
+
+def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | None:
+    """The union of the elements' plan projections (convex hull each), as GeoJSON in EPSG:4326."""
+    hulls = []
+    for element in elements:
+        xy = np.concatenate([p.positions[:, :2] for p in element.parts]) if element.parts else None
+        if xy is None or len(xy) < 3:
+            continue
+        hull = MultiPoint(xy).convex_hull
+        if hull.area > 1e-6:
+            hulls.append(hull)
+    if not hulls:
+        return None
+    union = shapely.union_all(hulls).simplify(0.05)
+
+    def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        geo = frame.enu_to_geodetic(np.stack([x, y, np.zeros_like(x)], axis=-1))
+        return geo[:, 0], geo[:, 1]
+
+    geographic = shapely.transform(union, lambda xy: np.stack(to_lonlat(xy[:, 0], xy[:, 1]), axis=-1))
+    return {"crs": "EPSG:4326", "geometry": mapping(geographic), "area_m2": round(float(union.area), 2)}
