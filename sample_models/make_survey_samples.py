@@ -173,7 +173,7 @@ def write_cityjson(features: list[dict], path: Path) -> None:
         mid_b = vid(*((np.array(ring[1]) + ring[2]) / 2), top)
         eaves = [vid(x, y, eave) for x, y in ring]
         surfaces = [
-            [[list(reversed(low))]],
+            [list(reversed(low))],
             [[low[0], low[1], eaves[1], eaves[0]]],
             [[low[1], low[2], eaves[2], mid_b, eaves[1]]],
             [[low[2], low[3], eaves[3], eaves[2]]],
