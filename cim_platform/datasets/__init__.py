@@ -1,0 +1,1 @@
+"""Datasets: uploads, revisions, conversion into PostGIS-stored tiles, publishing."""

@@ -1,0 +1,192 @@
+"""The conversion job: run the converter in a child process, store every file of the tileset in
+PostGIS and publish the revision, all in one transaction (a worker killed half-way leaves nothing
+half-published, and the job runs again)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import selectors
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry import MultiPolygon, Polygon, shape
+from sqlalchemy import delete, insert
+
+from cim_platform.datasets.service import publish
+from cim_platform.datasets.sources import source_path
+from cim_platform.datasets.tilestore import origin_from_transform, read_tileset_folder, root_extent
+from cim_platform.db.base import utcnow
+from cim_platform.db.engine import session_scope
+from cim_platform.db.models import Dataset, DatasetRevision, RevisionState, TileContent
+from cim_platform.jobs.registry import JobAborted, JobRun
+from converters.errors import ConversionError
+
+logger = logging.getLogger(__name__)
+
+
+def _footprint(report: dict[str, Any]) -> MultiPolygon | None:
+    geometry = report.get("footprint_wgs84") or report.get("footprint")
+    if not isinstance(geometry, dict) or "type" not in geometry:
+        return None
+    try:
+        footprint = shape(geometry)
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if isinstance(footprint, Polygon):
+        footprint = MultiPolygon([footprint])
+    if not isinstance(footprint, MultiPolygon) or footprint.is_empty:
+        return None
+    return footprint
+
+
+def _georef_fields(report: dict[str, Any]) -> tuple[str | None, str | None]:
+    georef = report.get("georeferencing") or {}
+    source = georef.get("source") or georef.get("mode")
+    crs = report.get("crs") or georef.get("crs")
+    while isinstance(crs, dict):
+        crs = crs.get("crs") or crs.get("name")
+    return (str(source)[:100] if source else None), (str(crs)[:100] if crs else None)
+
+
+def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
+    """Run ``python -m converters`` and relay its progress; the report, or ConversionError."""
+    command = [sys.executable, "-m", "converters", str(source), str(out_dir), "--options", json.dumps(params)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    selector = selectors.DefaultSelector()
+    assert child.stdout is not None
+    selector.register(child.stdout, selectors.EVENT_READ)
+    deadline = time.monotonic() + run.settings.job_timeout_s
+    report: dict[str, Any] | None = None
+    error: str | None = None
+    try:
+        while True:
+            if run.should_abort():
+                raise JobAborted("cancelled")
+            if time.monotonic() > deadline:
+                raise ConversionError(f"the conversion took longer than {run.settings.job_timeout_s:.0f} s")
+            if not selector.select(timeout=0.5):
+                if child.poll() is not None:
+                    break
+                continue
+            line = child.stdout.readline()
+            if not line:
+                break
+            try:
+                message = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "progress" in message:
+                run.report_progress(0.9 * float(message["progress"]), str(message.get("message", "")))
+            elif "report" in message:
+                report = message["report"]
+            elif "error" in message:
+                error = str(message["error"])
+        child.wait(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        selector.close()
+    if error is not None:
+        raise ConversionError(error)
+    if child.returncode != 0 or report is None:
+        stderr = (child.stderr.read() if child.stderr else "").strip().splitlines()
+        logger.error("converter exited with %s: %s", child.returncode, "\n".join(stderr[-20:]))
+        raise RuntimeError(f"converter exited with code {child.returncode}")
+    return report
+
+
+def store_and_publish(
+    run: JobRun, dataset_id: uuid.UUID, revision_id: uuid.UUID, out_dir: Path, report: dict[str, Any]
+) -> dict[str, Any]:
+    tileset, files = read_tileset_folder(out_dir)
+    _, min_h, max_h = root_extent(tileset)
+    origin = origin_from_transform(tileset["root"].get("transform"))
+    footprint = _footprint(report)
+    source, crs = _georef_fields(report)
+    with session_scope(run.engine) as session:
+        session.execute(delete(TileContent).where(TileContent.revision_id == revision_id))
+        rows = [
+            {
+                "revision_id": revision_id,
+                "path": f.path,
+                "media_type": f.media_type,
+                "data": f.data,
+                "size": len(f.data),
+                "sha256": f.sha256,
+                "geometric_error": f.geometric_error,
+                "bounds": f"SRID=4326;{f.bounds_wkt}" if f.bounds_wkt else None,
+                "min_height": f.min_height,
+                "max_height": f.max_height,
+            }
+            for f in files
+        ]
+        for start in range(0, len(rows), 200):
+            session.execute(insert(TileContent), rows[start : start + 200])
+        revision = session.get(DatasetRevision, revision_id, with_for_update=True)
+        dataset = session.get(Dataset, dataset_id, with_for_update=True)
+        assert revision is not None and dataset is not None
+        revision.tileset, revision.report = tileset, report
+        revision.georef_source, revision.crs = source, crs
+        revision.root_transform = tileset["root"].get("transform")
+        if origin is not None:
+            revision.origin_ecef = origin[0]
+            lon, lat, h = origin[1]
+            revision.origin = f"SRID=4326;POINT Z ({lon} {lat} {h})"
+        revision.footprint = from_shape(footprint, srid=4326) if footprint is not None else None
+        revision.min_height, revision.max_height = min_h, max_h
+        revision.tile_count, revision.tile_bytes = len(files), sum(len(f.data) for f in files)
+        revision.state, revision.converted_at = RevisionState.ready.value, utcnow()
+        session.flush()
+        newest_ready = dataset.published_revision_id is None or revision.number >= _published_number(session, dataset)
+        if newest_ready:
+            publish(session, dataset, revision)
+    return {"tiles": len(files), "bytes": sum(len(f.data) for f in files), "published": newest_ready}
+
+
+def _published_number(session: Any, dataset: Dataset) -> int:
+    published = session.get(DatasetRevision, dataset.published_revision_id)
+    return published.number if published is not None else 0
+
+
+def _mark_revision(run: JobRun, revision_id: uuid.UUID, state: RevisionState) -> None:
+    with session_scope(run.engine) as session:
+        revision = session.get(DatasetRevision, revision_id)
+        if revision is not None and revision.state == RevisionState.pending.value:
+            revision.state = state.value
+
+
+def run_conversion(run: JobRun) -> dict[str, Any]:
+    dataset_id, revision_id = uuid.UUID(run.params["dataset_id"]), uuid.UUID(run.params["revision_id"])
+    with session_scope(run.engine) as session:
+        revision = session.get(DatasetRevision, revision_id)
+        if revision is None:
+            raise ConversionError(f"revision {revision_id} no longer exists")
+        if revision.state == RevisionState.ready.value:
+            return {"tiles": revision.tile_count, "bytes": revision.tile_bytes, "published": None}
+        source, params = source_path(run.settings, revision.source_path), dict(revision.convert_params or {})
+    out_dir = run.settings.work_dir / f"{revision_id}-{uuid.uuid4().hex[:8]}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        run.report_progress(0.0, "converting")
+        report = run_child(run, source, out_dir, params)
+        run.report_progress(0.92, "storing tiles")
+        result = store_and_publish(run, dataset_id, revision_id, out_dir, report)
+    except JobAborted:
+        _mark_revision(run, revision_id, RevisionState.cancelled)
+        raise
+    except Exception:
+        _mark_revision(run, revision_id, RevisionState.failed)
+        raise
+    finally:
+        shutil.rmtree(out_dir, ignore_errors=True)
+    return result

@@ -1,0 +1,70 @@
+"""Conversion parameters given with an upload, validated into ConvertOptions fields."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from pyproj import CRS
+from pyproj.exceptions import CRSError
+
+from cim_platform.errors import InvalidInput
+
+BOOL_FIELDS = ("allow_ungeoreferenced", "local", "include_spaces")
+TEXT_FIELDS = ("height_field", "floors_field", "base_field")
+FLOAT_FIELDS = {"rotation": "rotation_deg", "scale": "scale", "storey_height": "storey_height"}
+
+
+def _float(name: str, text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInput(f"{name} must be a number, got {text!r}") from None
+    if not math.isfinite(value):
+        raise InvalidInput(f"{name} must be a finite number")
+    return value
+
+
+def _bool(name: str, text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise InvalidInput(f"{name} must be true or false, got {text!r}")
+
+
+def convert_params(fields: dict[str, str]) -> dict[str, Any]:
+    """ConvertOptions keyword arguments (JSON-able) from the upload's form fields."""
+    params: dict[str, Any] = {}
+    if crs := fields.get("crs", "").strip():
+        try:
+            CRS.from_user_input(crs)
+        except CRSError:
+            raise InvalidInput(
+                f"crs {crs!r} is not a coordinate reference system pyproj knows (e.g. EPSG:4546)"
+            ) from None
+        params["crs"] = crs
+    if origin := fields.get("origin", "").strip():
+        numbers = [_float("origin", part) for part in origin.split(",")]
+        if len(numbers) == 2:
+            numbers.append(0.0)
+        if len(numbers) != 3:
+            raise InvalidInput("origin must be E,N[,H]")
+        params["origin"] = numbers
+    for name, key in FLOAT_FIELDS.items():
+        if (text := fields.get(name, "").strip()) != "":
+            params[key] = _float(name, text)
+    if params.get("scale", 1.0) <= 0 or params.get("storey_height", 1.0) <= 0:
+        raise InvalidInput("scale and storey_height must be positive")
+    if (up := fields.get("up", "").strip()) != "":
+        if up not in ("y", "z"):
+            raise InvalidInput("up must be y or z")
+        params["up"] = up
+    for name in BOOL_FIELDS:
+        if name in fields:
+            params[name] = _bool(name, fields[name])
+    for name in TEXT_FIELDS:
+        if text := fields.get(name, "").strip():
+            params[name] = text
+    return params

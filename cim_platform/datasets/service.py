@@ -1,0 +1,195 @@
+"""Datasets and revisions: creation, listing with filters and visibility, publishing."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from cim_platform.access import Caller, Scope
+from cim_platform.datasets.sources import IncomingFile, keep_source
+from cim_platform.db.base import utcnow
+from cim_platform.db.models import Dataset, DatasetKind, DatasetRevision, District, Job, RevisionState, Visibility
+from cim_platform.errors import Conflict, InvalidInput, NotFound
+from cim_platform.jobs.convert import CONVERT_TASK
+from cim_platform.jobs.service import create_job
+from cim_platform.settings import Settings
+from converters.api import detect_kind
+from converters.errors import UnsupportedFormatError
+
+LOD_BY_KIND = {"ifc": "LOD3", "pointcloud": "points", "mesh": "mesh", "footprints": "LOD1"}
+
+
+def resolve_district(session: Session, value: str | None) -> str | None:
+    """A district code from its code, slug or (English or Chinese) name; None for none."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    district = session.scalar(
+        select(District).where(
+            or_(District.code == text, District.slug == text.lower(), District.name == text, District.name_zh == text)
+        )
+    )
+    if district is None:
+        known = ", ".join(session.scalars(select(District.slug).order_by(District.code)))
+        raise InvalidInput(f"unknown district {text!r}; expected a code or one of: {known}")
+    return district.code
+
+
+def resolve_kind(filename: str, declared: str | None) -> str:
+    if declared and declared not in DatasetKind.__members__:
+        raise InvalidInput(f"unknown kind {declared!r}; expected one of: {', '.join(DatasetKind.__members__)}")
+    try:
+        return detect_kind(Path(filename), declared or None)
+    except UnsupportedFormatError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def resolve_visibility(value: str | None) -> str:
+    value = (value or Visibility.internal.value).strip()
+    if value not in Visibility.__members__:
+        raise InvalidInput(f"visibility must be public or internal, got {value!r}")
+    return value
+
+
+def create_dataset(
+    session: Session,
+    caller: Caller,
+    *,
+    name: str,
+    kind: str,
+    district: str | None,
+    visibility: str | None,
+    description: str = "",
+) -> Dataset:
+    caller.require(Scope.datasets_write)
+    if not name.strip():
+        raise InvalidInput("a dataset needs a name")
+    dataset = Dataset(
+        organization_id=caller.organization_id,
+        name=name.strip()[:300],
+        kind=kind,
+        district_code=resolve_district(session, district),
+        visibility=resolve_visibility(visibility),
+        description=description,
+        lod=LOD_BY_KIND.get(kind),
+        created_by=caller.user_id,
+    )
+    session.add(dataset)
+    session.flush()
+    return dataset
+
+
+@dataclass
+class NewRevision:
+    revision: DatasetRevision
+    job: Job
+
+
+def add_revision(
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    dataset: Dataset,
+    incoming: IncomingFile,
+    convert_params: dict[str, Any],
+) -> NewRevision:
+    """A new revision from a finished upload, with its conversion job (to enqueue after commit)."""
+    caller.check_manages(dataset.organization_id, what="dataset")
+    session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
+    number = (
+        session.scalar(select(func.max(DatasetRevision.number)).where(DatasetRevision.dataset_id == dataset.id)) or 0
+    ) + 1
+    revision = DatasetRevision(
+        id=uuid.uuid4(),
+        dataset_id=dataset.id,
+        number=number,
+        state=RevisionState.pending.value,
+        source_filename=incoming.filename,
+        source_path="",
+        source_bytes=incoming.size,
+        source_sha256=incoming.sha256,
+        convert_params={**convert_params, "kind": dataset.kind},
+        created_by=caller.user_id,
+    )
+    revision.source_path = keep_source(settings, incoming, revision.id)
+    session.add(revision)
+    session.flush()
+    job = create_job(
+        session,
+        CONVERT_TASK,
+        {"dataset_id": str(dataset.id), "revision_id": str(revision.id)},
+        organization_id=dataset.organization_id,
+        user_id=caller.user_id,
+    )
+    revision.job_id = job.id
+    dataset.updated_at = utcnow()
+    return NewRevision(revision, job)
+
+
+@dataclass
+class DatasetFilter:
+    kind: str | None = None
+    district: str | None = None
+    organization_id: uuid.UUID | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    text: str | None = None
+    limit: int = 100
+    offset: int = 0
+
+
+def visible_datasets(caller: Caller) -> Select[tuple[Dataset]]:
+    query = select(Dataset)
+    if caller.reads_everything():
+        return query
+    conditions = [Dataset.visibility == Visibility.public.value]
+    if caller.organization_id is not None:
+        conditions.append(Dataset.organization_id == caller.organization_id)
+    return query.where(or_(*conditions))
+
+
+def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> list[Dataset]:
+    query = visible_datasets(caller)
+    if filters.kind:
+        query = query.where(Dataset.kind == filters.kind)
+    if filters.district:
+        query = query.where(Dataset.district_code == resolve_district(session, filters.district))
+    if filters.organization_id:
+        query = query.where(Dataset.organization_id == filters.organization_id)
+    if filters.bbox:
+        west, south, east, north = filters.bbox
+        query = query.where(func.ST_Intersects(Dataset.footprint, func.ST_MakeEnvelope(west, south, east, north, 4326)))
+    if filters.text:
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        query = query.where(or_(Dataset.name.ilike(pattern), Dataset.description.ilike(pattern)))
+    query = query.order_by(Dataset.created_at.desc(), Dataset.id).limit(filters.limit).offset(filters.offset)
+    return list(session.scalars(query))
+
+
+def get_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Dataset:
+    dataset = session.get(Dataset, dataset_id)
+    if dataset is None:
+        raise NotFound(f"no dataset {dataset_id}")
+    caller.check_visible(dataset.organization_id, public=dataset.visibility == "public", what=f"dataset {dataset_id}")
+    return dataset
+
+
+def get_revision(session: Session, dataset: Dataset, revision_id: uuid.UUID) -> DatasetRevision:
+    revision = session.get(DatasetRevision, revision_id)
+    if revision is None or revision.dataset_id != dataset.id:
+        raise NotFound(f"no revision {revision_id} in dataset {dataset.id}")
+    return revision
+
+
+def publish(session: Session, dataset: Dataset, revision: DatasetRevision) -> None:
+    """Make ``revision`` the one viewers get; one UPDATE, so they see the old tileset or the new one."""
+    if revision.state != RevisionState.ready.value:
+        raise Conflict(f"revision {revision.number} is {revision.state}; only a ready revision can be published")
+    dataset.published_revision_id = revision.id
+    dataset.footprint = revision.footprint
+    dataset.updated_at = revision.published_at = utcnow()

@@ -1,0 +1,87 @@
+"""Original uploads: written to disk while hashed, size-limited, kept unchanged forever."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from cim_platform.errors import InvalidInput, PayloadTooLarge
+from cim_platform.settings import Settings
+
+SAFE_NAME = re.compile(r"[^\w.\-+ ()\[\]]+", re.UNICODE)
+
+
+def safe_filename(name: str) -> str:
+    """The last path component of a client-given name, without characters that could escape a folder."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    base = SAFE_NAME.sub("_", base).lstrip(".")
+    if not base:
+        raise InvalidInput("the uploaded file needs a file name")
+    return base[:200]
+
+
+@dataclass
+class IncomingFile:
+    """A file being received: write chunks, then ``finish`` it."""
+
+    path: Path
+    filename: str
+    limit: int
+    size: int = 0
+
+    def __post_init__(self) -> None:
+        self._hash = hashlib.sha256()
+        self._handle = open(self.path, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self.size += len(chunk)
+        if self.size > self.limit:
+            self.discard()
+            raise PayloadTooLarge(f"the upload exceeds the limit of {self.limit} bytes")
+        self._hash.update(chunk)
+        self._handle.write(chunk)
+
+    @property
+    def sha256(self) -> str:
+        return self._hash.hexdigest()
+
+    def finish(self) -> None:
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+        if self.size == 0:
+            self.discard()
+            raise InvalidInput(f"{self.filename} is empty")
+
+    def discard(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+def begin_upload(settings: Settings, filename: str) -> IncomingFile:
+    incoming = settings.uploads_dir / "incoming"
+    incoming.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(dir=incoming, prefix="upload-")
+    os.close(handle)
+    return IncomingFile(Path(temp), safe_filename(filename), settings.max_upload_bytes)
+
+
+def keep_source(settings: Settings, incoming: IncomingFile, revision_id: uuid.UUID) -> str:
+    """Move a finished upload to its permanent place; the path relative to the data folder."""
+    folder = settings.uploads_dir / "sources" / str(revision_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / incoming.filename
+    shutil.move(incoming.path, target)
+    target.chmod(0o444)  # the archive copy is never written again
+    return str(target.relative_to(settings.resolved_data_dir))
+
+
+def source_path(settings: Settings, relative: str) -> Path:
+    return settings.resolved_data_dir / relative

@@ -1,0 +1,238 @@
+"""Datasets end to end over HTTP with a real worker: upload, convert, store in PostGIS, stream."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from cim_platform.db.engine import session_scope
+from cim_platform.db.models import Dataset, DatasetRevision, TileContent
+from tests.conftest import wait_for
+from tests.support.http_tiles import mirror
+from tests.support.validators import assert_output_valid
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+LAS = CORPUS / "survey" / "hexbin-crop.las"
+
+
+def upload(client, headers, path: Path, **fields: str):
+    with path.open("rb") as handle:
+        return client.post("/api/v1/datasets", headers=headers, data=fields, files={"file": (path.name, handle)})
+
+
+def wait_job(client, headers, job_href: str, timeout: float = 240) -> dict:
+    def finished():
+        body = client.get(job_href, headers=headers).json()
+        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
+
+    return wait_for(finished, timeout=timeout, interval=0.5)  # type: ignore[return-value]
+
+
+@pytest.fixture
+def converted(client, cast, start_worker):
+    start_worker()
+    headers = cast.headers("surveyor")
+    response = upload(client, headers, LAS, name="Hexbin survey", district="kangbashi", visibility="internal")
+    assert response.status_code == 202, response.text
+    body = response.json()
+    job = wait_job(client, headers, body["job"]["href"])
+    assert job["state"] == "succeeded", job
+    return body
+
+
+def test_upload_convert_stream(client, cast, converted, tmp_path: Path) -> None:
+    headers = cast.headers("surveyor")
+    dataset_id = converted["dataset"]["id"]
+    detail = client.get(f"/api/v1/datasets/{dataset_id}", headers=headers).json()
+    assert detail["kind"] == "pointcloud" and detail["district"] == "150603" and detail["lod"] == "points"
+    assert detail["tileset_url"] == f"/tiles/{dataset_id}/tileset.json"
+    assert detail["footprint"]["type"] == "MultiPolygon"
+    revision = detail["published_revision"]
+    assert revision["source"]["sha256"] == hashlib.sha256(LAS.read_bytes()).hexdigest()
+    assert revision["source"]["bytes"] == LAS.stat().st_size
+    origin = revision["georeferencing"]["origin"]
+    assert 60 < origin["lon"] < 70 and 30 < origin["lat"] < 35  # UTM 42N: Afghanistan/Pakistan
+    # the original is kept byte for byte
+    source = client.get(f"/api/v1/datasets/{dataset_id}/revisions/{revision['id']}/source", headers=headers)
+    assert source.status_code == 200 and source.content == LAS.read_bytes()
+    # stream everything a viewer would, and validate it
+    entry = mirror(client, f"http://testserver/tiles/{dataset_id}/tileset.json", tmp_path / "mirror", headers)
+    assert_output_valid(entry.parent, entry.name)
+    with session_scope(client.app.state.engine) as session:
+        stored = session.scalar(
+            select(func.count()).select_from(TileContent).where(TileContent.revision_id == revision["id"])
+        )
+        with_bounds = session.scalar(
+            select(func.count())
+            .select_from(TileContent)
+            .where(TileContent.revision_id == revision["id"], TileContent.bounds.is_not(None))
+        )
+    assert stored == revision["tiles"]["count"] and with_bounds == stored - 1  # all but tileset.json
+
+
+def test_http_caching_cors_and_visibility(client, cast, converted) -> None:
+    dataset_id = converted["dataset"]["id"]
+    headers = cast.headers("surveyor")
+    url = f"/tiles/{dataset_id}/tileset.json"
+    first = client.get(url, headers={**headers, "Origin": "http://viewer.example"})
+    assert first.status_code == 200 and first.headers["access-control-allow-origin"] in ("*", "http://viewer.example")
+    assert first.headers["content-type"].startswith("application/json")
+    etag = first.headers["etag"]
+    again = client.get(url, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304 and again.content == b"" and "content-encoding" not in again.headers
+    tileset = first.json()
+    uri = next(iter(_content_uris(tileset["root"])))
+    assert uri.startswith(f"r/{converted['revision']['id']}/")  # pinned: a viewer never mixes revisions
+    content = client.get(f"/tiles/{dataset_id}/{uri}", headers=headers)
+    assert content.status_code == 200 and "immutable" in content.headers["cache-control"]
+    assert content.headers["etag"] == f'"{hashlib.sha256(content.content).hexdigest()}"'
+    assert (
+        client.get(
+            f"/tiles/{dataset_id}/{uri}", headers={**headers, "If-None-Match": content.headers["etag"]}
+        ).status_code
+        == 304
+    )
+    head = client.head(f"/tiles/{dataset_id}/{uri}", headers=headers)
+    assert head.status_code == 200 and head.headers["content-type"] == content.headers["content-type"]
+    assert (
+        client.get(f"/tiles/{dataset_id}/r/{converted['revision']['id']}/nope.glb", headers=headers).status_code == 404
+    )
+    # internal: other organisations and anonymous viewers do not learn it exists; a token in the URL works
+    assert client.get(url).status_code == 404
+    assert client.get(url, headers=cast.headers("uploader_b")).status_code == 404
+    assert client.get(url, headers=cast.headers("official")).status_code == 200
+    assert client.get(url, params={"access_token": cast.tokens["surveyor"]}).status_code == 200
+    assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
+    listed = client.get("/api/v1/datasets").json()
+    assert dataset_id not in [d["id"] for d in listed["datasets"]]
+    # once public, anyone streams it and the city tileset lists it
+    with session_scope(client.app.state.engine) as session:
+        session.get(Dataset, dataset_id).visibility = "public"
+    assert client.get(url).status_code == 200
+    city = client.get("/tiles/city/tileset.json").json()
+    district = city["root"]["children"][0]
+    assert district["extras"]["district"] == "150603"
+    assert district["children"][0]["content"]["uri"] == f"../{dataset_id}/tileset.json"
+    assert client.get("/api/v1/datasets", params={"district": "kangbashi"}).json()["count"] == 1
+    assert client.get("/api/v1/datasets", params={"district": "dalad"}).json()["count"] == 0
+    assert client.get("/api/v1/datasets", params={"bbox": "60,30,70,35"}).json()["count"] == 1
+    assert client.get("/api/v1/datasets", params={"bbox": "100,30,110,35"}).json()["count"] == 0
+    ogc = client.get(f"/ogc/collections/{dataset_id}").json()
+    assert any(link["type"] == "application/3dtiles+json" for link in ogc["links"])
+    assert len(ogc["extent"]["spatial"]["bbox"][0]) == 6
+
+
+def test_city_tileset_is_valid(client, cast, converted, tmp_path: Path) -> None:
+    with session_scope(client.app.state.engine) as session:
+        session.get(Dataset, converted["dataset"]["id"]).visibility = "public"
+    entry = mirror(client, "http://testserver/tiles/city/tileset.json", tmp_path / "city")
+    assert_output_valid(entry.parent, entry.name)
+
+
+def test_revisions_and_publishing(client, cast, converted, tmp_path: Path) -> None:
+    headers = cast.headers("surveyor")
+    dataset_id = converted["dataset"]["id"]
+    first_revision = converted["revision"]["id"]
+    copy = tmp_path / "hexbin-v2.las"
+    shutil.copy(LAS, copy)
+    with copy.open("rb") as handle:
+        response = client.post(
+            f"/api/v1/datasets/{dataset_id}/revisions", headers=headers, files={"file": (copy.name, handle)}
+        )
+    assert response.status_code == 202, response.text
+    assert response.json()["revision"]["number"] == 2
+    assert wait_job(client, headers, response.json()["job"]["href"])["state"] == "succeeded"
+    second_revision = response.json()["revision"]["id"]
+    detail = client.get(f"/api/v1/datasets/{dataset_id}", headers=headers).json()
+    assert detail["published_revision_id"] == second_revision
+    # earlier revisions stay and can be published again (a rollback)
+    revisions = client.get(f"/api/v1/datasets/{dataset_id}/revisions", headers=headers).json()["revisions"]
+    assert [r["number"] for r in revisions] == [1, 2] and all(r["state"] == "ready" for r in revisions)
+    assert client.get(f"/tiles/{dataset_id}/r/{first_revision}/tileset.json", headers=headers).status_code == 200
+    back = client.post(f"/api/v1/datasets/{dataset_id}/revisions/{first_revision}/publish", headers=headers)
+    assert back.status_code == 200 and back.json()["published_revision_id"] == first_revision
+    pinned = client.get(f"/tiles/{dataset_id}/tileset.json", headers=headers).json()
+    assert next(iter(_content_uris(pinned["root"]))).startswith(f"r/{first_revision}/")
+    # another organisation can neither add revisions nor publish
+    assert (
+        client.post(
+            f"/api/v1/datasets/{dataset_id}/revisions/{first_revision}/publish", headers=cast.headers("uploader_b")
+        ).status_code
+        == 404
+    )
+
+
+def _content_uris(tile: dict):
+    if "content" in tile:
+        yield tile["content"]["uri"]
+    for child in tile.get("children", []):
+        yield from _content_uris(child)
+
+
+def _snapshot(engine) -> tuple:
+    with session_scope(engine) as session:
+        return (
+            session.scalar(select(func.count()).select_from(Dataset)),
+            session.scalar(select(func.count()).select_from(DatasetRevision)),
+            session.scalar(select(func.count()).select_from(TileContent)),
+            session.scalar(select(func.sum(func.length(TileContent.data)))),
+        )
+
+
+def test_bad_uploads_get_clear_answers_and_touch_nothing(client, cast, converted, settings, tmp_path: Path) -> None:
+    headers = cast.headers("surveyor")
+    engine = client.app.state.engine
+    before = _snapshot(engine)
+    doc = tmp_path / "minutes.docx"
+    doc.write_bytes(b"PK\x03\x04 not a model")
+    response = upload(client, headers, doc, name="x")
+    assert response.status_code == 422 and "not a supported format" in response.json()["detail"]
+    big = tmp_path / "big.las"
+    big.write_bytes(b"\0" * (settings.max_upload_bytes + 10))
+    response = upload(client, headers, big, name="too big")
+    assert response.status_code == 413 and "exceeds the limit" in response.json()["detail"]
+    assert client.post("/api/v1/datasets", headers=headers, data={"name": "no file"}).status_code == 422
+    response = upload(client, headers, LAS, name="bad district", district="atlantis")
+    assert response.status_code == 422 and "unknown district" in response.json()["detail"]
+    response = upload(client, headers, LAS, name="bad crs", crs="EPSG:999999")
+    assert response.status_code == 422 and "crs" in response.json()["detail"]
+    assert upload(client, cast.headers("viewer"), LAS, name="viewer upload").status_code == 403
+    assert upload(client, {}, LAS, name="anonymous").status_code == 401
+    assert _snapshot(engine) == before
+    assert not list((settings.uploads_dir / "incoming").glob("*"))  # no half-written files left behind
+    # a truncated file is accepted, then fails in the worker as a data error with a reason
+    truncated = tmp_path / "truncated.las"
+    truncated.write_bytes(LAS.read_bytes()[:5000])
+    response = upload(client, headers, truncated, name="truncated")
+    assert response.status_code == 202
+    job = wait_job(client, headers, response.json()["job"]["href"])
+    assert job["state"] == "failed" and job["error_kind"] == "data" and job["error"]
+    assert client.get("/health").json()["status"] == "ok"
+    revision = client.get(f"/api/v1/datasets/{response.json()['dataset']['id']}/revisions", headers=headers).json()
+    assert revision["revisions"][0]["state"] == "failed"
+    after = _snapshot(engine)
+    assert after[2:] == before[2:]  # no tiles were added or changed
+
+
+def test_cancel_a_conversion(client, cast, start_worker, settings, tmp_path: Path) -> None:
+    headers = cast.headers("surveyor")
+    response = upload(client, headers, LAS, name="to cancel")
+    job_href = response.json()["job"]["href"]
+    assert client.delete(job_href, headers=headers).json()["state"] == "cancelled"  # still queued: cancelled at once
+    start_worker()
+    assert client.get(job_href, headers=headers).json()["state"] == "cancelled"
+    dataset = client.get(f"/api/v1/datasets/{response.json()['dataset']['id']}", headers=headers).json()
+    assert dataset["published_revision_id"] is None
+
+
+def test_report_is_kept(client, cast, converted) -> None:
+    headers = cast.headers("surveyor")
+    revision = converted["revision"]["id"]
+    detail = client.get(f"/api/v1/datasets/{converted['dataset']['id']}/revisions/{revision}", headers=headers).json()
+    assert detail["report"]["kind"] == "pointcloud"
+    assert json.dumps(detail["report"])  # JSON-able as stored
