@@ -8,6 +8,8 @@ Writes into ``sample_models/survey/``:
 * ``ordos_footprints.gpkg`` — the Kangbashi subset as a GeoPackage in EPSG:4546 (CGCS2000 / 3° GK CM 111E);
 * ``kangbashi_blocks.city.json`` — CityJSON 2.0, a few buildings with LOD1 solids and LOD2 gabled
   roofs with semantic surfaces, EPSG:4546+5737 (via its ``referenceSystem``: 4546; heights 1985);
+* ``stele_scan.obj`` (+ ``.mtl``, ``.png``) and ``stele_scan_colour.ply`` — a small textured / vertex-coloured
+  scan mesh in local metres (placed with ``--crs``/``--origin``);
 * ``kangbashi_scan.laz`` — a ~40 000-point LAZ 1.4 (PDRF 7, RGB, intensity, classification) of a
   terrain patch with three buildings, CRS WKT ``EPSG:4546+5737``.
 
@@ -224,6 +226,36 @@ def write_laz(rng: np.random.Generator, path: Path, count: int = 40_000) -> None
     las.write(path, laz_backend=laspy.LazBackend.Lazrs)
 
 
+def write_scan_meshes(rng: np.random.Generator, out: Path) -> None:
+    """A textured OBJ (+ MTL + PNG) and a vertex-coloured PLY of a small carved stele (local metres, z up)."""
+    import trimesh
+    from PIL import Image
+
+    n = 48
+    u, v = np.meshgrid(np.linspace(0, 1, n), np.linspace(0, 1, n))
+    x = (u - 0.5) * 1.2
+    z = v * 2.4
+    y = 0.05 * np.sin(u * 9) * np.cos(v * 7) + rng.normal(0, 0.002, u.shape)
+    vertices = np.column_stack([x.ravel(), y.ravel(), z.ravel()])
+    idx = np.arange(n * n).reshape(n, n)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[:-1, 1:].ravel(), idx[1:, 1:].ravel(), idx[1:, :-1].ravel()
+    faces = np.concatenate([np.column_stack([a, b, c]), np.column_stack([a, c, d])])
+    checker = ((np.indices((64, 64)).sum(axis=0) // 8) % 2).astype(np.uint8)
+    image = np.stack([120 + 100 * checker, 90 + 60 * checker, 60 + 20 * checker], axis=-1).astype(np.uint8)
+    Image.fromarray(image).save(out / "stele_scan.png")
+    uv = np.column_stack([u.ravel(), v.ravel()])
+    lines = ["mtllib stele_scan.mtl", "usemtl stone"]
+    lines += [f"v {p[0]:.4f} {p[1]:.4f} {p[2]:.4f}" for p in vertices]
+    lines += [f"vt {t[0]:.4f} {t[1]:.4f}" for t in uv]
+    lines += [f"f {f[0] + 1}/{f[0] + 1} {f[1] + 1}/{f[1] + 1} {f[2] + 1}/{f[2] + 1}" for f in faces]
+    (out / "stele_scan.obj").write_text("\n".join(lines) + "\n", encoding="ascii")
+    (out / "stele_scan.mtl").write_text("newmtl stone\nKd 1 1 1\nmap_Kd stele_scan.png\n", encoding="ascii")
+    colours = np.column_stack([(image[(v.ravel() * 63).astype(int), (u.ravel() * 63).astype(int)]),
+                               np.full(n * n, 255)]).astype(np.uint8)
+    mesh = trimesh.Trimesh(vertices, faces, vertex_colors=colours, process=False)
+    (out / "stele_scan_colour.ply").write_bytes(mesh.export(file_type="ply", encoding="binary"))
+
+
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(20261124)
@@ -233,6 +265,7 @@ def main() -> None:
     write_gpkg(kangbashi, OUT / "ordos_footprints.gpkg")
     write_cityjson(kangbashi, OUT / "kangbashi_blocks.city.json")
     write_laz(rng, OUT / "kangbashi_scan.laz")
+    write_scan_meshes(rng, OUT)
     for path in sorted(OUT.iterdir()):
         print(f"{path.name}: {path.stat().st_size:,} bytes")
     print(f"footprints: {len(kangbashi)} Kangbashi + {len(dongsheng)} Dongsheng")
