@@ -235,7 +235,7 @@ def make_large_model(path: Path, n_elements: int = 50_000, per_storey: int = 2_5
     building_placement = ctx["building"].ObjectPlacement
     style = _style(f, "Generic", (0.8, 0.78, 0.74))
     storeys, contained = [], []
-    grid = int(math.ceil(math.sqrt(per_storey)))
+    grid = math.isqrt(per_storey - 1) + 1
     for i in range(n_elements):
         level, k = divmod(i, per_storey)
         if level >= len(storeys):

@@ -148,8 +148,8 @@ def _element(shape: ElementShape, enu: np.ndarray, rotation: np.ndarray, palette
         triangle_materials = np.full(len(shape.triangles), -1, dtype=np.int32)
     parts: list[ElementPart] = []
     for material_id in np.unique(triangle_materials):
-        if 0 <= material_id < len(shape.materials):
-            material = shape.materials[material_id]
+        material = shape.materials[material_id] if 0 <= material_id < len(shape.materials) else None
+        if material is not None:
             index = palette.index(material.name, material.rgba)
         else:
             index = palette.index(f"default {shape.ifc_class}", default_colour(shape.ifc_class))

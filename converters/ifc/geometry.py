@@ -46,7 +46,7 @@ class ElementShape:
     normals: np.ndarray | None  # (N, 3) float32
     triangles: np.ndarray  # (M, 3) int32
     triangle_materials: np.ndarray  # (M,) int32 index into materials, -1 none
-    materials: list[ShapeMaterial]
+    materials: list[ShapeMaterial | None]  # None: no style, use the class default
 
 
 @dataclass(slots=True)
@@ -79,7 +79,31 @@ def _settings() -> ifcopenshell.geom.settings:
     return settings
 
 
-def _shape_message(shape: Any) -> tuple[Any, ...]:
+def _style_name(model: ifcopenshell.file, name: str, cache: dict[str, str | None]) -> str | None:
+    """The IfcSurfaceStyle name behind a kernel material name like ``IfcSurfaceStyleShading-42``;
+    None for the kernel's defaults (``DefaultMaterial``, class names)."""
+    if name in cache:
+        return cache[name]
+    resolved: str | None = None
+    match = re.fullmatch(r"(Ifc\w+)-(\d+)", name)
+    if match:
+        try:
+            entity = model.by_id(int(match.group(2)))
+            styles = (
+                [entity]
+                if entity.is_a("IfcSurfaceStyle")
+                else [e for e in model.get_inverse(entity) if e.is_a("IfcSurfaceStyle")]
+            )
+            resolved = (styles[0].Name if styles else None) or name
+        except RuntimeError:
+            resolved = name
+    elif name != "DefaultMaterial" and not name.startswith("Ifc"):
+        resolved = name
+    cache[name] = resolved
+    return resolved
+
+
+def _shape_message(shape: Any, model: ifcopenshell.file, cache: dict[str, str | None]) -> tuple[Any, ...]:
     geometry = shape.geometry
     positions = np.frombuffer(geometry.verts_buffer, dtype=np.float64).reshape(-1, 3).copy()
     faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3).copy()
@@ -87,19 +111,24 @@ def _shape_message(shape: Any) -> tuple[Any, ...]:
     if len(geometry.normals) == len(geometry.verts):
         normals = np.frombuffer(geometry.normals_buffer, dtype=np.float64).reshape(-1, 3).astype(np.float32)
     material_ids = np.frombuffer(geometry.material_ids_buffer, dtype=np.int32).copy()
-    materials = []
+    materials: list[tuple[str, tuple[float, ...]] | None] = []
     for material in geometry.materials:
+        name = _style_name(model, material.name, cache)
+        if name is None:
+            materials.append(None)  # the kernel's default: the parent picks a colour per class
+            continue
         diffuse = material.diffuse
         alpha = 1.0 - float(material.transparency or 0.0) if material.has_transparency else 1.0
-        materials.append((material.name, (diffuse.r(), diffuse.g(), diffuse.b(), alpha)))
+        materials.append((name, (diffuse.r(), diffuse.g(), diffuse.b(), alpha)))
     return ("shape", shape.id, shape.guid, shape.type, positions, normals, faces, material_ids, materials)
 
 
 def _iterate_all(model: ifcopenshell.file, jobs: int, excluded: tuple[str, ...], conn: Connection) -> None:
     iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=KERNEL, exclude=excluded)
+    cache: dict[str, str | None] = {}
     if iterator.initialize():
         while True:
-            conn.send(_shape_message(iterator.get()))
+            conn.send(_shape_message(iterator.get(), model, cache))
             if not iterator.next():
                 break
     conn.send(("log", ifcopenshell.get_log()))
@@ -107,11 +136,12 @@ def _iterate_all(model: ifcopenshell.file, jobs: int, excluded: tuple[str, ...],
 
 def _iterate_one_by_one(model: ifcopenshell.file, ids: list[int], conn: Connection) -> None:
     settings = _settings()
+    cache: dict[str, str | None] = {}
     for step_id in ids:
         conn.send(("start", step_id))
         try:
             shape = ifcopenshell.geom.create_shape(settings, model.by_id(step_id), geometry_library=KERNEL)
-            conn.send(_shape_message(shape))
+            conn.send(_shape_message(shape, model, cache))
         except Exception as error:
             conn.send(("failed", step_id, str(error).strip().splitlines()[0][:200] if str(error).strip() else "error"))
     conn.send(("log", ifcopenshell.get_log()))
@@ -147,7 +177,14 @@ def _stop(process: Any) -> None:
 def _to_shape(message: tuple[Any, ...]) -> ElementShape:
     _, step_id, guid, ifc_class, positions, normals, faces, material_ids, materials = message
     return ElementShape(
-        step_id, guid, ifc_class, positions, normals, faces, material_ids, [ShapeMaterial(n, c) for n, c in materials]
+        step_id,
+        guid,
+        ifc_class,
+        positions,
+        normals,
+        faces,
+        material_ids,
+        [ShapeMaterial(*m) if m is not None else None for m in materials],
     )
 
 

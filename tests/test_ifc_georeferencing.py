@@ -1,0 +1,137 @@
+"""The IFC converter puts known vertices where a direct pyproj transform of their map coordinates does.
+
+The project's own sample (IFC4, millimetres, IfcMapConversion to EPSG:4546 + Yellow Sea 1985 heights,
+30° rotation) in three Scale/unit conventions found in real files, and as explicit options.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely.geometry
+from pyproj import Transformer
+
+from converters.api import convert
+from converters.georef import geoid_undulation, gltf_to_enu
+from converters.options import ConvertOptions
+from tests.support.validators import assert_output_valid
+from tiles.glb import read_accessor, read_glb
+
+REPO = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("make_ifc_samples", REPO / "sample_models" / "make_ifc_samples.py")
+samples = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(samples)  # type: ignore[union-attr]
+
+
+def _expected_ecef(engineering_mm: np.ndarray) -> np.ndarray:
+    """Direct: IfcMapConversion maths → EPSG:4546 → pyproj lon/lat, EGM96 height → EPSG:4978."""
+    e0, n0, h0 = samples.MAP_ORIGIN
+    a = math.radians(samples.ROTATION_DEG)
+    x, y, z = (engineering_mm / 1000.0).T
+    e = e0 + x * math.cos(a) - y * math.sin(a)
+    n = n0 + x * math.sin(a) + y * math.cos(a)
+    lon, lat = Transformer.from_crs("EPSG:4546", "EPSG:4326", always_xy=True).transform(e, n)
+    h = h0 + z + geoid_undulation(lon, lat)
+    return np.stack(Transformer.from_crs("EPSG:4979", "EPSG:4978", always_xy=True).transform(lon, lat, h), axis=-1)
+
+
+def _decoded_ecef(out_dir: Path) -> tuple[np.ndarray, dict]:
+    """Every vertex of every content, decoded as a runtime would: glTF node → y-up→z-up → root transform."""
+    tileset = json.loads((out_dir / "tileset.json").read_text())
+    root = np.array(tileset["root"]["transform"]).reshape(4, 4, order="F")
+    points = []
+    for glb in sorted(out_dir.glob("*.glb")):
+        gltf, binary = read_glb(glb.read_bytes())
+        node = gltf["nodes"][0]
+        matrix = np.array(node["matrix"]).reshape(4, 4, order="F") if "matrix" in node else np.eye(4)
+        if "translation" in node:
+            matrix[:3, 3] = node["translation"]
+        for primitive in gltf["meshes"][0]["primitives"]:
+            index = primitive["attributes"]["POSITION"]
+            values = read_accessor(gltf, binary, index).astype(np.float64)
+            if gltf["accessors"][index].get("normalized"):
+                values = np.maximum(values / 32767.0, -1.0)
+            yup = (np.c_[values, np.ones(len(values))] @ matrix.T)[:, :3]
+            points.append(gltf_to_enu(yup))
+    enu = np.concatenate(points)
+    return (np.c_[enu, np.ones(len(enu))] @ root.T)[:, :3], tileset
+
+
+def _column_corners() -> np.ndarray:
+    corners = []
+    for x, y in samples.COLUMN_POSITIONS_MM:
+        for dx in (0.0, 400.0):
+            for dy in (0.0, 400.0):
+                for z in (0.0, 4000.0):
+                    corners.append((x + 300 + dx, y + 300 + dy, z))
+    return np.array(corners)
+
+
+def _nearest_distances(expected: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    return np.array([np.min(np.linalg.norm(actual - p, axis=1)) for p in expected])
+
+
+@pytest.fixture(scope="module")
+def hall_outputs(tmp_path_factory) -> dict[str, tuple[Path, dict]]:
+    results = {}
+    for variant in ("ifc43", "scale1000", "mapunit_mm"):
+        base = tmp_path_factory.mktemp(variant)
+        ifc = samples.make_hall(base / "hall.ifc", variant=variant)
+        out = base / "out"
+        results[variant] = (out, convert(ifc, out, ConvertOptions(jobs=2)))
+    return results
+
+
+@pytest.mark.parametrize("variant", ["ifc43", "scale1000", "mapunit_mm"])
+def test_known_vertices_land_within_1cm(hall_outputs, variant: str) -> None:
+    out, report = hall_outputs[variant]
+    assert_output_valid(out)
+    ecef, tileset = _decoded_ecef(out)
+    distances = _nearest_distances(_expected_ecef(_column_corners()), ecef)
+    assert distances.max() < 0.01, distances.max()
+    geo = report["georeferencing"]
+    assert geo["source"] == "IfcMapConversion" and geo["confidence"] == "high"
+    assert geo["crs"] == "EPSG:4546+5737"
+    assert abs(geo["grid_scale"] - 1.0) < 1e-12
+    assert "EGM96" in geo["heights"]["caveat"]
+    metadata = tileset["metadata"]["properties"]
+    assert metadata["georeferencingSource"] == "IfcMapConversion"
+    assert metadata["georeferencingConfidence"] == "high"
+
+
+def test_scale_readings_are_reported(hall_outputs) -> None:
+    readings = {v: r["georeferencing"]["scale_reading"] for v, (_, r) in hall_outputs.items()}
+    assert "IFC4.3 definition" in readings["ifc43"]
+    assert "inverse" in readings["scale1000"]
+    assert readings["mapunit_mm"] == "Scale as grid scale"
+
+
+def test_explicit_options_take_precedence(tmp_path: Path) -> None:
+    ifc = samples.make_hall(tmp_path / "hall.ifc")
+    e, n, h = samples.MAP_ORIGIN
+    options = ConvertOptions(crs="EPSG:4546+5737", origin=(e, n, h), rotation_deg=samples.ROTATION_DEG, jobs=1)
+    report = convert(ifc, tmp_path / "out", options)
+    assert report["georeferencing"]["source"] == "explicit"
+    ecef, _ = _decoded_ecef(tmp_path / "out")
+    assert _nearest_distances(_expected_ecef(_column_corners()), ecef).max() < 0.01
+
+
+def test_origin_and_footprint_in_report(hall_outputs) -> None:
+    _, report = hall_outputs["ifc43"]
+    origin = report["georeferencing"]["origin"]
+    assert 109.6 < origin["wgs84"]["lon"] < 109.8 and 39.5 < origin["wgs84"]["lat"] < 39.7
+    assert abs(origin["wgs84"]["height_ellipsoidal_m"] - 1300.0 + 29.0) < 3.0  # EGM96 undulation ≈ −29 m
+    ecef = np.array([origin["ecef"][k] for k in "xyz"])
+    assert 6.36e6 < np.linalg.norm(ecef) < 6.38e6
+    footprint = report["footprint"]
+    assert footprint["crs"] == "EPSG:4326"
+    assert footprint["geometry"]["type"] in ("Polygon", "MultiPolygon")  # corner columns stand outside
+    assert 235 < footprint["area_m2"] < 260  # the 20 m × 12 m hall plus the outer columns
+    shape = shapely.geometry.shape(footprint["geometry"])
+    ring = np.array(shape.convex_hull.exterior.coords)
+    assert np.all((ring[:, 0] > 109.6) & (ring[:, 0] < 109.8))
