@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
-from api.routers import accounts, datasets, health, jobs, ogc, tiles
+from api.routers import accounts, datasets, health, jobs, ogc, tiles, viewer
 from cim_platform import __version__
 from cim_platform.db.engine import get_engine
 from cim_platform.settings import Settings
@@ -29,6 +29,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Length", "Content-Encoding"],
     )
     install_error_handlers(app)
-    for router in (health.router, accounts.router, jobs.router, datasets.router, tiles.router, ogc.router):
+    for router in (
+        health.router,
+        accounts.router,
+        jobs.router,
+        datasets.router,
+        tiles.router,
+        ogc.router,
+        viewer.router,
+    ):
         app.include_router(router)
+    viewer.mount_cesium(app, settings)
     return app

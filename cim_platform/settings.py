@@ -38,6 +38,7 @@ class Settings(BaseSettings):
     )
 
     bootstrap_org: str = "City Bureau"
+    cesium_dir: Path | None = Field(default=None, description="CesiumJS build folder; node_modules/cesium if unset")
 
     @cached_property
     def resolved_data_dir(self) -> Path:

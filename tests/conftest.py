@@ -66,7 +66,7 @@ def start_worker(settings: Settings) -> Iterator[Callable[[], subprocess.Popen[b
     )
 
     def start() -> subprocess.Popen[bytes]:
-        log = open(settings.resolved_data_dir / f"worker-{len(processes)}.log", "wb")  # noqa: SIM115
+        log = open(settings.resolved_data_dir / f"worker-{len(processes)}.log", "wb")
         settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
         process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "worker"], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -97,7 +97,33 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0, interval: f
 
 
 @pytest.fixture
-def cast(client: TestClient):  # noqa: ANN201
+def cast(client: TestClient):
     from tests.support.accounts import make_cast
 
     return make_cast(client.app.state.engine)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """`cim serve` in its own process on a free loopback port, on the test database."""
+    import httpx
+
+    port = postgis.free_port()
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    env = postgis.subprocess_env(settings.database_url or "", settings.resolved_data_dir)
+    log = open(settings.resolved_data_dir / "server.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return process.poll() is not None and pytest.fail("the server exited")  # type: ignore[return-value]
+
+    wait_for(up, timeout=60)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)

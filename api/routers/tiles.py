@@ -50,7 +50,6 @@ def _cache(public: bool, immutable: bool) -> str:
     return IMMUTABLE if immutable else PUBLISHED
 
 
-@router.api_route("/city/tileset.json", methods=["GET", "HEAD"])
 def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
     body = json.dumps(city_tileset(session, caller), separators=(",", ":")).encode()
     etag = hashlib.sha256(body).hexdigest()
@@ -59,13 +58,11 @@ def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
     )
 
 
-@router.api_route("/{dataset_id}/tileset.json", methods=["GET", "HEAD"])
 def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep, engine: EngineDep) -> Response:
     body, etag, public = published_tileset(engine, caller, dataset_id)
     return _answer(request, body, etag, "application/json", _cache(public, immutable=False))
 
 
-@router.api_route("/{dataset_id}/r/{revision_id}/{path:path}", methods=["GET", "HEAD"])
 def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep, engine: EngineDep
 ) -> Response:
@@ -73,9 +70,19 @@ def pinned_file(
     return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=True))
 
 
-@router.api_route("/{dataset_id}/{path:path}", methods=["GET", "HEAD"])
 def published_file(
     dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep, engine: EngineDep
 ) -> Response:
     tile = fetch_tile(engine, caller, dataset_id, path, None, _client_etag(request))
     return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=False))
+
+
+# GET documented, HEAD answered the same way (without a body)
+for _path, _endpoint in (
+    ("/city/tileset.json", city),
+    ("/{dataset_id}/tileset.json", dataset_tileset),
+    ("/{dataset_id}/r/{revision_id}/{path:path}", pinned_file),
+    ("/{dataset_id}/{path:path}", published_file),
+):
+    router.add_api_route(_path, _endpoint, methods=["GET"])
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False)

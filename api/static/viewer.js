@@ -1,0 +1,94 @@
+// The platform's CesiumJS viewer: the whole city from one tileset, offline (no Cesium ion).
+"use strict";
+(async function () {
+  const params = new URLSearchParams(window.location.search);
+  const token = params.get("access_token");
+  const datasetId = params.get("dataset");
+  const status = document.getElementById("status");
+  const panel = document.getElementById("properties");
+  const state = { tilesRequested: 0, tilesLoaded: 0, picked: null, ready: false, error: null };
+  window.cimViewerState = state;
+
+  Cesium.Ion.defaultAccessToken = "";
+  const imagery = await Cesium.TileMapServiceImageryProvider.fromUrl(
+    Cesium.buildModuleUrl("Assets/Textures/NaturalEarthII"));
+  const viewer = new Cesium.Viewer("map", {
+    baseLayer: new Cesium.ImageryLayer(imagery),
+    baseLayerPicker: false, geocoder: false, timeline: false, animation: false, homeButton: true,
+    sceneModePicker: false, navigationHelpButton: false, fullscreenButton: false, infoBox: false,
+    selectionIndicator: false, requestRenderMode: false,
+    contextOptions: { webgl: { preserveDrawingBuffer: true } },
+  });
+  viewer.scene.globe.depthTestAgainstTerrain = false;
+  window.cimViewer = viewer;
+
+  const resource = (url) => new Cesium.Resource({ url, queryParameters: token ? { access_token: token } : {} });
+
+  try {
+    const city = await Cesium.Cesium3DTileset.fromUrl(resource("/tiles/city/tileset.json"), {
+      maximumScreenSpaceError: 8,
+    });
+    city.tileLoad.addEventListener(() => { state.tilesLoaded += 1; });
+    city.tileVisible.addEventListener(() => { state.ready = true; });
+    viewer.scene.primitives.add(city);
+    let target = null;
+    if (datasetId) {
+      const answer = await fetch(`/api/v1/datasets/${datasetId}` + (token ? `?access_token=${token}` : ""));
+      if (answer.ok) {
+        const dataset = await answer.json();
+        const origin = dataset.published_revision && dataset.published_revision.georeferencing.origin;
+        status.textContent = dataset.name;
+        if (origin) target = { ...origin, range: footprintSize(dataset.footprint) * 1.6 };
+      } else {
+        status.textContent = `dataset ${datasetId} is not available (${answer.status})`;
+      }
+    }
+    if (target) {
+      const range = Math.min(5000, Math.max(60, target.range || 150));
+      viewer.camera.flyToBoundingSphere(
+        new Cesium.BoundingSphere(Cesium.Cartesian3.fromDegrees(target.lon, target.lat, target.height), range / 2),
+        { duration: 0, offset: new Cesium.HeadingPitchRange(0, Cesium.Math.toRadians(-35), range) });
+    } else if (city.root.children.length) {
+      await viewer.zoomTo(city);
+      status.textContent = "the whole city";
+    } else {
+      status.textContent = "no published datasets yet";
+    }
+  } catch (error) {
+    state.error = String(error);
+    status.textContent = `could not load the city tileset: ${error}`;
+  }
+
+  // the diagonal in metres of a GeoJSON (multi)polygon's bounding box
+  function footprintSize(geometry) {
+    if (!geometry) return 150;
+    const rings = geometry.type === "MultiPolygon" ? geometry.coordinates.flat() : geometry.coordinates;
+    const points = rings.flat();
+    const lons = points.map((p) => p[0]), lats = points.map((p) => p[1]);
+    const a = Cesium.Cartesian3.fromDegrees(Math.min(...lons), Math.min(...lats));
+    const b = Cesium.Cartesian3.fromDegrees(Math.max(...lons), Math.max(...lats));
+    return Cesium.Cartesian3.distance(a, b);
+  }
+
+  viewer.screenSpaceEventHandler.setInputAction((click) => {
+    const feature = viewer.scene.pick(click.position);
+    if (!(feature instanceof Cesium.Cesium3DTileFeature)) {
+      panel.hidden = true;
+      state.picked = null;
+      return;
+    }
+    const rows = feature.getPropertyIds().map((name) => {
+      const value = feature.getProperty(name);
+      return [name, Array.isArray(value) ? value.join(", ") : String(value)];
+    });
+    state.picked = Object.fromEntries(rows);
+    const table = document.createElement("table");
+    for (const [name, value] of rows) {
+      const tr = table.insertRow();
+      tr.insertCell().textContent = name;
+      tr.insertCell().textContent = value;
+    }
+    panel.replaceChildren(table);
+    panel.hidden = false;
+  }, Cesium.ScreenSpaceEventType.LEFT_CLICK);
+})();
