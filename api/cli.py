@@ -168,6 +168,26 @@ def serve(
             worker_process.wait(timeout=30)
 
 
+@app.command()
+def demo(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+) -> None:
+    """Bring the platform up (database, server, worker, viewer) with the demo city loaded, until Ctrl-C."""
+    from api.demo import run_demo
+
+    settings = Settings()
+    settings.host, settings.port = host or settings.host, port or settings.port
+    if port_in_use(settings.port):
+        raise SetupError(f"port {settings.port} is in use: choose another with --port")
+    url = prepare_database(settings)
+    with session_scope(get_engine(settings)) as session:
+        token = accounts.bootstrap_admin(session, settings.bootstrap_org)
+    if token:
+        typer.echo(f"first start: admin token (shown once, store it now): {token}")
+    run_demo(settings, url)
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__

@@ -88,7 +88,8 @@ def convert_command(
             )
             report = convert(input_path, out_dir, options)
     georef = report.get("georeferencing", {})
+    source = georef.get("source") or georef.get("mode") or "unknown"
     typer.echo(
         f"{input_path.name}: {report.get('kind')} → {out_dir / 'tileset.json'} "
-        f"({georef.get('source', 'unknown')} georeferencing, {report.get('timings', {}).get('total_s', '?')} s)"
+        f"({source} georeferencing, {report.get('timings', {}).get('total_s', '?')} s)"
     )

@@ -38,12 +38,15 @@
         const dataset = await answer.json();
         const origin = dataset.published_revision && dataset.published_revision.georeferencing.origin;
         status.textContent = dataset.name;
-        if (origin) target = { ...origin, range: footprintSize(dataset.footprint) * 1.6 };
+        if (origin) target = { ...origin, range: footprintSize(dataset.footprint) * 1.6, footprint: dataset.footprint };
       } else {
         status.textContent = `dataset ${datasetId} is not available (${answer.status})`;
       }
     }
-    if (target) {
+    if (target && target.range > 3000) {
+      const [west, south, east, north] = footprintBounds(target.footprint);
+      viewer.camera.setView({ destination: Cesium.Rectangle.fromDegrees(west, south, east, north) });
+    } else if (target) {
       const range = Math.min(5000, Math.max(60, target.range || 150));
       viewer.camera.flyToBoundingSphere(
         new Cesium.BoundingSphere(Cesium.Cartesian3.fromDegrees(target.lon, target.lat, target.height), range / 2),
@@ -59,15 +62,19 @@
     status.textContent = `could not load the city tileset: ${error}`;
   }
 
-  // the diagonal in metres of a GeoJSON (multi)polygon's bounding box
-  function footprintSize(geometry) {
-    if (!geometry) return 150;
+  // [west, south, east, north] of a GeoJSON (multi)polygon
+  function footprintBounds(geometry) {
     const rings = geometry.type === "MultiPolygon" ? geometry.coordinates.flat() : geometry.coordinates;
     const points = rings.flat();
     const lons = points.map((p) => p[0]), lats = points.map((p) => p[1]);
-    const a = Cesium.Cartesian3.fromDegrees(Math.min(...lons), Math.min(...lats));
-    const b = Cesium.Cartesian3.fromDegrees(Math.max(...lons), Math.max(...lats));
-    return Cesium.Cartesian3.distance(a, b);
+    return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)];
+  }
+
+  // the diagonal in metres of a footprint's bounding box
+  function footprintSize(geometry) {
+    if (!geometry) return 150;
+    const [west, south, east, north] = footprintBounds(geometry);
+    return Cesium.Cartesian3.distance(Cesium.Cartesian3.fromDegrees(west, south), Cesium.Cartesian3.fromDegrees(east, north));
   }
 
   viewer.screenSpaceEventHandler.setInputAction((click) => {

@@ -1,0 +1,123 @@
+"""``cim demo``: the platform with the demo city loaded, through the same HTTP upload-and-job path a
+design institute uses. Idempotent: datasets already loaded (same name and file hash) are kept."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+
+from cim_platform import accounts
+from cim_platform.db.engine import get_engine, session_scope
+from cim_platform.db.models import Dataset, DatasetRevision, Organization
+from cim_platform.settings import Settings
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
+
+
+def _demo_token(settings: Settings, manifest: dict[str, Any]) -> str:
+    from sqlalchemy import select
+
+    org_spec = manifest["organization"]
+    with session_scope(get_engine(settings)) as session:
+        org = session.scalar(select(Organization).where(Organization.name == org_spec["name"]))
+        if org is None:
+            org = accounts.create_organization(session, org_spec["name"], org_spec["kind"])
+        try:
+            user = accounts.find_user(session, "demo-loader")
+        except Exception:
+            user = accounts.create_user(session, org, "demo-loader", "uploader", "Demo data loader")
+        token, _ = accounts.create_token(session, user, name="cim demo")
+    return token
+
+
+def _loaded(settings: Settings) -> set[tuple[str, str]]:
+    from sqlalchemy import select
+
+    with session_scope(get_engine(settings)) as session:
+        rows = session.execute(
+            select(Dataset.name, DatasetRevision.source_sha256)
+            .join(DatasetRevision, DatasetRevision.dataset_id == Dataset.id)
+            .where(DatasetRevision.state.in_(["ready", "pending"]))
+        )
+        return {(name, sha) for name, sha in rows}
+
+
+def load_samples(settings: Settings, base_url: str) -> list[dict[str, Any]]:
+    manifest = json.loads((SAMPLES / "demo.json").read_text(encoding="utf-8"))
+    headers = {"Authorization": f"Bearer {_demo_token(settings, manifest)}"}
+    loaded = _loaded(settings)
+    jobs = []
+    with httpx.Client(base_url=base_url, headers=headers, timeout=120) as client:
+        for item in manifest["datasets"]:
+            path = SAMPLES / item["file"]
+            if (item["name"], hashlib.sha256(path.read_bytes()).hexdigest()) in loaded:
+                typer.echo(f"  {item['name']}: already loaded")
+                continue
+            fields = {
+                "name": item["name"],
+                "visibility": "public",
+                **({"district": item["district"]} if item.get("district") else {}),
+                **item.get("params", {}),
+            }
+            with path.open("rb") as handle:
+                response = client.post("/api/v1/datasets", data=fields, files={"file": (path.name, handle)})
+            if response.status_code != 202:
+                typer.echo(f"  {item['name']}: refused ({response.status_code}): {response.json().get('detail')}")
+                continue
+            jobs.append((item["name"], response.json()["job"]["href"]))
+        results = []
+        for name, href in jobs:
+            while (job := client.get(href).json())["state"] in ("queued", "running"):
+                time.sleep(0.5)
+            typer.echo(f"  {name}: {job['state']}" + (f" ({job['error']})" if job.get("error") else ""))
+            results.append(job)
+    return results
+
+
+def run_demo(settings: Settings, database_url: str) -> None:
+    base_url = f"http://{settings.host}:{settings.port}"
+    env = {**__import__("os").environ, "CIM_DATABASE_URL": database_url}
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "serve",
+            "--with-worker",
+            "--host",
+            settings.host,
+            "--port",
+            str(settings.port),
+        ],
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(server.returncode or 1)
+            time.sleep(0.3)
+        typer.echo("loading the demo city:")
+        load_samples(settings, base_url)
+        typer.echo(f"\nthe platform is up: {base_url}/  (viewer: {base_url}/viewer, API docs: {base_url}/docs)")
+        typer.echo("Ctrl-C stops it.")
+        server.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            server.wait(timeout=30)
