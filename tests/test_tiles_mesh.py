@@ -48,7 +48,7 @@ def _parts(n: int, spacing: float = 3.0) -> list[MeshPart]:
 MATERIALS = [Material("concrete", (0.7, 0.7, 0.7, 1.0)), Material("glass", (0.4, 0.6, 0.9, 0.3))]
 
 
-def _decoded_positions(data: bytes) -> list[np.ndarray]:
+def _decoded_positions(data: bytes) -> list[tuple[np.ndarray, np.ndarray]]:
     gltf, binary = read_glb(data)
     node = gltf["nodes"][0]
     matrix = np.array(node["matrix"]).reshape(4, 4, order="F") if "matrix" in node else np.eye(4)
@@ -60,8 +60,14 @@ def _decoded_positions(data: bytes) -> list[np.ndarray]:
         values = read_accessor(gltf, binary, primitive["attributes"]["POSITION"]).astype(np.float64)
         if accessor.get("normalized"):
             values = np.maximum(values / 32767.0, -1.0)
-        out.append(gltf_to_enu((np.c_[values, np.ones(len(values))] @ matrix.T)[:, :3]))
+        ids = read_accessor(gltf, binary, primitive["attributes"]["_FEATURE_ID_0"]).astype(int)
+        out.append((gltf_to_enu((np.c_[values, np.ones(len(values))] @ matrix.T)[:, :3]), ids))
     return out
+
+
+def _same_point_sets(a: np.ndarray, b: np.ndarray, tolerance: float) -> bool:
+    distances = np.linalg.norm(a[:, None, :] - b[None, :, :], axis=2)
+    return bool(distances.min(axis=1).max() < tolerance and distances.min(axis=0).max() < tolerance)
 
 
 @pytest.mark.parametrize("compress", [True, False])
@@ -76,11 +82,15 @@ def test_mesh_glb_valid_and_positions_decode(tmp_path: Path, compress: bool) -> 
     content = write_mesh_glb(parts, MATERIALS, features, path=tmp_path / "m.glb", compress=compress)
     assert content.quantized is compress
     assert_glb_valid(tmp_path / "m.glb")
-    decoded = np.concatenate(_decoded_positions(content.data))
-    expected = np.concatenate(
-        [p.positions for p in parts if p.material == 0] + [p.positions for p in parts if p.material == 1]
-    )
-    assert np.abs(decoded - expected).max() < 0.002
+    decoded = _decoded_positions(content.data)
+    positions = np.concatenate([d[0] for d in decoded])
+    ids = np.concatenate([d[1] for d in decoded])
+    for part in parts:  # every element's vertices come back (welded, reordered) under its feature ID
+        assert _same_point_sets(positions[ids == part.feature], part.positions, 0.002)
+    if compress:
+        gltf, _ = read_glb(content.data)
+        assert {"EXT_meshopt_compression", "KHR_mesh_quantization"} <= set(gltf["extensionsRequired"])
+        assert content.vertex_count == 8 * len(parts)  # smooth-shaded cubes weld to their 8 corners
     gltf, binary = read_glb(content.data)
     table = gltf["extensions"]["EXT_structural_metadata"]["propertyTables"][0]
     assert table["count"] == 10

@@ -28,6 +28,7 @@ ACCESSOR_TYPES: dict[int, str] = {1: "SCALAR", 2: "VEC2", 3: "VEC3", 4: "VEC4", 
 
 POINTS = 0
 TRIANGLES = 4
+MESHOPT = "EXT_meshopt_compression"
 
 
 def _pad(data: bytes, alignment: int, fill: bytes = b"\x00") -> bytes:
@@ -44,6 +45,7 @@ class GlbBuilder:
         self._length = 0
         self._used: set[str] = set()
         self._required: set[str] = set()
+        self._fallback_length = 0  # the EXT_meshopt_compression fallback buffer (no data stored)
 
     def _list(self, key: str) -> list[Any]:
         return self.gltf.setdefault(key, [])
@@ -70,6 +72,63 @@ class GlbBuilder:
         views = self._list("bufferViews")
         views.append(view)
         return len(views) - 1
+
+    def add_meshopt_view(self, compressed: bytes, count: int, stride: int, mode: str, target: int) -> int:
+        """A bufferView whose data is meshopt-compressed (``mode`` ATTRIBUTES or TRIANGLES): the bytes go
+        to buffer 0, the view itself points into the data-less fallback buffer 1."""
+        offset = self._length
+        padded = _pad(compressed, 8)
+        self._chunks.append(padded)
+        self._length += len(padded)
+        fallback_offset = self._fallback_length
+        self._fallback_length += count * stride + (-(count * stride) % 8)
+        extension = {
+            "buffer": 0,
+            "byteOffset": offset,
+            "byteLength": len(compressed),
+            "byteStride": stride,
+            "count": count,
+            "mode": mode,
+        }
+        view: dict[str, Any] = {
+            "buffer": 1,
+            "byteOffset": fallback_offset,
+            "byteLength": count * stride,
+            "target": target,
+            "extensions": {MESHOPT: extension},
+        }
+        if mode == "ATTRIBUTES":
+            view["byteStride"] = stride
+        self.use_extension(MESHOPT, required=True)
+        views = self._list("bufferViews")
+        views.append(view)
+        return len(views) - 1
+
+    def add_view_accessor(
+        self,
+        view: int,
+        component_type: int,
+        count: int,
+        accessor_type: str,
+        byte_offset: int = 0,
+        normalized: bool = False,
+        bounds: tuple[list[Any], list[Any]] | None = None,
+    ) -> int:
+        """An accessor on an existing bufferView (interleaved or compressed data)."""
+        accessor: dict[str, Any] = {
+            "bufferView": view,
+            "byteOffset": byte_offset,
+            "componentType": component_type,
+            "count": count,
+            "type": accessor_type,
+        }
+        if normalized:
+            accessor["normalized"] = True
+        if bounds is not None:
+            accessor["min"], accessor["max"] = bounds
+        accessors = self._list("accessors")
+        accessors.append(accessor)
+        return len(accessors) - 1
 
     def add_accessor(
         self,
@@ -140,6 +199,8 @@ class GlbBuilder:
         gltf = dict(self.gltf)
         if self._length:
             gltf["buffers"] = [{"byteLength": self._length}]
+        if self._fallback_length:
+            gltf["buffers"].append({"byteLength": self._fallback_length, "extensions": {MESHOPT: {"fallback": True}}})
         if self._used:
             gltf["extensionsUsed"] = sorted(self._used)
         if self._required:
@@ -172,17 +233,38 @@ def read_glb(data: bytes) -> tuple[dict[str, Any], bytes]:
     return gltf, binary
 
 
+def view_bytes(gltf: dict[str, Any], binary: bytes, view_index: int) -> bytes:
+    """A bufferView's bytes, decoding ``EXT_meshopt_compression`` data when present."""
+    view = gltf["bufferViews"][view_index]
+    meshopt = view.get("extensions", {}).get(MESHOPT)
+    if meshopt is None:
+        start = view.get("byteOffset", 0)
+        return binary[start : start + view["byteLength"]]
+    import meshoptimizer  # only needed to read compressed contents
+
+    data = binary[meshopt.get("byteOffset", 0) : meshopt.get("byteOffset", 0) + meshopt["byteLength"]]
+    count, stride = meshopt["count"], meshopt["byteStride"]
+    if meshopt["mode"] == "ATTRIBUTES":
+        decoded = meshoptimizer.decode_vertex_buffer(count, stride, data)
+    elif meshopt["mode"] == "TRIANGLES":
+        decoded = meshoptimizer.decode_index_buffer(count, stride, data)
+    else:
+        decoded = meshoptimizer.decode_index_sequence(count, stride, data)
+    return np.asarray(decoded).tobytes()[: count * stride]
+
+
 def read_accessor(gltf: dict[str, Any], binary: bytes, index: int) -> np.ndarray:
-    """Decode one (uncompressed) accessor to a NumPy array, honouring byteStride."""
+    """Decode one accessor to a NumPy array, honouring byteStride and meshopt compression."""
     accessor = gltf["accessors"][index]
     view = gltf["bufferViews"][accessor["bufferView"]]
+    data = view_bytes(gltf, binary, accessor["bufferView"])
     dtype = next(d for d, code in COMPONENT_TYPES.items() if code == accessor["componentType"])
     width = next(w for w, name in ACCESSOR_TYPES.items() if name == accessor["type"])
     count = accessor["count"]
     element = dtype.itemsize * width
     stride = view.get("byteStride", element)
-    start = view.get("byteOffset", 0) + accessor.get("byteOffset", 0)
-    raw = np.frombuffer(binary, dtype=np.uint8, count=stride * (count - 1) + element, offset=start)
+    start = accessor.get("byteOffset", 0)
+    raw = np.frombuffer(data, dtype=np.uint8, count=stride * (count - 1) + element, offset=start)
     rows = np.lib.stride_tricks.as_strided(raw, shape=(count, element), strides=(stride, 1))
     values = np.ascontiguousarray(rows).view(dtype).reshape(count, width)
     return values[:, 0] if width == 1 else values

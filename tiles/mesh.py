@@ -13,9 +13,11 @@ Public API (stable)::
 Parts sharing a material become one primitive. Each vertex carries ``_FEATURE_ID_0`` (the feature
 table row), declared with ``EXT_mesh_features``; the table is an ``EXT_structural_metadata``
 property table. Materials are PBR metallic-roughness with alpha blending when alpha < 1.
-``compress=True`` stores positions as normalized int16 and normals as normalized int8
-(``KHR_mesh_quantization``, decoded by the node matrix) when the content is small enough for the
-quantization step to stay below ``MAX_QUANTIZATION_STEP_M``.
+``compress=True`` stores normals as normalized int8 and — when the content is small enough for the
+quantization step to stay below ``MAX_QUANTIZATION_STEP_M`` — positions as normalized int16
+decoded by the node matrix (``KHR_mesh_quantization``), welds identical vertices and encodes
+vertex and index data with ``EXT_meshopt_compression`` (:mod:`tiles.meshopt_codec`); both
+extensions are then required. ``compress=False`` writes plain float32 attributes.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from tiles.glb import TRIANGLES, GlbBuilder
+from tiles.meshopt_codec import weld_and_encode
 from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribute, mesh_features
 from tiles.tileset import BoundingVolume
 
@@ -137,38 +140,41 @@ def write_mesh_glb(
         triangles = np.concatenate([p.triangles + offsets[i] for i, p in enumerate(group)])
         ids = np.concatenate([np.full(len(p.positions), p.feature, dtype=np.float32) for p in group])
         positions_yup, normals_yup = _yup(positions), _yup(normals)
-        if quantize:
-            q_positions = np.round(positions_yup / scale * _INT16_STEPS).astype(np.int16)
+        distinct = len(np.unique(ids))
+        if compress:
+            stored = (
+                np.round(positions_yup / scale * _INT16_STEPS).astype(np.int16)
+                if quantize
+                else positions_yup.astype(np.float32)
+            )
             q_normals = np.round(normals_yup * 127.0).astype(np.int8)
-            attributes = {
-                "POSITION": builder.add_accessor(q_positions, normalized=True, with_bounds=True),
-                "NORMAL": builder.add_accessor(q_normals, normalized=True),
-            }
+            attributes, indices, welded = weld_and_encode(builder, stored, q_normals, ids, triangles)
         else:
             attributes = {
                 "POSITION": builder.add_accessor(positions_yup.astype(np.float32), with_bounds=True),
                 "NORMAL": builder.add_accessor(normals_yup.astype(np.float32)),
+                "_FEATURE_ID_0": feature_id_attribute(builder, ids),
             }
-        attributes["_FEATURE_ID_0"] = feature_id_attribute(builder, ids)
-        distinct = len(np.unique(ids))
+            indices, welded = builder.add_indices(triangles, len(positions)), len(positions)
         primitives.append(
             {
                 "attributes": attributes,
-                "indices": builder.add_indices(triangles, len(positions)),
+                "indices": indices,
                 "material": gltf_materials[material],
                 "mode": TRIANGLES,
                 "extensions": {MESH_FEATURES: mesh_features(distinct, 0, table, "element")},
             }
         )
         triangle_count += len(triangles)
-        vertex_count += len(positions)
+        vertex_count += welded
     metadata.finish()
     builder.use_extension(MESH_FEATURES)
     mesh = builder.add_mesh(primitives)
     center_yup = [float(center[0]), float(center[2]), float(-center[1])]
     node: dict[str, Any] = {"mesh": mesh}
-    if quantize:
+    if compress:
         builder.use_extension(QUANTIZATION, required=True)
+    if quantize:
         # normalized int16 q decodes to q / 32767, so the node scale is the half extent
         node["matrix"] = [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, scale, 0, *center_yup, 1.0]
     else:
