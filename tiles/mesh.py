@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 
 from tiles.glb import TRIANGLES, GlbBuilder
-from tiles.meshopt_codec import weld_and_encode
+from tiles.meshopt_codec import encode_primitives, weld
 from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribute, mesh_features
 from tiles.tileset import BoundingVolume
 
@@ -129,6 +129,7 @@ def write_mesh_glb(
     }
 
     primitives: list[dict[str, Any]] = []
+    welded_primitives: list[tuple[np.ndarray, np.ndarray]] = []
     triangle_count = vertex_count = 0
     for material in sorted(gltf_materials):
         group = [p for p in parts if p.material == material]
@@ -148,7 +149,8 @@ def write_mesh_glb(
                 else positions_yup.astype(np.float32)
             )
             q_normals = np.round(normals_yup * 127.0).astype(np.int8)
-            attributes, indices, welded = weld_and_encode(builder, stored, q_normals, ids, triangles)
+            welded_primitives.append(weld(stored, q_normals, ids, triangles))
+            attributes, indices, welded = {}, -1, len(welded_primitives[-1][0])
         else:
             attributes = {
                 "POSITION": builder.add_accessor(positions_yup.astype(np.float32), with_bounds=True),
@@ -167,6 +169,11 @@ def write_mesh_glb(
         )
         triangle_count += len(triangles)
         vertex_count += welded
+    if compress:
+        for primitive, (attributes, indices) in zip(
+            primitives, encode_primitives(builder, welded_primitives, quantize), strict=True
+        ):
+            primitive["attributes"], primitive["indices"] = attributes, indices
     metadata.finish()
     builder.use_extension(MESH_FEATURES)
     mesh = builder.add_mesh(primitives)

@@ -1,6 +1,7 @@
 """``EXT_meshopt_compression`` for triangle primitives (with ``KHR_mesh_quantization`` attributes).
 
-One interleaved vertex stream — POSITION (int16×3 normalized + pad, or float32×3), NORMAL (int8×3
+One interleaved vertex stream per content (all primitives: the JSON stays small) — POSITION
+(int16×3 normalized + pad, or float32×3), NORMAL (int8×3
 normalized + pad), ``_FEATURE_ID_0`` (float32) — is deduplicated (identical vertices welded),
 reordered for the vertex cache and fetch, and meshopt-encoded (vertex codec version 0, which every
 decoder since 2020, including CesiumJS's, reads); indices use the triangle codec. Decoding is
@@ -24,10 +25,11 @@ def _vertex_layout(positions: np.ndarray) -> np.dtype:
     return np.dtype([position, ("n", "<i1", (4,)), ("f", "<f4")])
 
 
-def weld_and_encode(
-    builder: GlbBuilder, positions: np.ndarray, normals: np.ndarray, ids: np.ndarray, triangles: np.ndarray
-) -> tuple[dict[str, int], int, int]:
-    """Returns (attribute accessors, index accessor, vertex count after welding)."""
+def weld(
+    positions: np.ndarray, normals: np.ndarray, ids: np.ndarray, triangles: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Interleave, weld identical vertices and optimise order; returns (vertices (n, stride) uint8,
+    indices uint32)."""
     layout = _vertex_layout(positions)
     vertices = np.zeros(len(positions), dtype=layout)
     vertices["p"][:, :3] = positions
@@ -36,7 +38,6 @@ def weld_and_encode(
     stride = layout.itemsize
     raw = vertices.view(np.uint8).reshape(len(vertices), stride)
     indices = np.ascontiguousarray(triangles.reshape(-1), dtype=np.uint32)
-
     remap = np.zeros(len(raw), dtype=np.uint32)
     unique = meshoptimizer.generate_vertex_remap(
         remap, indices=indices, index_count=len(indices), vertices=raw, vertex_count=len(raw), vertex_size=stride
@@ -51,40 +52,53 @@ def weld_and_encode(
     count = meshoptimizer.optimize_vertex_fetch(
         fetched, cached, welded, index_count=len(cached), vertex_count=unique, vertex_size=stride
     )
-    fetched = fetched[:count]
+    return fetched[:count], cached
 
+
+def encode_primitives(
+    builder: GlbBuilder, primitives: list[tuple[np.ndarray, np.ndarray]], quantized: bool
+) -> list[tuple[dict[str, int], int]]:
+    """Encode welded primitives (from :func:`weld`) into one vertex and one index bufferView;
+    returns (attribute accessors, index accessor) per primitive."""
+    layout = _vertex_layout(np.zeros((0, 3), dtype=np.int16 if quantized else np.float32))
+    stride = layout.itemsize
+    vertices = np.concatenate([v for v, _ in primitives])
+    indices = np.concatenate([i for _, i in primitives])
     meshoptimizer.encode_vertex_version(0)
-    vertex_view = builder.add_meshopt_view(
-        meshoptimizer.encode_vertex_buffer(fetched, vertex_count=count, vertex_size=stride),
-        count,
-        stride,
-        "ATTRIBUTES",
-        ARRAY_BUFFER,
-    )
-    decoded = fetched.view(layout).reshape(count)
-    position_values = decoded["p"][:, :3]
-    bounds: tuple[list[Any], list[Any]] = (
-        [_number(v) for v in position_values.min(axis=0)],
-        [_number(v) for v in position_values.max(axis=0)],
-    )
-    quantized = positions.dtype == np.int16
-    attributes = {
-        "POSITION": builder.add_view_accessor(
-            vertex_view, INT16 if quantized else FLOAT, count, "VEC3", 0, normalized=quantized, bounds=bounds
-        ),
-        "NORMAL": builder.add_view_accessor(vertex_view, INT8, count, "VEC3", layout.fields["n"][1], normalized=True),
-        "_FEATURE_ID_0": builder.add_view_accessor(vertex_view, FLOAT, count, "SCALAR", layout.fields["f"][1]),
-    }
-    index_size = 2 if count < 65536 else 4
-    index_view = builder.add_meshopt_view(
-        meshoptimizer.encode_index_buffer(cached, index_count=len(cached), vertex_count=count),
-        len(cached),
-        index_size,
-        "TRIANGLES",
-        ELEMENT_ARRAY_BUFFER,
-    )
-    index_accessor = builder.add_view_accessor(index_view, UINT16 if index_size == 2 else UINT32, len(cached), "SCALAR")
-    return attributes, index_accessor, count
+    meshopt_vertices = meshoptimizer.encode_vertex_buffer(vertices, vertex_count=len(vertices), vertex_size=stride)
+    index_size = 2 if max(len(v) for v, _ in primitives) < 65536 else 4
+    meshopt_indices = meshoptimizer.encode_index_buffer(indices, index_count=len(indices), vertex_count=len(vertices))
+    vertex_view = builder.add_meshopt_view(meshopt_vertices, len(vertices), stride, "ATTRIBUTES", ARRAY_BUFFER)
+    index_view = builder.add_meshopt_view(meshopt_indices, len(indices), index_size, "TRIANGLES", ELEMENT_ARRAY_BUFFER)
+    out = []
+    vertex_start = index_start = 0
+    for welded, local_indices in primitives:
+        count = len(welded)
+        decoded = welded.view(layout).reshape(count)
+        position_values = decoded["p"][:, :3]
+        bounds: tuple[list[Any], list[Any]] = (
+            [_number(v) for v in position_values.min(axis=0)],
+            [_number(v) for v in position_values.max(axis=0)],
+        )
+        base = vertex_start * stride
+        attributes = {
+            "POSITION": builder.add_view_accessor(
+                vertex_view, INT16 if quantized else FLOAT, count, "VEC3", base, normalized=quantized, bounds=bounds
+            ),
+            "NORMAL": builder.add_view_accessor(
+                vertex_view, INT8, count, "VEC3", base + layout.fields["n"][1], normalized=True
+            ),
+            "_FEATURE_ID_0": builder.add_view_accessor(
+                vertex_view, FLOAT, count, "SCALAR", base + layout.fields["f"][1]
+            ),
+        }
+        index_accessor = builder.add_view_accessor(
+            index_view, UINT16 if index_size == 2 else UINT32, len(local_indices), "SCALAR", index_start * index_size
+        )
+        out.append((attributes, index_accessor))
+        vertex_start += count
+        index_start += len(local_indices)
+    return out
 
 
 def _number(value: Any) -> float | int:

@@ -78,13 +78,14 @@ class Collected:
 class MaterialPalette:
     def __init__(self) -> None:
         self.materials: list[Material] = []
-        self._index: dict[tuple[str, tuple[float, ...]], int] = {}
+        self._index: dict[tuple[float, ...], int] = {}
 
     def index(self, name: str, rgba: tuple[float, float, float, float]) -> int:
-        key = (name, tuple(round(float(c), 3) for c in rgba))
+        """Styles with the same colour share one material (and so one primitive per content)."""
+        key = tuple(round(float(c), 3) for c in rgba)
         if key not in self._index:
             self._index[key] = len(self.materials)
-            self.materials.append(Material(name, key[1]))  # type: ignore[arg-type]
+            self.materials.append(Material(name, key))  # type: ignore[arg-type]
         return self._index[key]
 
 

@@ -1,0 +1,190 @@
+"""IFC benchmark: our IFC → 3D Tiles conversion vs ifcopenshell's C++ glTF serializer (IfcConvert's engine).
+
+No IfcConvert binary ships in the ifcopenshell wheel, so the anchor is what IfcConvert runs:
+``ifcopenshell.geom.iterator`` (same kernel, same thread count, IfcSpace/IfcOpeningElement excluded
+as IfcConvert does by default) feeding ``ifcopenshell.geom.serializers.gltf`` into one .glb.
+
+Each tool runs as a child process; recorded: wall time, peak RSS summed over the child's process
+tree (sampled from /proc every 0.1 s), output bytes (the .glb for the anchor; tileset.json + glbs
+for ours). Inputs: every corpus IFC and a generated model of ``--large`` elements
+(``sample_models/make_ifc_samples.py:make_large_model``).
+
+Run (long; in the background)::
+
+    .venv/bin/python bench/bench_ifc.py --jobs 2 --large 50000 > bench/results/ifc.log 2>&1 &
+
+Results: ``bench/results/ifc.json`` and a Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "ifc"
+KERNEL = "opencascade"
+
+
+def run_anchor(source: Path, out: Path, jobs: int) -> None:
+    import ifcopenshell
+    import ifcopenshell.geom
+
+    model = ifcopenshell.open(str(source)) if source.suffix.lower() == ".ifc" else None
+    if model is None:  # .ifczip: unpack like IfcConvert does
+        import zipfile
+
+        with zipfile.ZipFile(source) as zf:
+            member = next(m for m in zf.namelist() if m.lower().endswith(".ifc"))
+            target = out.parent / "anchor_input.ifc"
+            target.write_bytes(zf.read(member))
+        model = ifcopenshell.open(str(target))
+    settings = ifcopenshell.geom.settings()
+    serializer = ifcopenshell.geom.serializers.gltf(str(out), settings)
+    serializer.setFile(model)
+    serializer.writeHeader()
+    iterator = ifcopenshell.geom.iterator(
+        settings, model, jobs, geometry_library=KERNEL, exclude=("IfcSpace", "IfcOpeningElement")
+    )
+    if iterator.initialize():
+        while True:
+            serializer.write(iterator.get())
+            if not iterator.next():
+                break
+    serializer.finalize()
+
+
+def run_ours(source: Path, out: Path, jobs: int) -> None:
+    from converters.api import convert
+    from converters.options import ConvertOptions
+
+    convert(source, out, ConvertOptions(jobs=jobs, allow_ungeoreferenced=True))
+
+
+def _tree_rss_kb(root: int) -> int:
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            status = Path(f"/proc/{entry}/status").read_text()
+        except OSError:
+            continue
+        fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+        pid, ppid = int(entry), int(fields.get("PPid", "0").strip())
+        children.setdefault(ppid, []).append(pid)
+        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--run", tool, str(source), str(out), "--jobs", str(jobs)]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, _tree_rss_kb(process.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        _, stderr = process.communicate()
+    stop.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if out.is_dir():
+        size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name != "report.json")
+    else:
+        size = out.stat().st_size if out.exists() else 0
+    return {
+        "tool": tool,
+        "wall_s": round(wall, 2),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "bytes": size,
+        "exit": process.returncode,
+        "error": stderr.strip().splitlines()[-1][:200] if process.returncode and stderr.strip() else None,
+    }
+
+
+def _large_model(n: int, directory: Path) -> Path:
+    path = directory / f"large_{n}.ifc"
+    if not path.exists():
+        spec = importlib.util.spec_from_file_location("samples", REPO / "sample_models" / "make_ifc_samples.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+        module.make_large_model(path, n)
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--run", nargs=3, metavar=("TOOL", "IN", "OUT"), help=argparse.SUPPRESS)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--large", type=int, default=50_000, help="elements of the generated model (0: none)")
+    parser.add_argument("--timeout", type=float, default=3600)
+    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_ifc")
+    parser.add_argument("--results", type=Path, default=REPO / "bench" / "results" / "ifc.json")
+    parser.add_argument("--only", nargs="*", help="input file names to run (default: all)")
+    args = parser.parse_args()
+    if args.run:
+        tool, source, out = args.run
+        (run_anchor if tool == "anchor" else run_ours)(Path(source), Path(out), args.jobs)
+        return
+    args.work.mkdir(parents=True, exist_ok=True)
+    inputs = sorted(CORPUS.glob("*.ifc*"))
+    if args.large:
+        inputs.append(_large_model(args.large, args.work))
+    if args.only:
+        inputs = [p for p in inputs if p.name in args.only]
+    rows = []
+    for source in inputs:
+        anchor = measure("anchor", source, args.work / f"{source.stem}.anchor.glb", args.jobs, args.timeout)
+        ours = measure("ours", source, args.work / f"{source.stem}.ours", args.jobs, args.timeout)
+        row = {
+            "input": source.name,
+            "input_bytes": source.stat().st_size,
+            "jobs": args.jobs,
+            "anchor": anchor,
+            "ours": ours,
+            "time_ratio": round(ours["wall_s"] / anchor["wall_s"], 3) if anchor["wall_s"] else None,
+            "bytes_ratio": round(ours["bytes"] / anchor["bytes"], 3) if anchor["bytes"] else None,
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(rows, indent=1))
+    print("\n| input | anchor s | ours s | time ratio | anchor MB | ours MB | bytes ratio | anchor RSS MB | ours RSS MB |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        a, o = r["anchor"], r["ours"]
+        print(
+            f"| {r['input']} | {a['wall_s']} | {o['wall_s']} | {r['time_ratio']} | {a['bytes'] / 1e6:.2f} | "
+            f"{o['bytes'] / 1e6:.2f} | {r['bytes_ratio']} | {a['peak_rss_mb']} | {o['peak_rss_mb']} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
