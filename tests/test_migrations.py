@@ -22,7 +22,15 @@ def test_empty_to_head_and_back(pg_cluster) -> None:
     try:
         migrate.upgrade(url)
         tables = _tables(url)
-        assert {"organizations", "users", "api_tokens", "jobs", "datasets", "dataset_revisions", "tile_contents"} <= tables
+        assert {
+            "organizations",
+            "users",
+            "api_tokens",
+            "jobs",
+            "datasets",
+            "dataset_revisions",
+            "tile_contents",
+        } <= tables
         assert "procrastinate_jobs" in tables
         migrate.check(url)  # no drift between the models and the migrated schema
         with psycopg.connect(url) as conn:
