@@ -176,7 +176,9 @@ def main() -> None:
         print(json.dumps(row), flush=True)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(rows, indent=1))
-    print("\n| input | anchor s | ours s | time ratio | anchor MB | ours MB | bytes ratio | anchor RSS MB | ours RSS MB |")
+    print(
+        "\n| input | anchor s | ours s | time ratio | anchor MB | ours MB | bytes ratio | anchor RSS MB | ours RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, o = r["anchor"], r["ours"]
