@@ -20,27 +20,32 @@ _BLOCK = 1 << 18
 Exact = Callable[[np.ndarray], np.ndarray]
 
 
-_PAIRS = [(i, d - i) for d in range(5) for i in range(d + 1)]
-_Z_PAIRS = [(i, d - i) for d in range(3) for i in range(d + 1)]
+def _pairs(degree: int) -> list[tuple[int, int]]:
+    return [(i, d - i) for d in range(degree + 1) for i in range(d + 1)]
 
 
-def _terms(u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Design matrix: u^i v^j (i + j <= 4), then w u^i v^j (i + j <= 2); powers by multiplication."""
+def _terms(u: np.ndarray, v: np.ndarray, w: np.ndarray, degree: int) -> np.ndarray:
+    """Design matrix (terms, n): u^i v^j (i + j <= degree), then w u^i v^j (i + j <= degree - 2)."""
+    pairs, z_pairs = _pairs(degree), _pairs(max(degree - 2, 0))
     up = [np.ones_like(u), u]
     vp = [np.ones_like(v), v]
-    for _ in range(3):
+    for _ in range(degree - 1):
         up.append(up[-1] * u)
         vp.append(vp[-1] * v)
-    out = np.empty((len(_PAIRS) + len(_Z_PAIRS), len(u)), dtype=np.float64)  # rows contiguous
-    for row, (i, j) in enumerate(_PAIRS):
+    out = np.empty((len(pairs) + len(z_pairs), len(u)), dtype=np.float64)  # rows contiguous
+    for row, (i, j) in enumerate(pairs):
         np.multiply(up[i], vp[j], out=out[row])
-    for row, (i, j) in enumerate(_Z_PAIRS, start=len(_PAIRS)):
-        np.multiply(out[_PAIRS.index((i, j))], w, out=out[row])
-    return out.T
+    for row, (i, j) in enumerate(z_pairs, start=len(pairs)):
+        np.multiply(out[pairs.index((i, j))], w, out=out[row])
+    return out
 
 
 class FastToEnu:
-    """Callable (N, 3) map coordinates → (N, 3) float64 ENU, exact within :data:`MAX_FIT_ERROR_M`."""
+    """Callable (N, 3) map coordinates → (N, 3) float64 ENU, exact within :data:`MAX_FIT_ERROR_M`.
+
+    The lowest polynomial degree (2, 3 or 4) that passes the check is used: small survey areas need
+    only degree 2 (earth curvature is quadratic), which is cheapest to evaluate.
+    """
 
     def __init__(self, exact: Exact, lo: np.ndarray, hi: np.ndarray) -> None:
         self.exact = exact
@@ -49,6 +54,7 @@ class FastToEnu:
         self.centre = (lo + hi) / 2
         self.half = np.maximum((hi - lo) / 2, 1e-6)
         self.coefficients: np.ndarray | None = None
+        self.degree = 0
         self.fit_error_m: float | None = None
         try:
             self._fit(lo, hi)
@@ -64,16 +70,20 @@ class FastToEnu:
 
     def _fit(self, lo: np.ndarray, hi: np.ndarray) -> None:
         fit_points = self._grid(lo, hi, 11, 3, 0.0)
-        check_points = self._grid(lo, hi, 8, 2, 0.37)[: 8 * 8 * 2]
-        coefficients, *_ = np.linalg.lstsq(self._design(fit_points), self.exact(fit_points), rcond=None)
-        error = np.abs(self._design(check_points) @ coefficients - self.exact(check_points)).max()
-        self.fit_error_m = float(error)
-        if np.isfinite(error) and error <= MAX_FIT_ERROR_M:
-            self.coefficients = coefficients
+        check_points = self._grid(lo, hi, 8, 2, 0.37)
+        fit_values, check_values = self.exact(fit_points), self.exact(check_points)
+        for degree in (2, 3, 4):
+            design = self._design(fit_points, degree).T
+            coefficients, *_ = np.linalg.lstsq(design, fit_values, rcond=None)
+            error = float(np.abs(self._design(check_points, degree).T @ coefficients - check_values).max())
+            self.fit_error_m = error
+            if np.isfinite(error) and error <= MAX_FIT_ERROR_M:
+                self.coefficients, self.degree = coefficients, degree
+                return
 
-    def _design(self, xyz: np.ndarray) -> np.ndarray:
+    def _design(self, xyz: np.ndarray, degree: int) -> np.ndarray:
         n = np.ascontiguousarray(((xyz - self.centre) / self.half).T)
-        return _terms(n[0], n[1], n[2])
+        return _terms(n[0], n[1], n[2], degree)
 
     @property
     def uses_fit(self) -> bool:
@@ -86,6 +96,5 @@ class FastToEnu:
         out = np.empty_like(xyz)
         for start in range(0, len(xyz), _BLOCK):
             block = xyz[start : start + _BLOCK]
-            design_t = self._design(block).T  # (terms, n), contiguous
-            out[start : start + _BLOCK] = (self.coefficients.T @ design_t).T
+            out[start : start + _BLOCK] = (self.coefficients.T @ self._design(block, self.degree)).T
         return out

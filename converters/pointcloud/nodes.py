@@ -91,7 +91,6 @@ def build_nodes(points: PointSet, cube: Cube, depth: int, out_dir: Path,
     codes = cube.codes(points.enu)
     order = np.argsort(codes)
     codes = codes[order]
-    points = points.take(order)
     levels = assign_levels(codes, min_leaf_level=depth)
     written: list[NodeInfo] = []
     shared_index: list[np.ndarray] = []
@@ -99,9 +98,9 @@ def build_nodes(points: PointSet, cube: Cube, depth: int, out_dir: Path,
         if level < depth:
             shared_index.append(index)
         else:
-            written.append(write_node(out_dir, level, key, points.take(index), attrs))
+            written.append(write_node(out_dir, level, key, points.take(order[index]), attrs))
     keep = np.concatenate(shared_index) if shared_index else np.zeros(0, dtype=np.int64)
-    return written, points.take(keep), levels[keep]
+    return written, points.take(order[keep]), levels[keep]
 
 
 def write_shared(shared: PointSet, levels: np.ndarray, cube: Cube, out_dir: Path,

@@ -36,13 +36,16 @@ class Occupancy:
 
     def outline(self, frame: LocalFrame) -> tuple[dict[str, Any] | None, float]:
         """GeoJSON geometry (EPSG:4326) and area in m² of the occupied area."""
-        rows, cols = np.nonzero(self.grid)
-        if len(rows) == 0:
+        if not self.grid.any():
             return None, 0.0
         cell = self.cube.size / GRID
         x0, y0 = self.cube.origin[0], self.cube.origin[1]
-        boxes = [box(x0 + c * cell, y0 + r * cell, x0 + (c + 1) * cell, y0 + (r + 1) * cell)
-                 for r, c in zip(rows.tolist(), cols.tolist(), strict=True)]
+        padded = np.pad(self.grid, ((0, 0), (1, 1))).astype(np.int8)
+        edges = np.diff(padded, axis=1)  # +1 where a run of occupied cells starts, -1 after it ends
+        starts_r, starts_c = np.nonzero(edges == 1)
+        _, ends_c = np.nonzero(edges == -1)
+        boxes = [box(x0 + c0 * cell, y0 + r * cell, x0 + c1 * cell, y0 + (r + 1) * cell)
+                 for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)]
         shape = shapely.union_all(boxes).buffer(cell, quad_segs=2).buffer(-cell, quad_segs=2)
         shape = shape.simplify(cell / 2)
         area = float(shape.area)
