@@ -135,3 +135,18 @@ def test_origin_and_footprint_in_report(hall_outputs) -> None:
     shape = shapely.geometry.shape(footprint["geometry"])
     ring = np.array(shape.convex_hull.exterior.coords)
     assert np.all((ring[:, 0] > 109.6) & (ring[:, 0] < 109.8))
+
+
+def test_geometry_far_from_the_reference_point_moves_the_frame(tmp_path: Path) -> None:
+    import ifcopenshell
+
+    ifc = samples.make_hall(tmp_path / "hall.ifc")
+    model = ifcopenshell.open(str(ifc))
+    shift = np.array([3_000_000.0, -2_000_000.0, 0.0])  # 3.6 km from the IfcMapConversion point, in mm
+    model.by_type("IfcSite")[0].ObjectPlacement.RelativePlacement.Location.Coordinates = tuple(shift)
+    model.write(str(tmp_path / "far.ifc"))
+    report = convert(tmp_path / "far.ifc", tmp_path / "out", ConvertOptions(jobs=2))
+    assert "frame_note" in report["georeferencing"]
+    assert_output_valid(tmp_path / "out")
+    ecef, _ = _decoded_ecef(tmp_path / "out")
+    assert _nearest_distances(_expected_ecef(_column_corners() + shift), ecef).max() < 0.01

@@ -19,7 +19,7 @@ from converters.ifc.geometry import KERNEL, expected_elements, tessellate
 from converters.ifc.georeference import resolve
 from converters.ifc.properties import ElementProperties
 from converters.ifc.source import cleanup, open_model
-from converters.ifc.tiling import footprint, recentre, write_tileset
+from converters.ifc.tiling import footprint, write_tileset
 from converters.options import ConvertOptions
 
 __all__ = ["convert"]
@@ -59,7 +59,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         lap("geometry_s")
         if not collected.elements:
             raise ConversionError(f"{Path(input_path).name}: no element produced any geometry")
-        frame, moved = recentre(collected.elements, georef.frame)
+        frame, moved = collected.frame or georef.frame, collected.frame_moved
         outline = footprint(collected.elements, frame)
         options.report_progress(0.85, "writing tiles")
         rows_by_id = {e.step_id: properties.of(model.by_id(e.step_id)) for e in collected.elements}

@@ -1,7 +1,9 @@
 """From tessellated IFC shapes to georeferenced element meshes (local ENU) with materials.
 
 Vertices go through the georeference in batches (one pyproj call per ~200 000 vertices, not per
-element); normals are rotated by the georeference's local Jacobian. Each element keeps one part
+element); normals are rotated by the georeference's local Jacobian. When the first batch lies more
+than 1 km from the georeferencing point, the local frame moves to it (an exact rigid transform), so
+that positions can be kept as float32 without losing precision. Each element keeps one part
 per material. Elements with no style get a default colour per class.
 """
 
@@ -13,11 +15,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from converters.georef import LocalFrame
 from converters.ifc.geometry import ElementShape, Skipped
 from converters.ifc.georeference import IfcGeoreference
 from tiles.mesh import Material
 
 BATCH_VERTICES = 200_000
+RECENTRE_DISTANCE_M = 1000.0
 
 DEFAULT_COLOURS: dict[str, tuple[float, float, float, float]] = {
     "IfcWall": (0.85, 0.83, 0.78, 1.0),
@@ -48,7 +52,7 @@ def default_colour(ifc_class: str) -> tuple[float, float, float, float]:
 
 @dataclass(slots=True)
 class ElementPart:
-    positions: np.ndarray  # (N, 3) float64 ENU
+    positions: np.ndarray  # (N, 3) float32 ENU (halves memory; float64 maths happen before)
     normals: np.ndarray | None  # (N, 3) float32 ENU
     triangles: np.ndarray  # (M, 3) int32
     material: int
@@ -73,6 +77,8 @@ class Collected:
     counts: Counter[str] = field(default_factory=Counter)
     triangles: int = 0
     vertices: int = 0
+    frame: LocalFrame | None = None  # the georeference's frame, or one moved to the geometry
+    frame_moved: bool = False
 
 
 class MaterialPalette:
@@ -102,17 +108,26 @@ def collect(
     progress: Callable[[int], None] | None = None,
 ) -> Collected:
     """Georeference every shape; skipped elements and empty shapes are recorded, not fatal."""
-    out = Collected()
+    out = Collected(frame=georef.frame)
     palette = MaterialPalette()
     rotation = _jacobian(georef.to_enu).T.astype(np.float32)
     batch: list[ElementShape] = []
     batch_vertices = 0
+    rigid: np.ndarray | None = None  # old ENU → moved frame's ENU
 
     def flush() -> None:
-        nonlocal batch, batch_vertices
+        nonlocal batch, batch_vertices, rigid, rotation
         if not batch:
             return
         stacked = georef.to_enu(np.concatenate([s.positions for s in batch]))
+        if not out.elements and rigid is None:
+            centre = (stacked.min(axis=0) + stacked.max(axis=0)) / 2
+            if np.linalg.norm(centre[:2]) > RECENTRE_DISTANCE_M:  # geometry far from the reference point
+                out.frame, rigid = georef.frame.rebased(np.array([centre[0], centre[1], stacked[:, 2].min()]))
+                out.frame_moved = True
+                rotation = (rigid[:3, :3] @ rotation.T.astype(np.float64)).T.astype(np.float32)
+        if rigid is not None:
+            stacked = stacked @ rigid[:3, :3].T + rigid[:3, 3]
         start = 0
         for shape in batch:
             enu = stacked[start : start + len(shape.positions)]
@@ -158,7 +173,7 @@ def _element(shape: ElementShape, enu: np.ndarray, rotation: np.ndarray, palette
         used, remapped = np.unique(triangles, return_inverse=True)
         parts.append(
             ElementPart(
-                enu[used],
+                enu[used].astype(np.float32),  # metres in the local frame: float32 keeps 0.5 mm at 5 km
                 normals[used] if normals is not None else None,
                 remapped.reshape(-1, 3).astype(np.int32),
                 index,

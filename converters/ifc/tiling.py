@@ -23,27 +23,6 @@ from tiles.tileset import BoundingVolume, Tileset
 
 MAX_CONTENT_TRIANGLES = 250_000
 PARENT_TRIANGLES = 60_000
-RECENTRE_DISTANCE_M = 1000.0
-
-
-def recentre(elements: list[Element], frame: LocalFrame) -> tuple[LocalFrame, bool]:
-    """Move the frame to the model's centre when the geometry lies far from the georeferencing point."""
-    lo = np.min([e.lo for e in elements], axis=0)
-    hi = np.max([e.hi for e in elements], axis=0)
-    centre = (lo + hi) / 2
-    if np.linalg.norm(centre[:2]) < RECENTRE_DISTANCE_M:
-        return frame, False
-    centre[2] = lo[2]
-    new_frame, matrix = frame.rebased(centre)
-    rotation, translation = matrix[:3, :3], matrix[:3, 3]
-    for element in elements:
-        for part in element.parts:
-            part.positions = part.positions @ rotation.T + translation
-            if part.normals is not None:
-                part.normals = (part.normals @ rotation.T.astype(np.float32)).astype(np.float32)
-        stacked = np.concatenate([p.positions for p in element.parts])
-        element.lo, element.hi = stacked.min(axis=0), stacked.max(axis=0)
-    return new_frame, True
 
 
 def write_tileset(
