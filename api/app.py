@@ -8,6 +8,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.errors import install_error_handlers
 from api.routers import accounts, datasets, health, jobs, ogc, tiles, viewer
 from cim_platform import __version__
+from cim_platform.datasets.streaming import TileStreamer
+from cim_platform.datasets.tilecache import TTLCache
 from cim_platform.db.engine import get_engine
 from cim_platform.settings import Settings
 
@@ -21,6 +23,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = get_engine(settings)
+    app.state.tiles = TileStreamer(app.state.engine, settings)
+    app.state.callers = TTLCache(settings.tile_access_ttl_s)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -141,6 +141,7 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
     with_worker: Annotated[bool, typer.Option(help="Also run a job worker")] = False,
+    workers: Annotated[int, typer.Option(help="Server processes")] = 1,
 ) -> None:
     """Serve the API (and, with --with-worker, process jobs): one command, a working platform."""
     import uvicorn
@@ -161,7 +162,18 @@ def serve(
         env = {**os.environ, "CIM_DATABASE_URL": url}
         worker_process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
     try:
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+        if workers > 1:
+            os.environ["CIM_DATABASE_URL"] = url
+            uvicorn.run(
+                "api.asgi:app_factory",
+                factory=True,
+                workers=workers,
+                host=settings.host,
+                port=settings.port,
+                log_level="warning",
+            )
+        else:
+            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     finally:
         if worker_process is not None:
             worker_process.terminate()

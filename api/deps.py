@@ -8,9 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from cim_platform.access import ANONYMOUS, Caller, Scope
 from cim_platform.accounts import authenticate
+from cim_platform.datasets.tilecache import TTLCache
 from cim_platform.db.engine import session_scope
 from cim_platform.errors import Unauthenticated
 from cim_platform.settings import Settings
@@ -42,14 +44,23 @@ def _token_from(request: Request) -> str | None:
     return request.query_params.get("access_token")
 
 
-def get_caller(request: Request) -> Caller:
+def _authenticate(engine: Engine, token: str) -> Caller | None:
+    with session_scope(engine) as session:
+        return authenticate(session, token)
+
+
+async def get_caller(request: Request) -> Caller:
+    """The caller behind the request's token (cached a few seconds: CIM_TILE_ACCESS_TTL_S)."""
     token = _token_from(request)
     if token is None:
         return ANONYMOUS
-    with session_scope(request.app.state.engine) as session:
-        caller = authenticate(session, token)
+    cache: TTLCache[str, Caller] = request.app.state.callers
+    caller = cache.get(token)
     if caller is None:
-        raise Unauthenticated("the token is unknown, revoked or expired")
+        caller = await run_in_threadpool(_authenticate, request.app.state.engine, token)
+        if caller is None:
+            raise Unauthenticated("the token is unknown, revoked or expired")
+        cache.put(token, caller)
     return caller
 
 

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         default_factory=list, description="Extra modules with procrastinate tasks (plug-ins)"
     )
 
+    tile_cache_mb: int = Field(default=256, description="Per-process cache of immutable tile contents")
+    tile_access_ttl_s: float = Field(default=2.0, description="How long visibility and tokens are cached")
+
     bootstrap_org: str = "City Bureau"
     cesium_dir: Path | None = Field(default=None, description="CesiumJS build folder; node_modules/cesium if unset")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from sqlalchemy import select
 
 from api.deps import CallerDep, SessionDep, requires
@@ -59,7 +59,7 @@ def create_token(body: TokenIn, caller: AdminDep, session: SessionDep) -> TokenC
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
-def revoke_token(token_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> ApiToken:
+def revoke_token(token_id: uuid.UUID, caller: CallerDep, session: SessionDep, request: Request) -> ApiToken:
     """Admins revoke any token; anyone may revoke their own."""
     caller.require(Scope.datasets_read) if caller.role is not Role.admin else None
     token = session.get(ApiToken, token_id)
@@ -67,4 +67,5 @@ def revoke_token(token_id: uuid.UUID, caller: CallerDep, session: SessionDep) ->
         raise NotFound(f"no token {token_id}")
     accounts.revoke_token(session, token_id)
     session.commit()
+    request.app.state.callers.clear()  # at once here; other server processes within CIM_TILE_ACCESS_TTL_S
     return token

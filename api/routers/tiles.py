@@ -1,4 +1,8 @@
-"""Tile streaming: what 3D Tiles viewers hit thousands of times per view."""
+"""Tile streaming: what 3D Tiles viewers hit thousands of times per view.
+
+Cached answers are served on the event loop; anything that needs the database runs in the thread
+pool.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ import json
 import uuid
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 
-from api.deps import CallerDep, EngineDep, SessionDep
+from api.deps import CallerDep, SessionDep
 from cim_platform.datasets.city import city_tileset
-from cim_platform.datasets.streaming import fetch_tile, published_tileset
+from cim_platform.datasets.streaming import TileFile, TileStreamer
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
@@ -21,18 +26,17 @@ GZIP_MIN_BYTES = 1024
 
 
 def _etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match", "")
-    return any(part.strip().removeprefix("W/").strip('"') == etag for part in header.split(",")) or header == "*"
-
-
-def _client_etag(request: Request) -> str | None:
     header = request.headers.get("if-none-match")
-    return header.split(",")[0].strip().removeprefix("W/").strip('"') if header else None
+    if not header:
+        return False
+    return header.strip() == "*" or any(
+        part.strip().removeprefix("W/").strip('"') == etag for part in header.split(",")
+    )
 
 
-def _answer(request: Request, body: bytes | None, etag: str, media_type: str, cache: str) -> Response:
+def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: str) -> Response:
     headers = {"ETag": f'"{etag}"', "Cache-Control": cache, "Vary": "Accept-Encoding, Authorization"}
-    if body is None or _etag_matches(request, etag):
+    if _etag_matches(request, etag):
         return Response(status_code=304, headers=headers)
     if (
         media_type == "application/json"
@@ -50,6 +54,20 @@ def _cache(public: bool, immutable: bool) -> str:
     return IMMUTABLE if immutable else PUBLISHED
 
 
+def _streamer(request: Request) -> TileStreamer:
+    return request.app.state.tiles
+
+
+async def _file(
+    request: Request, caller: CallerDep, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, path: str
+) -> TileFile:
+    streamer = _streamer(request)
+    tile = streamer.cached(caller, dataset_id, revision_id, path)
+    if tile is None:
+        tile = await run_in_threadpool(streamer.fetch, caller, dataset_id, revision_id, path)
+    return tile
+
+
 def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
     body = json.dumps(city_tileset(session, caller), separators=(",", ":")).encode()
     etag = hashlib.sha256(body).hexdigest()
@@ -58,22 +76,20 @@ def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
     )
 
 
-def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep, engine: EngineDep) -> Response:
-    body, etag, public = published_tileset(engine, caller, dataset_id)
-    return _answer(request, body, etag, "application/json", _cache(public, immutable=False))
+async def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep) -> Response:
+    tile = await run_in_threadpool(_streamer(request).published_tileset, caller, dataset_id)
+    return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=False))
 
 
-def pinned_file(
-    dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep, engine: EngineDep
+async def pinned_file(
+    dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
-    tile = fetch_tile(engine, caller, dataset_id, path, revision_id, _client_etag(request))
+    tile = await _file(request, caller, dataset_id, revision_id, path)
     return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=True))
 
 
-def published_file(
-    dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep, engine: EngineDep
-) -> Response:
-    tile = fetch_tile(engine, caller, dataset_id, path, None, _client_etag(request))
+async def published_file(dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep) -> Response:
+    tile = await _file(request, caller, dataset_id, None, path)
     return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=False))
 
 

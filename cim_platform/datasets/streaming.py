@@ -1,4 +1,7 @@
-"""What tile streaming reads: one query per request, a consistent snapshot of the published revision."""
+"""What tile streaming reads. Revision-pinned contents are immutable and cached in the process;
+access (owner, visibility, published revision) is read from the database, or from a cache a few
+seconds old. The published tileset.json is always read fresh, with its contents pinned to its
+revision, so a viewer never mixes two revisions."""
 
 from __future__ import annotations
 
@@ -11,48 +14,34 @@ from typing import Any
 from sqlalchemy import Engine, text
 
 from cim_platform.access import Caller
+from cim_platform.datasets.tilecache import ByteLRU, TTLCache
 from cim_platform.errors import NotFound
+from cim_platform.settings import Settings
 
-_PUBLISHED = text(
+_ACCESS = text("SELECT organization_id, visibility, published_revision_id FROM datasets WHERE id = :dataset_id")
+_CONTENT = text(
     """
-    SELECT d.organization_id, d.visibility, t.revision_id, t.sha256, t.media_type,
-           CASE WHEN t.sha256 = :etag THEN NULL ELSE t.data END AS data
-      FROM datasets d JOIN tile_contents t ON t.revision_id = d.published_revision_id
-     WHERE d.id = :dataset_id AND t.path = :path
-    """
-)
-_PINNED = text(
-    """
-    SELECT d.organization_id, d.visibility, t.revision_id, t.sha256, t.media_type,
-           CASE WHEN t.sha256 = :etag THEN NULL ELSE t.data END AS data
-      FROM tile_contents t JOIN dataset_revisions r ON r.id = t.revision_id JOIN datasets d ON d.id = r.dataset_id
-     WHERE d.id = :dataset_id AND r.id = :revision_id AND t.path = :path
+    SELECT t.sha256, t.media_type, t.data
+      FROM tile_contents t JOIN dataset_revisions r ON r.id = t.revision_id
+     WHERE r.dataset_id = :dataset_id AND t.revision_id = :revision_id AND t.path = :path
     """
 )
 
 
-@dataclass
+@dataclass(frozen=True)
+class DatasetAccess:
+    organization_id: uuid.UUID
+    public: bool
+    published_revision_id: uuid.UUID | None
+
+
+@dataclass(frozen=True)
 class TileFile:
     revision_id: uuid.UUID
     sha256: str
     media_type: str
-    data: bytes | None  # None when the client's ETag matches
+    data: bytes
     public: bool
-
-
-def fetch_tile(
-    engine: Engine, caller: Caller, dataset_id: uuid.UUID, path: str, revision_id: uuid.UUID | None, etag: str | None
-) -> TileFile:
-    query, params = (_PINNED, {"revision_id": revision_id}) if revision_id else (_PUBLISHED, {})
-    with engine.connect() as conn:
-        row = conn.execute(query, {"dataset_id": dataset_id, "path": path, "etag": etag or "", **params}).first()
-    if row is None:
-        raise NotFound(f"no {path} in dataset {dataset_id}")
-    public = row.visibility == "public"
-    caller.check_visible(row.organization_id, public=public, what=f"{path} in dataset {dataset_id}")
-    return TileFile(
-        row.revision_id, row.sha256, row.media_type, bytes(row.data) if row.data is not None else None, public
-    )
 
 
 def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -68,15 +57,81 @@ def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
             tile["children"] = [visit(child) for child in tile["children"]]
         return tile
 
-    pinned = dict(tileset)
-    pinned["root"] = visit(tileset["root"])
-    return pinned
+    return {**tileset, "root": visit(tileset["root"])}
 
 
-def published_tileset(engine: Engine, caller: Caller, dataset_id: uuid.UUID) -> tuple[bytes, str, bool]:
-    """The published tileset.json with contents pinned to its revision: (bytes, etag, public)."""
-    entry = fetch_tile(engine, caller, dataset_id, "tileset.json", None, None)
-    assert entry.data is not None
-    pinned = pin_uris(json.loads(entry.data), f"r/{entry.revision_id}/")
-    body = json.dumps(pinned, separators=(",", ":")).encode()
-    return body, hashlib.sha256(body).hexdigest(), entry.public
+class TileStreamer:
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self._access: TTLCache[uuid.UUID, DatasetAccess] = TTLCache(settings.tile_access_ttl_s)
+        self._contents: ByteLRU[tuple[uuid.UUID, uuid.UUID, str], TileFile] = ByteLRU(
+            settings.tile_cache_mb * 1024 * 1024, lambda tile: len(tile.data) + 200
+        )
+
+    # -- access --------------------------------------------------------------------------
+    def _load_access(self, dataset_id: uuid.UUID) -> DatasetAccess:
+        with self.engine.connect() as conn:
+            row = conn.execute(_ACCESS, {"dataset_id": dataset_id}).first()
+        if row is None:
+            raise NotFound(f"no dataset {dataset_id}")
+        access = DatasetAccess(row.organization_id, row.visibility == "public", row.published_revision_id)
+        self._access.put(dataset_id, access)
+        return access
+
+    @staticmethod
+    def _check(caller: Caller, access: DatasetAccess, dataset_id: uuid.UUID, path: str) -> None:
+        caller.check_visible(access.organization_id, public=access.public, what=f"{path} in dataset {dataset_id}")
+
+    # -- contents ------------------------------------------------------------------------
+    def cached(
+        self, caller: Caller, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, path: str
+    ) -> TileFile | None:
+        """The answer without touching the database, if everything needed is cached."""
+        access = self._access.get(dataset_id)
+        if access is None:
+            return None
+        self._check(caller, access, dataset_id, path)
+        revision_id = revision_id or access.published_revision_id
+        if revision_id is None:
+            raise NotFound(f"dataset {dataset_id} has no published revision")
+        tile = self._contents.get((dataset_id, revision_id, path))
+        if tile is not None and tile.public != access.public:
+            tile = TileFile(tile.revision_id, tile.sha256, tile.media_type, tile.data, access.public)
+        return tile
+
+    def fetch(self, caller: Caller, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, path: str) -> TileFile:
+        access = self._load_access(dataset_id)
+        self._check(caller, access, dataset_id, path)
+        revision_id = revision_id or access.published_revision_id
+        if revision_id is None:
+            raise NotFound(f"dataset {dataset_id} has no published revision")
+        key = (dataset_id, revision_id, path)
+        tile = self._contents.get(key)
+        if tile is None:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    _CONTENT, {"dataset_id": dataset_id, "revision_id": revision_id, "path": path}
+                ).first()
+            if row is None:
+                raise NotFound(f"no {path} in dataset {dataset_id}")
+            tile = TileFile(revision_id, row.sha256, row.media_type, bytes(row.data), access.public)
+            self._contents.put(key, tile)
+        return tile
+
+    def published_tileset(self, caller: Caller, dataset_id: uuid.UUID) -> TileFile:
+        """The published tileset.json (read fresh) with its contents pinned to its revision."""
+        access = self._load_access(dataset_id)
+        self._check(caller, access, dataset_id, "tileset.json")
+        if access.published_revision_id is None:
+            raise NotFound(f"dataset {dataset_id} has no published revision")
+        key = (dataset_id, access.published_revision_id, "tileset.json#pinned")
+        tile = self._contents.get(key)
+        if tile is None:
+            entry = self.fetch(caller, dataset_id, access.published_revision_id, "tileset.json")
+            pinned = pin_uris(json.loads(entry.data), f"r/{entry.revision_id}/")
+            body = json.dumps(pinned, separators=(",", ":")).encode()
+            tile = TileFile(
+                entry.revision_id, hashlib.sha256(body).hexdigest(), "application/json", body, access.public
+            )
+            self._contents.put(key, tile)
+        return tile
