@@ -40,26 +40,66 @@ def _expected_ecef(engineering_mm: np.ndarray) -> np.ndarray:
     return np.stack(Transformer.from_crs("EPSG:4979", "EPSG:4978", always_xy=True).transform(lon, lat, h), axis=-1)
 
 
+def _quaternion_matrix(q: np.ndarray) -> np.ndarray:
+    x, y, z, w = q
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def _node_instances(gltf: dict, binary: bytes, node: dict) -> list[np.ndarray]:
+    """EXT_mesh_gpu_instancing: one 4×4 per instance (identity when the node is not instanced)."""
+    extension = node.get("extensions", {}).get("EXT_mesh_gpu_instancing")
+    if extension is None:
+        return [np.eye(4)]
+    attributes = extension["attributes"]
+    translations = read_accessor(gltf, binary, attributes["TRANSLATION"]).astype(np.float64)
+    rotations = read_accessor(gltf, binary, attributes["ROTATION"]).astype(np.float64)
+    scales = read_accessor(gltf, binary, attributes["SCALE"]).astype(np.float64)
+    out = []
+    for t, q, s in zip(translations, rotations, scales, strict=True):
+        m = np.eye(4)
+        m[:3, :3] = _quaternion_matrix(q) * s
+        m[:3, 3] = t
+        out.append(m)
+    return out
+
+
 def _decoded_ecef(out_dir: Path) -> tuple[np.ndarray, dict]:
-    """Every vertex of every content, decoded as a runtime would: glTF node → y-up→z-up → root transform."""
+    """Every vertex of every content, decoded as a runtime would: instance → node → y-up→z-up → root."""
     tileset = json.loads((out_dir / "tileset.json").read_text())
     root = np.array(tileset["root"]["transform"]).reshape(4, 4, order="F")
     points = []
     for glb in sorted(out_dir.glob("*.glb")):
         gltf, binary = read_glb(glb.read_bytes())
-        node = gltf["nodes"][0]
-        matrix = np.array(node["matrix"]).reshape(4, 4, order="F") if "matrix" in node else np.eye(4)
-        if "translation" in node:
-            matrix[:3, 3] = node["translation"]
-        for primitive in gltf["meshes"][0]["primitives"]:
-            index = primitive["attributes"]["POSITION"]
-            values = read_accessor(gltf, binary, index).astype(np.float64)
-            if gltf["accessors"][index].get("normalized"):
-                values = np.maximum(values / 32767.0, -1.0)
-            yup = (np.c_[values, np.ones(len(values))] @ matrix.T)[:, :3]
-            points.append(gltf_to_enu(yup))
+        for node in gltf["nodes"]:
+            matrix = np.array(node["matrix"]).reshape(4, 4, order="F") if "matrix" in node else np.eye(4)
+            if "translation" in node:
+                matrix[:3, 3] = node["translation"]
+            for primitive in gltf["meshes"][node["mesh"]]["primitives"]:
+                index = primitive["attributes"]["POSITION"]
+                values = read_accessor(gltf, binary, index).astype(np.float64)
+                if gltf["accessors"][index].get("normalized"):
+                    values = np.maximum(values / 32767.0, -1.0)
+                for instance in _node_instances(gltf, binary, node):
+                    yup = (np.c_[values, np.ones(len(values))] @ (matrix @ instance).T)[:, :3]
+                    points.append(gltf_to_enu(yup))
     enu = np.concatenate(points)
     return (np.c_[enu, np.ones(len(enu))] @ root.T)[:, :3], tileset
+
+
+def _window_corners() -> np.ndarray:
+    corners = []
+    for x in (3_000.0, 7_000.0, 12_000.0, 16_000.0):
+        for dx in (0.0, 1500.0):
+            for dy in (0.0, 50.0):
+                for dz in (0.0, 1200.0):
+                    corners.append((x + dx, 125.0 + dy, 1000.0 + dz))
+    return np.array(corners)
 
 
 def _column_corners() -> np.ndarray:
@@ -93,6 +133,10 @@ def test_known_vertices_land_within_1cm(hall_outputs, variant: str) -> None:
     assert_output_valid(out)
     ecef, tileset = _decoded_ecef(out)
     distances = _nearest_distances(_expected_ecef(_column_corners()), ecef)
+    assert distances.max() < 0.01, distances.max()
+    # the four windows share one mapped type geometry: written once, instanced
+    assert report["instancing"]["instances"] == 4
+    distances = _nearest_distances(_expected_ecef(_window_corners()), ecef)
     assert distances.max() < 0.01, distances.max()
     geo = report["georeferencing"]
     assert geo["source"] == "IfcMapConversion" and geo["confidence"] == "high"

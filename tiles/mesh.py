@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from tiles.glb import TRIANGLES, GlbBuilder
+from tiles.instancing import InstanceGroup, add_instance_node, instance_corners
 from tiles.meshopt_codec import encode_primitives, weld
 from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribute, mesh_features
 from tiles.tileset import BoundingVolume
@@ -102,6 +103,69 @@ def _unit(normals: np.ndarray) -> np.ndarray:
     return out
 
 
+def _quantization(lo: np.ndarray, hi: np.ndarray, compress: bool) -> tuple[np.ndarray, float, bool]:
+    center = (lo + hi) / 2
+    half_extent = float(np.max(hi - lo)) / 2
+    return center, max(half_extent, 1e-6), compress and half_extent / _INT16_STEPS <= MAX_QUANTIZATION_STEP_M
+
+
+def _add_mesh(
+    builder: GlbBuilder,
+    parts: Sequence[MeshPart],
+    gltf_materials: dict[int, int],
+    compress: bool,
+    center: np.ndarray,
+    scale: float,
+    quantize: bool,
+    yup: bool,
+    feature_table: int | None,
+) -> tuple[int, int, int]:
+    """One mesh (a primitive per material); returns (mesh index, triangles, vertices)."""
+    primitives: list[dict[str, Any]] = []
+    welded_primitives: list[tuple[np.ndarray, np.ndarray]] = []
+    triangle_count = vertex_count = 0
+    for material in sorted({p.material for p in parts}):
+        group = [p for p in parts if p.material == material]
+        offsets = np.cumsum([0] + [len(p.positions) for p in group])
+        positions = np.concatenate([np.asarray(p.positions, dtype=np.float64) for p in group]) - center
+        normals = np.concatenate(
+            [_unit(p.normals if p.normals is not None else _normals(p.positions, p.triangles)) for p in group]
+        )
+        triangles = np.concatenate([p.triangles + offsets[i] for i, p in enumerate(group)])
+        ids = np.concatenate([np.full(len(p.positions), p.feature, dtype=np.float32) for p in group])
+        if yup:
+            positions, normals = _yup(positions), _yup(normals)
+        primitive: dict[str, Any] = {"material": gltf_materials[material], "mode": TRIANGLES}
+        if compress:
+            stored = (
+                np.round(positions / scale * _INT16_STEPS).astype(np.int16)
+                if quantize
+                else positions.astype(np.float32)
+            )
+            welded_primitives.append(weld(stored, np.round(normals * 127.0).astype(np.int8), ids, triangles))
+            welded = len(welded_primitives[-1][0])
+        else:
+            primitive["attributes"] = {
+                "POSITION": builder.add_accessor(positions.astype(np.float32), with_bounds=True),
+                "NORMAL": builder.add_accessor(normals.astype(np.float32)),
+            }
+            if feature_table is not None:
+                primitive["attributes"]["_FEATURE_ID_0"] = feature_id_attribute(builder, ids)
+            primitive["indices"] = builder.add_indices(triangles, len(positions))
+            welded = len(positions)
+        if feature_table is not None:
+            distinct = len(np.unique(ids))
+            primitive["extensions"] = {MESH_FEATURES: mesh_features(distinct, 0, feature_table, "element")}
+        primitives.append(primitive)
+        triangle_count += len(triangles)
+        vertex_count += welded
+    if compress:
+        encoded = encode_primitives(builder, welded_primitives, quantize, feature_ids=feature_table is not None)
+        for primitive, (attributes, indices) in zip(primitives, encoded, strict=True):
+            primitive["attributes"], primitive["indices"] = attributes, indices
+    return builder.add_mesh(primitives), triangle_count, vertex_count
+
+
 def write_mesh_glb(
     parts: Sequence[MeshPart],
     materials: Sequence[Material],
@@ -109,84 +173,54 @@ def write_mesh_glb(
     path: Path | None = None,
     compress: bool = True,
     class_name: str = "element",
+    instances: Sequence[InstanceGroup] = (),
 ) -> MeshContent:
     """Build (and optionally write) one glb; see the module docstring."""
     parts = [p for p in parts if len(p.triangles)]
-    if not parts:
+    instances = [g for g in instances if len(g.transforms) and any(len(p.triangles) for p in g.parts)]
+    if not parts and not instances:
         raise ValueError("no triangles to write")
-    lo = np.min([p.positions.min(axis=0) for p in parts], axis=0)
-    hi = np.max([p.positions.max(axis=0) for p in parts], axis=0)
-    center = (lo + hi) / 2
-    half_extent = float(np.max(hi - lo)) / 2
-    quantize = compress and half_extent / _INT16_STEPS <= MAX_QUANTIZATION_STEP_M
-    scale = max(half_extent, 1e-6)
+    points = [np.asarray(p.positions, dtype=np.float64) for p in parts]
+    points += [instance_corners(g) for g in instances]
+    lo = np.min([p.min(axis=0) for p in points], axis=0)
+    hi = np.max([p.max(axis=0) for p in points], axis=0)
+    center, scale, quantize = _quantization(lo, hi, compress)
 
     builder = GlbBuilder()
     metadata = StructuralMetadata(builder)
     table = metadata.add_property_table(class_name, features)
-    gltf_materials = {
-        index: builder.add_material(materials[index].to_gltf()) for index in sorted({p.material for p in parts})
-    }
-
-    primitives: list[dict[str, Any]] = []
-    welded_primitives: list[tuple[np.ndarray, np.ndarray]] = []
+    used = sorted({p.material for p in parts} | {p.material for g in instances for p in g.parts})
+    gltf_materials = {index: builder.add_material(materials[index].to_gltf()) for index in used}
     triangle_count = vertex_count = 0
-    for material in sorted(gltf_materials):
-        group = [p for p in parts if p.material == material]
-        offsets = np.cumsum([0] + [len(p.positions) for p in group])
-        positions = np.concatenate([p.positions for p in group]) - center
-        normals = np.concatenate(
-            [_unit(p.normals if p.normals is not None else _normals(p.positions, p.triangles)) for p in group]
-        )
-        triangles = np.concatenate([p.triangles + offsets[i] for i, p in enumerate(group)])
-        ids = np.concatenate([np.full(len(p.positions), p.feature, dtype=np.float32) for p in group])
-        positions_yup, normals_yup = _yup(positions), _yup(normals)
-        distinct = len(np.unique(ids))
-        if compress:
-            stored = (
-                np.round(positions_yup / scale * _INT16_STEPS).astype(np.int16)
-                if quantize
-                else positions_yup.astype(np.float32)
-            )
-            q_normals = np.round(normals_yup * 127.0).astype(np.int8)
-            welded_primitives.append(weld(stored, q_normals, ids, triangles))
-            attributes, indices, welded = {}, -1, len(welded_primitives[-1][0])
-        else:
-            attributes = {
-                "POSITION": builder.add_accessor(positions_yup.astype(np.float32), with_bounds=True),
-                "NORMAL": builder.add_accessor(normals_yup.astype(np.float32)),
-                "_FEATURE_ID_0": feature_id_attribute(builder, ids),
-            }
-            indices, welded = builder.add_indices(triangles, len(positions)), len(positions)
-        primitives.append(
-            {
-                "attributes": attributes,
-                "indices": indices,
-                "material": gltf_materials[material],
-                "mode": TRIANGLES,
-                "extensions": {MESH_FEATURES: mesh_features(distinct, 0, table, "element")},
-            }
-        )
-        triangle_count += len(triangles)
-        vertex_count += welded
-    if compress:
-        for primitive, (attributes, indices) in zip(
-            primitives, encode_primitives(builder, welded_primitives, quantize), strict=True
-        ):
-            primitive["attributes"], primitive["indices"] = attributes, indices
-    metadata.finish()
-    builder.use_extension(MESH_FEATURES)
-    mesh = builder.add_mesh(primitives)
     center_yup = [float(center[0]), float(center[2]), float(-center[1])]
-    node: dict[str, Any] = {"mesh": mesh}
+    if parts:
+        mesh, triangles, vertices = _add_mesh(
+            builder, parts, gltf_materials, compress, center, scale, quantize, True, table
+        )
+        triangle_count, vertex_count = triangle_count + triangles, vertex_count + vertices
+        node: dict[str, Any] = {"mesh": mesh}
+        if quantize:  # normalized int16 q decodes to q / 32767, so the node scale is the half extent
+            node["matrix"] = [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, scale, 0, *center_yup, 1.0]
+        else:
+            node["translation"] = center_yup
+        builder.add_node(node)
+        builder.use_extension(MESH_FEATURES)
+    for group in instances:
+        local = np.concatenate([np.asarray(p.positions, dtype=np.float64) for p in group.parts])
+        local_center, local_scale, local_quantize = _quantization(local.min(axis=0), local.max(axis=0), compress)
+        mesh, triangles, vertices = _add_mesh(
+            builder, group.parts, gltf_materials, compress, local_center, local_scale, local_quantize, False, None
+        )
+        dequantize = np.eye(4)
+        if local_quantize:
+            dequantize[:3, :3] *= local_scale
+        dequantize[:3, 3] = local_center
+        add_instance_node(builder, mesh, group, center, dequantize, table)
+        triangle_count += triangles * len(group.transforms)
+        vertex_count += vertices
     if compress:
         builder.use_extension(QUANTIZATION, required=True)
-    if quantize:
-        # normalized int16 q decodes to q / 32767, so the node scale is the half extent
-        node["matrix"] = [scale, 0, 0, 0, 0, scale, 0, 0, 0, 0, scale, 0, *center_yup, 1.0]
-    else:
-        node["translation"] = center_yup
-    builder.add_node(node)
+    metadata.finish()
     data = builder.to_bytes()
     if path is not None:
         Path(path).write_bytes(data)
@@ -196,5 +230,5 @@ def write_mesh_glb(
         triangle_count=triangle_count,
         vertex_count=vertex_count,
         quantized=quantize,
-        materials=sorted(gltf_materials),
+        materials=used,
     )

@@ -56,7 +56,7 @@ def weld(
 
 
 def encode_primitives(
-    builder: GlbBuilder, primitives: list[tuple[np.ndarray, np.ndarray]], quantized: bool
+    builder: GlbBuilder, primitives: list[tuple[np.ndarray, np.ndarray]], quantized: bool, feature_ids: bool = True
 ) -> list[tuple[dict[str, int], int]]:
     """Encode welded primitives (from :func:`weld`) into one vertex and one index bufferView;
     returns (attribute accessors, index accessor) per primitive."""
@@ -88,10 +88,11 @@ def encode_primitives(
             "NORMAL": builder.add_view_accessor(
                 vertex_view, INT8, count, "VEC3", base + layout.fields["n"][1], normalized=True
             ),
-            "_FEATURE_ID_0": builder.add_view_accessor(
-                vertex_view, FLOAT, count, "SCALAR", base + layout.fields["f"][1]
-            ),
         }
+        if feature_ids:
+            attributes["_FEATURE_ID_0"] = builder.add_view_accessor(
+                vertex_view, FLOAT, count, "SCALAR", base + layout.fields["f"][1]
+            )
         index_accessor = builder.add_view_accessor(
             index_view, UINT16 if index_size == 2 else UINT32, len(local_indices), "SCALAR", index_start * index_size
         )

@@ -107,6 +107,11 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             "triangles": collected.triangles,
             "vertices": collected.vertices,
             "materials": len(collected.materials),
+            "instancing": {
+                "geometries": collected.instanced_geometries,
+                "instances": collected.instances,
+                "extension": "EXT_mesh_gpu_instancing" if collected.instances else None,
+            },
             "georeferencing": georef_report,
             "footprint": outline,
             "tiles": written,

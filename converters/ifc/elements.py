@@ -4,7 +4,9 @@ Vertices go through the georeference in batches (one pyproj call per ~200 000 ve
 element); normals are rotated by the georeference's local Jacobian. When the first batch lies more
 than 1 km from the georeferencing point, the local frame moves to it (an exact rigid transform), so
 that positions can be kept as float32 without losing precision. Each element keeps one part
-per material. Elements with no style get a default colour per class.
+per material. Elements with no style get a default colour per class. Geometry that several elements
+share (mapped type representations) is kept once, in object coordinates, with a local → ENU affine
+per element (the georeference linearised at the element's origin: sub-millimetre over a few metres).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from converters.ifc.georeference import IfcGeoreference
 from tiles.mesh import Material
 
 BATCH_VERTICES = 200_000
+INSTANCE_MIN_COUNT = 3
 RECENTRE_DISTANCE_M = 1000.0
 
 DEFAULT_COLOURS: dict[str, tuple[float, float, float, float]] = {
@@ -59,14 +62,23 @@ class ElementPart:
 
 
 @dataclass(slots=True)
+class InstancedGeometry:
+    key: str
+    parts: list[ElementPart]  # object coordinates (metres), written once per content
+    corners: np.ndarray  # (8, 3) local bounding-box corners
+    triangles: int
+
+
+@dataclass(slots=True)
 class Element:
     guid: str
     ifc_class: str
     step_id: int
-    parts: list[ElementPart]
+    parts: list[ElementPart]  # ENU geometry, empty for instances
     lo: np.ndarray
     hi: np.ndarray
     triangles: int
+    instance: tuple[InstancedGeometry, np.ndarray] | None = None  # shared geometry + local → ENU affine
 
 
 @dataclass(slots=True)
@@ -79,6 +91,8 @@ class Collected:
     vertices: int = 0
     frame: LocalFrame | None = None  # the georeference's frame, or one moved to the geometry
     frame_moved: bool = False
+    instances: int = 0
+    instanced_geometries: int = 0
 
 
 class MaterialPalette:
@@ -106,79 +120,157 @@ def collect(
     shapes: Iterable[ElementShape | Skipped],
     georef: IfcGeoreference,
     progress: Callable[[int], None] | None = None,
+    instancing: bool = True,
 ) -> Collected:
-    """Georeference every shape; skipped elements and empty shapes are recorded, not fatal."""
+    """Georeference every shape; skipped elements and empty shapes are recorded, not fatal.
+
+    Geometry shared by at least ``INSTANCE_MIN_COUNT`` elements (mapped type representations)
+    becomes one :class:`InstancedGeometry` referenced by each element with its local → ENU affine.
+    """
     out = Collected(frame=georef.frame)
     palette = MaterialPalette()
-    rotation = _jacobian(georef.to_enu).T.astype(np.float32)
-    batch: list[ElementShape] = []
-    batch_vertices = 0
-    rigid: np.ndarray | None = None  # old ENU → moved frame's ENU
-
-    def flush() -> None:
-        nonlocal batch, batch_vertices, rigid, rotation
-        if not batch:
-            return
-        stacked = georef.to_enu(np.concatenate([s.positions for s in batch]))
-        if not out.elements and rigid is None:
-            centre = (stacked.min(axis=0) + stacked.max(axis=0)) / 2
-            if np.linalg.norm(centre[:2]) > RECENTRE_DISTANCE_M:  # geometry far from the reference point
-                out.frame, rigid = georef.frame.rebased(np.array([centre[0], centre[1], stacked[:, 2].min()]))
-                out.frame_moved = True
-                rotation = (rigid[:3, :3] @ rotation.T.astype(np.float64)).T.astype(np.float32)
-        if rigid is not None:
-            stacked = stacked @ rigid[:3, :3].T + rigid[:3, 3]
-        start = 0
-        for shape in batch:
-            enu = stacked[start : start + len(shape.positions)]
-            start += len(shape.positions)
-            out.elements.append(_element(shape, enu, rotation, palette))
-            out.counts[shape.ifc_class] += 1
-            out.triangles += len(shape.triangles)
-            out.vertices += len(shape.positions)
-        batch, batch_vertices = [], 0
-
+    accepted: list[ElementShape] = []
+    uses: Counter[str] = Counter()
     for seen, shape in enumerate(shapes, 1):
         if isinstance(shape, Skipped):
             out.skipped.append(shape)
-        elif len(shape.triangles) == 0 or len(shape.positions) == 0:
+        elif len(shape.geometry.triangles) == 0 or len(shape.geometry.positions) == 0:
             out.skipped.append(Skipped(shape.step_id, shape.guid, shape.ifc_class, "empty geometry"))
-        elif not np.all(np.isfinite(shape.positions)):
+        elif not (np.all(np.isfinite(shape.geometry.positions)) and np.all(np.isfinite(shape.matrix))):
             out.skipped.append(Skipped(shape.step_id, shape.guid, shape.ifc_class, "non-finite coordinates"))
         else:
-            batch.append(shape)
-            batch_vertices += len(shape.positions)
-            if batch_vertices >= BATCH_VERTICES:
-                flush()
+            accepted.append(shape)
+            uses[shape.geometry.key] += 1
         if progress is not None and seen % 200 == 0:
             progress(seen)
-    flush()
+    if not accepted:
+        return out
+    converter = _Georeferencer(georef, accepted[: min(len(accepted), 2000)])
+    out.frame, out.frame_moved = converter.frame, converter.moved
+    shared: dict[str, InstancedGeometry] = {}
+    expanded: list[ElementShape] = []
+    for shape in accepted:
+        key = shape.geometry.key
+        if instancing and uses[key] >= INSTANCE_MIN_COUNT and _is_trs(shape.matrix[:3, :3]):
+            if key not in shared:
+                shared[key] = _instanced_geometry(shape, palette)
+            out.elements.append(converter.instance(shape, shared[key]))
+            out.instances += 1
+        else:
+            expanded.append(shape)
+        out.counts[shape.ifc_class] += 1
+        out.triangles += len(shape.geometry.triangles)
+        out.vertices += len(shape.geometry.positions)
+    out.instanced_geometries = len(shared)
+    accepted.clear()
+    index = 0
+    while index < len(expanded):
+        batch: list[ElementShape] = []
+        vertices = 0
+        while index < len(expanded) and vertices < BATCH_VERTICES:
+            batch.append(expanded[index])
+            vertices += len(expanded[index].geometry.positions)
+            expanded[index] = None  # type: ignore[call-overload]  # free as we go
+            index += 1
+        stacked = converter.to_enu(np.concatenate([s.positions for s in batch]))
+        offset = 0
+        for shape in batch:
+            count = len(shape.geometry.positions)
+            out.elements.append(_element(shape, stacked[offset : offset + count], converter.rotation, palette))
+            offset += count
     out.materials = palette.materials
     return out
 
 
-def _element(shape: ElementShape, enu: np.ndarray, rotation: np.ndarray, palette: MaterialPalette) -> Element:
-    normals = shape.normals @ rotation if shape.normals is not None else None
-    triangle_materials = shape.triangle_materials
-    if len(triangle_materials) != len(shape.triangles):
-        triangle_materials = np.full(len(shape.triangles), -1, dtype=np.int32)
+class _Georeferencer:
+    """Engineering metres → ENU of the (possibly moved) frame, plus per-instance affines."""
+
+    def __init__(self, georef: IfcGeoreference, sample: list[ElementShape]) -> None:
+        self.georef = georef
+        self.frame = georef.frame
+        self.moved = False
+        self.rigid: np.ndarray | None = None
+        probe = georef.to_enu(np.concatenate([s.matrix[:3, 3][None] for s in sample]))
+        centre = (probe.min(axis=0) + probe.max(axis=0)) / 2
+        if np.linalg.norm(centre[:2]) > RECENTRE_DISTANCE_M:  # geometry far from the reference point
+            self.frame, self.rigid = georef.frame.rebased(np.array([centre[0], centre[1], probe[:, 2].min()]))
+            self.moved = True
+        self.rotation = _jacobian(self.to_enu).T.astype(np.float32)
+
+    def to_enu(self, points: np.ndarray) -> np.ndarray:
+        enu = self.georef.to_enu(points)
+        if self.rigid is not None:
+            enu = enu @ self.rigid[:3, :3].T + self.rigid[:3, 3]
+        return enu
+
+    def instance(self, shape: ElementShape, geometry: InstancedGeometry) -> Element:
+        origin = shape.matrix[:3, 3]
+        probe = self.to_enu(np.vstack([origin, origin + np.eye(3)]))
+        affine = np.eye(4)
+        affine[:3, :3] = (probe[1:] - probe[0]).T @ shape.matrix[:3, :3]
+        affine[:3, 3] = probe[0]
+        corners = geometry.corners @ affine[:3, :3].T + affine[:3, 3]
+        return Element(
+            shape.guid,
+            shape.ifc_class,
+            shape.step_id,
+            [],
+            corners.min(axis=0),
+            corners.max(axis=0),
+            len(shape.geometry.triangles),
+            instance=(geometry, affine),
+        )
+
+
+def _is_trs(linear: np.ndarray) -> bool:
+    """True when ``linear`` is a rotation times a positive scale per axis (glTF TRS-expressible)."""
+    gram = linear.T @ linear
+    off_diagonal = gram - np.diag(np.diag(gram))
+    return bool(np.linalg.det(linear) > 0 and np.abs(off_diagonal).max() <= 1e-9 * max(1.0, np.abs(gram).max()))
+
+
+def _instanced_geometry(shape: ElementShape, palette: MaterialPalette) -> InstancedGeometry:
+    geometry = shape.geometry
+    local = geometry.positions
+    lo, hi = local.min(axis=0), local.max(axis=0)
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    parts = _parts(shape, local, geometry.normals, palette)
+    return InstancedGeometry(geometry.key, parts, corners, len(geometry.triangles))
+
+
+def _parts(
+    shape: ElementShape, positions: np.ndarray, normals: np.ndarray | None, palette: MaterialPalette
+) -> list[ElementPart]:
+    geometry = shape.geometry
+    triangle_materials = geometry.triangle_materials
+    if len(triangle_materials) != len(geometry.triangles):
+        triangle_materials = np.full(len(geometry.triangles), -1, dtype=np.int32)
     parts: list[ElementPart] = []
     for material_id in np.unique(triangle_materials):
-        material = shape.materials[material_id] if 0 <= material_id < len(shape.materials) else None
+        material = geometry.materials[material_id] if 0 <= material_id < len(geometry.materials) else None
         if material is not None:
             index = palette.index(material.name, material.rgba)
         else:
             index = palette.index(f"default {shape.ifc_class}", default_colour(shape.ifc_class))
-        triangles = shape.triangles[triangle_materials == material_id]
+        triangles = geometry.triangles[triangle_materials == material_id]
         used, remapped = np.unique(triangles, return_inverse=True)
         parts.append(
             ElementPart(
-                enu[used].astype(np.float32),  # metres in the local frame: float32 keeps 0.5 mm at 5 km
+                positions[used].astype(np.float32),  # metres in the local frame: float32 keeps 0.5 mm at 5 km
                 normals[used] if normals is not None else None,
                 remapped.reshape(-1, 3).astype(np.int32),
                 index,
             )
         )
+    return parts
+
+
+def _element(shape: ElementShape, enu: np.ndarray, rotation: np.ndarray, palette: MaterialPalette) -> Element:
+    geometry = shape.geometry
+    normals = None
+    if geometry.normals is not None:
+        normals = (geometry.normals @ shape.matrix[:3, :3].T.astype(np.float32)) @ rotation
+    parts = _parts(shape, enu, normals, palette)
     return Element(
-        shape.guid, shape.ifc_class, shape.step_id, parts, enu.min(axis=0), enu.max(axis=0), len(shape.triangles)
+        shape.guid, shape.ifc_class, shape.step_id, parts, enu.min(axis=0), enu.max(axis=0), len(geometry.triangles)
     )

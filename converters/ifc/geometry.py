@@ -38,15 +38,33 @@ class ShapeMaterial:
 
 
 @dataclass(slots=True)
-class ElementShape:
-    step_id: int
-    guid: str
-    ifc_class: str
-    positions: np.ndarray  # (N, 3) float64, engineering metres (world coordinates)
+class ShapeGeometry:
+    """One tessellated representation in its object's local coordinates (shared by mapped items)."""
+
+    key: str
+    positions: np.ndarray  # (N, 3) float64, metres, object coordinates
     normals: np.ndarray | None  # (N, 3) float32
     triangles: np.ndarray  # (M, 3) int32
     triangle_materials: np.ndarray  # (M,) int32 index into materials, -1 none
     materials: list[ShapeMaterial | None]  # None: no style, use the class default
+
+
+@dataclass(slots=True)
+class ElementShape:
+    step_id: int
+    guid: str
+    ifc_class: str
+    geometry: ShapeGeometry
+    matrix: np.ndarray  # 4×4 object → world (engineering metres)
+
+    @property
+    def positions(self) -> np.ndarray:
+        """World (engineering) coordinates."""
+        return self.geometry.positions @ self.matrix[:3, :3].T + self.matrix[:3, 3]
+
+    @property
+    def triangles(self) -> np.ndarray:
+        return self.geometry.triangles
 
 
 @dataclass(slots=True)
@@ -73,7 +91,7 @@ def expected_elements(model: ifcopenshell.file, include_spaces: bool) -> dict[in
 
 def _settings() -> ifcopenshell.geom.settings:
     settings = ifcopenshell.geom.settings()
-    settings.set("use-world-coords", True)
+    settings.set("use-world-coords", False)  # object coordinates + matrix: mapped items share geometry
     settings.set("weld-vertices", False)
     settings.set("apply-default-materials", False)
     return settings
@@ -103,8 +121,16 @@ def _style_name(model: ifcopenshell.file, name: str, cache: dict[str, str | None
     return resolved
 
 
-def _shape_message(shape: Any, model: ifcopenshell.file, cache: dict[str, str | None]) -> tuple[Any, ...]:
+def _shape_message(
+    shape: Any, model: ifcopenshell.file, cache: dict[str, str | None], sent: set[str]
+) -> tuple[Any, ...]:
+    """One element: its matrix, plus its geometry the first time that geometry is seen."""
     geometry = shape.geometry
+    matrix = np.array(shape.transformation.matrix, dtype=np.float64).reshape(4, 4, order="F")
+    key = str(geometry.id)
+    if key in sent:
+        return ("shape", shape.id, shape.guid, shape.type, key, matrix, None)
+    sent.add(key)
     positions = np.frombuffer(geometry.verts_buffer, dtype=np.float64).reshape(-1, 3).copy()
     faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3).copy()
     normals = None
@@ -120,15 +146,24 @@ def _shape_message(shape: Any, model: ifcopenshell.file, cache: dict[str, str | 
         diffuse = material.diffuse
         alpha = 1.0 - float(material.transparency or 0.0) if material.has_transparency else 1.0
         materials.append((name, (diffuse.r(), diffuse.g(), diffuse.b(), alpha)))
-    return ("shape", shape.id, shape.guid, shape.type, positions, normals, faces, material_ids, materials)
+    return (
+        "shape",
+        shape.id,
+        shape.guid,
+        shape.type,
+        key,
+        matrix,
+        (positions, normals, faces, material_ids, materials),
+    )
 
 
 def _iterate_all(model: ifcopenshell.file, jobs: int, excluded: tuple[str, ...], conn: Connection) -> None:
     iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=KERNEL, exclude=excluded)
     cache: dict[str, str | None] = {}
+    sent: set[str] = set()
     if iterator.initialize():
         while True:
-            conn.send(_shape_message(iterator.get(), model, cache))
+            conn.send(_shape_message(iterator.get(), model, cache, sent))
             if not iterator.next():
                 break
     conn.send(("log", ifcopenshell.get_log()))
@@ -137,11 +172,12 @@ def _iterate_all(model: ifcopenshell.file, jobs: int, excluded: tuple[str, ...],
 def _iterate_one_by_one(model: ifcopenshell.file, ids: list[int], conn: Connection) -> None:
     settings = _settings()
     cache: dict[str, str | None] = {}
+    sent: set[str] = set()
     for step_id in ids:
         conn.send(("start", step_id))
         try:
             shape = ifcopenshell.geom.create_shape(settings, model.by_id(step_id), geometry_library=KERNEL)
-            conn.send(_shape_message(shape, model, cache))
+            conn.send(_shape_message(shape, model, cache, sent))
         except Exception as error:
             conn.send(("failed", step_id, str(error).strip().splitlines()[0][:200] if str(error).strip() else "error"))
     conn.send(("log", ifcopenshell.get_log()))
@@ -174,18 +210,14 @@ def _stop(process: Any) -> None:
     process.join(5)
 
 
-def _to_shape(message: tuple[Any, ...]) -> ElementShape:
-    _, step_id, guid, ifc_class, positions, normals, faces, material_ids, materials = message
-    return ElementShape(
-        step_id,
-        guid,
-        ifc_class,
-        positions,
-        normals,
-        faces,
-        material_ids,
-        [ShapeMaterial(*m) if m is not None else None for m in materials],
-    )
+def _to_shape(message: tuple[Any, ...], geometries: dict[str, ShapeGeometry]) -> ElementShape:
+    _, step_id, guid, ifc_class, key, matrix, payload = message
+    if payload is not None:
+        positions, normals, faces, material_ids, materials = payload
+        geometries[key] = ShapeGeometry(
+            key, positions, normals, faces, material_ids, [ShapeMaterial(*m) if m else None for m in materials]
+        )
+    return ElementShape(step_id, guid, ifc_class, geometries[key], matrix)
 
 
 def _log_reasons(log: str) -> dict[int, str]:
@@ -204,6 +236,7 @@ def tessellate(
     expected = expected_elements(model, include_spaces)
     excluded = excluded_classes(include_spaces)
     seen: set[int] = set()
+    geometries: dict[str, ShapeGeometry] = {}
     log = ""
     process, conn = _start(model, "all", jobs, excluded)
     timeout = element_timeout_s + INIT_ALLOWANCE_S
@@ -223,14 +256,14 @@ def tessellate(
             timeout = element_timeout_s
             if message[0] == "shape":
                 seen.add(message[1])
-                yield _to_shape(message)
+                yield _to_shape(message, geometries)
             elif message[0] == "log":
                 log = message[1]
             elif message[0] == "done":
                 break
         _stop(process)
         if pending_one_by_one:
-            yield from _one_by_one(model, pending_one_by_one, element_timeout_s, seen)
+            yield from _one_by_one(model, pending_one_by_one, element_timeout_s, seen, geometries)
     finally:
         _stop(process)
     reasons = _log_reasons(log)
@@ -241,7 +274,11 @@ def tessellate(
 
 
 def _one_by_one(
-    model: ifcopenshell.file, ids: list[int], element_timeout_s: float, seen: set[int]
+    model: ifcopenshell.file,
+    ids: list[int],
+    element_timeout_s: float,
+    seen: set[int],
+    geometries: dict[str, ShapeGeometry],
 ) -> Iterator[ElementShape | Skipped]:
     remaining = list(ids)
     while remaining:
@@ -260,7 +297,7 @@ def _one_by_one(
                 elif message[0] == "shape":
                     seen.add(message[1])
                     current = None
-                    yield _to_shape(message)
+                    yield _to_shape(message, geometries)
                 elif message[0] == "failed":
                     seen.add(message[1])
                     element = model.by_id(message[1])

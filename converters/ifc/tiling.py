@@ -18,6 +18,7 @@ from shapely.geometry import MultiPoint, mapping
 from converters.georef import LocalFrame
 from converters.ifc.elements import Element
 from tiles.hierarchy import HierarchyNode, Item, build_hierarchy, to_tiles
+from tiles.instancing import InstanceGroup
 from tiles.mesh import Material, MeshPart, write_mesh_glb
 from tiles.tileset import BoundingVolume, Tileset
 
@@ -53,12 +54,30 @@ def write_tileset(
             for row, i in enumerate(keys)
             for p in elements[i].parts
         ]
-        content = write_mesh_glb(parts, materials, features, path=out_dir / f"{name}.glb", compress=compress)
+        groups: dict[str, tuple[Any, list[np.ndarray], list[int]]] = {}
+        for row, i in enumerate(keys):
+            if elements[i].instance is not None:
+                geometry, affine = elements[i].instance
+                entry = groups.setdefault(geometry.key, (geometry, [], []))
+                entry[1].append(affine)
+                entry[2].append(row)
+        instances = [
+            InstanceGroup(
+                [MeshPart(p.positions, p.normals, p.triangles, p.material, 0) for p in geometry.parts],
+                np.array(transforms),
+                rows_,
+            )
+            for geometry, transforms, rows_ in groups.values()
+        ]
+        content = write_mesh_glb(
+            parts, materials, features, path=out_dir / f"{name}.glb", compress=compress, instances=instances
+        )
         written["contents"] += 1
         written["bytes"] += len(content.data)
         written["max_content_triangles"] = max(written["max_content_triangles"], content.triangle_count)
         for i in keys:  # free memory as soon as an element is written
             elements[i].parts = []
+            elements[i].instance = None
         return content.box
 
     root_tile = to_tiles(root, write)
@@ -88,6 +107,9 @@ def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | No
     hulls = []
     for element in elements:
         xy = np.concatenate([p.positions[:, :2] for p in element.parts]) if element.parts else None
+        if element.instance is not None:
+            geometry, affine = element.instance
+            xy = (geometry.corners @ affine[:3, :3].T + affine[:3, 3])[:, :2]
         if xy is None or len(xy) < 3:
             continue
         hull = MultiPoint(xy).convex_hull
