@@ -7,6 +7,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.errors import install_error_handlers
 from api.routers import accounts, datasets, health, jobs, ogc, tiles, viewer
+from api.tile_fastpath import TileFastPath
 from cim_platform import __version__
 from cim_platform.datasets.streaming import TileStreamer
 from cim_platform.datasets.tilecache import TTLCache
@@ -25,6 +26,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.tiles = TileStreamer(app.state.engine, settings)
     app.state.callers = TTLCache(settings.tile_access_ttl_s)
+    app.add_middleware(TileFastPath, streamer=app.state.tiles, callers=app.state.callers)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

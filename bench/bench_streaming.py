@@ -99,6 +99,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=1, help="server processes for both servers")
+    parser.add_argument("--field", action="append", default=[], help="upload form field NAME=VALUE (e.g. local=true)")
     args = parser.parse_args()
     ensure_tools()
     work = Path(tempfile.mkdtemp(prefix="cim-bench-"))
@@ -140,7 +141,7 @@ def main() -> None:
                     f"{base}/api/v1/datasets",
                     headers=headers,
                     timeout=120,
-                    data={"name": args.model.name, "visibility": "public"},
+                    data={"name": args.model.name, "visibility": "public", **dict(f.split("=", 1) for f in args.field)},
                     files={"file": (args.model.name, handle)},
                 ).json()
             while (job := httpx.get(f"{base}{created['job']['href']}", headers=headers).json())["state"] in (
@@ -195,7 +196,7 @@ def main() -> None:
     }
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)
-    (out / "streaming.json").write_text(json.dumps(result, indent=2))
+    (out / f"streaming-{args.model.stem}-w{args.workers}.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
     shutil.rmtree(work, ignore_errors=True)
 

@@ -97,6 +97,11 @@ def test_http_caching_cors_and_visibility(client, cast, converted) -> None:
         ).status_code
         == 304
     )
+    # the first answer came through the routes (and the database); this one from the in-process fast path
+    fast = client.get(f"/tiles/{dataset_id}/{uri}", headers={**headers, "Origin": "http://viewer.example"})
+    for name in ("etag", "cache-control", "content-type", "content-length", "vary"):
+        assert content.headers.get(name) == fast.headers.get(name), name
+    assert fast.content == content.content and fast.headers["access-control-allow-origin"]
     head = client.head(f"/tiles/{dataset_id}/{uri}", headers=headers)
     assert head.status_code == 200 and head.headers["content-type"] == content.headers["content-type"]
     assert (

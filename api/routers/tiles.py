@@ -15,13 +15,12 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, SessionDep
+from api.tile_http import PUBLISHED, cache_control
 from cim_platform.datasets.city import city_tileset
 from cim_platform.datasets.streaming import TileFile, TileStreamer
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
-IMMUTABLE = "public, max-age=31536000, immutable"
-PUBLISHED = "public, max-age=30, must-revalidate"
 GZIP_MIN_BYTES = 1024
 
 
@@ -48,12 +47,6 @@ def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: st
     return Response(content=body, media_type=media_type, headers=headers)
 
 
-def _cache(public: bool, immutable: bool) -> str:
-    if not public:
-        return "private, max-age=31536000, immutable" if immutable else "private, no-cache"
-    return IMMUTABLE if immutable else PUBLISHED
-
-
 def _streamer(request: Request) -> TileStreamer:
     return request.app.state.tiles
 
@@ -78,19 +71,19 @@ def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
 
 async def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep) -> Response:
     tile = await run_in_threadpool(_streamer(request).published_tileset, caller, dataset_id)
-    return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=False))
+    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=False))
 
 
 async def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
     tile = await _file(request, caller, dataset_id, revision_id, path)
-    return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=True))
+    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=True))
 
 
 async def published_file(dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep) -> Response:
     tile = await _file(request, caller, dataset_id, None, path)
-    return _answer(request, tile.data, tile.sha256, tile.media_type, _cache(tile.public, immutable=False))
+    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=False))
 
 
 # GET documented, HEAD answered the same way (without a body)
