@@ -96,3 +96,78 @@ def test_token_lifecycle(client, cast) -> None:
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=cast.headers("uploader_a")).status_code == 404
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=headers).status_code == 200
     assert client.get("/api/v1/me", headers=headers).status_code == 401
+
+
+LAS = __import__("pathlib").Path(__file__).resolve().parents[2] / "shared" / "corpus" / "survey" / "hexbin-crop.las"
+
+
+def _upload(client, cast, actor, **fields):
+    with LAS.open("rb") as handle:
+        return client.post(
+            "/api/v1/datasets",
+            headers=cast.headers(actor),
+            data={"name": "m", **fields},
+            files={"file": (LAS.name, handle)},
+        )
+
+
+def test_dataset_routes(client, cast) -> None:
+    upload_expected = {
+        None: 401,
+        "viewer": 403,
+        "official": 403,
+        "uploader_a": 202,
+        "uploader_b": 202,
+        "surveyor": 202,
+        "admin": 202,
+    }
+    for actor, status in upload_expected.items():
+        assert _upload(client, cast, actor).status_code == status, actor
+    internal = _upload(client, cast, "uploader_a", visibility="internal").json()
+    public = _upload(client, cast, "uploader_a", visibility="public").json()
+    internal_id, public_id = internal["dataset"]["id"], public["dataset"]["id"]
+    revision = internal["revision"]["id"]
+    read_internal = {
+        None: 404,
+        "viewer": 200,
+        "uploader_a": 200,
+        "uploader_b": 404,
+        "surveyor": 404,
+        "official": 200,
+        "admin": 200,
+    }  # the viewer belongs to institute A
+    for actor, status in read_internal.items():
+        assert client.get(f"/api/v1/datasets/{internal_id}", headers=cast.headers(actor)).status_code == status, actor
+        assert client.get(f"/api/v1/datasets/{public_id}", headers=cast.headers(actor)).status_code == 200, actor
+    add_revision = {None: 401, "viewer": 403, "official": 403, "uploader_b": 404, "surveyor": 404}
+    for actor, status in add_revision.items():
+        with LAS.open("rb") as handle:
+            response = client.post(
+                f"/api/v1/datasets/{internal_id}/revisions",
+                headers=cast.headers(actor),
+                files={"file": (LAS.name, handle)},
+            )
+        assert response.status_code == status, actor
+    # a public dataset of another organisation: visible, but not theirs to change
+    with LAS.open("rb") as handle:
+        response = client.post(
+            f"/api/v1/datasets/{public_id}/revisions",
+            headers=cast.headers("uploader_b"),
+            files={"file": (LAS.name, handle)},
+        )
+    assert response.status_code == 403
+    # publishing a revision that is not converted yet is a conflict, for those allowed to try
+    publish = f"/api/v1/datasets/{internal_id}/revisions/{revision}/publish"
+    expected_publish = {None: 401, "viewer": 403, "uploader_b": 404, "uploader_a": 409, "admin": 409}
+    for actor, status in expected_publish.items():
+        assert client.post(publish, headers=cast.headers(actor)).status_code == status, actor
+    source = f"/api/v1/datasets/{public_id}/revisions/{public['revision']['id']}/source"
+    source_expected = {None: 401, "uploader_b": 404, "uploader_a": 200, "official": 200}
+    for actor, status in source_expected.items():
+        assert client.get(source, headers=cast.headers(actor)).status_code == status, actor
+    listed = {
+        actor: {d["id"] for d in client.get("/api/v1/datasets", headers=cast.headers(actor)).json()["datasets"]}
+        for actor in ("uploader_b", "official")
+    }
+    assert internal_id not in listed["uploader_b"] and public_id in listed["uploader_b"]
+    assert {internal_id, public_id} <= listed["official"]
