@@ -12,6 +12,7 @@ from converters.georef import gltf_to_enu
 from tests.support.validators import assert_glb_valid, assert_output_valid
 from tiles.glb import read_accessor, read_glb
 from tiles.hierarchy import Item, build_hierarchy, to_tiles
+from tiles.instancing import InstanceGroup
 from tiles.mesh import Material, MeshPart, write_mesh_glb
 from tiles.tileset import Tileset
 
@@ -144,3 +145,48 @@ def test_hierarchy_bounded_content_and_valid_tileset(tmp_path: Path) -> None:
     assert len(tile.walk()) > 3 and tile.geometric_error > 0
     (tmp_path / "tileset.json").write_text(json.dumps(Tileset(tile, tile.geometric_error * 2).to_dict()))
     assert_output_valid(tmp_path)
+
+
+def _rotation_z(degrees: float) -> np.ndarray:
+    a = np.radians(degrees)
+    m = np.eye(4)
+    m[:2, :2] = [[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]]
+    return m
+
+
+@pytest.mark.parametrize("compress", [True, False])
+def test_instanced_geometry_decodes_to_each_transform(tmp_path: Path, compress: bool) -> None:
+    from tests.test_ifc_georeferencing import _node_instances
+
+    local = _cube([0, 0, 0], 1.0)
+    transforms = []
+    for i in range(5):
+        m = _rotation_z(30.0 * i)
+        m[:3, :3] = m[:3, :3] @ np.diag([1.0, 2.0, 0.5])  # rotation × per-axis scale (TRS)
+        m[:3, 3] = [10.0 * i, -5.0, 2.0]
+        transforms.append(m)
+    group = InstanceGroup([MeshPart(local, None, CUBE_TRIANGLES, 1, 0)], np.array(transforms), [1, 2, 3, 4, 5])
+    plain = [MeshPart(_cube([0, 20, 0], 2.0), None, CUBE_TRIANGLES, 0, 0)]
+    features = {"GlobalId": [f"g{i}" for i in range(6)]}
+    content = write_mesh_glb(plain, MATERIALS, features, path=tmp_path / "i.glb", compress=compress, instances=[group])
+    assert_glb_valid(tmp_path / "i.glb")
+    assert content.triangle_count == 12 * 6
+    gltf, binary = read_glb(content.data)
+    node = next(n for n in gltf["nodes"] if "extensions" in n)
+    assert "EXT_mesh_gpu_instancing" in gltf["extensionsRequired"]
+    ids = read_accessor(gltf, binary, node["extensions"]["EXT_mesh_gpu_instancing"]["attributes"]["_FEATURE_ID_0"])
+    assert list(ids.astype(int)) == [1, 2, 3, 4, 5]
+    assert node["extensions"]["EXT_instance_features"]["featureIds"][0]["propertyTable"] == 0
+    primitive = gltf["meshes"][node["mesh"]]["primitives"][0]
+    values = read_accessor(gltf, binary, primitive["attributes"]["POSITION"]).astype(np.float64)
+    if gltf["accessors"][primitive["attributes"]["POSITION"]].get("normalized"):
+        values = np.maximum(values / 32767.0, -1.0)
+    node_matrix = np.eye(4)
+    node_matrix[:3, 3] = node["translation"]
+    lo, hi = content.box.bounds()
+    for instance, expected in zip(_node_instances(gltf, binary, node), transforms, strict=True):
+        yup = (np.c_[values, np.ones(len(values))] @ (node_matrix @ instance).T)[:, :3]
+        decoded = gltf_to_enu(yup)
+        want = (np.c_[local, np.ones(8)] @ expected.T)[:, :3]
+        assert _same_point_sets(decoded, want, 0.002)
+        assert np.all(decoded >= lo - 1e-6) and np.all(decoded <= hi + 1e-6)  # inside the content box
