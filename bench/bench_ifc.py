@@ -4,8 +4,9 @@ No IfcConvert binary ships in the ifcopenshell wheel, so the anchor is what IfcC
 ``ifcopenshell.geom.iterator`` (same kernel, same thread count, IfcSpace/IfcOpeningElement excluded
 as IfcConvert does by default) feeding ``ifcopenshell.geom.serializers.gltf`` into one .glb.
 
-Each tool runs as a child process; recorded: wall time, peak RSS summed over the child's process
-tree (sampled from /proc every 0.1 s), output bytes (the .glb for the anchor; tileset.json + glbs
+Each tool runs as a child process; recorded: wall time, peak memory summed over the child's process
+tree (proportional set size, so pages a forked child shares with its parent count once; sampled
+from /proc every 0.1 s), output bytes (the .glb for the anchor; tileset.json + glbs
 for ours). Inputs: every corpus IFC and a generated model of ``--large`` elements
 (``sample_models/make_ifc_samples.py:make_large_model``).
 
@@ -70,9 +71,19 @@ def run_ours(source: Path, out: Path, jobs: int) -> None:
     convert(source, out, ConvertOptions(jobs=jobs, allow_ungeoreferenced=True))
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size: pages shared between a parent and its forked child count once."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        return 0
+    return 0
+
+
 def _tree_rss_kb(root: int) -> int:
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -83,11 +94,10 @@ def _tree_rss_kb(root: int) -> int:
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         pid, ppid = int(entry), int(fields.get("PPid", "0").strip())
         children.setdefault(ppid, []).append(pid)
-        rss[pid] = int(fields.get("VmRSS", "0 kB").split()[0]) if "VmRSS" in fields else 0
     total, stack = 0, [root]
     while stack:
         pid = stack.pop()
-        total += rss.get(pid, 0)
+        total += _pss_kb(pid)
         stack.extend(children.get(pid, []))
     return total
 
@@ -122,7 +132,7 @@ def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> di
     return {
         "tool": tool,
         "wall_s": round(wall, 2),
-        "peak_rss_mb": round(peak / 1024, 1),
+        "peak_pss_mb": round(peak / 1024, 1),
         "bytes": size,
         "exit": process.returncode,
         "error": stderr.strip().splitlines()[-1][:200] if process.returncode and stderr.strip() else None,
@@ -177,14 +187,14 @@ def main() -> None:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(rows, indent=1))
     print(
-        "\n| input | anchor s | ours s | time ratio | anchor MB | ours MB | bytes ratio | anchor RSS MB | ours RSS MB |"
+        "\n| input | anchor s | ours s | time ratio | anchor MB | ours MB | bytes ratio | anchor PSS MB | ours PSS MB |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, o = r["anchor"], r["ours"]
         print(
             f"| {r['input']} | {a['wall_s']} | {o['wall_s']} | {r['time_ratio']} | {a['bytes'] / 1e6:.2f} | "
-            f"{o['bytes'] / 1e6:.2f} | {r['bytes_ratio']} | {a['peak_rss_mb']} | {o['peak_rss_mb']} |"
+            f"{o['bytes'] / 1e6:.2f} | {r['bytes_ratio']} | {a['peak_pss_mb']} | {o['peak_pss_mb']} |"
         )
 
 
