@@ -264,3 +264,23 @@ def test_slow_element_times_out_without_hanging_the_job(hall: Path, tmp_path: Pa
     assert [(s["GlobalId"], s["reason"].split(":")[0]) for s in skipped] == [(slow.GlobalId, "timeout")]
     assert report["elements"]["converted"] == 15
     assert_output_valid(tmp_path / "out")
+
+
+def test_cancelling_from_the_progress_callback_stops_the_worker(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from converters.errors import ConversionCancelled
+
+    calls: list[str] = []
+
+    def cancel(fraction: float, message: str) -> None:
+        calls.append(message)
+        if message.startswith("tessellated"):
+            raise ConversionCancelled()
+
+    big = samples.make_large_model(tmp_path / "big.ifc", 600)
+    with pytest.raises(ConversionCancelled):
+        convert(big, tmp_path / "out", ConvertOptions(jobs=1, progress=cancel))
+    assert calls[-1].startswith("tessellated 200/")
+    time.sleep(0.5)
+    assert not multiprocessing.active_children()  # the tessellation child was killed
