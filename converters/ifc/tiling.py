@@ -103,8 +103,12 @@ def _column_names(rows: list[dict[str, Any]]) -> list[str]:
 
 
 def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | None:
-    """The union of the elements' plan projections (convex hull each), as GeoJSON in EPSG:4326."""
-    hulls = []
+    """The union of the elements' plan projections (convex hull each), as GeoJSON in EPSG:4326.
+
+    Hulls are snapped to 1 cm and deduplicated first: storeys repeat the same plan shapes, and
+    the union is the expensive step on large models.
+    """
+    hulls: dict[bytes, Any] = {}
     for element in elements:
         xy = np.concatenate([p.positions[:, :2] for p in element.parts]) if element.parts else None
         if element.instance is not None:
@@ -112,12 +116,12 @@ def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | No
             xy = (geometry.corners @ affine[:3, :3].T + affine[:3, 3])[:, :2]
         if xy is None or len(xy) < 3:
             continue
-        hull = MultiPoint(xy).convex_hull
+        hull = shapely.set_precision(MultiPoint(xy).convex_hull, 0.01)
         if hull.area > 1e-6:
-            hulls.append(hull)
+            hulls.setdefault(shapely.to_wkb(hull), hull)
     if not hulls:
         return None
-    union = shapely.union_all(hulls).simplify(0.05)
+    union = shapely.union_all(list(hulls.values())).simplify(0.05)
 
     def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         geo = frame.enu_to_geodetic(np.stack([x, y, np.zeros_like(x)], axis=-1))
