@@ -2,7 +2,9 @@
 
 Each input kind has a module exposing ``convert(input_path, out_dir, options) -> dict``: it writes
 ``tileset.json`` and its contents under ``out_dir`` and returns the conversion report (a JSON-able
-dict), which this module also writes to ``out_dir / "report.json"``.
+dict), which this module also writes to ``out_dir / "report.json"``. Whatever a converter calls it,
+the report leaves here with ``kind``, ``input``, ``timings.total_s`` and ``footprint_wgs84`` (a GeoJSON
+Polygon/MultiPolygon in EPSG:4326, or null), the keys the platform relies on.
 """
 
 from __future__ import annotations
@@ -59,6 +61,18 @@ def detect_kind(path: Path, declared: str | None = None) -> str:
     )
 
 
+def footprint_geometry(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The dataset's 2D footprint as a GeoJSON geometry in EPSG:4326, whichever way a converter wrote it
+    (``footprint_wgs84`` as a geometry, or ``footprint`` as a geometry or as ``{"crs", "geometry"}``)."""
+    for key in ("footprint_wgs84", "footprint"):
+        value = report.get(key)
+        if isinstance(value, dict) and isinstance(value.get("geometry"), dict):
+            value = value["geometry"]
+        if isinstance(value, dict) and value.get("type") in ("Polygon", "MultiPolygon"):
+            return value
+    return None
+
+
 def convert(input_path: Path, out_dir: Path, options: ConvertOptions | None = None) -> dict[str, Any]:
     """Convert one input file into a georeferenced 3D Tiles 1.1 tileset under ``out_dir``."""
     options = options or ConvertOptions()
@@ -72,6 +86,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions | None = No
     started = time.perf_counter()
     report: dict[str, Any] = module.convert(input_path, out_dir, options)
     report.setdefault("kind", kind)
+    report["footprint_wgs84"] = footprint_geometry(report)
     report.setdefault("input", {"name": input_path.name, "bytes": input_path.stat().st_size})
     report.setdefault("timings", {})["total_s"] = round(time.perf_counter() - started, 3)
     (out_dir / REPORT_NAME).write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")

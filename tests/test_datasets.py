@@ -241,3 +241,26 @@ def test_report_is_kept(client, cast, converted) -> None:
     detail = client.get(f"/api/v1/datasets/{converted['dataset']['id']}/revisions/{revision}", headers=headers).json()
     assert detail["report"]["kind"] == "pointcloud"
     assert json.dumps(detail["report"])  # JSON-able as stored
+
+
+def test_worker_killed_mid_conversion(client, cast, start_worker, tmp_path: Path) -> None:
+    import signal
+
+    slow = CORPUS / "ifc" / "AC20-FZK-Haus.ifc"
+    headers = cast.headers("uploader_a")
+    body = upload(client, headers, slow, name="FZK house", visibility="public").json()
+    job_href, dataset_id = body["job"]["href"], body["dataset"]["id"]
+    first = start_worker()
+    wait_for(lambda: client.get(job_href, headers=headers).json()["state"] == "running", timeout=120, interval=0.2)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    # nothing half-published: no tiles, no published revision, the revision still pending
+    assert _snapshot(client.app.state.engine)[2] in (0, None)
+    detail = client.get(f"/api/v1/datasets/{dataset_id}", headers=headers).json()
+    assert detail["published_revision_id"] is None
+    assert client.get(f"/tiles/{dataset_id}/tileset.json", headers=headers).status_code == 404
+    start_worker()
+    job = wait_job(client, headers, job_href, timeout=600)
+    assert job["state"] == "succeeded" and job["attempts"] == 2, job
+    entry = mirror(client, f"http://testserver/tiles/{dataset_id}/tileset.json", tmp_path / "fzk")
+    assert_output_valid(entry.parent, entry.name)

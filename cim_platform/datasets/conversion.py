@@ -4,11 +4,13 @@ half-published, and the job runs again)."""
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import selectors
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -30,10 +32,11 @@ from cim_platform.jobs.registry import JobAborted, JobRun
 from converters.errors import ConversionError
 
 logger = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
 
 
 def _footprint(report: dict[str, Any]) -> MultiPolygon | None:
-    geometry = report.get("footprint_wgs84") or report.get("footprint")
+    geometry = report.get("footprint_wgs84")
     if not isinstance(geometry, dict) or "type" not in geometry:
         return None
     try:
@@ -56,11 +59,21 @@ def _georef_fields(report: dict[str, Any]) -> tuple[str | None, str | None]:
     return (str(source)[:100] if source else None), (str(crs)[:100] if crs else None)
 
 
+def _die_with_parent() -> None:
+    """In the child: be killed when the worker dies (Linux), so a crashed worker leaves no orphan."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError:
+        pass
+
+
 def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Run ``python -m converters`` and relay its progress; the report, or ConversionError."""
     command = [sys.executable, "-m", "converters", str(source), str(out_dir), "--options", json.dumps(params)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, preexec_fn=_die_with_parent
+    )
     selector = selectors.DefaultSelector()
     assert child.stdout is not None
     selector.register(child.stdout, selectors.EVENT_READ)
