@@ -21,5 +21,5 @@ class GeoreferencingError(ConversionError):
     """The input's position on the globe is unknown or contradictory."""
 
 
-class ConversionCancelled(Exception):  # noqa: N818 - a signal, not a failure
+class ConversionCancelled(Exception):
     """Raised from a progress callback to stop a conversion early."""
