@@ -264,3 +264,54 @@ def test_worker_killed_mid_conversion(client, cast, start_worker, tmp_path: Path
     assert job["state"] == "succeeded" and job["attempts"] == 2, job
     entry = mirror(client, f"http://testserver/tiles/{dataset_id}/tileset.json", tmp_path / "fzk")
     assert_output_valid(entry.parent, entry.name)
+
+
+def test_zip_bomb_raw_upload_and_gzip(client, cast, start_worker, tmp_path: Path) -> None:
+    import zipfile
+
+    headers = cast.headers("uploader_a")
+    bomb = tmp_path / "bomb.ifczip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("model.ifc", "w") as member:
+        for _ in range(200):
+            member.write(b"\0" * (1 << 20))
+    response = upload(client, headers, bomb, name="bomb")
+    assert response.status_code == 202
+    start_worker()
+    job = wait_job(client, headers, response.json()["job"]["href"])
+    assert job["state"] == "failed" and job["error_kind"] == "data" and "zip bomb" in job["error"]
+    # a raw PUT of a very large file's bytes adds a revision just like a multipart upload
+    model = CORPUS / "ifc" / "geographic-referencing-utm.ifc"
+    created = upload(client, headers, model, name="utm sample", visibility="public").json()
+    dataset_id = created["dataset"]["id"]
+    assert wait_job(client, headers, created["job"]["href"])["state"] == "succeeded"
+    raw = client.put(
+        f"/api/v1/datasets/{dataset_id}/revisions/raw",
+        params={"filename": "utm-v2.ifc"},
+        content=model.read_bytes(),
+        headers=headers,
+    )
+    assert raw.status_code == 202, raw.text
+    assert raw.json()["revision"]["number"] == 2
+    assert raw.json()["revision"]["source"]["sha256"] == hashlib.sha256(model.read_bytes()).hexdigest()
+    assert wait_job(client, headers, raw.json()["job"]["href"])["state"] == "succeeded"
+    too_big = client.put(
+        f"/api/v1/datasets/{dataset_id}/revisions/raw",
+        params={"filename": "big.ifc"},
+        headers={**headers, "Content-Length": str(10**12)},
+        content=b"x",
+    )
+    assert too_big.status_code == 413
+    # JSON is gzipped for clients that accept it, and only then
+    zipped = client.get(f"/tiles/{dataset_id}/tileset.json", headers={"Accept-Encoding": "gzip"})
+    assert zipped.status_code == 200 and json.loads(zipped.content)["asset"]["version"] == "1.1"
+    raw_json = client.get(f"/tiles/{dataset_id}/tileset.json", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in raw_json.headers
+    assert len(raw_json.content) >= 1024  # an IFC tileset carries its metadata schema: worth compressing
+    assert zipped.headers["content-encoding"] == "gzip" and zipped.content == raw_json.content  # decoded by httpx
+    assert (
+        304
+        == client.get(
+            f"/tiles/{dataset_id}/tileset.json",
+            headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]},
+        ).status_code
+    )
