@@ -6,6 +6,8 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 import typer
@@ -33,6 +35,25 @@ def prepare_database(settings: Settings) -> str:
     url = libpq_url(settings)
     migrate.upgrade(url)
     return url
+
+
+@contextmanager
+def running_platform_database(settings: Settings) -> Iterator[str]:
+    """The migrated database with a bootstrap admin; a private cluster started here is stopped after."""
+    cluster = None if settings.database_url else private_cluster(settings)
+    started_here = cluster is not None and not cluster.is_running()
+    url = prepare_database(settings)
+    with session_scope(get_engine(settings)) as session:
+        token = accounts.bootstrap_admin(session, settings.bootstrap_org)
+    if token:
+        typer.echo(f"first start: admin token (shown once, store it now): {token}")
+    try:
+        yield url
+    finally:
+        if started_here and cluster is not None:
+            get_engine(settings).dispose()
+            cluster.stop()
+            typer.echo("private database stopped")
 
 
 @db_app.command("upgrade")
@@ -144,19 +165,19 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes")] = 1,
 ) -> None:
     """Serve the API (and, with --with-worker, process jobs): one command, a working platform."""
-    import uvicorn
-
-    from api.app import create_app
-
     settings = Settings()
     settings.host, settings.port = host or settings.host, port or settings.port
     if port_in_use(settings.port, settings.host if settings.host not in ("0.0.0.0", "::") else "127.0.0.1"):  # noqa: S104
         raise SetupError(f"port {settings.port} is in use: choose another with --port")
-    url = prepare_database(settings)
-    with session_scope(get_engine(settings)) as session:
-        token = accounts.bootstrap_admin(session, settings.bootstrap_org)
-    if token:
-        typer.echo(f"first start: admin token (shown once, store it now): {token}")
+    with running_platform_database(settings) as url:
+        _serve(settings, url, with_worker, workers)
+
+
+def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> None:
+    import uvicorn
+
+    from api.app import create_app
+
     worker_process = None
     if with_worker:
         env = {**os.environ, "CIM_DATABASE_URL": url}
@@ -192,12 +213,8 @@ def demo(
     settings.host, settings.port = host or settings.host, port or settings.port
     if port_in_use(settings.port):
         raise SetupError(f"port {settings.port} is in use: choose another with --port")
-    url = prepare_database(settings)
-    with session_scope(get_engine(settings)) as session:
-        token = accounts.bootstrap_admin(session, settings.bootstrap_org)
-    if token:
-        typer.echo(f"first start: admin token (shown once, store it now): {token}")
-    run_demo(settings, url)
+    with running_platform_database(settings) as url:
+        run_demo(settings, url)
 
 
 def _first_line(exc: BaseException) -> str:
