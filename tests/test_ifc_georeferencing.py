@@ -194,3 +194,72 @@ def test_geometry_far_from_the_reference_point_moves_the_frame(tmp_path: Path) -
     assert_output_valid(tmp_path / "out")
     ecef, _ = _decoded_ecef(tmp_path / "out")
     assert _nearest_distances(_expected_ecef(_column_corners() + shift), ecef).max() < 0.01
+
+
+def test_ifc2x3_property_set_georeferencing(tmp_path: Path, monkeypatch) -> None:
+    """IFC2X3 has no IfcMapConversion: ePSet_MapConversion / ePSet_ProjectedCRS on IfcProject."""
+    import ifcopenshell.api.aggregate
+    import ifcopenshell.api.context
+    import ifcopenshell.api.geometry
+    import ifcopenshell.api.georeference
+    import ifcopenshell.api.owner.settings
+    import ifcopenshell.api.project
+    import ifcopenshell.api.pset
+    import ifcopenshell.api.root
+    import ifcopenshell.api.spatial
+    import ifcopenshell.api.unit
+    import ifcopenshell.util.element
+
+    f = ifcopenshell.api.project.create_file(version="IFC2X3")
+    organization = f.createIfcOrganization(None, "CIM platform tests")
+    user = f.createIfcPersonAndOrganization(f.createIfcPerson(), organization)
+    application = f.createIfcApplication(organization, "1", "cim tests", "cim")
+    monkeypatch.setattr(ifcopenshell.api.owner.settings, "get_user", lambda _f: user)  # IFC2X3 needs owners
+    monkeypatch.setattr(ifcopenshell.api.owner.settings, "get_application", lambda _f: application)
+    project = ifcopenshell.api.root.create_entity(f, ifc_class="IfcProject", name="2x3")
+    ifcopenshell.api.unit.assign_unit(f, units=[ifcopenshell.api.unit.add_si_unit(f, unit_type="LENGTHUNIT")])
+    body = ifcopenshell.api.context.add_context(
+        f,
+        context_type="Model",
+        context_identifier="Body",
+        target_view="MODEL_VIEW",
+        parent=ifcopenshell.api.context.add_context(f, context_type="Model"),
+    )
+    storey = ifcopenshell.api.root.create_entity(f, ifc_class="IfcBuildingStorey", name="1F")
+    ifcopenshell.api.aggregate.assign_object(f, products=[storey], relating_object=project)
+    ifcopenshell.api.geometry.edit_object_placement(f, product=storey)
+    column = ifcopenshell.api.root.create_entity(f, ifc_class="IfcColumn", name="C")
+    rep = ifcopenshell.api.geometry.add_wall_representation(f, context=body, length=0.4, height=4.0, thickness=0.4)
+    ifcopenshell.api.geometry.assign_representation(f, product=column, representation=rep)
+    placement = np.eye(4)
+    placement[:3, 3] = [250.0, -120.0, 0.0]  # metres: a vertex 280 m from the map origin
+    ifcopenshell.api.geometry.edit_object_placement(f, product=column, matrix=placement)
+    ifcopenshell.api.spatial.assign_container(f, products=[column], relating_structure=storey)
+    ifcopenshell.api.georeference.add_georeferencing(f, name="EPSG:4546")
+    e0, n0, h0 = samples.MAP_ORIGIN
+    a = math.radians(samples.ROTATION_DEG)
+    conversion = ifcopenshell.util.element.get_psets(project)["ePSet_MapConversion"]["id"]
+    ifcopenshell.api.pset.edit_pset(
+        f,
+        pset=f.by_id(conversion),
+        properties={
+            "Eastings": e0,
+            "Northings": n0,
+            "OrthogonalHeight": h0,
+            "XAxisAbscissa": math.cos(a),
+            "XAxisOrdinate": math.sin(a),
+            "Scale": 1.0,
+        },
+    )
+    path = tmp_path / "georef_2x3.ifc"
+    f.write(str(path))
+    report = convert(path, tmp_path / "out", ConvertOptions(jobs=1))
+    assert report["schema"] == "IFC2X3"
+    assert report["georeferencing"]["source"] == "ePSet_MapConversion"
+    assert report["georeferencing"]["confidence"] == "medium"
+    assert_output_valid(tmp_path / "out")
+    ecef, _ = _decoded_ecef(tmp_path / "out")
+    corners = np.array(
+        [(250_000.0 + dx, -120_000.0 + dy, dz) for dx in (0, 400) for dy in (0, 400) for dz in (0, 4000)]
+    )
+    assert _nearest_distances(_expected_ecef(corners), ecef).max() < 0.01
