@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +19,7 @@ from cim_platform.errors import Conflict, InvalidInput, NotFound
 
 TOKEN_PREFIX = "cim_"  # noqa: S105 - a public marker, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=5)
+T = TypeVar("T")
 
 
 def hash_token(token: str) -> str:
@@ -38,22 +40,30 @@ def create_organization(session: Session, name: str, kind: str = OrgKind.other.v
     if not name:
         raise InvalidInput("an organisation needs a name")
     org = Organization(name=name, kind=_parse_enum(OrgKind, kind, "organisation kind").value)
-    session.add(org)
+    return _add_unique(session, org, f"an organisation named {name!r}")
+
+
+def _add_unique(session: Session, row: T, what: str) -> T:
+    session.add(row)
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(f"an organisation named {name!r} exists already") from None
-    return org
+        raise Conflict(f"{what} exists already") from None
+    return row
+
+
+def _find(session: Session, model: type[T], name_column: Any, name_or_id: str, what: str) -> T:
+    try:
+        row = session.get(model, uuid.UUID(name_or_id))
+    except ValueError:
+        row = session.scalar(select(model).where(name_column == name_or_id))
+    if row is None:
+        raise NotFound(f"no {what} {name_or_id!r}")
+    return row
 
 
 def find_organization(session: Session, name_or_id: str) -> Organization:
-    try:
-        org = session.get(Organization, uuid.UUID(name_or_id))
-    except ValueError:
-        org = session.scalar(select(Organization).where(Organization.name == name_or_id))
-    if org is None:
-        raise NotFound(f"no organisation {name_or_id!r}")
-    return org
+    return _find(session, Organization, Organization.name, name_or_id, "organisation")
 
 
 def create_user(session: Session, organization: Organization, username: str, role: str, display_name: str = "") -> User:
@@ -66,22 +76,11 @@ def create_user(session: Session, organization: Organization, username: str, rol
         role=_parse_enum(Role, role, "role").value,
         display_name=display_name or username,
     )
-    session.add(user)
-    try:
-        session.flush()
-    except IntegrityError:
-        raise Conflict(f"a user named {username!r} exists already") from None
-    return user
+    return _add_unique(session, user, f"a user named {username!r}")
 
 
 def find_user(session: Session, name_or_id: str) -> User:
-    try:
-        user = session.get(User, uuid.UUID(name_or_id))
-    except ValueError:
-        user = session.scalar(select(User).where(User.username == name_or_id))
-    if user is None:
-        raise NotFound(f"no user {name_or_id!r}")
-    return user
+    return _find(session, User, User.username, name_or_id, "user")
 
 
 def create_token(

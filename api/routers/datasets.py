@@ -92,8 +92,7 @@ async def add_revision(
     engine: EngineDep,
     session: SessionDep,
 ) -> JSONResponse:
-    dataset = service.get_dataset(session, caller, dataset_id)
-    caller.check_manages(dataset.organization_id, what="dataset")
+    dataset = service.get_managed_dataset(session, caller, dataset_id)
     upload = await parse_upload(request, settings)
     assert upload.file is not None
     try:
@@ -115,8 +114,7 @@ async def add_revision_raw(
     filename: Annotated[str, Query(min_length=1)],
 ) -> JSONResponse:
     """The body is the file itself (for very large files); parameters go in the query string."""
-    dataset = service.get_dataset(session, caller, dataset_id)
-    caller.check_manages(dataset.organization_id, what="dataset")
+    dataset = service.get_managed_dataset(session, caller, dataset_id)
     service.resolve_kind(filename, dataset.kind)
     incoming = await receive_raw(request, settings, filename)
     fields = {k: v for k, v in request.query_params.items() if k != "filename"}
@@ -188,8 +186,7 @@ def download_source(
 def publish_revision(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, caller: Writer, session: SessionDep
 ) -> dict[str, Any]:
-    dataset = service.get_dataset(session, caller, dataset_id)
-    caller.check_manages(dataset.organization_id, what="dataset")
+    dataset = service.get_managed_dataset(session, caller, dataset_id)
     revision = service.get_revision(session, dataset, revision_id)
     service.publish(session, dataset, revision)
     session.commit()

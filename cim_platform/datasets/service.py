@@ -179,6 +179,13 @@ def get_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Data
     return dataset
 
 
+def get_managed_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Dataset:
+    """A dataset the caller may change: 404 if invisible to them, 403 if visible but another's."""
+    dataset = get_dataset(session, caller, dataset_id)
+    caller.check_manages(dataset.organization_id, what="dataset")
+    return dataset
+
+
 def get_revision(session: Session, dataset: Dataset, revision_id: uuid.UUID) -> DatasetRevision:
     revision = session.get(DatasetRevision, revision_id)
     if revision is None or revision.dataset_id != dataset.id:
