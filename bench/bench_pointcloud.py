@@ -16,11 +16,13 @@ Results go to ``bench/results/pointcloud.json`` (git-ignored) and a Markdown tab
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -90,17 +92,25 @@ def _dir_bytes(path: Path) -> int:
 
 
 def run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run under ``/usr/bin/time -v`` in its own process group; on timeout the whole group is killed
+    (py3dtiles' worker processes would otherwise survive and skew every later measurement)."""
     started = time.perf_counter()
+    child = subprocess.Popen(["/usr/bin/time", "-v", *cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, env=env, cwd=REPO, start_new_session=True)
     try:
-        done = subprocess.run(["/usr/bin/time", "-v", *cmd], capture_output=True, text=True, timeout=timeout,
-                              env=env, cwd=REPO, check=False)
+        stdout, stderr = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return {"status": f"timeout after {timeout:.0f} s", "wall_s": round(time.perf_counter() - started, 2)}
-    stats = _time_v(done.stderr)
-    status = "ok" if done.returncode == 0 else f"exit {done.returncode}: " + " | ".join(
-        line for line in done.stderr.splitlines()[-25:] if line.strip() and not line.startswith("\t"))[-400:]
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        return {"status": f"timeout after {timeout:.0f} s (killed)", "wall_s": round(time.perf_counter() - started, 2)}
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # stray workers of a finished run
+    stats = _time_v(stderr)
+    status = "ok" if child.returncode == 0 else f"exit {child.returncode}: " + " | ".join(
+        line for line in stderr.splitlines()[-25:] if line.strip() and not line.startswith("\t"))[-400:]
     return {"status": status, "wall_s": round(stats["wall_s"] or time.perf_counter() - started, 2),
-            "peak_rss_mb": stats["peak_rss_mb"], "stdout_tail": done.stdout[-300:]}
+            "peak_rss_mb": stats["peak_rss_mb"], "stdout_tail": stdout[-300:]}
 
 
 def _validate(out: Path) -> str:

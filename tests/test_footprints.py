@@ -123,8 +123,11 @@ def test_extruded_block_with_courtyard_is_closed_and_outward() -> None:
     geometries = np.array([Polygon(outer, [hole]), lshape], dtype=object)
     blocks = extrude(geometries, np.array([100.0, 5.0]), np.array([12.0, 7.5]), lambda xyz: xyz.copy())
     for building, polygon, height in ((0, geometries[0], 12.0), (1, lshape, 7.5)):
-        walls, wall_tris = blocks.walls(building)
-        caps, cap_tris = blocks.caps(building)
+        walls, wall_normals, wall_tris = blocks.walls(building)
+        caps, cap_normals, cap_tris = blocks.caps(building)
+        for positions, normals, tris in ((walls, wall_normals, wall_tris), (caps, cap_normals, cap_tris)):
+            a, b, c = (positions[tris[:, i]] for i in range(3))
+            assert np.all(np.einsum("ij,ij->i", np.cross(b - a, c - a), normals[tris[:, 0]]) > 0)
         mesh = trimesh.Trimesh(np.concatenate([walls, caps]), np.concatenate([wall_tris, cap_tris + len(walls)]))
         mesh.merge_vertices()
         assert mesh.is_watertight and mesh.is_winding_consistent

@@ -112,7 +112,7 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
 
     skipped: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    pieces: list[tuple[np.ndarray, np.ndarray, int]] = []
+    pieces: list[tuple[np.ndarray, None, np.ndarray, int]] = []
     semantic_names = list(SEMANTIC_COLOURS)
     objects = city.get("CityObjects") or {}
     buildings = 0
@@ -150,7 +150,7 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
             used, local = np.unique(triangles, return_inverse=True)
             if semantic not in semantic_names:
                 semantic_names.append(semantic)
-            pieces.append((enu[used], local.reshape(-1, 3), semantic_names.index(semantic)))
+            pieces.append((enu[used], None, local.reshape(-1, 3), semantic_names.index(semantic)))
             rows.append({"cityobject_id": object_id, "cityobject_type": kind, "lod": str(geometry.get("lod")),
                          "semantic_surface": semantic, "parent": (obj.get("parents") or [None])[0],
                          **(obj.get("attributes") or {})})
@@ -159,7 +159,7 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
     materials = [Material(name, SEMANTIC_COLOURS.get(name, SEMANTIC_COLOURS["unclassified"]))
                  for name in semantic_names]
     bounds = np.array([[p[0].min(axis=0), p[0].max(axis=0)] for p in pieces])
-    weights = np.array([len(p[1]) for p in pieces])
+    weights = np.array([len(p[2]) for p in pieces])
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))

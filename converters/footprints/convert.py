@@ -20,7 +20,7 @@ from converters.footprints.extrude import extrude
 from converters.footprints.heights import choose_rule, height_and_base
 from converters.footprints.outline import union_outline
 from converters.footprints.sources import FootprintSource, read_geojson, read_gpkg
-from converters.footprints.writer import WriteResult, write_buildings
+from converters.footprints.writer import Piece, WriteResult, write_buildings
 from converters.georef import parse_crs
 from converters.options import ConvertOptions
 from converters.pointcloud.fast_transform import FastToEnu
@@ -127,10 +127,10 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     bounds[:, 1] = np.maximum.reduceat(both[1], offsets[:-1])
     weights = np.array([blocks.triangle_count(b) for b in range(len(keep))])
 
-    def pieces(building: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
-        walls, wall_tris = blocks.walls(building)
-        caps, cap_tris = blocks.caps(building)
-        return [(walls, wall_tris, 0), (caps, cap_tris, 1)]
+    def pieces(building: int) -> list[Piece]:
+        walls, wall_normals, wall_tris = blocks.walls(building)
+        caps, cap_normals, cap_tris = blocks.caps(building)
+        return [(walls, wall_normals, wall_tris, 0), (caps, cap_normals, cap_tris, 1)]
 
     columns = _columns([footprints[i].properties for i in keep])
     columns["height_used_m"] = [round(float(h), 3) for h in height]

@@ -24,6 +24,7 @@ class Blocks:
     """Meshes of ``n`` buildings; per-building slices via the offset arrays (length n + 1)."""
 
     wall_positions: np.ndarray  # (4E, 3) ENU, four vertices per ring edge
+    wall_normals: np.ndarray  # (4E, 3) unit outward normals (flat per wall)
     wall_offsets: np.ndarray  # edge offsets per building
     cap_top: np.ndarray  # (V, 3) ENU, ring vertices at roof height
     cap_bottom: np.ndarray  # (V, 3) ENU, ring vertices at base height
@@ -33,19 +34,23 @@ class Blocks:
     def __len__(self) -> int:
         return len(self.vertex_offsets) - 1
 
-    def walls(self, building: int) -> tuple[np.ndarray, np.ndarray]:
+    def walls(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions, outward normals and triangles of one building's walls."""
         a, b = self.wall_offsets[building], self.wall_offsets[building + 1]
-        positions = self.wall_positions[4 * a : 4 * b]
         quads = np.arange(b - a, dtype=np.int64)[:, None] * 4
         triangles = np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])])
-        return positions, triangles
+        return self.wall_positions[4 * a : 4 * b], self.wall_normals[4 * a : 4 * b], triangles
 
-    def caps(self, building: int) -> tuple[np.ndarray, np.ndarray]:
+    def caps(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Positions, normals (up for the roof, down for the floor) and triangles of roof and floor."""
         a, b = self.vertex_offsets[building], self.vertex_offsets[building + 1]
         roof = self.cap_triangles[building]
         positions = np.concatenate([self.cap_top[a:b], self.cap_bottom[a:b]])
+        normals = np.zeros_like(positions)
+        normals[: b - a, 2] = 1.0
+        normals[b - a :, 2] = -1.0
         floor = roof[:, ::-1] + (b - a)
-        return positions, np.concatenate([roof, floor])
+        return positions, normals, np.concatenate([roof, floor])
 
     def triangle_count(self, building: int) -> int:
         edges = self.wall_offsets[building + 1] - self.wall_offsets[building]
@@ -77,6 +82,10 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
     wrap = nxt == ring_ends[ring_of_vertex]
     nxt[wrap] = ring_starts[ring_of_vertex[wrap]]
     walls = np.stack([bottom, bottom[nxt], top[nxt], top], axis=1).reshape(-1, 3)
+    edge = bottom[nxt] - bottom
+    outward = np.column_stack([edge[:, 1], -edge[:, 0], np.zeros(len(edge))])
+    outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-12)
+    wall_normals = np.repeat(outward, 4, axis=0)
 
     n = len(geometries)
     vertex_offsets = np.searchsorted(building_of_vertex, np.arange(n + 1))
@@ -96,4 +105,4 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
         building = building_of_part[part]
         cap_triangles[building].append(triangles + (v0 - vertex_offsets[building]))
     caps = [np.concatenate(t) if t else np.zeros((0, 3), np.int64) for t in cap_triangles]
-    return Blocks(walls, vertex_offsets.copy(), top, bottom, vertex_offsets, caps)
+    return Blocks(walls, wall_normals, vertex_offsets.copy(), top, bottom, vertex_offsets, caps)

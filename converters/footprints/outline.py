@@ -1,4 +1,11 @@
-"""The union of building footprints as a WGS84 GeoJSON geometry (coverage statistics)."""
+"""The area covered by building footprints as a WGS84 GeoJSON geometry (coverage statistics).
+
+Up to :data:`EXACT_MAX` buildings the outline is their exact union. Beyond that (a city layer of
+tens of thousands of buildings) the union would be a huge multipolygon that is slow to build and
+useless in a report: footprints are rasterised on a grid of at most ``GRID``×``GRID`` cells of at
+least ``MIN_CELL_M``, occupied cells are merged, closed by one cell and simplified — a coverage outline
+of built-up blocks. The area reported is always the exact sum of the (valid) footprint areas.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +13,63 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import mapping
+from shapely.geometry import box, mapping
 
 from converters.georef import LocalFrame
 
-MAX_PARTS = 500  # beyond this, nearby buildings are merged (closing by CLOSE_M) to keep reports small
-CLOSE_M = 15.0
+EXACT_MAX = 500
+GRID = 256
+MIN_CELL_M = 20.0
+CLOSING_CELLS = 2  # gaps up to about 2 × CLOSING_CELLS cells between buildings are closed
+
+
+def _dilate(grid: np.ndarray) -> np.ndarray:
+    out = grid.copy()
+    out[1:] |= grid[:-1]
+    out[:-1] |= grid[1:]
+    out[:, 1:] |= grid[:, :-1]
+    out[:, :-1] |= grid[:, 1:]
+    return out
+
+
+def _close(grid: np.ndarray, steps: int) -> np.ndarray:
+    padded = np.pad(grid, steps + 1)
+    for _ in range(steps):
+        padded = _dilate(padded)
+    for _ in range(steps):
+        padded = ~_dilate(~padded)
+    return padded[steps + 1 : -steps - 1, steps + 1 : -steps - 1]
+
+
+def _raster_outline(polygons: np.ndarray) -> shapely.Geometry:
+    minx, miny, maxx, maxy = shapely.total_bounds(polygons)
+    cell = max(MIN_CELL_M, max(maxx - minx, maxy - miny) / GRID)
+    nx, ny = int((maxx - minx) / cell) + 1, int((maxy - miny) / cell) + 1
+    grid = np.zeros((ny, nx), dtype=bool)
+    coords = shapely.get_coordinates(polygons)
+    points = np.concatenate([coords, shapely.get_coordinates(shapely.centroid(polygons))])
+    cols = np.clip(((points[:, 0] - minx) / cell).astype(int), 0, nx - 1)
+    rows = np.clip(((points[:, 1] - miny) / cell).astype(int), 0, ny - 1)
+    grid[rows, cols] = True
+    grid = _close(grid, CLOSING_CELLS)
+    padded = np.pad(grid, ((0, 0), (1, 1))).astype(np.int8)
+    edges = np.diff(padded, axis=1)
+    starts_r, starts_c = np.nonzero(edges == 1)
+    _, ends_c = np.nonzero(edges == -1)
+    boxes = [box(minx + c0 * cell, miny + r * cell, minx + c1 * cell, miny + (r + 1) * cell)
+             for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)]
+    return shapely.union_all(boxes).simplify(cell / 2)
 
 
 def union_outline(polygons_enu: np.ndarray, frame: LocalFrame, height: float) -> tuple[dict[str, Any] | None, float]:
-    """GeoJSON geometry of the union (lon/lat) and the exact union area in m²."""
+    """GeoJSON geometry (lon/lat) of the covered area, and the summed footprint area in m²."""
     if len(polygons_enu) == 0:
         return None, 0.0
-    union = shapely.union_all(polygons_enu)
-    area = float(union.area)
-    shape = union
-    if shapely.get_num_geometries(shape) > MAX_PARTS:
-        shape = shape.buffer(CLOSE_M, quad_segs=2).buffer(-CLOSE_M, quad_segs=2)
-    shape = shape.simplify(0.2)
+    area = float(shapely.area(polygons_enu).sum())
+    if len(polygons_enu) <= EXACT_MAX:
+        shape = shapely.union_all(polygons_enu).simplify(0.05)
+    else:
+        shape = _raster_outline(polygons_enu)
 
     def to_lonlat(xy: np.ndarray) -> np.ndarray:
         enu = np.column_stack([xy[:, 0], xy[:, 1], np.full(len(xy), height)])

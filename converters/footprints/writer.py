@@ -24,7 +24,7 @@ MAX_TILE_TRIANGLES = 60_000
 PARENT_TRIANGLES = 15_000
 CONTENT_DIR = "blocks"
 
-Piece = tuple[np.ndarray, np.ndarray, int]  # positions (n, 3) ENU, triangles (m, 3), material index
+Piece = tuple[np.ndarray, np.ndarray | None, np.ndarray, int]  # positions, normals or None, triangles, material
 PiecesOf = Callable[[int], list[Piece]]
 
 
@@ -51,8 +51,8 @@ def write_buildings(out_dir: Path, frame: LocalFrame, pieces_of: PiecesOf, bound
     def write_content(node: HierarchyNode, name: str) -> BoundingVolume | None:
         parts: list[MeshPart] = []
         for row, building in enumerate(node.keys):
-            for positions, triangles, material in pieces_of(building):
-                parts.append(MeshPart(positions, None, triangles, material, row))
+            for positions, normals, triangles, material in pieces_of(building):
+                parts.append(MeshPart(positions, normals, triangles, material, row))
         if not parts:
             return None
         table = {column: [values[k] for k in node.keys] for column, values in columns.items()}
