@@ -94,6 +94,7 @@ def test_token_lifecycle(client, cast) -> None:
         assert stored.token_hash != secret and secret not in stored.token_hash and len(stored.token_hash) == 64
     # another user cannot revoke it (and does not learn it exists); its owner can
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=cast.headers("uploader_a")).status_code == 404
+    assert client.delete(f"/api/v1/tokens/{token_id}").status_code == 401
     assert client.delete(f"/api/v1/tokens/{token_id}", headers=headers).status_code == 200
     assert client.get("/api/v1/me", headers=headers).status_code == 401
 

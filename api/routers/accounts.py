@@ -13,7 +13,7 @@ from api.schemas import Me, OrganizationIn, OrganizationOut, TokenCreated, Token
 from cim_platform import accounts
 from cim_platform.access import Caller, Scope
 from cim_platform.db.models import ApiToken, Organization, Role, User
-from cim_platform.errors import NotFound
+from cim_platform.errors import NotFound, Unauthenticated
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 AdminDep = Annotated[Caller, Depends(requires(Scope.admin))]
@@ -61,7 +61,8 @@ def create_token(body: TokenIn, caller: AdminDep, session: SessionDep) -> TokenC
 @router.delete("/tokens/{token_id}", response_model=TokenOut)
 def revoke_token(token_id: uuid.UUID, caller: CallerDep, session: SessionDep, request: Request) -> ApiToken:
     """Admins revoke any token; anyone may revoke their own."""
-    caller.require(Scope.datasets_read) if caller.role is not Role.admin else None
+    if not caller.authenticated:
+        raise Unauthenticated("this needs an API token (Authorization: Bearer <token>)")
     token = session.get(ApiToken, token_id)
     if token is None or (caller.role is not Role.admin and token.user_id != caller.user_id):
         raise NotFound(f"no token {token_id}")
