@@ -120,9 +120,10 @@ def test_extruded_block_with_courtyard_is_closed_and_outward() -> None:
     outer = [(0, 0), (30, 0), (30, 20), (0, 20)]
     hole = [(10, 5), (10, 15), (20, 15), (20, 5)]
     lshape = Polygon([(40, 0), (60, 0), (60, 10), (50, 10), (50, 30), (40, 30)])
-    geometries = np.array([Polygon(outer, [hole]), lshape], dtype=object)
-    blocks = extrude(geometries, np.array([100.0, 5.0]), np.array([12.0, 7.5]), lambda xyz: xyz.copy())
-    for building, polygon, height in ((0, geometries[0], 12.0), (1, lshape, 7.5)):
+    pentagon = Polygon([(70, 0), (80, 0), (84, 8), (75, 14), (66, 8)])  # convex: fan-triangulated
+    geometries = np.array([Polygon(outer, [hole]), lshape, pentagon], dtype=object)
+    blocks = extrude(geometries, np.array([100.0, 5.0, 0.0]), np.array([12.0, 7.5, 3.0]), lambda xyz: xyz.copy())
+    for building, polygon, height in ((0, geometries[0], 12.0), (1, lshape, 7.5), (2, pentagon, 3.0)):
         walls, wall_normals, wall_tris = blocks.walls(building)
         caps, cap_normals, cap_tris = blocks.caps(building)
         for positions, normals, tris in ((walls, wall_normals, wall_tris), (caps, cap_normals, cap_tris)):

@@ -19,7 +19,7 @@ import numpy as np
 
 from converters.errors import ConversionError, GeoreferencingError
 from converters.footprints.sources import crs_from_text
-from converters.footprints.writer import write_buildings
+from converters.footprints.writer import pieces_writer, write_buildings
 from converters.options import ConvertOptions
 from converters.pointcloud.fast_transform import FastToEnu
 from converters.pointcloud.placement import place_in_crs, place_local
@@ -158,14 +158,16 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
         raise ConversionError(f"{path.name}: no building with geometry ({len(objects)} city objects)")
     materials = [Material(name, SEMANTIC_COLOURS.get(name, SEMANTIC_COLOURS["unclassified"]))
                  for name in semantic_names]
-    bounds = np.array([[p[0].min(axis=0), p[0].max(axis=0)] for p in pieces])
+    piece_lo = np.array([p[0].min(axis=0) for p in pieces])
+    piece_hi = np.array([p[0].max(axis=0) for p in pieces])
     weights = np.array([len(p[2]) for p in pieces])
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
     columns = {n: [_plain(r.get(n)) for r in rows] for n in names}
-    result = write_buildings(out_dir, placement.frame, lambda i: [pieces[i]], bounds, weights, columns,
-                             materials, options.compress, {"source": path.name, "buildings": buildings})
+    writer = pieces_writer(lambda i: [pieces[i]], materials, columns, options.compress)
+    result = write_buildings(out_dir, placement.frame, writer, piece_lo, piece_hi, weights,
+                             {"source": path.name, "buildings": buildings})
     return {
         "kind": "footprints",
         "format": f"CityJSON {version}",

@@ -16,16 +16,18 @@ import numpy as np
 import shapely
 
 from converters.errors import ConversionError
+from converters.footprints.blocks_glb import write_blocks_glb
 from converters.footprints.extrude import extrude
 from converters.footprints.heights import choose_rule, height_and_base
 from converters.footprints.outline import union_outline
-from converters.footprints.sources import FootprintSource, read_geojson, read_gpkg
-from converters.footprints.writer import Piece, WriteResult, write_buildings
+from converters.footprints.sources import FootprintSource, load_json, read_geojson, read_gpkg
+from converters.footprints.writer import WriteResult, write_buildings
 from converters.georef import parse_crs
 from converters.options import ConvertOptions
 from converters.pointcloud.fast_transform import FastToEnu
 from converters.pointcloud.placement import place_in_crs
 from tiles.mesh import Material
+from tiles.tileset import BoundingVolume
 
 MATERIALS = [Material("wall", (0.86, 0.85, 0.82, 1.0)), Material("roof", (0.68, 0.70, 0.74, 1.0))]
 MAX_SKIPS_LISTED = 200
@@ -36,8 +38,8 @@ def _load(path: Path) -> tuple[FootprintSource | None, dict[str, Any] | None]:
     if path.suffix.lower() == ".gpkg":
         return read_gpkg(path), None
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = load_json(path)
+    except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
         raise ConversionError(f"{path.name}: not valid JSON ({str(error)[:100]})") from error
     if isinstance(data, dict) and data.get("type") == "CityJSON":
         return None, data
@@ -119,25 +121,24 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     blocks = extrude(kept, base, height, to_enu)
     options.report_progress(0.4, "blocks extruded")
 
-    bounds = np.empty((len(keep), 2, 3))
-    top, bottom = blocks.cap_top, blocks.cap_bottom
-    offsets = blocks.vertex_offsets
-    both = np.minimum(top, bottom), np.maximum(top, bottom)
-    bounds[:, 0] = np.minimum.reduceat(both[0], offsets[:-1])
-    bounds[:, 1] = np.maximum.reduceat(both[1], offsets[:-1])
-    weights = np.array([blocks.triangle_count(b) for b in range(len(keep))])
-
-    def pieces(building: int) -> list[Piece]:
-        walls, wall_normals, wall_tris = blocks.walls(building)
-        caps, cap_normals, cap_tris = blocks.caps(building)
-        return [(walls, wall_normals, wall_tris, 0), (caps, cap_normals, cap_tris, 1)]
+    offsets = blocks.vertex_offsets[:-1]
+    lo_b = np.minimum.reduceat(np.minimum(blocks.cap_top, blocks.cap_bottom), offsets)
+    hi_b = np.maximum.reduceat(np.maximum(blocks.cap_top, blocks.cap_bottom), offsets)
+    edges = np.diff(blocks.vertex_offsets)
+    weights = 2 * edges + 2 * np.diff(blocks.cap_offsets)
 
     columns = _columns([footprints[i].properties for i in keep])
     columns["height_used_m"] = [round(float(h), 3) for h in height]
     columns["base_used"] = [round(float(b), 3) for b in base]
     columns["source_index"] = [footprints[i].index for i in keep]
-    result = write_buildings(out_dir, placement.frame, pieces, bounds, weights, columns, MATERIALS,
-                             options.compress, {"source": path.name, "buildings": len(keep)},
+
+    def write_content(keys: np.ndarray, tile_path: Path) -> tuple[BoundingVolume, int, int]:
+        rows = keys.tolist()
+        table = {name: [values[k] for k in rows] for name, values in columns.items()}
+        return write_blocks_glb(blocks, keys, MATERIALS, table, tile_path)
+
+    result = write_buildings(out_dir, placement.frame, write_content, lo_b, hi_b, weights,
+                             {"source": path.name, "buildings": len(keep)},
                              progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"))
     polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
     outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))

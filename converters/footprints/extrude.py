@@ -29,7 +29,8 @@ class Blocks:
     cap_top: np.ndarray  # (V, 3) ENU, ring vertices at roof height
     cap_bottom: np.ndarray  # (V, 3) ENU, ring vertices at base height
     vertex_offsets: np.ndarray  # ring-vertex offsets per building
-    cap_triangles: list[np.ndarray]  # per building, (k, 3) indices into its own ring vertices (roof)
+    cap_triangles: np.ndarray  # (T, 3) roof triangles, indices into cap_top, grouped by building
+    cap_offsets: np.ndarray  # roof-triangle offsets per building
 
     def __len__(self) -> int:
         return len(self.vertex_offsets) - 1
@@ -44,7 +45,7 @@ class Blocks:
     def caps(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Positions, normals (up for the roof, down for the floor) and triangles of roof and floor."""
         a, b = self.vertex_offsets[building], self.vertex_offsets[building + 1]
-        roof = self.cap_triangles[building]
+        roof = self.cap_triangles[self.cap_offsets[building] : self.cap_offsets[building + 1]] - a
         positions = np.concatenate([self.cap_top[a:b], self.cap_bottom[a:b]])
         normals = np.zeros_like(positions)
         normals[: b - a, 2] = 1.0
@@ -54,7 +55,37 @@ class Blocks:
 
     def triangle_count(self, building: int) -> int:
         edges = self.wall_offsets[building + 1] - self.wall_offsets[building]
-        return int(2 * edges + 2 * len(self.cap_triangles[building]))
+        return int(2 * edges + 2 * (self.cap_offsets[building + 1] - self.cap_offsets[building]))
+
+
+def _convex_single_ring(xy: np.ndarray, ring_starts: np.ndarray, ring_sizes: np.ndarray,
+                        rings_of_part: np.ndarray, first_ring: np.ndarray) -> np.ndarray:
+    """Parts made of one strictly convex counter-clockwise ring (fan-triangulated without earcut)."""
+    size = ring_sizes[first_ring]
+    single = rings_of_part == 1
+    vertex = np.arange(len(xy))
+    ring_of_vertex = np.repeat(np.arange(len(ring_sizes)), ring_sizes)
+    local = vertex - ring_starts[ring_of_vertex]
+    nxt = ring_starts[ring_of_vertex] + (local + 1) % ring_sizes[ring_of_vertex]
+    nxt2 = ring_starts[ring_of_vertex] + (local + 2) % ring_sizes[ring_of_vertex]
+    d1, d2 = xy[nxt, :2] - xy[vertex, :2], xy[nxt2, :2] - xy[nxt, :2]
+    left_turn = (d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]) > 0
+    ring_convex = np.ones(len(ring_sizes), dtype=bool)
+    np.logical_and.at(ring_convex, ring_of_vertex, left_turn)
+    return single & (size >= 3) & ring_convex[first_ring]
+
+
+def _fans(starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
+    """Fan triangles (s, s+i, s+i+1) of convex rings, one array per ring."""
+    counts = np.maximum(sizes - 2, 0)
+    total = int(counts.sum())
+    if total == 0:
+        return [np.zeros((0, 3), np.int64) for _ in starts]
+    ring = np.repeat(np.arange(len(starts)), counts)
+    i = np.arange(total) - np.repeat(np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + 1
+    s = starts[ring]
+    triangles = np.column_stack([s, s + i, s + i + 1]).astype(np.int64)
+    return np.split(triangles, np.cumsum(counts)[:-1])
 
 
 def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu: ToEnu) -> Blocks:
@@ -89,20 +120,25 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
 
     n = len(geometries)
     vertex_offsets = np.searchsorted(building_of_vertex, np.arange(n + 1))
-    cap_triangles: list[list[np.ndarray]] = [[] for _ in range(n)]
     rings_of_part = np.bincount(part_of_ring, minlength=len(parts))
     first_ring = np.concatenate(([0], np.cumsum(rings_of_part)[:-1]))
-    for part in range(len(parts)):
+    convex = _convex_single_ring(bottom, ring_starts, ring_sizes, rings_of_part, first_ring)
+    fans = _fans(ring_starts[first_ring[convex]], ring_sizes[first_ring[convex]])
+    triangles_of_part: list[np.ndarray] = [np.zeros((0, 3), np.int64)] * len(parts)
+    for part, triangles in zip(np.flatnonzero(convex).tolist(), fans, strict=True):
+        triangles_of_part[part] = triangles
+    for part in np.flatnonzero(~convex).tolist():
         r0, r1 = first_ring[part], first_ring[part] + rings_of_part[part]
         v0 = ring_starts[r0]
         ends = (ring_starts[r0:r1] + ring_sizes[r0:r1] - v0).astype(np.uint32)
-        flat = mapbox_earcut.triangulate_float64(bottom[v0 : v0 + ends[-1], :2], ends)
-        triangles = flat.reshape(-1, 3).astype(np.int64)
         xy = bottom[v0 : v0 + ends[-1], :2]
+        triangles = mapbox_earcut.triangulate_float64(xy, ends).reshape(-1, 3).astype(np.int64)
         a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
         clockwise = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) < 0
         triangles[clockwise] = triangles[clockwise][:, ::-1]
-        building = building_of_part[part]
-        cap_triangles[building].append(triangles + (v0 - vertex_offsets[building]))
-    caps = [np.concatenate(t) if t else np.zeros((0, 3), np.int64) for t in cap_triangles]
-    return Blocks(walls, wall_normals, vertex_offsets.copy(), top, bottom, vertex_offsets, caps)
+        triangles_of_part[part] = triangles + v0
+    counts = np.array([len(t) for t in triangles_of_part], dtype=np.int64)
+    per_building = np.bincount(building_of_part, weights=counts, minlength=n).astype(np.int64)
+    cap_offsets = np.concatenate(([0], np.cumsum(per_building)))
+    caps = np.concatenate(triangles_of_part) if triangles_of_part else np.zeros((0, 3), np.int64)
+    return Blocks(walls, wall_normals, vertex_offsets.copy(), top, bottom, vertex_offsets, caps, cap_offsets)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -40,6 +41,21 @@ class FootprintSource:
     layer: str | None = None
 
 
+def load_json(path: Path) -> Any:
+    """Parse a (possibly large) JSON file: orjson when installed, else the standard library."""
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        import orjson
+    except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
+        return json.loads(data.decode("utf-8"))
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as error:
+        raise json.JSONDecodeError(str(error), "", 0) from error
+
+
 def crs_from_text(text: str) -> str | None:
     match = _CRS_URN.search(text)
     if match:
@@ -52,7 +68,7 @@ def crs_from_text(text: str) -> str | None:
 def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSource:
     if data is None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8-sig"))
+            data = load_json(path)
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
             raise ConversionError(f"{path.name}: not valid JSON ({str(error)[:100]})") from error
     if not isinstance(data, dict):
@@ -72,11 +88,20 @@ def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSou
             raise ConversionError(f"{path.name}: unknown 'crs' member {name[:80]!r}; pass --crs EPSG:CODE")
         crs, note = found, f"legacy GeoJSON 'crs' member {name!r}"
     out: list[Footprint] = []
+    simple_rings: list[list[Any]] = []  # exterior rings of plain polygons, built in one vectorised call
+    simple_at: list[int] = []
     for index, feature in enumerate(features):
         props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
         geometry_json = feature.get("geometry") if isinstance(feature, dict) else None
         if not geometry_json:
             out.append(Footprint(index, None, props, "no geometry"))
+            continue
+        coordinates = geometry_json.get("coordinates") if isinstance(geometry_json, dict) else None
+        if (geometry_json.get("type") == "Polygon" and isinstance(coordinates, list) and len(coordinates) == 1
+                and isinstance(coordinates[0], list) and len(coordinates[0]) >= 4):
+            simple_at.append(len(out))
+            simple_rings.append(coordinates[0])
+            out.append(Footprint(index, None, props))
             continue
         try:
             geometry = shapely.geometry.shape(geometry_json)
@@ -84,7 +109,38 @@ def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSou
             out.append(Footprint(index, None, props, f"unreadable geometry ({str(error)[:80]})"))
             continue
         out.append(Footprint(index, geometry, props))
+    for position, polygon in zip(simple_at, _polygons(simple_rings), strict=True):
+        if polygon is None:
+            out[position].problem = "unreadable geometry (malformed coordinates)"
+        else:
+            out[position].geometry = polygon
     return FootprintSource(out, crs, note)
+
+
+def _polygons(rings: list[list[Any]]) -> list[BaseGeometry | None]:
+    """Polygons from exterior rings in one shapely call; rings that are not lists of [x, y(, z)] → None."""
+    if not rings:
+        return []
+    flat: list[Any] = []
+    sizes: list[int] = []
+    for ring in rings:
+        flat.extend(ring)
+        sizes.append(len(ring))
+    try:
+        coords = np.array(flat, dtype=np.float64)
+        if coords.ndim != 2 or coords.shape[1] < 2:
+            raise ValueError("ragged")
+        indices = np.repeat(np.arange(len(rings)), sizes)
+        linear = shapely.linearrings(coords[:, :2], indices=indices)
+        return list(shapely.polygons(linear))
+    except (ValueError, TypeError, shapely.errors.GEOSException):
+        out: list[BaseGeometry | None] = []
+        for ring in rings:
+            try:
+                out.append(shapely.geometry.Polygon(ring))
+            except (ValueError, TypeError, shapely.errors.GEOSException):
+                out.append(None)
+        return out
 
 
 def _gpkg_geometry(blob: bytes) -> BaseGeometry | None:

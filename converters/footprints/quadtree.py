@@ -1,0 +1,58 @@
+"""A quadtree over buildings with bounded content per tile and coarse levels for distance (refine ADD).
+
+A node whose buildings weigh (triangles) more than ``max_weight`` keeps its most important ones
+(largest footprint diagonal × height, up to ``parent_weight``: what a viewer shows from afar) and hands
+the rest to its four quadrants (split at the centre of the node's square). Geometric error of a
+node = the largest diagonal among the buildings below it (what is missing until its children load);
+leaves have 0, so errors never grow downward. Vectorised with numpy (100 000 buildings: well under a
+second).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+MAX_DEPTH = 24
+
+
+@dataclass(slots=True)
+class QuadNode:
+    keys: np.ndarray  # building indices whose content is in this tile
+    lo: np.ndarray  # subtree bounds (ENU)
+    hi: np.ndarray
+    geometric_error: float
+    children: list[QuadNode] = field(default_factory=list)
+
+
+def build_quadtree(lo: np.ndarray, hi: np.ndarray, weights: np.ndarray, max_weight: int,
+                   parent_weight: int) -> QuadNode:
+    """``lo``/``hi``: (n, 3) per-building bounds; ``weights``: (n,) triangles per building."""
+    centres = (lo[:, :2] + hi[:, :2]) / 2
+    diagonal = np.linalg.norm(hi - lo, axis=1)
+    importance = diagonal * (hi[:, 2] - lo[:, 2] + 1.0)
+    cumulative_weight = weights.astype(np.int64)
+    x0, y0 = centres.min(axis=0)
+    size = float(max(np.ptp(centres[:, 0]), np.ptp(centres[:, 1]), 1e-3)) * 1.0001
+
+    def build(idx: np.ndarray, corner: tuple[float, float], edge: float, depth: int) -> QuadNode:
+        node_lo, node_hi = lo[idx].min(axis=0), hi[idx].max(axis=0)
+        if cumulative_weight[idx].sum() <= max_weight or len(idx) == 1 or depth >= MAX_DEPTH:
+            return QuadNode(idx, node_lo, node_hi, 0.0)
+        order = idx[np.argsort(-importance[idx], kind="stable")]
+        taken = int(np.searchsorted(np.cumsum(cumulative_weight[order]), parent_weight, side="right"))
+        own, rest = order[:taken], order[taken:]
+        node = QuadNode(own, node_lo, node_hi, float(diagonal[rest].max()) if len(rest) else 0.0)
+        half = edge / 2
+        east = centres[rest, 0] >= corner[0] + half
+        north = centres[rest, 1] >= corner[1] + half
+        for e, n in ((False, False), (True, False), (False, True), (True, True)):
+            members = rest[(east == e) & (north == n)]
+            if len(members):
+                child_corner = (corner[0] + half * e, corner[1] + half * n)
+                node.children.append(build(np.sort(members), child_corner, half, depth + 1))
+        node.geometric_error = max([node.geometric_error, *(c.geometric_error for c in node.children)])
+        return node
+
+    return build(np.arange(len(weights)), (float(x0), float(y0)), size, 0)
