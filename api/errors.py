@@ -6,6 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from cim_platform.errors import (
     CimError,
@@ -55,6 +56,12 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConversionError)
     async def _conversion_error(request: Request, exc: ConversionError) -> JSONResponse:
         return error_response(422, "invalid_data", str(exc))
+
+    @app.exception_handler(OperationalError)
+    async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "no answer"
+        logger.warning("database unavailable on %s %s: %s", request.method, request.url.path, first)
+        return error_response(503, DatabaseUnavailable.code, f"cannot reach the database: {first}")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
