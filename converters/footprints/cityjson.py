@@ -16,8 +16,10 @@ from typing import Any
 
 import mapbox_earcut
 import numpy as np
+import shapely
 
 from converters.errors import ConversionError, GeoreferencingError
+from converters.footprints.outline import union_outline
 from converters.footprints.sources import crs_from_text
 from converters.footprints.writer import pieces_writer, write_buildings
 from converters.options import ConvertOptions
@@ -168,6 +170,9 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
     writer = pieces_writer(lambda i: [pieces[i]], materials, columns, options.compress)
     result = write_buildings(out_dir, placement.frame, writer, piece_lo, piece_hi, weights,
                              {"source": path.name, "buildings": buildings})
+    hulls = np.array([shapely.MultiPoint(p[0][:, :2]).convex_hull for p in pieces], dtype=object)
+    outline, area = union_outline(hulls[shapely.get_type_id(hulls) == 3], placement.frame,
+                                  float(placement.frame.height))
     return {
         "kind": "footprints",
         "format": f"CityJSON {version}",
@@ -177,7 +182,8 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
         "crs": {"crs": crs, "source": "user" if options.crs else "file"},
         "georeferencing": placement.report(),
         "skipped": skipped,
-        "footprint_wgs84": None,
+        "footprint_wgs84": outline,
+        "footprint_area_m2": area,
         "output_bytes": result.tileset_bytes + result.content_bytes,
         "timings": {"convert_s": round(time.perf_counter() - started, 3)},
     }

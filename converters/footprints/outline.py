@@ -4,7 +4,8 @@ Up to :data:`EXACT_MAX` buildings the outline is their exact union. Beyond that 
 tens of thousands of buildings) the union would be a huge multipolygon that is slow to build and
 useless in a report: footprints are rasterised on a grid of at most ``GRID``×``GRID`` cells of at
 least ``MIN_CELL_M``, occupied cells are merged, closed by one cell and simplified — a coverage outline
-of built-up blocks. The area reported is always the exact sum of the (valid) footprint areas.
+of built-up blocks. The area reported is the union's area for small layers, else the sum of the
+footprint areas (overlaps between footprints, rare in a cadastre, are then counted twice).
 """
 
 from __future__ import annotations
@@ -62,12 +63,14 @@ def _raster_outline(polygons: np.ndarray) -> shapely.Geometry:
 
 
 def union_outline(polygons_enu: np.ndarray, frame: LocalFrame, height: float) -> tuple[dict[str, Any] | None, float]:
-    """GeoJSON geometry (lon/lat) of the covered area, and the summed footprint area in m²."""
+    """GeoJSON geometry (lon/lat) of the covered area, and the footprint area in m² (see module doc)."""
     if len(polygons_enu) == 0:
         return None, 0.0
     area = float(shapely.area(polygons_enu).sum())
     if len(polygons_enu) <= EXACT_MAX:
-        shape = shapely.union_all(polygons_enu).simplify(0.05)
+        union = shapely.union_all(polygons_enu)
+        area = float(union.area)
+        shape = union.simplify(0.05)
     else:
         shape = _raster_outline(polygons_enu)
 
