@@ -75,6 +75,13 @@ def test_jobs_are_visible_to_their_organisation_only(client, settings, cast) -> 
     for actor, status in expected.items():
         assert client.get(f"/api/v1/jobs/{job_id}", headers=cast.headers(actor)).status_code == status, actor
     assert client.get(f"/api/v1/jobs/{uuid.uuid4()}", headers=cast.headers("admin")).status_code == 404
+    listed = {
+        actor: [j["id"] for j in client.get("/api/v1/jobs", headers=cast.headers(actor)).json()]
+        for actor in ("uploader_a", "uploader_b", "official")
+    }
+    assert listed == {"uploader_a": [str(job_id)], "uploader_b": [], "official": [str(job_id)]}
+    assert client.get("/api/v1/jobs", params={"state": "done"}, headers=cast.headers("admin")).status_code == 422
+    assert client.get("/api/v1/jobs").status_code == 401
     # cancelling: the owner's organisation and admins; officials read but do not manage; others see nothing
     cancel = {None: 401, "viewer": 403, "uploader_b": 404, "official": 403, "uploader_a": 200}
     for actor, status in cancel.items():

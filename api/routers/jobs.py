@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
 
 from api.deps import SessionDep, SettingsDep, requires
 from api.schemas import JobOut
 from cim_platform.access import Caller, Scope
-from cim_platform.db.models import Job
+from cim_platform.db.models import Job, JobState
+from cim_platform.errors import InvalidInput
 from cim_platform.jobs import service
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
@@ -47,6 +49,25 @@ def _visible_job(session: SessionDep, caller: Caller, job_id: uuid.UUID) -> Job:
     job = service.get_job(session, job_id)
     caller.check_visible(job.organization_id, public=False, what=f"job {job_id}")
     return job
+
+
+@router.get("", response_model=list[JobOut])
+def list_jobs(
+    caller: JobReader,
+    session: SessionDep,
+    request: Request,
+    state: Annotated[str | None, Query(description="queued, running, succeeded, failed or cancelled")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[JobOut]:
+    """The caller's organisation's jobs, newest first (all jobs for admins and officials)."""
+    query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    if not caller.reads_everything():
+        query = query.where(Job.organization_id == caller.organization_id)
+    if state:
+        if state not in JobState.__members__:
+            raise InvalidInput(f"unknown state {state!r}; expected one of: {', '.join(JobState.__members__)}")
+        query = query.where(Job.state == state)
+    return [job_out(job, request) for job in session.scalars(query)]
 
 
 @router.get("/{job_id}", response_model=JobOut, name="get_job")
