@@ -315,3 +315,16 @@ def test_zip_bomb_raw_upload_and_gzip(client, cast, start_worker, tmp_path: Path
             headers={"Accept-Encoding": "gzip", "If-None-Match": zipped.headers["etag"]},
         ).status_code
     )
+
+
+def test_cancel_a_running_conversion(client, cast, start_worker) -> None:
+    headers = cast.headers("uploader_a")
+    body = upload(client, headers, CORPUS / "ifc" / "AC20-FZK-Haus.ifc", name="to stop").json()
+    start_worker()
+    wait_for(lambda: client.get(body["job"]["href"], headers=headers).json()["state"] == "running", timeout=120)
+    assert client.delete(body["job"]["href"], headers=headers).status_code == 200
+    job = wait_job(client, headers, body["job"]["href"], timeout=120)
+    assert job["state"] == "cancelled" and job["progress"] < 1.0
+    revisions = client.get(f"/api/v1/datasets/{body['dataset']['id']}/revisions", headers=headers).json()
+    assert revisions["revisions"][0]["state"] == "cancelled"
+    assert _snapshot(client.app.state.engine)[2] in (0, None)  # no tiles stored
