@@ -34,11 +34,11 @@ from converters.pointcloud.nodes import (
     bucket_path,
     build_nodes,
     process_bucket,
-    to_records,
     write_shared,
 )
-from converters.pointcloud.octree import BITS, GRID_BITS, Cube
+from converters.pointcloud.octree import GRID_BITS, Cube
 from converters.pointcloud.outline import Occupancy
+from converters.pointcloud.pass1 import parallel_pass1, point_set
 from converters.pointcloud.placement import Placement, place_at_origin, place_in_crs, place_local
 from converters.pointcloud.tree import build_tileset
 
@@ -103,16 +103,6 @@ def _prefetch(chunks: Iterator[PointChunk]) -> Iterator[PointChunk]:
     thread.join()
 
 
-def _point_set(chunk: PointChunk, enu: np.ndarray) -> PointSet:
-    n = len(enu)
-    return PointSet(
-        enu,
-        chunk.rgb if chunk.rgb is not None else np.zeros((n, 3), np.uint16),
-        chunk.intensity if chunk.intensity is not None else np.zeros(n, np.uint16),
-        chunk.classification if chunk.classification is not None else np.zeros(n, np.uint8),
-    )
-
-
 def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
     started = time.perf_counter()
     info = read_info(Path(input_path))
@@ -141,18 +131,24 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         shutil.rmtree(spill_dir, ignore_errors=True)
         spill_dir.mkdir(parents=True)
     try:
-        for chunk in _prefetch(iter_chunks(info, chunk_points)):
-            enu = transform(chunk.xyz)
-            occupancy.add(enu)
-            if chunk.rgb is not None and len(chunk.rgb):
-                rgb_max = max(rgb_max, int(chunk.rgb.max()))
-            points = _point_set(chunk, enu)
-            if in_memory:
-                kept.append(points)
-            else:
-                buckets |= _spill(points, cube, depth, spill_dir)
-            read += len(enu)
-            options.report_progress(0.5 * read / info.point_count, f"read {read:,} of {info.point_count:,} points")
+        if in_memory:
+            for chunk in _prefetch(iter_chunks(info, chunk_points)):
+                enu = transform(chunk.xyz)
+                occupancy.add(enu)
+                if chunk.rgb is not None and len(chunk.rgb):
+                    rgb_max = max(rgb_max, int(chunk.rgb.max()))
+                kept.append(point_set(chunk, enu))
+                read += len(enu)
+                options.report_progress(0.5 * read / info.point_count,
+                                        f"read {read:,} of {info.point_count:,} points")
+        else:
+            first = parallel_pass1(
+                info, transform, cube, depth, spill_dir, chunk_points, jobs,
+                lambda done: options.report_progress(0.5 * done / info.point_count,
+                                                     f"read {done:,} of {info.point_count:,} points"))
+            read, rgb_max, buckets = first.read, first.rgb_max, first.buckets
+            occupancy.grid |= first.grid
+            occupancy.z_sum, occupancy.count = first.z_sum, first.read
         attrs = Attributes(info.has_rgb, info.has_intensity, info.has_classification, 8 if rgb_max > 255 else 0)
         pass1 = time.perf_counter() - started
         if in_memory:
@@ -190,22 +186,6 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         "output_bytes": content_bytes + tileset_bytes,
         "timings": {"read_transform_s": round(pass1, 3), "convert_s": round(time.perf_counter() - started, 3)},
     }
-
-
-def _spill(points: PointSet, cube: Cube, depth: int, spill_dir: Path) -> set[int]:
-    keys = cube.codes(points.enu) >> np.uint64(3 * (BITS - depth))
-    order = np.argsort(keys, kind="stable")
-    keys = keys[order]
-    starts = np.concatenate(([0], np.flatnonzero(keys[1:] != keys[:-1]) + 1))
-    ends = np.append(starts[1:], len(keys))
-    touched: set[int] = set()
-    for start, end in zip(starts, ends, strict=True):
-        key = int(keys[start])
-        corner, _ = cube.node_bounds(depth, key)
-        with bucket_path(spill_dir, depth, key).open("ab") as handle:
-            to_records(points.take(order[start:end]), corner).tofile(handle)
-        touched.add(key)
-    return touched
 
 
 def _run_buckets(keys: list[int], depth: int, cube: Cube, out_dir: Path, attrs: Attributes, bucket_max: int,

@@ -91,12 +91,22 @@ def read_info(path: Path) -> LasInfo:
         raise ConversionError(f"{path.name}: not a readable LAS/LAZ file ({_reason(error)})") from error
 
 
-def iter_chunks(info: LasInfo, chunk_points: int) -> Iterator[PointChunk]:
-    """Yield the file's points in chunks of at most ``chunk_points``; damaged data → ConversionError."""
-    read = 0
+def iter_chunks(info: LasInfo, chunk_points: int, start: int = 0, stop: int | None = None,
+                parallel: bool = True) -> Iterator[PointChunk]:
+    """Yield points ``start``..``stop`` (default: all) in chunks of at most ``chunk_points``.
+
+    Damaged or truncated data raises :class:`ConversionError`. ``parallel`` selects lazrs'
+    multi-threaded decompression (off in worker processes that already run in parallel).
+    """
+    stop = info.point_count if stop is None else stop
+    read = start
+    backend = _laz_backend() if parallel else None
     try:
-        with laspy.open(info.path, laz_backend=_laz_backend()) as reader:
-            for points in reader.chunk_iterator(chunk_points):
+        with laspy.open(info.path, laz_backend=backend) as reader:
+            if start:
+                reader.seek(start)
+            while read < stop:
+                points = reader.read_points(min(chunk_points, stop - read))
                 n = len(points)
                 if n == 0:
                     break
@@ -107,7 +117,7 @@ def iter_chunks(info: LasInfo, chunk_points: int) -> Iterator[PointChunk]:
             f"{info.path.name}: damaged or truncated point data after {read} of {info.point_count} points "
             f"({_reason(error)})"
         ) from error
-    if read < info.point_count:
+    if read < stop:
         raise ConversionError(
             f"{info.path.name}: truncated: the header announces {info.point_count} points, the file holds {read}"
         )
