@@ -191,3 +191,26 @@ def test_geometric_error_follows_point_spacing(tmp_path: Path) -> None:
     child = root["children"][0]
     assert child["geometricError"] in (0.0, pytest.approx(root["geometricError"] / 2))
     shutil.rmtree(tmp_path / "out")
+
+
+def test_us_survey_feet_crs_lands_where_pyproj_says(tmp_path: Path) -> None:
+    """EPSG:2227 (NAD83 / California zone 3, US survey feet): horizontal and vertical units in ftUS."""
+    import pyproj
+
+    rng = np.random.default_rng(5)
+    header = laspy.LasHeader(point_format=1, version="1.2")
+    header.scales = [0.01, 0.01, 0.01]
+    header.offsets = [6_000_000.0, 2_100_000.0, 0.0]
+    header.add_crs(pyproj.CRS("EPSG:2227"))
+    las = laspy.LasData(header)
+    las.x = 6_010_000 + rng.uniform(0, 2000, 20_000)
+    las.y = 2_110_000 + rng.uniform(0, 2000, 20_000)
+    las.z = 150 + rng.uniform(0, 60, 20_000)
+    source = tmp_path / "ftus.las"
+    las.write(source)
+    report = convert(source, tmp_path / "out", ConvertOptions())
+    assert report["crs"]["crs"] == "EPSG:2227"
+    us_foot = 1200 / 3937
+    assert report["georeferencing"]["crs"]["z_unit_to_metre"] == pytest.approx(us_foot)
+    expected = expected_ecef("EPSG:2227", _first_points(source), us_foot)
+    assert nearest_distances(ecef_positions(tmp_path / "out"), expected).max() < 0.01
