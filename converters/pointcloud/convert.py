@@ -44,6 +44,7 @@ from converters.pointcloud.tree import build_tileset
 
 BYTES_PER_POINT = 120  # working memory of pass 2 per point (arrays, sort, temporaries)
 MAX_CHUNK = 1_000_000
+PARALLEL_MIN_POINTS = 1_500_000  # above this, bucket the cloud even when it fits in memory: all cores work
 SPILL_DIR = ".spill"
 
 
@@ -112,7 +113,8 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     transform = FastToEnu(placement.to_enu, info.mins, info.maxs)
     jobs = max(1, options.jobs or os.cpu_count() or 1)
     budget = max(64, options.memory_mb) * 2**20
-    in_memory = info.point_count * BYTES_PER_POINT <= 0.7 * budget
+    in_memory = info.point_count * BYTES_PER_POINT <= 0.7 * budget and (
+        jobs == 1 or info.point_count < PARALLEL_MIN_POINTS)
     bucket_max = max(100_000, int(0.7 * budget / jobs / BYTES_PER_POINT))
     depth = 0 if in_memory else min(GRID_BITS, max(1, math.ceil(math.log(info.point_count / bucket_max, 4))))
     chunk_points = int(min(MAX_CHUNK, max(50_000, 0.1 * budget / BYTES_PER_POINT)))
