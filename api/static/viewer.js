@@ -36,20 +36,36 @@
       const answer = await fetch(`/api/v1/datasets/${datasetId}` + (token ? `?access_token=${token}` : ""));
       if (answer.ok) {
         const dataset = await answer.json();
-        const origin = dataset.published_revision && dataset.published_revision.georeferencing.origin;
+        const revision = dataset.published_revision;
+        const origin = revision && revision.georeferencing.origin;
         status.textContent = dataset.name;
-        if (origin) target = { ...origin, range: footprintSize(dataset.footprint) * 1.6, footprint: dataset.footprint };
+        if (origin) {
+          target = { ...origin, ground: revision.height_range[0], footprint: dataset.footprint,
+                     range: footprintSize(dataset.footprint) * 1.6 };
+        }
       } else {
         status.textContent = `dataset ${datasetId} is not available (${answer.status})`;
       }
     }
+    // No terrain offline: heights are true ellipsoidal heights (about 1 250 m in Ordos), so without a
+    // correction everything floats above the bare ellipsoid. Unless ?ground=ellipsoid, the city is
+    // lowered by the ground height at the place looked at (the dataset's lowest point, or the city's).
+    const cityGround = city.root.boundingVolume.minimumHeight ?? 0;
+    const ground = params.get("ground") === "ellipsoid" ? 0 : (target ? target.ground : cityGround) || 0;
+    const pivot = target ? Cesium.Cartographic.fromDegrees(target.lon, target.lat)
+                         : Cesium.Cartographic.fromCartesian(city.boundingSphere.center);
+    const up = Cesium.Cartesian3.subtract(
+      Cesium.Cartesian3.fromRadians(pivot.longitude, pivot.latitude, -ground),
+      Cesium.Cartesian3.fromRadians(pivot.longitude, pivot.latitude, 0), new Cesium.Cartesian3());
+    city.modelMatrix = Cesium.Matrix4.fromTranslation(up);
+    state.groundOffset = ground;
     if (target && target.range > 3000) {
       const [west, south, east, north] = footprintBounds(target.footprint);
       viewer.camera.setView({ destination: Cesium.Rectangle.fromDegrees(west, south, east, north) });
     } else if (target) {
       const range = Math.min(5000, Math.max(60, target.range || 150));
-      viewer.camera.flyToBoundingSphere(
-        new Cesium.BoundingSphere(Cesium.Cartesian3.fromDegrees(target.lon, target.lat, target.height), range / 2),
+      const centre = Cesium.Cartesian3.fromDegrees(target.lon, target.lat, target.height - ground);
+      viewer.camera.flyToBoundingSphere(new Cesium.BoundingSphere(centre, range / 2),
         { duration: 0, offset: new Cesium.HeadingPitchRange(0, Cesium.Math.toRadians(-35), range) });
     } else if (city.root.children.length) {
       await viewer.zoomTo(city);
