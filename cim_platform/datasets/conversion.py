@@ -24,7 +24,7 @@ from sqlalchemy import delete, insert
 
 from cim_platform.datasets.service import publish
 from cim_platform.datasets.sources import source_path
-from cim_platform.datasets.tilestore import origin_from_transform, read_tileset_folder, root_extent
+from cim_platform.datasets.tilestore import StoredFile, origin_from_transform, read_tileset_folder, root_extent
 from cim_platform.db.base import utcnow
 from cim_platform.db.engine import session_scope
 from cim_platform.db.models import Dataset, DatasetRevision, RevisionState, TileContent
@@ -128,23 +128,7 @@ def store_and_publish(
     source, crs = _georef_fields(report)
     with session_scope(run.engine) as session:
         session.execute(delete(TileContent).where(TileContent.revision_id == revision_id))
-        rows = [
-            {
-                "revision_id": revision_id,
-                "path": f.path,
-                "media_type": f.media_type,
-                "data": f.data,
-                "size": len(f.data),
-                "sha256": f.sha256,
-                "geometric_error": f.geometric_error,
-                "bounds": f"SRID=4326;{f.bounds_wkt}" if f.bounds_wkt else None,
-                "min_height": f.min_height,
-                "max_height": f.max_height,
-            }
-            for f in files
-        ]
-        for start in range(0, len(rows), 200):
-            session.execute(insert(TileContent), rows[start : start + 200])
+        _insert_files(session, revision_id, files)
         revision = session.get(DatasetRevision, revision_id, with_for_update=True)
         dataset = session.get(Dataset, dataset_id, with_for_update=True)
         assert revision is not None and dataset is not None
@@ -157,13 +141,44 @@ def store_and_publish(
             revision.origin = f"SRID=4326;POINT Z ({lon} {lat} {h})"
         revision.footprint = from_shape(footprint, srid=4326) if footprint is not None else None
         revision.min_height, revision.max_height = min_h, max_h
-        revision.tile_count, revision.tile_bytes = len(files), sum(len(f.data) for f in files)
+        revision.tile_count, revision.tile_bytes = len(files), sum(f.size for f in files)
         revision.state, revision.converted_at = RevisionState.ready.value, utcnow()
         session.flush()
         newest_ready = dataset.published_revision_id is None or revision.number >= _published_number(session, dataset)
         if newest_ready:
             publish(session, dataset, revision)
-    return {"tiles": len(files), "bytes": sum(len(f.data) for f in files), "published": newest_ready}
+    return {"tiles": len(files), "bytes": sum(f.size for f in files), "published": newest_ready}
+
+
+INSERT_BATCH_BYTES = 32 * 1024 * 1024
+
+
+def _insert_files(session: Any, revision_id: uuid.UUID, files: list[StoredFile]) -> None:
+    """Insert the files in batches of bounded size: memory stays flat whatever the tileset's size."""
+    batch: list[dict[str, Any]] = []
+    batch_bytes = 0
+    for stored in files:
+        data, sha256 = stored.read()
+        batch.append(
+            {
+                "revision_id": revision_id,
+                "path": stored.path,
+                "media_type": stored.media_type,
+                "data": data,
+                "size": len(data),
+                "sha256": sha256,
+                "geometric_error": stored.geometric_error,
+                "bounds": f"SRID=4326;{stored.bounds_wkt}" if stored.bounds_wkt else None,
+                "min_height": stored.min_height,
+                "max_height": stored.max_height,
+            }
+        )
+        batch_bytes += len(data)
+        if batch_bytes >= INSERT_BATCH_BYTES or len(batch) >= 500:
+            session.execute(insert(TileContent), batch)
+            batch, batch_bytes = [], 0
+    if batch:
+        session.execute(insert(TileContent), batch)
 
 
 def _published_number(session: Any, dataset: Dataset) -> int:

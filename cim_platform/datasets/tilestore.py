@@ -35,14 +35,20 @@ _ECEF_TO_WGS84 = Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
 
 @dataclass
 class StoredFile:
+    """One file of a tileset folder; its bytes are read when stored (``read``), not kept in memory."""
+
     path: str
+    source: Path
     media_type: str
-    data: bytes
-    sha256: str
+    size: int
     geometric_error: float | None = None
     bounds_wkt: str | None = None
     min_height: float | None = None
     max_height: float | None = None
+
+    def read(self) -> tuple[bytes, str]:
+        data = self.source.read_bytes()
+        return data, hashlib.sha256(data).hexdigest()
 
 
 def media_type(path: str) -> str:
@@ -105,8 +111,7 @@ def read_tileset_folder(folder: Path, entry: str = "tileset.json") -> tuple[dict
         relative = path.relative_to(folder).as_posix()
         if relative in SKIPPED_FILES:
             continue
-        data = path.read_bytes()
-        stored = StoredFile(relative, media_type(relative), data, hashlib.sha256(data).hexdigest())
+        stored = StoredFile(relative, path, media_type(relative), path.stat().st_size)
         if relative in placed:
             stored.geometric_error, stored.bounds_wkt, stored.min_height, stored.max_height = placed[relative]
         files.append(stored)
