@@ -78,6 +78,9 @@ def test_every_element_is_a_feature_with_its_properties(hall: Path, tmp_path: Pa
     for key in ("schema", "authoring_application", "triangles", "vertices", "bytes_written", "timings", "footprint"):
         assert key in report
     assert report["schema"] == "IFC4" and report["bytes_written"] > 0
+    kernels = report["kernel"]  # fast kernel first, OpenCASCADE for what it leaves out (the cut wall)
+    assert kernels["fast_elements"] + kernels["reference_elements"] == report["elements"]["converted"]
+    assert kernels["reference_elements"] >= 1
     assert json.loads((tmp_path / "out" / "report.json").read_text())["triangles"] == report["triangles"]
 
 

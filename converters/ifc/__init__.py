@@ -15,7 +15,7 @@ from typing import Any
 
 from converters.errors import ConversionError
 from converters.ifc import elements as element_module
-from converters.ifc.geometry import KERNEL, expected_elements, tessellate
+from converters.ifc.geometry import expected_elements, tessellate
 from converters.ifc.georeference import resolve
 from converters.ifc.properties import ElementProperties
 from converters.ifc.source import cleanup, open_model
@@ -54,7 +54,8 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         def progress(done: int) -> None:
             options.report_progress(0.05 + 0.75 * done / total, f"tessellated {done}/{total} elements")
 
-        shapes = tessellate(model, jobs, options.element_timeout_s, options.include_spaces)
+        kernels: dict[str, Any] = {}
+        shapes = tessellate(model, jobs, options.element_timeout_s, options.include_spaces, kernels)
         collected = element_module.collect(shapes, georef, progress)
         lap("geometry_s")
         if not collected.elements:
@@ -93,7 +94,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             "kind": "ifc",
             "schema": schema,
             "authoring_application": application,
-            "kernel": KERNEL,
+            "kernel": kernels,
             "jobs": jobs,
             "elements": {
                 "expected": total,

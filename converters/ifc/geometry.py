@@ -7,9 +7,13 @@ child that announces each element before it starts; an element that exceeds the 
 skipped with reason ``timeout`` and the rest continue. Elements for which the kernel produces no
 shape are reported as skipped with the kernel's log message.
 
-Kernel: OpenCASCADE. Measured on AC20-FZK-Haus (2 threads): opencascade 83 shapes in 3.5 s,
-cgal 83 shapes in 5.1 s, hybrid-cgal-simple 0.24 s but 72 shapes — it silently drops the 11 walls
-and slabs that need opening subtractions, so it is not correct enough to be the default.
+Kernels (``bench/bench_ifc_kernels.py`` on the corpus, 2 threads): hybrid-cgal-simple is 4-20×
+faster than OpenCASCADE (Sverchok facades 0.8 s vs 18.4 s, Office_A 2.0 s vs 13.2 s) and every
+shape it produces matches OpenCASCADE's (bounding box within 1 cm, surface area within 1 %), but
+it leaves out elements that need boolean operations (11 of 83 in FZK-Haus, 64 of 803 in Office_A,
+13 of 24 in Roof-01: walls with openings or clippings). cgal alone is no faster than OpenCASCADE.
+So pass 1 runs hybrid-cgal-simple on everything and pass 2 runs OpenCASCADE on the elements pass 1
+did not produce (openings cut); the report says how many each kernel produced.
 """
 
 from __future__ import annotations
@@ -26,7 +30,8 @@ import ifcopenshell
 import ifcopenshell.geom
 import numpy as np
 
-KERNEL = "opencascade"
+FAST_KERNEL = "hybrid-cgal-simple"
+KERNEL = "opencascade"  # the reference: tessellates everything the fast kernel leaves out
 EXCLUDED_ALWAYS = ("IfcOpeningElement", "IfcAnnotation", "IfcGrid", "IfcVirtualElement")
 INIT_ALLOWANCE_S = 60.0
 
@@ -157,8 +162,13 @@ def _shape_message(
     )
 
 
-def _iterate_all(model: ifcopenshell.file, jobs: int, excluded: tuple[str, ...], conn: Connection) -> None:
-    iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=KERNEL, exclude=excluded)
+def _iterate_all(model: ifcopenshell.file, spec: tuple[Any, ...], conn: Connection) -> None:
+    jobs, kernel, excluded, include = spec
+    if include is None:
+        iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=kernel, exclude=excluded)
+    else:
+        entities = [model.by_id(i) for i in include]
+        iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=kernel, include=entities)
     cache: dict[str, str | None] = {}
     sent: set[str] = set()
     if iterator.initialize():
@@ -183,10 +193,10 @@ def _iterate_one_by_one(model: ifcopenshell.file, ids: list[int], conn: Connecti
     conn.send(("log", ifcopenshell.get_log()))
 
 
-def _child(target: str, model: ifcopenshell.file, arg: Any, excluded: tuple[str, ...], conn: Connection) -> None:
+def _child(target: str, model: ifcopenshell.file, arg: Any, conn: Connection) -> None:
     try:
         if target == "all":
-            _iterate_all(model, arg, excluded, conn)
+            _iterate_all(model, arg, conn)
         else:
             _iterate_one_by_one(model, arg, conn)
         conn.send(("done",))
@@ -195,10 +205,10 @@ def _child(target: str, model: ifcopenshell.file, arg: Any, excluded: tuple[str,
         os._exit(0)  # skip interpreter teardown in the forked child
 
 
-def _start(model: ifcopenshell.file, target: str, arg: Any, excluded: tuple[str, ...]) -> tuple[Any, Connection]:
+def _start(model: ifcopenshell.file, target: str, arg: Any) -> tuple[Any, Connection]:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(target, model, arg, excluded, sender), daemon=True)
+    process = context.Process(target=_child, args=(target, model, arg, sender), daemon=True)
     process.start()
     sender.close()
     return process, receiver
@@ -230,47 +240,83 @@ def _log_reasons(log: str) -> dict[int, str]:
 
 
 def tessellate(
-    model: ifcopenshell.file, jobs: int, element_timeout_s: float, include_spaces: bool
+    model: ifcopenshell.file,
+    jobs: int,
+    element_timeout_s: float,
+    include_spaces: bool,
+    stats: dict[str, Any] | None = None,
 ) -> Iterator[ElementShape | Skipped]:
-    """Yield every expected element's shape, or a :class:`Skipped` with the reason."""
+    """Yield every expected element's shape, or a :class:`Skipped` with the reason.
+
+    Pass 1 runs the fast kernel on everything; pass 2 runs OpenCASCADE on what pass 1 left out.
+    ``stats`` (if given) receives the kernels and how many elements each produced.
+    """
     expected = expected_elements(model, include_spaces)
     excluded = excluded_classes(include_spaces)
     seen: set[int] = set()
     geometries: dict[str, ShapeGeometry] = {}
-    log = ""
-    process, conn = _start(model, "all", jobs, excluded)
+    logs: list[str] = []
+    counts = {FAST_KERNEL: 0, KERNEL: 0}
+    for kernel, include in ((FAST_KERNEL, None), (KERNEL, "rest")):
+        ids = None if include is None else [i for i in expected if i not in seen]
+        if ids == []:
+            break
+        before = len(seen)
+        yield from _pass(model, (jobs, kernel, excluded, ids), expected, element_timeout_s, seen, geometries, logs)
+        counts[kernel] += len(seen) - before
+    if stats is not None:
+        stats.update(
+            {
+                "fast": FAST_KERNEL,
+                "fast_elements": counts[FAST_KERNEL],
+                "reference": KERNEL,
+                "reference_elements": counts[KERNEL],
+            }
+        )
+    reasons = _log_reasons(logs[-1] if logs else "")
+    for step_id, element in expected.items():
+        if step_id not in seen:
+            seen.add(step_id)
+            yield Skipped(step_id, element.GlobalId, element.is_a(), reasons.get(step_id, "no geometry produced"))
+
+
+def _pass(
+    model: ifcopenshell.file,
+    spec: tuple[Any, ...],
+    expected: dict[int, Any],
+    element_timeout_s: float,
+    seen: set[int],
+    geometries: dict[str, ShapeGeometry],
+    logs: list[str],
+) -> Iterator[ElementShape | Skipped]:
+    """One iterator run in a watched child; on a hang or crash, the rest go one by one (OpenCASCADE)."""
+    wanted = spec[3] if spec[3] is not None else list(expected)
+    process, conn = _start(model, "all", spec)
     timeout = element_timeout_s + INIT_ALLOWANCE_S
     pending_one_by_one: list[int] | None = None
     try:
         while True:
             if not conn.poll(timeout):
-                _stop(process)
-                pending_one_by_one = [i for i in expected if i not in seen]
+                pending_one_by_one = [i for i in wanted if i not in seen]
                 break
             try:
                 message = conn.recv()
             except EOFError:  # the child crashed (a kernel segfault): go element by element
-                _stop(process)
-                pending_one_by_one = [i for i in expected if i not in seen]
+                pending_one_by_one = [i for i in wanted if i not in seen]
                 break
             timeout = element_timeout_s
             if message[0] == "shape":
-                seen.add(message[1])
-                yield _to_shape(message, geometries)
+                if message[1] in expected and message[1] not in seen:
+                    seen.add(message[1])
+                    yield _to_shape(message, geometries)
             elif message[0] == "log":
-                log = message[1]
+                logs.append(message[1])
             elif message[0] == "done":
                 break
-        _stop(process)
-        if pending_one_by_one:
-            yield from _one_by_one(model, pending_one_by_one, element_timeout_s, seen, geometries)
     finally:
         _stop(process)
-    reasons = _log_reasons(log)
-    for step_id, element in expected.items():
-        if step_id not in seen:
-            seen.add(step_id)
-            yield Skipped(step_id, element.GlobalId, element.is_a(), reasons.get(step_id, "no geometry produced"))
+    if pending_one_by_one:
+        yield from _one_by_one(model, pending_one_by_one, element_timeout_s, seen, geometries)
 
 
 def _one_by_one(
@@ -282,7 +328,7 @@ def _one_by_one(
 ) -> Iterator[ElementShape | Skipped]:
     remaining = list(ids)
     while remaining:
-        process, conn = _start(model, "one", remaining, ())
+        process, conn = _start(model, "one", remaining)
         current: int | None = None
         try:
             while True:
