@@ -18,7 +18,7 @@ from converters.ifc import elements as element_module
 from converters.ifc.geometry import expected_elements, tessellate
 from converters.ifc.georeference import resolve
 from converters.ifc.properties import ElementProperties
-from converters.ifc.source import cleanup, open_model
+from converters.ifc.source import cleanup, header_fields, open_model
 from converters.ifc.tiling import footprint, write_tileset
 from converters.options import ConvertOptions
 
@@ -94,6 +94,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             "kind": "ifc",
             "schema": schema,
             "authoring_application": application,
+            "ifc_header": header_fields(model),
             "kernel": kernels,
             "jobs": jobs,
             "elements": {

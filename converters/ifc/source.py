@@ -94,7 +94,22 @@ def open_model(path: Path, work_dir: Path) -> tuple[ifcopenshell.file, str, str,
         raise ConversionError(f"{path.name}: cannot read the IFC file ({first[:160]})") from error
     if not model.by_type("IfcProduct"):
         raise ConversionError(f"{path.name}: the model contains no products (empty model)")
+    header = header_fields(model)
+    application = header.get("originating_system") or header.get("preprocessor_version") or application
     return model, model.schema_identifier if hasattr(model, "schema_identifier") else schema, application, path
+
+
+def header_fields(model: ifcopenshell.file) -> dict[str, str]:
+    """FILE_NAME's originating system and preprocessor (tools fill them inconsistently: report both)."""
+    try:
+        file_name = model.header.file_name
+        fields = {
+            "originating_system": str(file_name.originating_system or ""),
+            "preprocessor_version": str(file_name.preprocessor_version or ""),
+        }
+    except (AttributeError, RuntimeError):
+        return {}
+    return {k: v for k, v in fields.items() if v and v != "None"}
 
 
 def cleanup(work_dir: Path) -> None:
