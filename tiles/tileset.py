@@ -129,7 +129,7 @@ class Tileset:
 
     def write(self, path: Path) -> int:
         """Write ``tileset.json``; returns the bytes written."""
-        data = json.dumps(self.to_dict(), indent=1, ensure_ascii=False).encode("utf-8")
+        data = json.dumps(self.to_dict(), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         Path(path).write_bytes(data)
         return len(data)
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPoint, mapping
+from shapely.geometry import mapping
 
 from converters.georef import LocalFrame
 from converters.ifc.elements import Element
@@ -105,23 +105,29 @@ def _column_names(rows: list[dict[str, Any]]) -> list[str]:
 def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | None:
     """The union of the elements' plan projections (convex hull each), as GeoJSON in EPSG:4326.
 
-    Hulls are snapped to 1 cm and deduplicated first: storeys repeat the same plan shapes, and
-    the union is the expensive step on large models.
+    Hulls are built in one vectorised call on a 1 cm grid and deduplicated before the union:
+    storeys repeat the same plan shapes, and the union is the expensive step on large models.
     """
-    hulls: dict[bytes, Any] = {}
-    for element in elements:
-        xy = np.concatenate([p.positions[:, :2] for p in element.parts]) if element.parts else None
+    coordinates, owners = [], []
+    for index, element in enumerate(elements):
         if element.instance is not None:
             geometry, affine = element.instance
             xy = (geometry.corners @ affine[:3, :3].T + affine[:3, 3])[:, :2]
-        if xy is None or len(xy) < 3:
+        elif element.parts:
+            xy = np.concatenate([p.positions[:, :2] for p in element.parts])
+        else:
             continue
-        hull = shapely.set_precision(MultiPoint(xy).convex_hull, 0.01)
-        if hull.area > 1e-6:
-            hulls.setdefault(shapely.to_wkb(hull), hull)
-    if not hulls:
+        coordinates.append(np.asarray(xy, dtype=np.float64))
+        owners.append(np.full(len(xy), index))
+    if not coordinates:
         return None
-    union = shapely.union_all(list(hulls.values())).simplify(0.05)
+    points = np.round(np.concatenate(coordinates), 2)  # 1 cm grid
+    hulls = shapely.convex_hull(shapely.multipoints(points, indices=np.concatenate(owners)))
+    hulls = hulls[shapely.area(hulls) > 1e-6]
+    if not len(hulls):
+        return None
+    _, unique = np.unique(shapely.to_wkb(hulls), return_index=True)  # storeys repeat plans
+    union = shapely.union_all(hulls[unique]).simplify(0.05)  # (grid_size would be 6x slower)
 
     def to_lonlat(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         geo = frame.enu_to_geodetic(np.stack([x, y, np.zeros_like(x)], axis=-1))
