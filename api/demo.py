@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import subprocess
 import sys
 import time
@@ -84,7 +85,7 @@ def load_samples(settings: Settings, base_url: str) -> list[dict[str, Any]]:
 
 def run_demo(settings: Settings, database_url: str) -> None:
     base_url = f"http://{settings.host}:{settings.port}"
-    env = {**__import__("os").environ, "CIM_DATABASE_URL": database_url}
+    env = {**os.environ, "CIM_DATABASE_URL": database_url}
     server = subprocess.Popen(
         [
             sys.executable,
