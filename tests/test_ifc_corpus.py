@@ -63,3 +63,32 @@ def test_bridge_with_millimetre_map_unit(tmp_path: Path) -> None:
     geo = report["georeferencing"]
     assert geo["map_unit_m"] == 0.001 and geo["crs"] == "EPSG:32760"
     assert abs(geo["map_origin"][0] - 729011.2258823584) < 1e-6  # Eastings in mm → metres
+
+
+def test_map_conversion_scaled_factors_apply_per_axis() -> None:
+    """IFC4.3 IfcMapConversionScaled: FactorX/Y/Z scale the engineering axes before the rotation."""
+    import ifcopenshell
+    import ifcopenshell.util.element
+    import numpy as np
+
+    from converters.ifc.georeference import resolve
+
+    path = CORPUS / "geographic-referencing-utm.ifc"
+    if not path.exists():
+        pytest.skip("corpus not mounted")
+    model = ifcopenshell.open(str(path))
+    plain = resolve(model, ConvertOptions())
+    conversion = model.by_type("IfcMapConversion")[0]
+    attributes = conversion.get_info(include_identifier=False, recursive=False)
+    attributes.pop("type")
+    scaled = model.create_entity("IfcMapConversionScaled", **attributes, FactorX=1.5, FactorY=1.0, FactorZ=2.0)
+    for inverse in model.get_inverse(conversion):
+        ifcopenshell.util.element.replace_attribute(inverse, conversion, scaled)
+    model.remove(conversion)
+    georef = resolve(model, ConvertOptions())
+    assert georef.source == "IfcMapConversionScaled" and georef.details["factors_xyz"] == [1.5, 1.0, 2.0]
+    probe = np.array([[10.0, 0.0, 0.0], [0.0, 10.0, 0.0], [0.0, 0.0, 10.0]])
+    enu_plain, enu_scaled = plain.to_enu(probe), georef.to_enu(probe)
+    assert abs(np.linalg.norm(enu_scaled[0, :2]) - 15.0) < 0.01  # x stretched by 1.5
+    assert abs(np.linalg.norm(enu_scaled[1, :2]) - np.linalg.norm(enu_plain[1, :2])) < 1e-6
+    assert abs(enu_scaled[2, 2] - 20.0) < 0.01  # z by 2

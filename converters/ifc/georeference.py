@@ -65,8 +65,12 @@ def _map_georeference(
     source: str,
     confidence: str,
     details: dict[str, Any],
+    factors: tuple[float, float, float] = (1.0, 1.0, 1.0),
 ) -> IfcGeoreference:
-    """Engineering metres → map (E, N, H given in ``unit_m`` metres) → local ENU."""
+    """Engineering metres → map (E, N, H given in ``unit_m`` metres) → local ENU.
+
+    ``factors``: IFC4.3 ``IfcMapConversionScaled`` FactorX/FactorY/FactorZ, applied to the
+    engineering axes before the rotation."""
     crs_obj = parse_crs(crs)
     probe = MapToLocal(crs_obj, LocalFrame(0.0, 0.0, 0.0))
     horizontal_unit = probe.horizontal.axis_info[0].unit_conversion_factor if probe.horizontal.is_projected else None
@@ -74,12 +78,12 @@ def _map_georeference(
         raise GeoreferencingError(f"{crs}: a map conversion needs a projected CRS")
     vertical_unit = probe.vertical_unit
     origin_m = np.array([eastings, northings, height], dtype=np.float64) * unit_m
-    rotation = _rotation(theta) * scale
+    rotation = _rotation(theta) * scale @ np.diag(factors[:2])
 
     def to_map(points: np.ndarray) -> np.ndarray:
         out = np.empty_like(points, dtype=np.float64)
         out[:, :2] = (origin_m[:2] + points[:, :2] @ rotation.T) / horizontal_unit
-        out[:, 2] = (origin_m[2] + points[:, 2]) / vertical_unit
+        out[:, 2] = (origin_m[2] + points[:, 2] * factors[2]) / vertical_unit
         return out
 
     origin_map = to_map(np.zeros((1, 3)))[0]
@@ -156,6 +160,10 @@ def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoref
         a, b = conversion.XAxisAbscissa, conversion.XAxisOrdinate
         theta = math.atan2(b, a) if a is not None and b is not None else 0.0
         details = {"scale_in_file": conversion.Scale, "scale_reading": reading, "map_unit_m": map_m}
+        factors = (1.0, 1.0, 1.0)
+        if conversion.is_a("IfcMapConversionScaled"):
+            factors = (float(conversion.FactorX), float(conversion.FactorY), float(conversion.FactorZ))
+            details["factors_xyz"] = list(factors)
         return _map_georeference(
             crs,
             conversion.Eastings,
@@ -167,6 +175,7 @@ def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoref
             conversion.is_a(),
             "high",
             details,
+            factors,
         )
     return None
 
