@@ -259,6 +259,7 @@ def test_slow_element_times_out_without_hanging_the_job(hall: Path, tmp_path: Pa
 
     monkeypatch.setattr(geometry, "_iterate_all", hang_all)
     monkeypatch.setattr(geometry, "INIT_ALLOWANCE_S", 0.0)
+    monkeypatch.setattr(geometry, "INIT_ALLOWANCE_PER_ELEMENT_S", 0.0)
     monkeypatch.setattr(geometry.ifcopenshell.geom, "create_shape", create_shape)
     started = time.perf_counter()
     report = convert(hall, tmp_path / "out", ConvertOptions(jobs=1, element_timeout_s=2.0))

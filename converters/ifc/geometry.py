@@ -296,7 +296,7 @@ def _pass(
     """One iterator run in a watched child; on a hang or crash, the rest go one by one (OpenCASCADE)."""
     wanted = spec[3] if spec[3] is not None else list(expected)
     process, conn = _start(model, "all", spec)
-    timeout = element_timeout_s + INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(wanted) * (INIT_ALLOWANCE_S > 0)
+    timeout = element_timeout_s + INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(wanted)
     pending_one_by_one: list[int] | None = None
     try:
         while True:
