@@ -45,8 +45,14 @@ def _features(out_dir: Path) -> list[dict]:
                 kind = schema[name]["type"]
                 if kind == "STRING":
                     off_view = gltf["bufferViews"][prop["stringOffsets"]]
-                    offsets = np.frombuffer(binary, np.uint32, table["count"] + 1, off_view["byteOffset"])
+                    off_type = np.uint16 if prop["stringOffsetType"] == "UINT16" else np.uint32
+                    offsets = np.frombuffer(binary, off_type, table["count"] + 1, off_view["byteOffset"])
                     columns[name] = [data[offsets[i] : offsets[i + 1]].decode() for i in range(table["count"])]
+                elif kind == "ENUM":
+                    enum = meta["schema"]["enums"][schema[name]["enumType"]]
+                    names = {v["value"]: v["name"] for v in enum["values"]}
+                    codes = np.frombuffer(data, np.uint8 if enum["valueType"] == "UINT8" else np.uint16)
+                    columns[name] = [names[c] for c in codes[: table["count"]]]
                 elif kind == "BOOLEAN":
                     bits = np.unpackbits(np.frombuffer(data, np.uint8), bitorder="little")[: table["count"]]
                     columns[name] = [bool(b) for b in bits]

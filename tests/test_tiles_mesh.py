@@ -78,7 +78,8 @@ def test_mesh_glb_valid_and_positions_decode(tmp_path: Path, compress: bool) -> 
         "GlobalId": [f"id{i}" for i in range(10)],
         "IsExternal": [i % 2 == 0 for i in range(10)],
         "Height": [float(i) if i % 3 else None for i in range(10)],
-        "Name": ["墙", *["x"] * 9],
+        "Name": ["墙", *[f"wall {i}" for i in range(1, 10)]],
+        "Storey": ["1F"] * 5 + ["2F"] * 4 + [None],
     }
     content = write_mesh_glb(parts, MATERIALS, features, path=tmp_path / "m.glb", compress=compress)
     assert content.quantized is compress
@@ -97,10 +98,17 @@ def test_mesh_glb_valid_and_positions_decode(tmp_path: Path, compress: bool) -> 
     assert table["count"] == 10
     props = gltf["extensions"]["EXT_structural_metadata"]["schema"]["classes"]["element"]["properties"]
     assert props["IsExternal"]["type"] == "BOOLEAN" and props["Name"]["type"] == "STRING"
+    assert props["Storey"] == {"type": "ENUM", "enumType": "element_Storey_values", "noData": "(no value)"}
+    schema = gltf["extensions"]["EXT_structural_metadata"]["schema"]
+    enum = {v["value"]: v["name"] for v in schema["enums"]["element_Storey_values"]["values"]}
+    storey_view = gltf["bufferViews"][table["properties"]["Storey"]["values"]]
+    codes = np.frombuffer(binary, np.uint8, 10, storey_view["byteOffset"])
+    assert [enum[c] for c in codes] == ["1F"] * 5 + ["2F"] * 4 + ["(no value)"]
     assert props["Height"]["noData"] < -1e300
     view = gltf["bufferViews"][table["properties"]["Name"]["values"]]
     offsets_view = gltf["bufferViews"][table["properties"]["Name"]["stringOffsets"]]
-    offsets = np.frombuffer(binary, np.uint32, 11, offsets_view["byteOffset"])
+    assert table["properties"]["Name"]["stringOffsetType"] == "UINT16"
+    offsets = np.frombuffer(binary, np.uint16, 11, offsets_view["byteOffset"])
     names = binary[view["byteOffset"] : view["byteOffset"] + view["byteLength"]]
     assert names[offsets[0] : offsets[1]].decode() == "墙"
     assert all(v["byteOffset"] % 8 == 0 for v in gltf["bufferViews"])

@@ -5,8 +5,9 @@ Column types are inferred from the Python values:
 - all ``bool`` (no missing) → ``BOOLEAN`` (bit-packed)
 - ``int`` (and missing) → ``SCALAR INT32``/``INT64``, missing as ``noData``
 - ``float``/``int`` mixed → ``SCALAR FLOAT64``, missing as ``noData``
-- anything else (``str``, booleans with gaps, mixed types) → ``STRING`` with a UINT32 offset
-  buffer; ``None`` is written as ``""``, declared as the ``noData`` value.
+- anything else (``str``, booleans with gaps, mixed types) → ``ENUM`` (UINT8/UINT16 codes) when
+  values repeat (at least two rows per distinct value; missing = ``"(no value)"``, the noData),
+  else ``STRING`` with a UINT16/UINT32 offset buffer; ``None`` is written as ``""`` (noData).
 """
 
 from __future__ import annotations
@@ -63,8 +64,42 @@ def _string_value(value: Any) -> str:
     return str(value)
 
 
-def encode_column(builder: GlbBuilder, values: Sequence[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Write one property-table column; returns (schema property, property-table property)."""
+ENUM_NO_VALUE = "(no value)"
+MAX_ENUM_VALUES = 65535
+
+
+def _enum_column(
+    builder: GlbBuilder, values: Sequence[Any], enums: dict[str, Any], name: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Repetitive text columns (class, storey, material, type names, mostly-empty property-set values)
+    as ENUM: one or two bytes per row instead of a string and its offset."""
+    texts = [None if v is None else _string_value(v) for v in values]
+    distinct = sorted({t for t in texts if t is not None and t != ENUM_NO_VALUE and t != ""})
+    missing = any(t is None or t == "" for t in texts)
+    size = len(distinct) + int(missing)
+    if size == 0 or size > MAX_ENUM_VALUES or len(texts) < 2 * size:
+        return None
+    value_type, dtype = ("UINT8", np.uint8) if size <= 255 else ("UINT16", np.uint16)
+    codes = {text: i for i, text in enumerate(distinct)}
+    no_value = len(distinct)
+    array = np.array([codes.get(t, no_value) if t else no_value for t in texts], dtype=dtype)
+    members = [{"name": text, "value": i} for i, text in enumerate(distinct)]
+    if missing:
+        members.append({"name": ENUM_NO_VALUE, "value": no_value})
+    enum_id = f"{name}_values"
+    enums[enum_id] = {"valueType": value_type, "values": members}
+    schema: dict[str, Any] = {"type": "ENUM", "enumType": enum_id}
+    if missing:
+        schema["noData"] = ENUM_NO_VALUE
+    return schema, {"values": builder.add_buffer_view(array.tobytes())}
+
+
+def encode_column(
+    builder: GlbBuilder, values: Sequence[Any], enums: dict[str, Any] | None = None, name: str = "column"
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Write one property-table column; returns (schema property, property-table property).
+
+    With ``enums`` (the schema's enum dictionary), repetitive text columns become ENUMs."""
     kind = _column_kind(values)
     if kind == "BOOLEAN":
         bits = np.packbits(np.array([bool(v) for v in values], dtype=np.uint8), bitorder="little")
@@ -77,16 +112,22 @@ def encode_column(builder: GlbBuilder, values: Sequence[Any]) -> tuple[dict[str,
         if any(v is None for v in values):
             schema["noData"] = no_data
         return schema, {"values": builder.add_buffer_view(array.tobytes())}
+    if enums is not None:
+        enum = _enum_column(builder, values, enums, name)
+        if enum is not None:
+            return enum
     encoded = [_string_value(v).encode("utf-8") for v in values]
-    offsets = np.zeros(len(encoded) + 1, dtype=np.uint32)
-    offsets[1:] = np.cumsum([len(e) for e in encoded], dtype=np.uint64).astype(np.uint32)
+    total = sum(len(e) for e in encoded)
+    offset_type, offset_dtype = ("UINT16", np.uint16) if total < 65536 else ("UINT32", np.uint32)
+    offsets = np.zeros(len(encoded) + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum([len(e) for e in encoded], dtype=np.uint64)
     schema = {"type": "STRING"}
     if any(v is None for v in values):
         schema["noData"] = ""
     table = {
         "values": builder.add_buffer_view(b"".join(encoded)),
-        "stringOffsets": builder.add_buffer_view(offsets.tobytes()),
-        "stringOffsetType": "UINT32",
+        "stringOffsets": builder.add_buffer_view(offsets.astype(offset_dtype).tobytes()),
+        "stringOffsetType": offset_type,
     }
     return schema, table
 
@@ -111,9 +152,10 @@ class StructuralMetadata:
         taken: set[str] = set()
         schema_props: dict[str, Any] = {}
         table_props: dict[str, Any] = {}
+        enums = self.schema.setdefault("enums", {})
         for name, values in columns.items():
             ident = property_id(name, taken)
-            schema_prop, table_prop = encode_column(self.builder, values)
+            schema_prop, table_prop = encode_column(self.builder, values, enums, f"{class_name}_{ident}")
             if ident != name:
                 schema_prop["name"] = name
             if descriptions and name in descriptions:
@@ -136,6 +178,8 @@ class StructuralMetadata:
         """Attach the extension to the glTF root (call once, before ``to_bytes``)."""
         if not self.schema["classes"]:
             return
+        if not self.schema.get("enums"):
+            self.schema.pop("enums", None)
         extension: dict[str, Any] = {"schema": self.schema}
         if self.tables:
             extension["propertyTables"] = self.tables
