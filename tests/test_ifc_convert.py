@@ -294,3 +294,30 @@ def test_cancelling_from_the_progress_callback_stops_the_worker(tmp_path: Path) 
     assert calls[-1].startswith("tessellated 200/")
     time.sleep(0.5)
     assert not multiprocessing.active_children()  # the tessellation child was killed
+
+
+def test_tessellation_child_dies_with_the_converting_process(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    big = samples.make_large_model(tmp_path / "big.ifc", 3000)
+    code = (
+        "import sys; from pathlib import Path; from converters.api import convert; "
+        "from converters.options import ConvertOptions; "
+        f"convert(Path({str(big)!r}), Path({str(tmp_path / 'out')!r}), ConvertOptions(jobs=1))"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO)
+    children: list[str] = []
+    for _ in range(300):
+        time.sleep(0.1)
+        children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+        if children or process.poll() is not None:
+            break
+    assert children, "no tessellation child seen"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    time.sleep(1.0)
+    states = [Path(f"/proc/{c}/stat").read_text().split()[2] for c in children if Path(f"/proc/{c}").exists()]
+    assert all(state in ("Z", "X") for state in states), states  # dead (maybe not yet reaped)

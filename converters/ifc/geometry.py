@@ -197,7 +197,19 @@ def _iterate_one_by_one(model: ifcopenshell.file, ids: list[int], conn: Connecti
     conn.send(("log", ifcopenshell.get_log()))
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel kills this child when the converting process dies (even by SIGKILL)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(target: str, model: ifcopenshell.file, arg: Any, conn: Connection) -> None:
+    _die_with_parent()
     try:
         if target == "all":
             _iterate_all(model, arg, conn)
