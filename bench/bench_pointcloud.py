@@ -171,6 +171,19 @@ def bench_file(path: Path, points: int, jobs: int, timeout: float, memory_mb: in
     return result
 
 
+def _decompress(source: Path, target: Path) -> None:
+    """An uncompressed LAS copy, streamed in chunks."""
+    import laspy
+
+    with laspy.open(source) as reader:
+        header = reader.header
+        header.vlrs = laspy.vlrs.vlrlist.VLRList([v for v in header.vlrs if type(v).__name__ != "CopcInfoVlr"])
+        header.evlrs = None
+        with laspy.open(target, mode="w", header=header, do_compress=False) as writer:
+            for points in reader.chunk_iterator(2_000_000):
+                writer.write_points(points)
+
+
 def _point_count(path: Path) -> int:
     import laspy
 
@@ -194,6 +207,9 @@ def main() -> None:
     parser.add_argument("--large-timeout", type=float, default=1800.0, help="per run on the generated cloud")
     parser.add_argument("--skip-corpus", action="store_true")
     parser.add_argument("--legacy", action="store_true", help="generated cloud as LAS 1.2 PDRF 3, EPSG:4546")
+    parser.add_argument("--las", action="store_true",
+                        help="also bench uncompressed LAS copies of the LAZ inputs (py3dtiles hangs on larger LAZ)")
+    parser.add_argument("--only-las", action="store_true", help="with --las: bench only the uncompressed files")
     args = parser.parse_args()
     RESULTS.mkdir(parents=True, exist_ok=True)
     files: list[tuple[Path, float, bool]] = []
@@ -210,12 +226,23 @@ def main() -> None:
             generate_cloud(generated, args.points, legacy=args.legacy)
             print(f"generated {generated} in {time.perf_counter() - started:.1f} s", flush=True)
         files.append((generated, args.large_timeout, False))
+    if args.las:
+        copies = []
+        for path, timeout, validate in files:
+            if path.suffix.lower() == ".laz":
+                copy = Path(tempfile.gettempdir()) / f"bench_copy_{path.stem.replace('.', '_')}.las"
+                if not copy.exists():
+                    _decompress(path, copy)
+                copies.append((copy, timeout, validate))
+        files += copies
+    if args.only_las:
+        files = [f for f in files if f[0].suffix.lower() == ".las"]
     results = []
     for path, timeout, validate in files:
         result = bench_file(path, _point_count(path), args.jobs, timeout, args.memory_mb, validate, _has_crs(path))
         results.append(result)
         print(json.dumps(result), flush=True)
-        (RESULTS / f"pointcloud{suffix if args.points else ''}.json").write_text(json.dumps(results, indent=1))
+        (RESULTS / f"pointcloud{suffix}{'_las' if args.las else ''}.json").write_text(json.dumps(results, indent=1))
     print("\n| file | points | ours pts/s | peak MB | out MB | py3dtiles 1.0 pts/s | peak MB | py3dtiles 1.1 pts/s "
           "| ratio vs 1.0 | ratio vs 1.1 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
