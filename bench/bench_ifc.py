@@ -20,16 +20,16 @@ Last run (2026-11-24, 2 cores shared with other work, ``--jobs 2``; ratios = our
 our bytes = tileset.json + glb contents with metadata, meshopt + quantization; anchor = one glb)::
 
     input                           anchor s  ours s  time  anchor MB  ours MB  bytes  anchor/ours PSS MB
-    AC11-Institute-Var-2-IFC.ifczip     7.92    8.21  1.04       0.42     0.28   0.66   94.7 / 109.2
-    AC20-FZK-Haus.ifc                   7.08    4.69  0.66       0.45     0.22   0.49  113.2 / 124.5
-    IfcOpenHouse_IFC4.ifc               0.67    0.78  1.16       0.03     0.04   1.18   61.5 / 79.2
-    Office_A_20110811.ifc               6.28    4.66  0.74       1.01     0.57   0.56  117.8 / 108.3
-    PCERT_Infra-Bridge.ifc              4.29    0.89  0.21       0.28     0.12   0.44  157.2 / 94.3
-    Roof-01_BCAD.ifc                    1.25    1.40  1.12       0.05     0.05   1.03   61.6 / 80.4
-    SverchokFacadesIfcSverchok.ifc     10.73    2.22  0.21       1.23     0.42   0.34   89.3 / 111.0
-    geographic-referencing-utm.ifc      0.32    0.54  1.69       0.00     0.01   4.82   35.0 / 62.2
-    vectorworks_unicode.ifc             0.43    0.53  1.23       0.02     0.03   1.31   51.9 / 58.9
-    large_50000.ifc (generated)       100.39   82.62  0.82      44.98    16.26   0.36  694.8 / 656.8
+    AC11-Institute-Var-2-IFC.ifczip     8.12    8.52  1.05       0.42     0.20   0.47   95.7 / 113.2
+    AC20-FZK-Haus.ifc                   8.77    4.51  0.51       0.45     0.21   0.48  110.8 / 126.9
+    IfcOpenHouse_IFC4.ifc               0.91    1.31  1.44       0.03     0.04   1.14   61.2 / 72.7
+    Office_A_20110811.ifc               7.69    5.68  0.74       1.01     0.43   0.43  118.3 / 111.0
+    PCERT_Infra-Bridge.ifc              4.62    1.34  0.29       0.28     0.12   0.42  161.0 / 109.3
+    Roof-01_BCAD.ifc                    1.91    2.40  1.26       0.05     0.05   0.98   57.9 / 73.2
+    SverchokFacadesIfcSverchok.ifc     14.68    2.42  0.17       1.23     0.39   0.32   84.9 / 101.4
+    geographic-referencing-utm.ifc      0.33    0.54  1.64       0.00     0.01   4.39   35.8 / 62.3
+    vectorworks_unicode.ifc             0.44    0.54  1.23       0.02     0.03   1.22   51.6 / 57.6
+    large_50000.ifc (generated)       101.43   52.78  0.52      44.98    13.87   0.31  695.1 / 872.9
 
 Small files (< 1 s) pay a fixed start-up (imports, a forked tessellation child) and a fixed
 tileset/metadata overhead of a few KB, so their ratios exceed 1.
