@@ -46,7 +46,7 @@ class CrsDetection:
 
     def report(self) -> dict[str, Any]:
         return {
-            "crs": crs_label(self.crs) if self.crs is not None else None,
+            "crs": _label(self.crs) if self.crs is not None else None,
             "source": self.source,
             "file_records": self.records,
             "conflict": self.conflict,
@@ -61,9 +61,9 @@ def detect_crs(header: Any, user_crs: str | None, centre: tuple[float, float]) -
     records: dict[str, str] = {}
     notes = [note for note in (wkt_note, tiff_note) if note]
     if wkt_crs is not None:
-        records["wkt"] = crs_label(wkt_crs)
+        records["wkt"] = _label(wkt_crs)
     if tiff_crs is not None:
-        records["geotiff"] = crs_label(tiff_crs)
+        records["geotiff"] = _label(tiff_crs)
     conflict = None
     if wkt_crs is not None and tiff_crs is not None and not _agree(wkt_crs, tiff_crs, centre):
         conflict = f"WKT record says {records['wkt']}, GeoTIFF keys say {records['geotiff']}"
@@ -81,6 +81,17 @@ def detect_crs(header: Any, user_crs: str | None, centre: tuple[float, float]) -
                 conflict += f"; used the {source} record ({reason})"
             return CrsDetection(crs, source, records, conflict, notes)
     return CrsDetection(None, "none", records, None, notes)
+
+
+_LABELS: dict[str, str] = {}
+
+
+def _label(crs: CRS) -> str:
+    """``crs_label`` memoised by WKT: identifying a CRS without EPSG code searches the whole database."""
+    key = crs.to_wkt()
+    if key not in _LABELS:
+        _LABELS[key] = crs_label(crs)
+    return _LABELS[key]
 
 
 def _agree(a: CRS, b: CRS, centre: tuple[float, float]) -> bool:
