@@ -55,6 +55,7 @@ def generate(path: Path, count: int, seed: int = 11) -> np.ndarray:
                     [x0, y0 + d], [x0, y0]]
         else:
             ring = [[x0, y0], [x0 + w, y0], [x0 + w, y0 + d], [x0, y0 + d], [x0, y0]]
+        ring = [[round(x, 7), round(y, 7)] for x, y in ring]  # ~1 cm, as real GeoJSON layers are written
         base = 1290.0 + gx * 0.01
         height = float(rng.choice([6.0, 9.5, 18.0, 33.0, 54.0, 80.0]))
         features.append({"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},

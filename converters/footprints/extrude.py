@@ -75,17 +75,14 @@ def _convex_single_ring(xy: np.ndarray, ring_starts: np.ndarray, ring_sizes: np.
     return single & (size >= 3) & ring_convex[first_ring]
 
 
-def _fans(starts: np.ndarray, sizes: np.ndarray) -> list[np.ndarray]:
-    """Fan triangles (s, s+i, s+i+1) of convex rings, one array per ring."""
+def _fans(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Fan triangles (s, s+i, s+i+1) of convex rings, and the ring (index into ``starts``) of each."""
     counts = np.maximum(sizes - 2, 0)
     total = int(counts.sum())
-    if total == 0:
-        return [np.zeros((0, 3), np.int64) for _ in starts]
     ring = np.repeat(np.arange(len(starts)), counts)
     i = np.arange(total) - np.repeat(np.concatenate(([0], np.cumsum(counts)[:-1])), counts) + 1
     s = starts[ring]
-    triangles = np.column_stack([s, s + i, s + i + 1]).astype(np.int64)
-    return np.split(triangles, np.cumsum(counts)[:-1])
+    return np.column_stack([s, s + i, s + i + 1]).astype(np.int64).reshape(-1, 3), ring
 
 
 def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu: ToEnu) -> Blocks:
@@ -123,10 +120,9 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
     rings_of_part = np.bincount(part_of_ring, minlength=len(parts))
     first_ring = np.concatenate(([0], np.cumsum(rings_of_part)[:-1]))
     convex = _convex_single_ring(bottom, ring_starts, ring_sizes, rings_of_part, first_ring)
-    fans = _fans(ring_starts[first_ring[convex]], ring_sizes[first_ring[convex]])
-    triangles_of_part: list[np.ndarray] = [np.zeros((0, 3), np.int64)] * len(parts)
-    for part, triangles in zip(np.flatnonzero(convex).tolist(), fans, strict=True):
-        triangles_of_part[part] = triangles
+    fan_parts = np.flatnonzero(convex)
+    fan_tris, fan_ring = _fans(ring_starts[first_ring[fan_parts]], ring_sizes[first_ring[fan_parts]])
+    pieces, piece_parts = [fan_tris], [fan_parts[fan_ring]]
     for part in np.flatnonzero(~convex).tolist():
         r0, r1 = first_ring[part], first_ring[part] + rings_of_part[part]
         v0 = ring_starts[r0]
@@ -136,9 +132,11 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
         a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
         clockwise = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) < 0
         triangles[clockwise] = triangles[clockwise][:, ::-1]
-        triangles_of_part[part] = triangles + v0
-    counts = np.array([len(t) for t in triangles_of_part], dtype=np.int64)
-    per_building = np.bincount(building_of_part, weights=counts, minlength=n).astype(np.int64)
-    cap_offsets = np.concatenate(([0], np.cumsum(per_building)))
-    caps = np.concatenate(triangles_of_part) if triangles_of_part else np.zeros((0, 3), np.int64)
+        pieces.append(triangles + v0)
+        piece_parts.append(np.full(len(triangles), part, dtype=np.int64))
+    part_of_triangle = np.concatenate(piece_parts)
+    order = np.argsort(part_of_triangle, kind="stable")  # group by part, hence by building
+    caps = np.concatenate(pieces)[order]
+    per_building = np.bincount(building_of_part[part_of_triangle], minlength=n)
+    cap_offsets = np.concatenate(([0], np.cumsum(per_building))).astype(np.int64)
     return Blocks(walls, wall_normals, vertex_offsets.copy(), top, bottom, vertex_offsets, caps, cap_offsets)
