@@ -8,6 +8,7 @@ polygon, invalid polygon (self-intersection, …), missing or non-numeric height
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -139,7 +140,8 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
 
     result = write_buildings(out_dir, placement.frame, write_content, lo_b, hi_b, weights,
                              {"source": path.name, "buildings": len(keep)},
-                             progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"))
+                             progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"),
+                             workers=max(1, options.jobs or os.cpu_count() or 1))
     polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
     outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
     options.report_progress(1.0, "done")

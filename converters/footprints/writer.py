@@ -7,7 +7,9 @@ function writing one tile's content for a set of building indices.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,28 +53,69 @@ def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[M
     return write
 
 
+_WRITER: dict[str, WriteContent] = {}
+
+
+def _write_job(keys: np.ndarray, path: Path) -> tuple[BoundingVolume, int, int]:
+    return _WRITER["write"](keys, path)
+
+
+def _write_all(jobs: list[tuple[str, np.ndarray, Path]], write_content: WriteContent, workers: int,
+               progress: Callable[[int], None]) -> dict[str, tuple[BoundingVolume, int, int]]:
+    """Write every tile content; with several workers, in forked processes (they inherit the data)."""
+    results: dict[str, tuple[BoundingVolume, int, int]] = {}
+    if workers <= 1 or len(jobs) < 2:
+        for name, keys, path in jobs:
+            results[name] = write_content(keys, path)
+            progress(len(keys))
+        return results
+    _WRITER["write"] = write_content
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_write_job, keys, path): (name, len(keys)) for name, keys, path in jobs}
+            for future in as_completed(futures):
+                name, count = futures[future]
+                results[name] = future.result()
+                progress(count)
+    finally:
+        _WRITER.clear()
+    return results
+
+
 def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteContent, lo: np.ndarray,
                     hi: np.ndarray, weights: np.ndarray, extras: dict[str, Any],
-                    progress: Callable[[float], None] | None = None) -> WriteResult:
+                    progress: Callable[[float], None] | None = None, workers: int = 1) -> WriteResult:
     """``lo``/``hi``: (n, 3) per-building ENU bounds; ``weights``: triangles per building."""
     root = build_quadtree(lo, hi, weights, MAX_TILE_TRIANGLES, PARENT_TRIANGLES)
     (out_dir / CONTENT_DIR).mkdir(parents=True, exist_ok=True)
     stats = {"tiles": 0, "bytes": 0, "triangles": 0, "max_features": 0, "written": 0}
     total = len(weights)
+    jobs: list[tuple[str, np.ndarray, Path]] = []
+
+    def collect(node: QuadNode, name: str) -> None:
+        if len(node.keys):
+            jobs.append((name, np.sort(node.keys), out_dir / CONTENT_DIR / f"{name}.glb"))
+        for i, child in enumerate(node.children):
+            collect(child, f"{name}{i}")
+
+    def advance(count: int) -> None:
+        stats["written"] += count
+        if progress is not None:
+            progress(stats["written"] / max(total, 1))
+
+    collect(root, "q")
+    written = _write_all(jobs, write_content, workers, advance)
 
     def to_tile(node: QuadNode, name: str) -> Tile:
         content = None
-        if len(node.keys):
-            uri = f"{CONTENT_DIR}/{name}.glb"
-            box, size, triangles = write_content(np.sort(node.keys), out_dir / uri)
-            content = Content(uri, box)
+        if name in written:
+            box, size, triangles = written[name]
+            content = Content(f"{CONTENT_DIR}/{name}.glb", box)
             stats["tiles"] += 1
             stats["bytes"] += size
             stats["triangles"] += triangles
             stats["max_features"] = max(stats["max_features"], len(node.keys))
-            stats["written"] += len(node.keys)
-            if progress is not None:
-                progress(stats["written"] / max(total, 1))
         children = [to_tile(child, f"{name}{i}") for i, child in enumerate(node.children)]
         t_lo, t_hi = node.lo, node.hi
         for volume in [c.bounding_volume for c in children] + ([content.bounding_volume] if content else []):
