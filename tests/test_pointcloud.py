@@ -214,3 +214,17 @@ def test_us_survey_feet_crs_lands_where_pyproj_says(tmp_path: Path) -> None:
     assert report["georeferencing"]["crs"]["z_unit_to_metre"] == pytest.approx(us_foot)
     expected = expected_ecef("EPSG:2227", _first_points(source), us_foot)
     assert nearest_distances(ecef_positions(tmp_path / "out"), expected).max() < 0.01
+
+
+def test_cloud_without_crs_placed_by_origin(tmp_path: Path) -> None:
+    """--origin (WGS84 lon, lat, h without --crs) places local coordinates, rotated by --rotation."""
+    from converters.georef import LocalFrame
+
+    lion = SURVEY / "lion_takanawa.copc.laz"
+    options = ConvertOptions(origin=(109.79, 39.608, 1300.0), rotation_deg=90.0)
+    report = convert(lion, tmp_path, options)
+    assert report["georeferencing"]["mode"] == "origin"
+    local = _first_points(lion, 3)
+    rotated = np.column_stack([-local[:, 1], local[:, 0], local[:, 2]])
+    expected = LocalFrame(109.79, 39.608, 1300.0).enu_to_ecef(rotated)
+    assert nearest_distances(ecef_positions(tmp_path), expected).max() < 0.01
