@@ -207,3 +207,20 @@ def test_not_json_is_a_clear_error(tmp_path: Path) -> None:
     source.write_text('{"type": "FeatureCollection", "features": [')
     with pytest.raises(ConversionError, match="not valid JSON"):
         convert(source, tmp_path / "out", ConvertOptions())
+
+
+def test_gpkg_geometry_blobs_with_envelopes_and_empty_flag() -> None:
+    import struct
+
+    from converters.footprints.sources import _gpkg_geometry
+
+    polygon = Polygon([(0, 0), (4, 0), (4, 3), (0, 3)])
+    wkb = shapely.to_wkb(polygon)
+    plain = b"GP" + bytes([0, 0b00000001]) + struct.pack("<i", 4546) + wkb
+    with_xyz_envelope = b"GP" + bytes([0, 0b00000101]) + struct.pack("<i", 4546) + struct.pack("<6d", *range(6)) + wkb
+    empty = b"GP" + bytes([0, 0b00010001]) + struct.pack("<i", 4546)
+    assert _gpkg_geometry(plain).equals(polygon)
+    assert _gpkg_geometry(with_xyz_envelope).equals(polygon)
+    assert _gpkg_geometry(empty) is None
+    with pytest.raises(ValueError, match="GeoPackage"):
+        _gpkg_geometry(b"XX" + wkb)

@@ -117,13 +117,15 @@ def test_user_crs_overrides_and_conflicting_records_are_reported(tmp_path: Path)
     assert any("overrides" in note for note in overridden["crs"]["notes"])
 
 
+@pytest.mark.parametrize("memory_mb", [1024, 16])  # in memory, and bucketed by parallel workers
 @pytest.mark.parametrize("name", ["autzen_trim.laz", "hexbin-crop.las"])
-def test_truncated_file_is_a_clear_error(name: str, tmp_path: Path) -> None:
+def test_truncated_file_is_a_clear_error(name: str, memory_mb: int, tmp_path: Path) -> None:
     data = (SURVEY / name).read_bytes()
     broken = tmp_path / name
     broken.write_bytes(data[: len(data) // 2])
     with pytest.raises(ConversionError, match=r"truncated|damaged"):
-        convert(broken, tmp_path / "out", ConvertOptions())
+        convert(broken, tmp_path / "out", ConvertOptions(memory_mb=memory_mb))
+    assert not (tmp_path / "out" / ".spill").exists()
 
 
 def test_not_a_las_file_is_a_clear_error(tmp_path: Path) -> None:
