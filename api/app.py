@@ -11,7 +11,7 @@ from api.tile_fastpath import TileFastPath
 from cim_platform import __version__
 from cim_platform.datasets.streaming import TileStreamer
 from cim_platform.datasets.tilecache import TTLCache
-from cim_platform.db.engine import get_engine
+from cim_platform.db.engine import get_engine, libpq_url
 from cim_platform.settings import Settings
 
 
@@ -22,6 +22,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="IFC and survey data as georeferenced OGC 3D Tiles 1.1 in PostGIS, streamed to web viewers.",
     )
+    if not settings.database_url:  # resolve (and start) the private cluster once, not per request
+        settings.database_url = libpq_url(settings)
     app.state.settings = settings
     app.state.engine = get_engine(settings)
     app.state.tiles = TileStreamer(app.state.engine, settings)

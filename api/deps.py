@@ -41,7 +41,10 @@ def _token_from(request: Request) -> str | None:
         if scheme.lower() != "bearer" or not value.strip():
             raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
         return value.strip()
-    return request.query_params.get("access_token")
+    token = request.query_params.get("access_token")
+    if token is not None and request.method not in ("GET", "HEAD"):
+        raise Unauthenticated("pass the token in the Authorization header; access_token in the URL is for reading only")
+    return token
 
 
 def _authenticate(engine: Engine, token: str) -> Caller | None:

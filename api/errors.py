@@ -6,7 +6,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from cim_platform.errors import (
     CimError,
@@ -56,6 +56,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ConversionError)
     async def _conversion_error(request: Request, exc: ConversionError) -> JSONResponse:
         return error_response(422, "invalid_data", str(exc))
+
+    @app.exception_handler(DataError)
+    async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
+        first = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else "invalid value"
+        return error_response(422, InvalidInput.code, f"a value cannot be stored or compared: {first}")
 
     @app.exception_handler(OperationalError)
     async def _database_down(request: Request, exc: OperationalError) -> JSONResponse:

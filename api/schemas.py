@@ -41,7 +41,7 @@ class UserIn(BaseModel):
     organization: str = Field(description="Organisation name or id")
     username: str = Field(min_length=1, max_length=100)
     role: str
-    display_name: str = ""
+    display_name: str = Field(default="", max_length=200)
 
 
 class UserOut(BaseModel):
@@ -57,8 +57,8 @@ class UserOut(BaseModel):
 class TokenIn(BaseModel):
     user: str = Field(description="Username or id")
     role: str | None = None
-    name: str = ""
-    expires_in_days: int | None = Field(default=None, gt=0)
+    name: str = Field(default="", max_length=200)
+    expires_in_days: int | None = Field(default=None, gt=0, le=36_500)
 
 
 class TokenOut(BaseModel):

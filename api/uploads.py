@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
 
 from cim_platform.datasets.sources import IncomingFile, begin_upload
 from cim_platform.errors import InvalidInput, PayloadTooLarge
 from cim_platform.settings import Settings
 
 MAX_FIELD_BYTES = 64 * 1024
+MAX_FIELDS = 64
 
 
 @dataclass
@@ -73,8 +75,16 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
 
     def on_part_end() -> None:
         if "file" not in current and current.get("name"):
-            result.fields[str(current["name"])] = bytes(current["value"]).decode("utf-8", "replace")  # type: ignore[arg-type]
+            value = bytes(current["value"]).decode("utf-8", "replace")  # type: ignore[arg-type]
+            if "\x00" in value:
+                raise InvalidInput(f"form field {current['name']!r} contains a NUL character")
+            if len(result.fields) >= MAX_FIELDS:
+                raise InvalidInput(f"too many form fields (at most {MAX_FIELDS})")
+            result.fields[str(current["name"])] = value
         state["headers"] = {}
+
+    def on_end() -> None:
+        state["ended"] = True
 
     parser = MultipartParser(
         params[b"boundary"],
@@ -85,6 +95,7 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
     try:
@@ -100,9 +111,13 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
         if isinstance(error, InvalidInput | PayloadTooLarge):
             raise error
         raise InvalidInput(f"the multipart body could not be read: {error}") from error
+    if not state.get("ended"):
+        if result.file is not None:
+            result.file.discard()
+        raise InvalidInput("the multipart body is incomplete (no closing boundary): the upload was cut off")
     if result.file is None:
         raise InvalidInput(f"the upload has no file part named {file_field!r}")
-    result.file.finish()
+    await run_in_threadpool(result.file.finish)
     return result
 
 
@@ -120,5 +135,5 @@ async def receive_raw(request: Request, settings: Settings, filename: str) -> In
     except Exception:
         incoming.discard()
         raise
-    incoming.finish()
+    await run_in_threadpool(incoming.finish)
     return incoming

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -110,6 +111,11 @@ def test_http_caching_cors_and_visibility(client, cast, converted) -> None:
     # internal: other organisations and anonymous viewers do not learn it exists; a token in the URL works
     assert client.get(url).status_code == 404
     assert client.get(url, headers=cast.headers("uploader_b")).status_code == 404
+    unknown = uuid.uuid4()
+    for path in ("tileset.json", uri):  # an internal dataset answers exactly like one that does not exist
+        hidden = client.get(f"/tiles/{dataset_id}/{path}").json()["detail"]
+        missing = client.get(f"/tiles/{unknown}/{path}").json()["detail"]
+        assert hidden.replace(dataset_id, "ID") == missing.replace(str(unknown), "ID")
     assert client.get(url, headers=cast.headers("official")).status_code == 200
     assert client.get(url, params={"access_token": cast.tokens["surveyor"]}).status_code == 200
     assert client.get(f"/api/v1/datasets/{dataset_id}").status_code == 404
@@ -233,6 +239,8 @@ def test_cancel_a_conversion(client, cast, start_worker, settings, tmp_path: Pat
     assert client.get(job_href, headers=headers).json()["state"] == "cancelled"
     dataset = client.get(f"/api/v1/datasets/{response.json()['dataset']['id']}", headers=headers).json()
     assert dataset["published_revision_id"] is None
+    revisions = client.get(f"/api/v1/datasets/{dataset['id']}/revisions", headers=headers).json()["revisions"]
+    assert revisions[0]["state"] == "cancelled"  # the revision follows its job
 
 
 def test_report_is_kept(client, cast, converted) -> None:
@@ -328,3 +336,49 @@ def test_cancel_a_running_conversion(client, cast, start_worker) -> None:
     revisions = client.get(f"/api/v1/datasets/{body['dataset']['id']}/revisions", headers=headers).json()
     assert revisions["revisions"][0]["state"] == "cancelled"
     assert _snapshot(client.app.state.engine)[2] in (0, None)  # no tiles stored
+
+
+def test_hostile_inputs_get_4xx_and_leave_nothing(client, cast, settings, tmp_path: Path) -> None:
+    headers = cast.headers("uploader_a")
+    before = _snapshot(client.app.state.engine)
+    for params in ({"q": "\x00"}, {"kind": "\x00"}, {"district": "\x00"}, {"offset": "100000000000000000000"}):
+        response = client.get("/api/v1/datasets", params=params)
+        assert response.status_code == 422, (params, response.text)
+    response = upload(client, headers, LAS, name="bad\x00name")
+    assert response.status_code == 422 and "NUL" in response.json()["detail"]
+    response = upload(client, headers, LAS, name="x", height_field="h\x00")
+    assert response.status_code == 422
+    with LAS.open("rb") as handle:  # 300 bytes of UTF-8: more than a file name may have
+        response = client.post(
+            "/api/v1/datasets",
+            headers=headers,
+            data={"name": "long Chinese file name"},
+            files={"file": ("康" * 100 + ".las", handle)},
+        )
+    assert response.status_code == 202, response.text
+    assert len(response.json()["revision"]["source"]["filename"].encode()) <= 200
+    assert response.json()["revision"]["source"]["filename"].endswith(".las")
+    # a multipart body cut before its closing boundary is refused, not half-read
+    boundary = "cut0123"
+    body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.las"\r\n\r\n').encode()
+    body += LAS.read_bytes()[:2000]
+    cut = client.post(
+        "/api/v1/datasets",
+        headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=body,
+    )
+    assert cut.status_code == 422 and "cut off" in cut.json()["detail"]
+    # tokens in the query string are for reading only (they end up in logs)
+    with LAS.open("rb") as handle:
+        query_token = client.post(
+            "/api/v1/datasets",
+            params={"access_token": cast.tokens["uploader_a"]},
+            data={"name": "q"},
+            files={"file": (LAS.name, handle)},
+        )
+    assert query_token.status_code == 401
+    after = _snapshot(client.app.state.engine)
+    assert after[0] == before[0] + 1 and after[2:] == before[2:]  # only the long-name dataset was added
+    sources = list((settings.uploads_dir / "sources").glob("*/*"))
+    assert len(sources) == after[1]  # no orphaned source files
+    assert not list((settings.uploads_dir / "incoming").glob("*"))

@@ -73,3 +73,30 @@ def test_cancel_queued_and_running_jobs(client, settings, start_worker, cast) ->
     assert _job(engine, queued).state == "cancelled" and _job(engine, queued).attempts == 0
     again = client.delete(f"/api/v1/jobs/{running}", headers=admin)
     assert again.status_code == 409 and "already cancelled" in again.json()["detail"]
+
+
+def test_reconciler_ends_jobs_the_queue_lost_and_queues_jobs_it_never_got(client, settings) -> None:
+    from sqlalchemy import text
+
+    from cim_platform.jobs.reconcile import reconcile
+
+    engine = client.app.state.engine
+    never_queued = service.submit(settings, engine, "test.sleep", {"seconds": 0.1})
+    lost = service.submit(settings, engine, "test.sleep", {"seconds": 0.1})
+    cancelled = service.submit(settings, engine, "test.sleep", {"seconds": 0.1})
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE jobs SET queue_job_id = NULL WHERE id = :id"), {"id": never_queued})
+        conn.execute(text("DELETE FROM procrastinate_jobs WHERE args->>'job_id' = :id"), {"id": str(never_queued)})
+        # a worker took these, then died: one after a cancellation was requested, one lost its queue entry
+        conn.execute(text("UPDATE jobs SET state = 'running' WHERE id IN (:a, :b)"), {"a": lost, "b": cancelled})
+        conn.execute(text("DELETE FROM procrastinate_jobs WHERE args->>'job_id' = :id"), {"id": str(lost)})
+        conn.execute(
+            text("UPDATE procrastinate_jobs SET status = 'failed', abort_requested = true WHERE args->>'job_id' = :id"),
+            {"id": str(cancelled)},
+        )
+    assert reconcile(settings, engine, grace_s=0) == {"queued": 1, "ended": 2}
+    assert _job(engine, lost).state == "failed" and _job(engine, lost).error_kind == "internal"
+    assert _job(engine, cancelled).state == "cancelled"
+    requeued = _job(engine, never_queued)
+    assert requeued.state == "queued" and requeued.queue_job_id is not None
+    assert reconcile(settings, engine, grace_s=0) == {"queued": 0, "ended": 0}  # nothing left to do

@@ -8,6 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.dataset_views import dataset_view, revision_view
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep, requires
@@ -37,70 +39,67 @@ def _accepted(dataset: Any, new: service.NewRevision) -> JSONResponse:
 def _submit(
     settings: Any,
     engine: Any,
-    session: Any,
     caller: Caller,
-    dataset: Any,
+    dataset_id: uuid.UUID | None,
+    dataset_fields: dict[str, Any] | None,
     incoming: IncomingFile,
     fields: dict[str, str],
 ) -> JSONResponse:
+    """Create the dataset (or find it), the revision and its job in one transaction, then queue the job.
+    Runs in the thread pool. On any failure the received file is removed and nothing is stored."""
     try:
-        params = convert_params(fields)
-        new = service.add_revision(session, settings, caller, dataset, incoming, params)
-        session.commit()
-    except Exception:
-        session.rollback()
+        with Session(engine, expire_on_commit=False) as session:
+            if dataset_id is None:
+                assert dataset_fields is not None
+                kind = service.resolve_kind(incoming.filename, dataset_fields.pop("kind"))
+                dataset = service.create_dataset(session, caller, kind=kind, **dataset_fields)
+            else:
+                dataset = service.get_managed_dataset(session, caller, dataset_id)
+                service.resolve_kind(incoming.filename, dataset.kind)
+            params = convert_params(fields)
+            new = service.add_revision(session, settings, caller, dataset, incoming, params)
+            session.commit()
+    except BaseException:
         incoming.discard()
         raise
     enqueue(settings, engine, new.job.id)
     return _accepted(dataset, new)
 
 
+def _check_managed(engine: Any, caller: Caller, dataset_id: uuid.UUID, filename: str | None = None) -> None:
+    """Refuse early (before reading a large body) what would be refused after it."""
+    with Session(engine) as session:
+        dataset = service.get_managed_dataset(session, caller, dataset_id)
+        if filename is not None:
+            service.resolve_kind(filename, dataset.kind)
+
+
 @router.post("/datasets", status_code=202)
-async def create_dataset(
-    request: Request, caller: Writer, settings: SettingsDep, engine: EngineDep, session: SessionDep
-) -> JSONResponse:
+async def create_dataset(request: Request, caller: Writer, settings: SettingsDep, engine: EngineDep) -> JSONResponse:
     """Multipart: ``file`` plus ``name``, ``kind`` (or detected), ``district``, ``visibility``, ``description``
     and optional georeferencing (``crs``, ``origin`` E,N,H, ``rotation``, ``scale``, ``up``, ``local``,
     ``allow_ungeoreferenced``) and footprint fields (``height_field``, ``floors_field``, ``storey_height``)."""
     upload = await parse_upload(request, settings)
     assert upload.file is not None
-    try:
-        fields = upload.fields
-        kind = service.resolve_kind(upload.file.filename, fields.get("kind"))
-        dataset = service.create_dataset(
-            session,
-            caller,
-            name=fields.get("name") or upload.file.filename,
-            kind=kind,
-            district=fields.get("district"),
-            visibility=fields.get("visibility"),
-            description=fields.get("description", ""),
-        )
-    except Exception:
-        session.rollback()
-        upload.file.discard()
-        raise
-    return _submit(settings, engine, session, caller, dataset, upload.file, upload.fields)
+    fields = upload.fields
+    dataset_fields = {
+        "name": fields.get("name") or upload.file.filename,
+        "kind": fields.get("kind"),
+        "district": fields.get("district"),
+        "visibility": fields.get("visibility"),
+        "description": fields.get("description", ""),
+    }
+    return await run_in_threadpool(_submit, settings, engine, caller, None, dataset_fields, upload.file, fields)
 
 
 @router.post("/datasets/{dataset_id}/revisions", status_code=202)
 async def add_revision(
-    dataset_id: uuid.UUID,
-    request: Request,
-    caller: Writer,
-    settings: SettingsDep,
-    engine: EngineDep,
-    session: SessionDep,
+    dataset_id: uuid.UUID, request: Request, caller: Writer, settings: SettingsDep, engine: EngineDep
 ) -> JSONResponse:
-    dataset = service.get_managed_dataset(session, caller, dataset_id)
+    await run_in_threadpool(_check_managed, engine, caller, dataset_id)
     upload = await parse_upload(request, settings)
     assert upload.file is not None
-    try:
-        service.resolve_kind(upload.file.filename, dataset.kind)
-    except Exception:
-        upload.file.discard()
-        raise
-    return _submit(settings, engine, session, caller, dataset, upload.file, upload.fields)
+    return await run_in_threadpool(_submit, settings, engine, caller, dataset_id, None, upload.file, upload.fields)
 
 
 @router.put("/datasets/{dataset_id}/revisions/raw", status_code=202)
@@ -110,15 +109,13 @@ async def add_revision_raw(
     caller: Writer,
     settings: SettingsDep,
     engine: EngineDep,
-    session: SessionDep,
-    filename: Annotated[str, Query(min_length=1)],
+    filename: Annotated[str, Query(min_length=1, max_length=1000)],
 ) -> JSONResponse:
     """The body is the file itself (for very large files); parameters go in the query string."""
-    dataset = service.get_managed_dataset(session, caller, dataset_id)
-    service.resolve_kind(filename, dataset.kind)
+    await run_in_threadpool(_check_managed, engine, caller, dataset_id, filename)
     incoming = await receive_raw(request, settings, filename)
     fields = {k: v for k, v in request.query_params.items() if k != "filename"}
-    return _submit(settings, engine, session, caller, dataset, incoming, fields)
+    return await run_in_threadpool(_submit, settings, engine, caller, dataset_id, None, incoming, fields)
 
 
 @router.get("/datasets")
@@ -131,7 +128,7 @@ def list_datasets(
     bbox: Annotated[str | None, Query(description="west,south,east,north in degrees")] = None,
     q: Annotated[str | None, Query(description="Text in the name or description")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> dict[str, Any]:
     box = None
     if bbox:

@@ -21,6 +21,7 @@ from typing import Any
 from geoalchemy2.shape import from_shape
 from shapely.geometry import MultiPolygon, Polygon, shape
 from sqlalchemy import delete, insert
+from sqlalchemy.orm import Session
 
 from cim_platform.datasets.service import publish
 from cim_platform.datasets.sources import source_path
@@ -186,11 +187,16 @@ def _published_number(session: Any, dataset: Dataset) -> int:
     return published.number if published is not None else 0
 
 
+def mark_revision(session: Session, revision_id: uuid.UUID, state: str) -> None:
+    """A pending revision becomes cancelled or failed (a ready one is never touched)."""
+    revision = session.get(DatasetRevision, revision_id, with_for_update=True)
+    if revision is not None and revision.state == RevisionState.pending.value:
+        revision.state = RevisionState.cancelled.value if state == "cancelled" else RevisionState.failed.value
+
+
 def _mark_revision(run: JobRun, revision_id: uuid.UUID, state: RevisionState) -> None:
     with session_scope(run.engine) as session:
-        revision = session.get(DatasetRevision, revision_id)
-        if revision is not None and revision.state == RevisionState.pending.value:
-            revision.state = state.value
+        mark_revision(session, revision_id, state.value)
 
 
 def run_conversion(run: JobRun) -> dict[str, Any]:

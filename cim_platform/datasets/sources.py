@@ -17,13 +17,24 @@ from cim_platform.settings import Settings
 SAFE_NAME = re.compile(r"[^\w.\-+ ()\[\]]+", re.UNICODE)
 
 
+MAX_NAME_BYTES = 200  # file systems allow 255 bytes; UTF-8 Chinese takes 3 a character
+
+
 def safe_filename(name: str) -> str:
-    """The last path component of a client-given name, without characters that could escape a folder."""
+    """The last path component of a client-given name, without characters that could escape a folder,
+    at most MAX_NAME_BYTES of UTF-8 with its extension kept."""
+    if "\x00" in name:
+        raise InvalidInput("the file name contains a NUL character")
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
     base = SAFE_NAME.sub("_", base).lstrip(".")
     if not base:
         raise InvalidInput("the uploaded file needs a file name")
-    return base[:200]
+    stem, dot, extension = base.rpartition(".")
+    if not dot or len(extension.encode()) > 20:
+        stem, dot, extension = base, "", ""
+    budget = MAX_NAME_BYTES - len((dot + extension).encode())
+    stem = stem.encode()[:budget].decode("utf-8", "ignore")
+    return stem + dot + extension
 
 
 @dataclass
@@ -60,9 +71,12 @@ class IncomingFile:
             raise InvalidInput(f"{self.filename} is empty")
 
     def discard(self) -> None:
+        """Remove the file, wherever it is now (also once kept as a source whose revision was not stored)."""
         if not self._handle.closed:
             self._handle.close()
         self.path.unlink(missing_ok=True)
+        if self.path.parent.parent.name == "sources":
+            shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
 def begin_upload(settings: Settings, filename: str) -> IncomingFile:
@@ -79,6 +93,7 @@ def keep_source(settings: Settings, incoming: IncomingFile, revision_id: uuid.UU
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / incoming.filename
     shutil.move(incoming.path, target)
+    incoming.path = target
     target.chmod(0o444)  # the archive copy is never written again
     return str(target.relative_to(settings.resolved_data_dir))
 

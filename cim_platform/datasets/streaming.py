@@ -80,7 +80,8 @@ class TileStreamer:
 
     @staticmethod
     def _check(caller: Caller, access: DatasetAccess, dataset_id: uuid.UUID, path: str) -> None:
-        caller.check_visible(access.organization_id, public=access.public, what=f"{path} in dataset {dataset_id}")
+        # the same words as for a dataset that does not exist: never reveal another organisation's data
+        caller.check_visible(access.organization_id, public=access.public, what=f"dataset {dataset_id}")
 
     # -- contents ------------------------------------------------------------------------
     def cached(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -10,11 +11,13 @@ from sqlalchemy.orm import Session
 
 from cim_platform.db.base import utcnow
 from cim_platform.db.engine import session_scope
-from cim_platform.db.models import ErrorKind, Job, JobState
+from cim_platform.db.models import Job, JobState
 from cim_platform.errors import Conflict, NotFound
 from cim_platform.jobs.queue import defer_run_job, get_producer_app, import_handlers
-from cim_platform.jobs.registry import HANDLERS
+from cim_platform.jobs.registry import HANDLERS, finalize_abandoned
 from cim_platform.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 def create_job(
@@ -32,16 +35,13 @@ def create_job(
 
 
 def enqueue(settings: Settings, engine: Engine, job_id: uuid.UUID) -> None:
-    """Hand a committed job to the queue; a failure to enqueue is recorded on the job."""
+    """Hand a committed job to the queue. If the queue cannot be reached the job stays queued and a
+    worker's reconciler hands it over later (``jobs.reconcile``): an upload is never lost."""
     try:
         queue_job_id = defer_run_job(settings, str(job_id))
-    except Exception as exc:
-        with session_scope(engine) as session:
-            job = session.get(Job, job_id)
-            if job is not None:
-                job.state, job.error_kind = JobState.failed.value, ErrorKind.internal.value
-                job.error, job.finished_at = f"could not enqueue: {exc}", utcnow()
-        raise
+    except Exception:
+        logger.exception("could not hand job %s to the queue; a worker will retry", job_id)
+        return
     with session_scope(engine) as session:
         job = session.get(Job, job_id)
         if job is not None:
@@ -68,14 +68,16 @@ def submit(
 
 def cancel(settings: Settings, session: Session, job: Job) -> Job:
     """Cancel a queued job at once; ask a running one to stop (it ends as ``cancelled``)."""
+    job = session.get(Job, job.id, with_for_update=True, populate_existing=True) or job
     state = JobState(job.state)
     if state.finished:
         raise Conflict(f"job {job.id} has already {state.value}")
-    app = get_producer_app(settings)
     if job.queue_job_id is not None:
-        app.job_manager.cancel_job_by_id(job.queue_job_id, abort=True)
+        get_producer_app(settings).job_manager.cancel_job_by_id(job.queue_job_id, abort=True)
     if state is JobState.queued:
         job.state, job.finished_at, job.message = JobState.cancelled.value, utcnow(), "cancelled before it started"
+        import_handlers(settings)
+        finalize_abandoned(session, job.task, dict(job.params or {}), JobState.cancelled.value)
     else:
         job.message = "cancellation requested"
     job.updated_at = utcnow()

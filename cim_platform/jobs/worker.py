@@ -9,8 +9,10 @@ import socket
 
 import procrastinate
 
+from cim_platform.db.engine import get_engine, libpq_url
 from cim_platform.jobs import runner
 from cim_platform.jobs.queue import QUEUE, get_app
+from cim_platform.jobs.reconcile import reconcile
 from cim_platform.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -21,8 +23,12 @@ async def recover_stalled_jobs(app: procrastinate.App, settings: Settings) -> in
     stalled = await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=settings.stalled_worker_timeout_s)
     count = 0
     for job in stalled:
-        logger.warning("requeueing job %s of a stalled worker", job.id)
-        await app.job_manager.retry_job(job)
+        try:
+            await app.job_manager.retry_job(job)
+        except Exception:  # another worker got there first, or the job just ended
+            logger.info("job %s of a stalled worker was not requeued here", job.id, exc_info=True)
+            continue
+        logger.warning("requeued job %s of a stalled worker", job.id)
         count += 1
     return count
 
@@ -32,6 +38,7 @@ async def _recovery_loop(app: procrastinate.App, settings: Settings) -> None:
     while True:
         try:
             await recover_stalled_jobs(app, settings)
+            await asyncio.to_thread(reconcile, settings, get_engine(settings, start=False))
         except Exception:  # keep the loop alive through transient database errors
             logger.exception("stalled-job recovery failed; retrying")
         await asyncio.sleep(interval)
@@ -56,4 +63,6 @@ async def _run(settings: Settings, concurrency: int) -> None:
 
 
 def run_worker(settings: Settings, concurrency: int | None = None) -> None:
+    if not settings.database_url:  # resolve the private cluster once
+        settings.database_url = libpq_url(settings)
     asyncio.run(_run(settings, concurrency or settings.worker_concurrency))
