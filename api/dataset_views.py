@@ -64,6 +64,7 @@ def dataset_view(dataset: Dataset, published: DatasetRevision | None = None, *, 
         "created_at": dataset.created_at.isoformat() if dataset.created_at else None,
         "updated_at": dataset.updated_at.isoformat() if dataset.updated_at else None,
         "published_revision_id": str(dataset.published_revision_id) if dataset.published_revision_id else None,
+        "publication": dataset.publication,
         "tileset_url": f"/tiles/{dataset.id}/tileset.json" if dataset.published_revision_id else None,
         "footprint": geojson(dataset.footprint),
     }

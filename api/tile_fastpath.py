@@ -51,7 +51,7 @@ class TileFastPath:
             tile = self.streamer.cached(caller, uuid.UUID(match[1]), uuid.UUID(match[2]), match[3])
         except (CimError, ValueError):
             tile = None
-        if tile is None:
+        if tile is None or tile.media_type == "application/json":  # JSON: the routes gzip it
             return await self.app(scope, receive, send)
         etag = f'"{tile.sha256}"'.encode()
         not_modified = any(

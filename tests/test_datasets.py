@@ -169,6 +169,17 @@ def test_revisions_and_publishing(client, cast, converted, tmp_path: Path) -> No
     assert back.status_code == 200 and back.json()["published_revision_id"] == first_revision
     pinned = client.get(f"/tiles/{dataset_id}/tileset.json", headers=headers).json()
     assert next(iter(_content_uris(pinned["root"]))).startswith(f"r/{first_revision}/")
+    assert back.json()["publication"] == "pinned"
+    # a rollback stays: a third revision converts but is not published over the owner's choice
+    with LAS.open("rb") as handle:
+        third = client.post(
+            f"/api/v1/datasets/{dataset_id}/revisions", headers=headers, files={"file": ("hexbin-v3.las", handle)}
+        ).json()
+    assert wait_job(client, headers, third["job"]["href"])["state"] == "succeeded"
+    detail = client.get(f"/api/v1/datasets/{dataset_id}", headers=headers).json()
+    assert detail["published_revision_id"] == first_revision
+    newest = client.post(f"/api/v1/datasets/{dataset_id}/revisions/{third['revision']['id']}/publish", headers=headers)
+    assert newest.json()["publication"] == "auto"
     # another organisation can neither add revisions nor publish
     assert (
         client.post(

@@ -60,20 +60,26 @@ def _georef_fields(report: dict[str, Any]) -> tuple[str | None, str | None]:
     return (str(source)[:100] if source else None), (str(crs)[:100] if crs else None)
 
 
+try:  # loaded here, not in the forked child (dlopen after fork can deadlock)
+    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
+except OSError:
+    _LIBC = None
+
+
 def _die_with_parent() -> None:
     """In the child: be killed when the worker dies (Linux), so a crashed worker leaves no orphan."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except OSError:
-        pass
+    if _LIBC is not None:
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Run ``python -m converters`` and relay its progress; the report, or ConversionError."""
     command = [sys.executable, "-m", "converters", str(source), str(out_dir), "--options", json.dumps(params)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    stderr_path = out_dir.with_suffix(".stderr")
+    stderr_file = stderr_path.open("w")
     child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, preexec_fn=_die_with_parent
+        command, stdout=subprocess.PIPE, stderr=stderr_file, env=env, text=True, preexec_fn=_die_with_parent
     )
     selector = selectors.DefaultSelector()
     assert child.stdout is not None
@@ -110,10 +116,11 @@ def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) 
             child.kill()
             child.wait()
         selector.close()
+        stderr_file.close()
     if error is not None:
         raise ConversionError(error)
     if child.returncode != 0 or report is None:
-        stderr = (child.stderr.read() if child.stderr else "").strip().splitlines()
+        stderr = stderr_path.read_text(errors="replace").strip().splitlines()
         logger.error("converter exited with %s: %s", child.returncode, "\n".join(stderr[-20:]))
         raise RuntimeError(f"converter exited with code {child.returncode}")
     return report
@@ -128,11 +135,14 @@ def store_and_publish(
     footprint = _footprint(report)
     source, crs = _georef_fields(report)
     with session_scope(run.engine) as session:
-        session.execute(delete(TileContent).where(TileContent.revision_id == revision_id))
-        _insert_files(session, revision_id, files)
         revision = session.get(DatasetRevision, revision_id, with_for_update=True)
         dataset = session.get(Dataset, dataset_id, with_for_update=True)
-        assert revision is not None and dataset is not None
+        if revision is None or dataset is None or revision.state != RevisionState.pending.value:
+            # cancelled, failed or stored by another run meanwhile: its stored tiles are never rewritten
+            state = revision.state if revision is not None else "gone"
+            return {"tiles": 0, "bytes": 0, "published": False, "skipped": f"revision is {state}"}
+        session.execute(delete(TileContent).where(TileContent.revision_id == revision_id))
+        _insert_files(session, revision_id, files)
         revision.tileset, revision.report = tileset, report
         revision.georef_source, revision.crs = source, crs
         revision.root_transform = tileset["root"].get("transform")
@@ -145,7 +155,7 @@ def store_and_publish(
         revision.tile_count, revision.tile_bytes = len(files), sum(f.size for f in files)
         revision.state, revision.converted_at = RevisionState.ready.value, utcnow()
         session.flush()
-        newest_ready = dataset.published_revision_id is None or revision.number >= _published_number(session, dataset)
+        newest_ready = _publishes_on_arrival(session, dataset, revision)
         if newest_ready:
             publish(session, dataset, revision)
     return {"tiles": len(files), "bytes": sum(f.size for f in files), "published": newest_ready}
@@ -182,9 +192,15 @@ def _insert_files(session: Any, revision_id: uuid.UUID, files: list[StoredFile])
         session.execute(insert(TileContent), batch)
 
 
-def _published_number(session: Any, dataset: Dataset) -> int:
+def _publishes_on_arrival(session: Session, dataset: Dataset, revision: DatasetRevision) -> bool:
+    """A newly converted revision is published unless a newer one is, or an owner pinned an older
+    revision (a rollback stays a rollback until they publish again)."""
+    if dataset.published_revision_id is None:
+        return True
     published = session.get(DatasetRevision, dataset.published_revision_id)
-    return published.number if published is not None else 0
+    if published is None:
+        return True
+    return dataset.publication == "auto" and published.number < revision.number
 
 
 def mark_revision(session: Session, revision_id: uuid.UUID, state: str) -> None:
@@ -208,6 +224,8 @@ def run_conversion(run: JobRun) -> dict[str, Any]:
         if revision.state == RevisionState.ready.value:
             return {"tiles": revision.tile_count, "bytes": revision.tile_bytes, "published": None}
         source, params = source_path(run.settings, revision.source_path), dict(revision.convert_params or {})
+    for leftover in run.settings.work_dir.glob(f"{revision_id}-*"):  # of an earlier attempt whose worker died
+        shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     out_dir = run.settings.work_dir / f"{revision_id}-{uuid.uuid4().hex[:8]}"
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
@@ -223,4 +241,5 @@ def run_conversion(run: JobRun) -> dict[str, Any]:
         raise
     finally:
         shutil.rmtree(out_dir, ignore_errors=True)
+        out_dir.with_suffix(".stderr").unlink(missing_ok=True)
     return result
