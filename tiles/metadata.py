@@ -42,7 +42,22 @@ def property_id(name: str, taken: set[str]) -> str:
     return ident
 
 
+_NONE = type(None)
+_PLAIN_TYPES = frozenset({bool, int, float, str, _NONE})
+
+
+def _plain_types(values: Sequence[Any]) -> set[type] | None:
+    """The exact Python types of ``values`` when all are plain (bool, int, float, str, None), else None.
+
+    One C-level pass: lets the common columns skip per-value ``isinstance`` checks."""
+    types = set(map(type, values))
+    return types if types <= _PLAIN_TYPES else None
+
+
 def _column_kind(values: Sequence[Any]) -> str:
+    types = _plain_types(values)
+    if types is not None:
+        return _plain_kind(values, types)
     present = [v for v in values if v is not None]
     if not present:
         return "STRING"
@@ -52,6 +67,22 @@ def _column_kind(values: Sequence[Any]) -> str:
         small = all(INT32_NO_DATA < int(v) < 2**31 for v in present)
         return "INT32" if small else "INT64"
     if all(isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in present):
+        return "FLOAT64"
+    return "STRING"
+
+
+def _plain_kind(values: Sequence[Any], types: set[type]) -> str:
+    """:func:`_column_kind` for columns of plain Python values (same result, no per-value checks)."""
+    present_types = types - {_NONE}
+    if not present_types:
+        return "STRING"
+    if present_types == {bool}:
+        return "BOOLEAN" if _NONE not in types else "STRING"
+    if present_types == {int}:
+        present = [v for v in values if v is not None] if _NONE in types else values
+        small = INT32_NO_DATA < min(present) and max(present) < 2**31
+        return "INT32" if small else "INT64"
+    if present_types <= {int, float}:
         return "FLOAT64"
     return "STRING"
 
@@ -73,16 +104,22 @@ def _enum_column(
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """Repetitive text columns (class, storey, material, type names, mostly-empty property-set values)
     as ENUM: one or two bytes per row instead of a string and its offset."""
-    texts = [None if v is None else _string_value(v) for v in values]
-    distinct = sorted({t for t in texts if t is not None and t != ENUM_NO_VALUE and t != ""})
-    missing = any(t is None or t == "" for t in texts)
+    types = _plain_types(values)
+    if types is not None and types <= {str, _NONE}:
+        texts: Sequence[str | None] = values
+    else:
+        texts = [None if v is None else _string_value(v) for v in values]
+    seen = set(texts)
+    distinct = sorted(seen - {None, ENUM_NO_VALUE, ""})
+    missing = None in seen or "" in seen
     size = len(distinct) + int(missing)
     if size == 0 or size > MAX_ENUM_VALUES or len(texts) < 2 * size:
         return None
     value_type, dtype = ("UINT8", np.uint8) if size <= 255 else ("UINT16", np.uint16)
-    codes = {text: i for i, text in enumerate(distinct)}
     no_value = len(distinct)
-    array = np.array([codes.get(t, no_value) if t else no_value for t in texts], dtype=dtype)
+    codes: dict[str | None, int] = {text: i for i, text in enumerate(distinct)}
+    codes.update(dict.fromkeys(seen - set(distinct), no_value))  # None, "" and ENUM_NO_VALUE itself
+    array = np.fromiter(map(codes.__getitem__, texts), dtype=dtype, count=len(texts))
     members = [{"name": text, "value": i} for i, text in enumerate(distinct)]
     if missing:
         members.append({"name": ENUM_NO_VALUE, "value": no_value})
@@ -107,29 +144,47 @@ def encode_column(
     if kind in ("INT32", "INT64", "FLOAT64"):
         no_data = {"INT32": INT32_NO_DATA, "INT64": INT64_NO_DATA, "FLOAT64": FLOAT_NO_DATA}[kind]
         dtype = {"INT32": np.int32, "INT64": np.int64, "FLOAT64": np.float64}[kind]
-        array = np.array([no_data if v is None else v for v in values], dtype=dtype)
+        missing = _has_none(values)
+        array = np.array([no_data if v is None else v for v in values] if missing else values, dtype=dtype)
         schema: dict[str, Any] = {"type": "SCALAR", "componentType": kind}
-        if any(v is None for v in values):
+        if missing:
             schema["noData"] = no_data
         return schema, {"values": builder.add_buffer_view(array.tobytes())}
     if enums is not None:
         enum = _enum_column(builder, values, enums, name)
         if enum is not None:
             return enum
-    encoded = [_string_value(v).encode("utf-8") for v in values]
-    total = sum(len(e) for e in encoded)
+    data, lengths = _utf8_strings(values)
+    total = len(data)
     offset_type, offset_dtype = ("UINT16", np.uint16) if total < 65536 else ("UINT32", np.uint32)
-    offsets = np.zeros(len(encoded) + 1, dtype=np.uint64)
-    offsets[1:] = np.cumsum([len(e) for e in encoded], dtype=np.uint64)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.uint64)
+    offsets[1:] = np.cumsum(lengths, dtype=np.uint64)
     schema = {"type": "STRING"}
-    if any(v is None for v in values):
+    if _has_none(values):
         schema["noData"] = ""
     table = {
-        "values": builder.add_buffer_view(b"".join(encoded)),
+        "values": builder.add_buffer_view(data),
         "stringOffsets": builder.add_buffer_view(offsets.astype(offset_dtype).tobytes()),
         "stringOffsetType": offset_type,
     }
     return schema, table
+
+
+def _has_none(values: Sequence[Any]) -> bool:
+    return any(v is None for v in values) if _plain_types(values) is None else None in values
+
+
+def _utf8_strings(values: Sequence[Any]) -> tuple[bytes, list[int]]:
+    """The concatenated UTF-8 texts of ``values`` (``None`` as ``""``) and each one's byte length."""
+    types = _plain_types(values)
+    if types is not None and types <= {str, _NONE}:
+        texts = [v if v is not None else "" for v in values] if _NONE in types else values
+        joined = "".join(texts)
+        data = joined.encode("utf-8")
+        if len(data) == len(joined):  # ASCII: byte lengths are character lengths
+            return data, list(map(len, texts))
+    encoded = [_string_value(v).encode("utf-8") for v in values]
+    return b"".join(encoded), [len(e) for e in encoded]
 
 
 class StructuralMetadata:
