@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api import logging_filters
 from api.errors import install_error_handlers
 from api.routers import accounts, datasets, health, jobs, ogc, tiles, viewer
 from api.tile_fastpath import TileFastPath
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Length", "Content-Encoding"],
     )
     install_error_handlers(app)
+    logging_filters.install()
     for router in (
         health.router,
         accounts.router,

@@ -160,7 +160,7 @@ def worker(concurrency: int | None = None) -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)", min=1, max=65535)] = None,
     with_worker: Annotated[bool, typer.Option(help="Also run a job worker")] = False,
     workers: Annotated[int, typer.Option(help="Server processes")] = 1,
 ) -> None:
@@ -197,14 +197,18 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
             uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
     finally:
         if worker_process is not None:
-            worker_process.terminate()
-            worker_process.wait(timeout=30)
+            worker_process.terminate()  # a running job is requeued by the next worker if this one must be killed
+            try:
+                worker_process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                worker_process.kill()
+                worker_process.wait()
 
 
 @app.command()
 def demo(
     host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1)")] = None,
-    port: Annotated[int | None, typer.Option(help="Port (default 8000)")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000)", min=1, max=65535)] = None,
 ) -> None:
     """Bring the platform up (database, server, worker, viewer) with the demo city loaded, until Ctrl-C."""
     from api.demo import run_demo
@@ -225,12 +229,18 @@ def _first_line(exc: BaseException) -> str:
 def main() -> None:
     """Expected failures end with one line on stderr and exit code 2, never a traceback."""
     import psycopg
+    import pydantic
     import sqlalchemy.exc
 
     try:
         app()
     except (CimError, ConversionError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        raise SystemExit(2) from None
+    except pydantic.ValidationError as exc:
+        problem = exc.errors()[0]
+        field = "CIM_" + "_".join(str(part) for part in problem["loc"]).upper()
+        typer.echo(f"error: setting {field}: {problem['msg']}", err=True)
         raise SystemExit(2) from None
     except (sqlalchemy.exc.OperationalError, psycopg.OperationalError) as exc:
         typer.echo(f"error: cannot reach the database: {_first_line(exc)}", err=True)

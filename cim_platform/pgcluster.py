@@ -59,6 +59,14 @@ def ensure_installed(configured_bin_dir: Path | None = None, *, allow_install: b
     )
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only from the first byte on."""
+    path.unlink(missing_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(text)
+
+
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.5)
@@ -134,10 +142,9 @@ class PrivateCluster:
         if self.is_initialised():
             return
         if not self.password_file.exists():
-            self.password_file.write_text(secrets.token_urlsafe(24))
-            self.password_file.chmod(0o600)
+            _write_private(self.password_file, secrets.token_urlsafe(24))
         pwfile = self.data_dir.parent / ".initdb-pw"
-        pwfile.write_text(self.password_file.read_text())
+        _write_private(pwfile, self.password_file.read_text())
         if os.geteuid() == 0:
             postgres = pwd.getpwnam("postgres")
             os.chown(pwfile, postgres.pw_uid, postgres.pw_gid)

@@ -94,3 +94,26 @@ def test_admin_commands_end_to_end(settings) -> None:
     assert secret.startswith("cim_") and len(secret) > 40
     bad_role = cim("admin", "create-user", "x", "--org", "Kangbashi Design Institute", "--role", "mayor", env=env)
     assert_one_line_error(bad_role, "unknown role 'mayor'")
+
+
+def test_bad_setting_is_one_line() -> None:
+    assert_one_line_error(cim("db", "url", env={"CIM_PG_PORT": "abc"}), "CIM_PG_PORT")
+
+
+def test_tokens_in_urls_are_redacted_in_access_logs() -> None:
+    import logging
+
+    from api.logging_filters import RedactTokens
+
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", "/tiles/x/tileset.json?access_token=cim_secret123&v=1", "1.1", 200),
+        None,
+    )
+    RedactTokens().filter(record)
+    message = record.getMessage()
+    assert "cim_secret123" not in message and "access_token=[redacted]&v=1" in message

@@ -27,7 +27,9 @@ CONFORMANCE = [
 
 
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """CIM_PUBLIC_URL when set (behind a proxy), else the address the client used."""
+    public = request.app.state.settings.public_url
+    return (public or str(request.base_url)).rstrip("/")
 
 
 @router.get("")

@@ -101,22 +101,40 @@ def _walk(tile: dict[str, Any], parent: np.ndarray, found: dict[str, tuple[float
         _walk(child, transform, found)
 
 
+def _reachable(folder: Path, entry: str) -> set[str]:
+    """The entry tileset and every file its tiles reference, following external tilesets."""
+    found: set[str] = set()
+    pending = [entry]
+    while pending:
+        relative = pending.pop()
+        if relative in found:
+            continue
+        path = (folder / relative).resolve()
+        if not path.is_file() or not path.is_relative_to(folder.resolve()):
+            raise InvalidInput(f"the converter's tileset references {relative!r}, which it did not write")
+        found.add(relative)
+        if relative.endswith(".json"):
+            tileset = json.loads(path.read_text(encoding="utf-8"))
+            base = Path(relative).parent
+            uris: dict[str, tuple[float, str, float, float]] = {}
+            _walk(tileset["root"], np.eye(4), uris)
+            pending.extend((base / uri).as_posix() for uri in uris)
+    return found
+
+
 def read_tileset_folder(folder: Path, entry: str = "tileset.json") -> tuple[dict[str, Any], list[StoredFile]]:
-    """The entry tileset and every file of the folder (external tilesets' contents included)."""
+    """The entry tileset and the files it references (external tilesets' contents included); files a
+    converter left beside them (work files, spills) are not stored."""
     tileset = json.loads((folder / entry).read_text(encoding="utf-8"))
     placed: dict[str, tuple[float, str, float, float]] = {}
     _walk(tileset["root"], np.eye(4), placed)
     files: list[StoredFile] = []
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-        relative = path.relative_to(folder).as_posix()
-        if relative in SKIPPED_FILES:
-            continue
+    for relative in sorted(_reachable(folder, entry)):
+        path = folder / relative
         stored = StoredFile(relative, path, media_type(relative), path.stat().st_size)
         if relative in placed:
             stored.geometric_error, stored.bounds_wkt, stored.min_height, stored.max_height = placed[relative]
         files.append(stored)
-    if not any(f.path == entry for f in files):
-        raise InvalidInput(f"the converter wrote no {entry}")
     return tileset, files
 
 
