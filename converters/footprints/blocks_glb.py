@@ -39,10 +39,9 @@ def gather(blocks: Blocks, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarra
     counts = ve - vs
     rows = np.arange(len(keys))
     edges = _ranges(vs, counts)
-    wall_vertex = (edges[:, None] * 4 + np.arange(4)).ravel()
+    wall_positions, wall_normals = blocks.wall_quads(edges)
     quads = np.arange(len(edges), dtype=np.int64)[:, None] * 4
-    walls = (blocks.wall_positions[wall_vertex], blocks.wall_normals[wall_vertex],
-             np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])]),
+    walls = (wall_positions, wall_normals, np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])]),
              np.repeat(rows, 4 * counts))
     ts, te = blocks.cap_offsets[keys], blocks.cap_offsets[keys + 1]
     roof = blocks.cap_triangles[_ranges(ts, te - ts)]

@@ -19,7 +19,7 @@ import shapely
 from converters.errors import ConversionError
 from converters.footprints.blocks_glb import write_blocks_glb
 from converters.footprints.extrude import extrude
-from converters.footprints.heights import choose_rule, height_and_base
+from converters.footprints.heights import HeightRule, choose_rule, resolve_heights
 from converters.footprints.outline import union_outline
 from converters.footprints.sources import FootprintSource, load_json, read_geojson, read_gpkg
 from converters.footprints.writer import WriteResult, write_buildings
@@ -67,53 +67,56 @@ def _skip(skipped: list[dict[str, Any]], counts: dict[str, int], index: int, pro
         skipped.append({"index": index, "id": ident, "reason": reason})
 
 
-def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
-    started = time.perf_counter()
-    footprints = source.footprints
-    if not footprints:
-        raise ConversionError(f"{path.name}: no features")
-    crs = options.crs or source.crs
-    parse_crs(crs)
-    rule = choose_rule([f.properties for f in footprints], options)
-    skipped: list[dict[str, Any]] = []
-    skip_counts: dict[str, int] = {}
-    geometries = np.array([f.geometry for f in footprints], dtype=object)
-    present = np.array([g is not None for g in geometries])
-    types = np.full(len(geometries), -1)
+def _skip_reasons(source: FootprintSource, rule: HeightRule) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                                        np.ndarray, dict[int, str]]:
+    """(built features, their geometries, heights, bases) and the skip reason of every other feature."""
+    geometries = source.geometries.copy()
+    count = len(geometries)
+    present = np.array([g is not None for g in geometries.tolist()], dtype=bool)
+    types = np.full(count, -1)
     types[present] = shapely.get_type_id(geometries[present])
     polygonal = np.isin(types, POLYGON_TYPES)
     geometries[polygonal] = shapely.remove_repeated_points(shapely.force_2d(geometries[polygonal]))
-    valid = np.zeros(len(geometries), dtype=bool)
+    valid = np.zeros(count, dtype=bool)
     valid[polygonal] = shapely.is_valid(geometries[polygonal]) & ~shapely.is_empty(geometries[polygonal])
-    keep: list[int] = []
-    heights: list[float] = []
-    bases: list[float] = []
-    for i, footprint in enumerate(footprints):
-        if footprint.problem or not present[i]:
-            _skip(skipped, skip_counts, footprint.index, footprint.properties, footprint.problem or "no geometry")
+    reasons = dict(source.problems)
+    for i in np.flatnonzero(~valid).tolist():
+        if i in reasons:
             continue
-        if not polygonal[i]:
-            _skip(skipped, skip_counts, footprint.index, footprint.properties,
-                  f"not a polygon ({geometries[i].geom_type})")
-            continue
-        if not valid[i]:
+        if not present[i]:
+            reasons[i] = "no geometry"
+        elif not polygonal[i]:
+            reasons[i] = f"not a polygon ({geometries[i].geom_type})"
+        else:
             reason = shapely.is_valid_reason(geometries[i]) if not shapely.is_empty(geometries[i]) else "empty"
-            _skip(skipped, skip_counts, footprint.index, footprint.properties, f"invalid polygon: {reason}")
-            continue
-        resolved = height_and_base(footprint.properties, rule)
-        if isinstance(resolved, str):
-            _skip(skipped, skip_counts, footprint.index, footprint.properties, resolved)
-            continue
-        keep.append(i)
-        heights.append(resolved[0])
-        bases.append(resolved[1])
-    if not keep:
-        raise ConversionError(f"{path.name}: none of the {len(footprints)} footprints could be built "
+            reasons[i] = f"invalid polygon: {reason}"
+    candidates = np.flatnonzero(valid)
+    if reasons:
+        candidates = candidates[~np.isin(candidates, np.fromiter(reasons, dtype=np.int64, count=len(reasons)))]
+    height, base, height_reasons = resolve_heights(source.properties, count, rule, candidates)
+    reasons.update(height_reasons)
+    ok = ~np.isin(candidates, np.fromiter(height_reasons, dtype=np.int64, count=len(height_reasons)))
+    keep = candidates[ok]
+    return keep, geometries[keep], height[ok], base[ok], reasons
+
+
+def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
+    started = time.perf_counter()
+    total = len(source)
+    if not total:
+        raise ConversionError(f"{path.name}: no features")
+    crs = options.crs or source.crs
+    parse_crs(crs)
+    rule = choose_rule(source.properties, options)
+    keep, kept, height, base, reasons = _skip_reasons(source, rule)
+    skipped: list[dict[str, Any]] = []
+    skip_counts: dict[str, int] = {}
+    for i in sorted(reasons):
+        _skip(skipped, skip_counts, i, source.row(i), reasons[i])
+    if not len(keep):
+        raise ConversionError(f"{path.name}: none of the {total} footprints could be built "
                               f"({'; '.join(f'{k}: {v}' for k, v in skip_counts.items())})")
     options.report_progress(0.15, f"{len(keep)} footprints read")
-    kept = geometries[keep]
-    base = np.asarray(bases, dtype=np.float64)
-    height = np.asarray(heights, dtype=np.float64)
     minx, miny, maxx, maxy = shapely.total_bounds(kept)
     lo = np.array([minx, miny, base.min()])
     hi = np.array([maxx, maxy, (base + height).max()])
@@ -128,14 +131,18 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     edges = np.diff(blocks.vertex_offsets)
     weights = 2 * edges + 2 * np.diff(blocks.cap_offsets)
 
-    columns = _columns([footprints[i].properties for i in keep])
-    columns["height_used_m"] = [round(float(h), 3) for h in height]
-    columns["base_used"] = [round(float(b), 3) for b in base]
-    columns["source_index"] = [footprints[i].index for i in keep]
+    rows = keep.tolist()
+    everything = len(rows) == total
+    columns = {name: values if everything else list(map(values.__getitem__, rows))
+               for name, values in source.properties.items()
+               if everything or any(values[i] is not None for i in rows)}
+    columns["height_used_m"] = np.round(height, 3).tolist()
+    columns["base_used"] = np.round(base, 3).tolist()
+    columns["source_index"] = rows
 
     def write_content(keys: np.ndarray, tile_path: Path) -> tuple[BoundingVolume, int, int]:
-        rows = keys.tolist()
-        table = {name: [values[k] for k in rows] for name, values in columns.items()}
+        at = keys.tolist()
+        table = {name: list(map(values.__getitem__, at)) for name, values in columns.items()}
         return write_blocks_glb(blocks, keys, MATERIALS, table, tile_path)
 
     result = write_buildings(out_dir, placement.frame, write_content, lo_b, hi_b, weights,
@@ -145,16 +152,8 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
     outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
     options.report_progress(1.0, "done")
-    return _report(path, source, crs, rule.report(), placement.report(), len(footprints), len(keep), skipped,
+    return _report(path, source, crs, rule.report(), placement.report(), total, len(keep), skipped,
                    skip_counts, result, outline, area, started, vertex_count=len(blocks.cap_top))
-
-
-def _columns(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
-    names: dict[str, None] = {}
-    for row in rows:
-        for key in row:
-            names.setdefault(key, None)
-    return {name: [row.get(name) for row in rows] for name in names}
 
 
 def _report(path: Path, source: FootprintSource, crs: str, height_rule: dict[str, Any],

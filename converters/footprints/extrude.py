@@ -23,9 +23,9 @@ ToEnu = Callable[[np.ndarray], np.ndarray]
 class Blocks:
     """Meshes of ``n`` buildings; per-building slices via the offset arrays (length n + 1)."""
 
-    wall_positions: np.ndarray  # (4E, 3) ENU, four vertices per ring edge
-    wall_normals: np.ndarray  # (4E, 3) unit outward normals (flat per wall)
-    wall_offsets: np.ndarray  # edge offsets per building
+    edge_next: np.ndarray  # (V,) end vertex of the wall edge starting at each ring vertex (index into cap_*)
+    edge_normals: np.ndarray  # (V, 3) unit outward normal of that wall (flat per wall)
+    wall_offsets: np.ndarray  # edge offsets per building (one edge per ring vertex)
     cap_top: np.ndarray  # (V, 3) ENU, ring vertices at roof height
     cap_bottom: np.ndarray  # (V, 3) ENU, ring vertices at base height
     vertex_offsets: np.ndarray  # ring-vertex offsets per building
@@ -35,12 +35,20 @@ class Blocks:
     def __len__(self) -> int:
         return len(self.vertex_offsets) - 1
 
+    def wall_quads(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Positions (bottom i, bottom i+1, top i+1, top i) and normals of the wall quads of ``edges``."""
+        nxt = self.edge_next[edges]
+        positions = np.stack([self.cap_bottom[edges], self.cap_bottom[nxt], self.cap_top[nxt], self.cap_top[edges]],
+                             axis=1).reshape(-1, 3)
+        return positions, np.repeat(self.edge_normals[edges], 4, axis=0)
+
     def walls(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Positions, outward normals and triangles of one building's walls."""
         a, b = self.wall_offsets[building], self.wall_offsets[building + 1]
         quads = np.arange(b - a, dtype=np.int64)[:, None] * 4
         triangles = np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])])
-        return self.wall_positions[4 * a : 4 * b], self.wall_normals[4 * a : 4 * b], triangles
+        positions, normals = self.wall_quads(np.arange(a, b))
+        return positions, normals, triangles
 
     def caps(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Positions, normals (up for the roof, down for the floor) and triangles of roof and floor."""
@@ -85,6 +93,27 @@ def _fans(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.column_stack([s, s + i, s + i + 1]).astype(np.int64).reshape(-1, 3), ring
 
 
+def _earcut_parts(xy: np.ndarray, parts: np.ndarray, first_ring: np.ndarray, rings_of_part: np.ndarray,
+                  ring_starts: np.ndarray, ring_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Earcut triangles (global vertex indices, counter-clockwise) of ``parts``, and the part of each."""
+    if len(parts) == 0:
+        return np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
+    first, last = first_ring[parts], first_ring[parts] + rings_of_part[parts]
+    part_v0 = ring_starts[first]
+    part_v1 = ring_starts[last - 1] + ring_sizes[last - 1]
+    ring_ends = (ring_starts + ring_sizes).astype(np.uint32)
+    triangulate = mapbox_earcut.triangulate_float64
+    pieces = [triangulate(xy[v0:v1], ring_ends[r0:r1] - np.uint32(v0))
+              for v0, v1, r0, r1 in zip(part_v0.tolist(), part_v1.tolist(), first.tolist(), last.tolist(),
+                                        strict=True)]
+    counts = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) // 3
+    triangles = np.concatenate(pieces).reshape(-1, 3).astype(np.int64) + np.repeat(part_v0, counts)[:, None]
+    a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
+    clockwise = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) < 0
+    triangles[clockwise] = triangles[clockwise][:, ::-1]
+    return triangles, np.repeat(parts, counts)
+
+
 def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu: ToEnu) -> Blocks:
     """``geometries``: valid 2D (Multi)Polygons in map coordinates; base/height in map vertical units."""
     parts, building_of_part = shapely.get_parts(geometries, return_index=True)
@@ -109,11 +138,10 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
     ring_ends = ring_starts + ring_sizes
     wrap = nxt == ring_ends[ring_of_vertex]
     nxt[wrap] = ring_starts[ring_of_vertex[wrap]]
-    walls = np.stack([bottom, bottom[nxt], top[nxt], top], axis=1).reshape(-1, 3)
     edge = bottom[nxt] - bottom
-    outward = np.column_stack([edge[:, 1], -edge[:, 0], np.zeros(len(edge))])
-    outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-12)
-    wall_normals = np.repeat(outward, 4, axis=0)
+    outward = np.zeros_like(edge)
+    outward[:, 0], outward[:, 1] = edge[:, 1], -edge[:, 0]
+    outward /= np.maximum(np.hypot(outward[:, 0], outward[:, 1]), 1e-12)[:, None]
 
     n = len(geometries)
     vertex_offsets = np.searchsorted(building_of_vertex, np.arange(n + 1))
@@ -122,21 +150,11 @@ def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu
     convex = _convex_single_ring(bottom, ring_starts, ring_sizes, rings_of_part, first_ring)
     fan_parts = np.flatnonzero(convex)
     fan_tris, fan_ring = _fans(ring_starts[first_ring[fan_parts]], ring_sizes[first_ring[fan_parts]])
-    pieces, piece_parts = [fan_tris], [fan_parts[fan_ring]]
-    for part in np.flatnonzero(~convex).tolist():
-        r0, r1 = first_ring[part], first_ring[part] + rings_of_part[part]
-        v0 = ring_starts[r0]
-        ends = (ring_starts[r0:r1] + ring_sizes[r0:r1] - v0).astype(np.uint32)
-        xy = bottom[v0 : v0 + ends[-1], :2]
-        triangles = mapbox_earcut.triangulate_float64(xy, ends).reshape(-1, 3).astype(np.int64)
-        a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
-        clockwise = ((b[:, 0] - a[:, 0]) * (c[:, 1] - a[:, 1]) - (b[:, 1] - a[:, 1]) * (c[:, 0] - a[:, 0])) < 0
-        triangles[clockwise] = triangles[clockwise][:, ::-1]
-        pieces.append(triangles + v0)
-        piece_parts.append(np.full(len(triangles), part, dtype=np.int64))
-    part_of_triangle = np.concatenate(piece_parts)
+    earcut_tris, earcut_parts = _earcut_parts(bottom[:, :2], np.flatnonzero(~convex), first_ring, rings_of_part,
+                                              ring_starts, ring_sizes)
+    part_of_triangle = np.concatenate([fan_parts[fan_ring], earcut_parts])
     order = np.argsort(part_of_triangle, kind="stable")  # group by part, hence by building
-    caps = np.concatenate(pieces)[order]
+    caps = np.concatenate([fan_tris, earcut_tris])[order]
     per_building = np.bincount(building_of_part[part_of_triangle], minlength=n)
     cap_offsets = np.concatenate(([0], np.cumsum(per_building))).astype(np.int64)
-    return Blocks(walls, wall_normals, vertex_offsets.copy(), top, bottom, vertex_offsets, caps, cap_offsets)
+    return Blocks(nxt, outward, vertex_offsets.copy(), top, bottom, vertex_offsets, caps, cap_offsets)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from converters.errors import ConversionError
 from converters.options import ConvertOptions
@@ -38,12 +41,10 @@ def _number(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def choose_rule(all_properties: list[dict[str, Any]], options: ConvertOptions) -> HeightRule:
-    """Which attribute gives the height; ConversionError if the data has none."""
-    present: set[str] = set()
-    for props in all_properties:
-        present.update(props)
-    numeric = sorted(k for k in present if any(_number(p.get(k)) is not None for p in all_properties[:200]))
+def choose_rule(columns: dict[str, list[Any]], options: ConvertOptions) -> HeightRule:
+    """Which attribute gives the height (``columns``: name → values); ConversionError if the data has none."""
+    present = set(columns)
+    numeric = sorted(k for k in present if any(_number(v) is not None for v in columns[k][:200]))
     base_default = options.base_height if options.base_height is not None else 0.0
     if options.base_field and options.base_field not in present:
         raise ConversionError(f"no feature has the base field {options.base_field!r}; fields found: "
@@ -94,3 +95,36 @@ def height_and_base(props: dict[str, Any], rule: HeightRule) -> tuple[float, flo
             return f"no numeric base elevation in {rule.base_field!r}"
         base = base_value
     return height, base
+
+
+def _numbers(values: Sequence[Any] | None, count: int) -> np.ndarray:
+    """Values as float64, NaN where :func:`_number` gives None (missing, text, bool, infinite)."""
+    if values is None:
+        return np.full(count, np.nan)
+    types = set(map(type, values))
+    if types <= {int, float}:
+        out = np.array(values, dtype=np.float64)
+    else:
+        out = np.array([math.nan if (n := _number(v)) is None else n for v in values], dtype=np.float64)
+    out[~np.isfinite(out)] = np.nan
+    return out
+
+
+def resolve_heights(columns: dict[str, list[Any]], count: int, rule: HeightRule,
+                    rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+    """:func:`height_and_base` for the features ``rows`` at once: (height, base) of every row, and the
+    skip reason of the rows that have none (by row)."""
+    raw = columns.get(rule.field)
+    value = _numbers(raw, count)[rows]
+    height = value * rule.storey_height if rule.source == "floors_field" else value
+    base = np.full(len(rows), rule.base_default, dtype=np.float64)
+    if rule.base_field:
+        base = _numbers(columns.get(rule.base_field), count)[rows]
+    with np.errstate(invalid="ignore"):
+        bad = ~((height > 0) & (height <= MAX_HEIGHT_M) & np.isfinite(base))
+    reasons: dict[int, str] = {}
+    for row in rows[bad].tolist():
+        props = {name: columns[name][row] for name in (rule.field, rule.base_field) if name and name in columns}
+        reason = height_and_base(props, rule)
+        reasons[row] = reason if isinstance(reason, str) else f"height {reason[0]:g} is not usable"
+    return height, base, reasons

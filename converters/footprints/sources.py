@@ -26,19 +26,29 @@ _CRS_URN = re.compile(r"(?:EPSG(?:::|:|/0/|/))(\d+)", re.IGNORECASE)
 
 
 @dataclass(slots=True)
-class Footprint:
-    index: int  # position in the source (for skip reports)
-    geometry: BaseGeometry | None
-    properties: dict[str, Any]
-    problem: str | None = None  # why the geometry could not be read
-
-
-@dataclass(slots=True)
 class FootprintSource:
-    footprints: list[Footprint]
+    """The features of one layer, column-wise: position ``i`` is the ``i``-th feature of the source."""
+
+    geometries: np.ndarray  # object array of shapely geometries (None: missing or unreadable)
+    properties: dict[str, list[Any]]  # attribute name → one value per feature (None where absent)
+    problems: dict[int, str]  # position → why its geometry could not be read
     crs: str  # as found in the file ("EPSG:4326" for RFC 7946 GeoJSON)
     crs_note: str
     layer: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.geometries)
+
+    def row(self, i: int) -> dict[str, Any]:
+        return {name: values[i] for name, values in self.properties.items() if values[i] is not None}
+
+
+def columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Attribute dictionaries → columns (names in order of first appearance, None where absent)."""
+    names: dict[str, None] = {}
+    for row in rows:
+        names.update(dict.fromkeys(row))
+    return {name: [row.get(name) for row in rows] for name in names}
 
 
 def load_json(path: Path) -> Any:
@@ -65,6 +75,18 @@ def crs_from_text(text: str) -> str | None:
     return None
 
 
+def geojson_crs(data: dict[str, Any], name: str) -> tuple[str, str]:
+    """The CRS of a GeoJSON object: RFC 7946 WGS84, or its legacy ``crs`` member."""
+    legacy = data.get("crs")
+    if isinstance(legacy, dict):
+        text = str((legacy.get("properties") or {}).get("name", ""))
+        found = crs_from_text(text)
+        if found is None:
+            raise ConversionError(f"{name}: unknown 'crs' member {text[:80]!r}; pass --crs EPSG:CODE")
+        return found, f"legacy GeoJSON 'crs' member {text!r}"
+    return "EPSG:4326", "RFC 7946 GeoJSON: WGS84 longitude/latitude"
+
+
 def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSource:
     if data is None:
         try:
@@ -79,42 +101,41 @@ def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSou
         features = data["features"]
     else:
         raise ConversionError(f"{path.name}: not a GeoJSON FeatureCollection (type {data.get('type')!r})")
-    crs, note = "EPSG:4326", "RFC 7946 GeoJSON: WGS84 longitude/latitude"
-    legacy = data.get("crs")
-    if isinstance(legacy, dict):
-        name = str((legacy.get("properties") or {}).get("name", ""))
-        found = crs_from_text(name)
-        if found is None:
-            raise ConversionError(f"{path.name}: unknown 'crs' member {name[:80]!r}; pass --crs EPSG:CODE")
-        crs, note = found, f"legacy GeoJSON 'crs' member {name!r}"
-    out: list[Footprint] = []
+    crs, note = geojson_crs(data, path.name)
+    geometries, properties, problems = read_features(features)
+    return FootprintSource(geometries, properties, problems, crs, note)
+
+
+def read_features(features: list[Any]) -> tuple[np.ndarray, dict[str, list[Any]], dict[int, str]]:
+    """GeoJSON features → (geometries, attribute columns, problems by position)."""
+    geometries = np.full(len(features), None, dtype=object)
+    rows: list[dict[str, Any]] = []
+    problems: dict[int, str] = {}
     simple_rings: list[list[Any]] = []  # exterior rings of plain polygons, built in one vectorised call
     simple_at: list[int] = []
     for index, feature in enumerate(features):
         props = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+        rows.append(props if isinstance(props, dict) else {})
         geometry_json = feature.get("geometry") if isinstance(feature, dict) else None
         if not geometry_json:
-            out.append(Footprint(index, None, props, "no geometry"))
+            problems[index] = "no geometry"
             continue
         coordinates = geometry_json.get("coordinates") if isinstance(geometry_json, dict) else None
         if (geometry_json.get("type") == "Polygon" and isinstance(coordinates, list) and len(coordinates) == 1
                 and isinstance(coordinates[0], list) and len(coordinates[0]) >= 4):
-            simple_at.append(len(out))
+            simple_at.append(index)
             simple_rings.append(coordinates[0])
-            out.append(Footprint(index, None, props))
             continue
         try:
-            geometry = shapely.geometry.shape(geometry_json)
+            geometries[index] = shapely.geometry.shape(geometry_json)
         except (ValueError, TypeError, KeyError, AttributeError, shapely.errors.GEOSException) as error:
-            out.append(Footprint(index, None, props, f"unreadable geometry ({str(error)[:80]})"))
-            continue
-        out.append(Footprint(index, geometry, props))
+            problems[index] = f"unreadable geometry ({str(error)[:80]})"
     for position, polygon in zip(simple_at, _polygons(simple_rings), strict=True):
         if polygon is None:
-            out[position].problem = "unreadable geometry (malformed coordinates)"
+            problems[position] = "unreadable geometry (malformed coordinates)"
         else:
-            out[position].geometry = polygon
-    return FootprintSource(out, crs, note)
+            geometries[position] = polygon
+    return geometries, columns_of(rows), problems
 
 
 def _polygons(rings: list[list[Any]]) -> list[BaseGeometry | None]:
@@ -185,22 +206,27 @@ def read_gpkg(path: Path) -> FootprintSource:
             cursor = db.execute(f'SELECT * FROM "{table}"')
             names = [d[0] for d in cursor.description]
             geometry_at = names.index(column)
-            out: list[Footprint] = []
+            geometries: list[BaseGeometry | None] = []
+            rows: list[dict[str, Any]] = []
+            problems: dict[int, str] = {}
             for index, row in enumerate(cursor):
-                props = {n: v for i, (n, v) in enumerate(zip(names, row, strict=True)) if i != geometry_at
-                         and not isinstance(v, bytes)}
+                rows.append({n: v for i, (n, v) in enumerate(zip(names, row, strict=True)) if i != geometry_at
+                             and not isinstance(v, bytes)})
                 blob = row[geometry_at]
+                geometries.append(None)
                 if blob is None:
-                    out.append(Footprint(index, None, props, "no geometry"))
+                    problems[index] = "no geometry"
                     continue
                 try:
-                    out.append(Footprint(index, _gpkg_geometry(bytes(blob)), props))
+                    geometries[index] = _gpkg_geometry(bytes(blob))
                 except (ValueError, struct.error, shapely.errors.GEOSException) as error:
-                    out.append(Footprint(index, None, props, f"unreadable geometry ({str(error)[:80]})"))
+                    problems[index] = f"unreadable geometry ({str(error)[:80]})"
         finally:
             db.close()
     except sqlite3.DatabaseError as error:
         raise ConversionError(f"{path.name}: not a readable GeoPackage ({str(error)[:100]})") from error
     if len(layers) > 1:
         note += f"; read layer {table!r} (of {len(layers)})"
-    return FootprintSource(out, crs, note, layer=table)
+    array = np.empty(len(geometries), dtype=object)
+    array[:] = geometries
+    return FootprintSource(array, columns_of(rows), problems, crs, note, layer=table)
