@@ -19,9 +19,10 @@ import shapely
 from converters.errors import ConversionError
 from converters.footprints.blocks_glb import write_blocks_glb
 from converters.footprints.extrude import extrude
+from converters.footprints.geojson_parallel import read_parallel
 from converters.footprints.heights import HeightRule, choose_rule, resolve_heights
 from converters.footprints.outline import union_outline
-from converters.footprints.sources import FootprintSource, load_json, read_geojson, read_gpkg
+from converters.footprints.sources import FootprintSource, geojson_crs, load_json, read_geojson, read_gpkg
 from converters.footprints.writer import WriteResult, write_buildings
 from converters.georef import parse_crs
 from converters.options import ConvertOptions
@@ -35,9 +36,14 @@ MAX_SKIPS_LISTED = 200
 POLYGON_TYPES = (3, 6)  # shapely type ids: Polygon, MultiPolygon
 
 
-def _load(path: Path) -> tuple[FootprintSource | None, dict[str, Any] | None]:
+def _load(path: Path, jobs: int) -> tuple[FootprintSource | None, dict[str, Any] | None]:
     if path.suffix.lower() == ".gpkg":
         return read_gpkg(path), None
+    parallel = read_parallel(path.read_bytes(), jobs)
+    if parallel is not None and parallel[0].get("type") == "FeatureCollection":
+        head, (geometries, columns, problems) = parallel
+        crs, note = geojson_crs(head, path.name)
+        return FootprintSource(geometries, columns, problems, crs, note), None
     try:
         data = load_json(path)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
@@ -49,7 +55,7 @@ def _load(path: Path) -> tuple[FootprintSource | None, dict[str, Any] | None]:
 
 def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
     path = Path(input_path)
-    source, city = _load(path)
+    source, city = _load(path, max(1, options.jobs or os.cpu_count() or 1))
     if city is not None:
         from converters.footprints.cityjson import convert_cityjson
 

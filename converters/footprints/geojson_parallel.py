@@ -1,0 +1,111 @@
+"""Reading a large GeoJSON FeatureCollection in several processes.
+
+The ``features`` array is cut at ``},{`` boundaries into ``parts`` byte ranges; every range is parsed as
+``[range]`` (a forked worker per extra part, the first part in this process) and turned into columns
+and geometries (sent back as WKB). The cut is safe by construction: a range parses as a JSON array
+only if it is a whole sequence of features (a cut inside a feature or a string leaves brackets or a
+string open), and the rest of the document is checked by parsing it with the array replaced by a
+marker. Whenever any check fails the caller parses the whole file the ordinary way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import re
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+import numpy as np
+import orjson
+import shapely
+
+from converters.footprints.sources import read_features
+
+MIN_PARALLEL_BYTES = 4 << 20
+_FEATURES = re.compile(rb'"features"\s*:\s*\[')
+_BOUNDARY = re.compile(rb"\}\s*,\s*\{")
+_MARKER = b'"\\u0000cim-features"'
+_DATA: dict[str, bytes] = {}
+
+Part = tuple[np.ndarray, dict[str, list[Any]], dict[int, str]]
+
+
+def _ranges(data: bytes, parts: int) -> tuple[dict[str, Any], list[tuple[int, int]]] | None:
+    """(the document without its features, byte ranges of the features) or None if not cut-able."""
+    found = _FEATURES.search(data)
+    end = data.rfind(b"]")
+    if found is None or end <= found.end():
+        return None
+    start = found.end()
+    try:
+        head = orjson.loads(data[: start - 1] + _MARKER + data[end + 1 :])
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(head, dict) or head.get("features") != _MARKER[1:-1].decode("unicode_escape"):
+        return None
+    starts, ends = [start], []
+    for i in range(1, parts):
+        boundary = _BOUNDARY.search(data, max(starts[-1], start + (end - start) * i // parts), end)
+        if boundary is None:
+            break
+        ends.append(boundary.start() + 1)  # after the "}" of the last feature of this range
+        starts.append(boundary.end() - 1)  # the "{" of the first feature of the next one
+    ends.append(end)
+    if len(starts) < 2:
+        return None
+    ranges = list(zip(starts, ends, strict=True))
+    return head, ranges
+
+
+def _read_range(lo: int, hi: int) -> Part:
+    features = orjson.loads(b"[" + _DATA["data"][lo:hi] + b"]")
+    geometries, columns, problems = read_features(features)
+    return geometries, columns, problems
+
+
+def _read_range_wkb(lo: int, hi: int) -> tuple[np.ndarray, dict[str, list[Any]], dict[int, str]]:
+    geometries, columns, problems = _read_range(lo, hi)
+    return shapely.to_wkb(geometries), columns, problems
+
+
+def read_parallel(data: bytes, parts: int) -> tuple[dict[str, Any], Part] | None:
+    """(document without features, (geometries, columns, problems)) or None: parse it the ordinary way."""
+    if parts < 2 or len(data) < MIN_PARALLEL_BYTES:
+        return None
+    cut = _ranges(data, parts)
+    if cut is None:
+        return None
+    head, ranges = cut
+    _DATA["data"] = data
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=context) as pool:
+            futures = [pool.submit(_read_range_wkb, lo, hi) for lo, hi in ranges[1:]]
+            first = _read_range(*ranges[0])
+            rest = [future.result() for future in futures]
+    except (ValueError, RuntimeError, OSError):  # a range that is not whole features; a lost worker
+        return None
+    finally:
+        _DATA.clear()
+    pieces = [first] + [(shapely.from_wkb(wkb), columns, problems) for wkb, columns, problems in rest]
+    return head, _merge(pieces)
+
+
+def _merge(pieces: list[Part]) -> Part:
+    sizes = [len(p[0]) for p in pieces]
+    names: dict[str, None] = {}
+    for piece in pieces:
+        names.update(dict.fromkeys(piece[1]))
+    columns: dict[str, list[Any]] = {}
+    for name in names:
+        values: list[Any] = []
+        for (_, piece_columns, _), size in zip(pieces, sizes, strict=True):
+            values.extend(piece_columns.get(name) or [None] * size)
+        columns[name] = values
+    problems: dict[int, str] = {}
+    offset = 0
+    for (_, _, piece_problems), size in zip(pieces, sizes, strict=True):
+        problems.update({offset + i: reason for i, reason in piece_problems.items()})
+        offset += size
+    geometries = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, dtype=object)
+    return geometries.astype(object), columns, problems
