@@ -103,6 +103,11 @@ def _unit(normals: np.ndarray) -> np.ndarray:
     return out
 
 
+def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Unit area-weighted vertex normals ((0, 0, 1) where a vertex has no area around it)."""
+    return _unit(_normals(positions, triangles))
+
+
 def _quantization(lo: np.ndarray, hi: np.ndarray, compress: bool) -> tuple[np.ndarray, float, bool]:
     center = (lo + hi) / 2
     half_extent = float(np.max(hi - lo)) / 2

@@ -13,8 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from converters.georef import enu_to_gltf
 from converters.mesh.load import Texture
 from tiles.glb import ELEMENT_ARRAY_BUFFER, TRIANGLES, GlbBuilder
+from tiles.mesh import vertex_normals
 from tiles.tileset import BoundingVolume
 
 
@@ -26,20 +28,6 @@ class Piece:
     colors: np.ndarray | None = None  # (n, 4) uint8
     texture: Texture | None = None
     rgba: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
-
-
-def vertex_normals(positions: np.ndarray, faces: np.ndarray) -> np.ndarray:
-    normals = np.zeros_like(positions)
-    a, b, c = (positions[faces[:, i]] for i in range(3))
-    face = np.cross(b - a, c - a)
-    for i in range(3):
-        np.add.at(normals, faces[:, i], face)
-    length = np.linalg.norm(normals, axis=1, keepdims=True)
-    return np.where(length > 1e-20, normals / np.maximum(length, 1e-20), [0.0, 0.0, 1.0])
-
-
-def _yup(enu: np.ndarray) -> np.ndarray:
-    return np.stack([enu[:, 0], enu[:, 2], -enu[:, 1]], axis=-1)
 
 
 def write_scan_glb(pieces: list[Piece], path: Path) -> tuple[BoundingVolume, int]:
@@ -54,8 +42,8 @@ def write_scan_glb(pieces: list[Piece], path: Path) -> tuple[BoundingVolume, int
     primitives: list[dict[str, Any]] = []
     for piece in pieces:
         attributes = {
-            "POSITION": builder.add_accessor(_yup(piece.positions - centre).astype(np.float32), with_bounds=True),
-            "NORMAL": builder.add_accessor(_yup(vertex_normals(piece.positions, piece.faces)).astype(np.float32)),
+            "POSITION": builder.add_accessor(enu_to_gltf(piece.positions - centre), with_bounds=True),
+            "NORMAL": builder.add_accessor(enu_to_gltf(vertex_normals(piece.positions, piece.faces))),
         }
         material: dict[str, Any] = {"pbrMetallicRoughness": {"baseColorFactor": list(piece.rgba),
                                                              "metallicFactor": 0.0, "roughnessFactor": 1.0},
