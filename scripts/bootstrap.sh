@@ -6,7 +6,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRAS="${1:-}"
 
+PYTHON="${PYTHON:-python3.11}"
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
 need_pkgs=()
+"$PYTHON" -c "import ensurepip, venv" >/dev/null 2>&1 || need_pkgs+=(python3-venv)
 command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs npm)
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need_pkgs+=(postgresql-15-postgis-3)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
@@ -18,8 +22,6 @@ if [ ${#need_pkgs[@]} -gt 0 ]; then
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
 fi
 
-PYTHON="${PYTHON:-python3.11}"
-command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
   .venv/bin/pip install -q --upgrade pip
