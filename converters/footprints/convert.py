@@ -21,7 +21,7 @@ from converters.footprints.blocks_glb import write_blocks_glb
 from converters.footprints.extrude import extrude
 from converters.footprints.geojson_parallel import read_parallel
 from converters.footprints.heights import HeightRule, choose_rule, resolve_heights
-from converters.footprints.outline import union_outline
+from converters.footprints.outline import EXACT_MAX, ring_outline, union_outline
 from converters.footprints.sources import FootprintSource, geojson_crs, load_json, read_geojson, read_gpkg
 from converters.footprints.writer import WriteResult, write_buildings
 from converters.georef import parse_crs
@@ -155,8 +155,12 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
                              {"source": path.name, "buildings": len(keep)},
                              progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"),
                              workers=max(1, options.jobs or os.cpu_count() or 1))
-    polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
-    outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
+    if len(keep) <= EXACT_MAX:
+        polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
+        outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
+    else:  # coverage outline and area from the ring vertices already in ENU
+        outline, area = ring_outline(blocks.cap_bottom[:, :2], blocks.edge_next, blocks.vertex_offsets,
+                                     placement.frame, float(placement.frame.height))
     options.report_progress(1.0, "done")
     return _report(path, source, crs, rule.report(), placement.report(), total, len(keep), skipped,
                    skip_counts, result, outline, area, started, vertex_count=len(blocks.cap_top))

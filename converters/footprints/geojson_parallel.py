@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import re
-from concurrent.futures import ProcessPoolExecutor
+from pickle import UnpicklingError
 from typing import Any
 
 import numpy as np
@@ -68,8 +68,24 @@ def _read_range_wkb(lo: int, hi: int) -> tuple[np.ndarray, dict[str, list[Any]],
     return shapely.to_wkb(geometries), columns, problems
 
 
+def _child(lo: int, hi: int, conn: Any) -> None:
+    """Forked worker: parse one range and send it back pickled (an exception is sent as such)."""
+    try:
+        payload: Any = _read_range_wkb(lo, hi)
+    except Exception as error:  # reported to the parent, which falls back to the ordinary parse
+        payload = error
+    try:
+        conn.send(payload)
+    finally:
+        conn.close()
+
+
 def read_parallel(data: bytes, parts: int) -> tuple[dict[str, Any], Part] | None:
-    """(document without features, (geometries, columns, problems)) or None: parse it the ordinary way."""
+    """(document without features, (geometries, columns, problems)) or None: parse it the ordinary way.
+
+    The workers are forked directly with their range (no executor: its manager thread needs the GIL to
+    hand out work, which the parse in this process holds, so the workers would start late).
+    """
     if parts < 2 or len(data) < MIN_PARALLEL_BYTES:
         return None
     cut = _ranges(data, parts)
@@ -77,16 +93,35 @@ def read_parallel(data: bytes, parts: int) -> tuple[dict[str, Any], Part] | None
         return None
     head, ranges = cut
     _DATA["data"] = data
+    context = multiprocessing.get_context("fork")
+    workers: list[tuple[Any, Any]] = []
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=len(ranges) - 1, mp_context=context) as pool:
-            futures = [pool.submit(_read_range_wkb, lo, hi) for lo, hi in ranges[1:]]
+        for lo, hi in ranges[1:]:
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_child, args=(lo, hi, send), daemon=True)
+            process.start()
+            send.close()
+            workers.append((process, receive))
+        try:
             first = _read_range(*ranges[0])
-            rest = [future.result() for future in futures]
-    except (ValueError, RuntimeError, OSError):  # a range that is not whole features; a lost worker
+        except (ValueError, RuntimeError):
+            return None
+        rest = []
+        for _, receive in workers:
+            payload = receive.recv()
+            if isinstance(payload, BaseException):
+                return None
+            rest.append(payload)
+    except (EOFError, OSError, UnpicklingError):  # a lost worker
         return None
     finally:
         _DATA.clear()
+        for process, receive in workers:
+            receive.close()
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
     pieces = [first] + [(shapely.from_wkb(wkb), columns, problems) for wkb, columns, problems in rest]
     return head, _merge(pieces)
 

@@ -42,13 +42,13 @@ def _close(grid: np.ndarray, steps: int) -> np.ndarray:
     return padded[steps + 1 : -steps - 1, steps + 1 : -steps - 1]
 
 
-def _raster_outline(polygons: np.ndarray) -> shapely.Geometry:
-    minx, miny, maxx, maxy = shapely.total_bounds(polygons)
+def _raster_outline(points: np.ndarray) -> shapely.Geometry:
+    """Coverage outline from ENU (x, y) points: every footprint vertex plus one interior-ish point each."""
+    minx, miny = points.min(axis=0)
+    maxx, maxy = points.max(axis=0)
     cell = max(MIN_CELL_M, max(maxx - minx, maxy - miny) / GRID)
     nx, ny = int((maxx - minx) / cell) + 1, int((maxy - miny) / cell) + 1
     grid = np.zeros((ny, nx), dtype=bool)
-    coords = shapely.get_coordinates(polygons)
-    points = np.concatenate([coords, shapely.get_coordinates(shapely.centroid(polygons))])
     cols = np.clip(((points[:, 0] - minx) / cell).astype(int), 0, nx - 1)
     rows = np.clip(((points[:, 1] - miny) / cell).astype(int), 0, ny - 1)
     grid[rows, cols] = True
@@ -62,6 +62,31 @@ def _raster_outline(polygons: np.ndarray) -> shapely.Geometry:
     return shapely.union_all(boxes).simplify(cell / 2)
 
 
+def _to_geojson(shape: shapely.Geometry, frame: LocalFrame, height: float) -> dict[str, Any]:
+    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+        enu = np.column_stack([xy[:, 0], xy[:, 1], np.full(len(xy), height)])
+        return frame.enu_to_geodetic(enu)[:, :2]
+
+    return mapping(shapely.transform(shape, to_lonlat))
+
+
+def ring_outline(xy: np.ndarray, edge_next: np.ndarray, vertex_offsets: np.ndarray, frame: LocalFrame,
+                 height: float) -> tuple[dict[str, Any] | None, float]:
+    """:func:`union_outline` for many footprints given as ENU ring vertices (no shapely geometries).
+
+    ``xy``: (V, 2) ring vertices (closing vertex dropped), exteriors counter-clockwise and holes
+    clockwise; ``edge_next``: the next vertex of each ring edge; ``vertex_offsets``: per footprint.
+    """
+    if len(xy) == 0:
+        return None, 0.0
+    nxt = xy[edge_next]
+    area = float((xy[:, 0] * nxt[:, 1] - nxt[:, 0] * xy[:, 1]).sum() / 2)  # holes count negative
+    counts = np.diff(vertex_offsets)
+    starts = vertex_offsets[:-1][counts > 0]
+    means = np.add.reduceat(xy, starts, axis=0) / counts[counts > 0][:, None]
+    return _to_geojson(_raster_outline(np.concatenate([xy, means])), frame, height), area
+
+
 def union_outline(polygons_enu: np.ndarray, frame: LocalFrame, height: float) -> tuple[dict[str, Any] | None, float]:
     """GeoJSON geometry (lon/lat) of the covered area, and the footprint area in m² (see module doc)."""
     if len(polygons_enu) == 0:
@@ -72,10 +97,6 @@ def union_outline(polygons_enu: np.ndarray, frame: LocalFrame, height: float) ->
         area = float(union.area)
         shape = union.simplify(0.05)
     else:
-        shape = _raster_outline(polygons_enu)
-
-    def to_lonlat(xy: np.ndarray) -> np.ndarray:
-        enu = np.column_stack([xy[:, 0], xy[:, 1], np.full(len(xy), height)])
-        return frame.enu_to_geodetic(enu)[:, :2]
-
-    return mapping(shapely.transform(shape, to_lonlat)), area
+        shape = _raster_outline(np.concatenate([shapely.get_coordinates(polygons_enu),
+                                                shapely.get_coordinates(shapely.centroid(polygons_enu))]))
+    return _to_geojson(shape, frame, height), area
