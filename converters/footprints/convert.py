@@ -21,7 +21,7 @@ from converters.footprints.blocks_glb import write_blocks_glb
 from converters.footprints.extrude import extrude
 from converters.footprints.geojson_parallel import read_parallel
 from converters.footprints.heights import HeightRule, choose_rule, resolve_heights
-from converters.footprints.outline import EXACT_MAX, ring_outline, union_outline
+from converters.footprints.outline import EXACT_MAX, coverage_outline, union_outline
 from converters.footprints.sources import FootprintSource, geojson_crs, load_json, read_geojson, read_gpkg
 from converters.footprints.writer import WriteResult, write_buildings
 from converters.georef import parse_crs
@@ -178,23 +178,104 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     hi = np.array([maxx, maxy, (base + height).max()])
     placement = place_in_crs(crs, lo, hi)
     to_enu = FastToEnu(placement.to_enu, lo, hi)
-    blocks = extrude(kept, base, height, to_enu)
-    options.report_progress(0.4, "blocks extruded")
+    if len(keep) <= EXACT_MAX:
+        return _small(path, source, crs, rule, placement, total, keep, kept, height, base, skipped, skip_counts,
+                      to_enu, out_dir, options, started)
+    # Large layers: the parent only plans the tiles (approximate ENU boxes and triangle counts per
+    # building); every tile worker extrudes its own buildings and reports their footprint area.
+    lo_b, hi_b, corners = _enu_boxes(kept, base, height, to_enu)
+    weights, vertex_count = _triangle_counts(kept)
+    columns = _columns(source, keep, height, base)
 
-    offsets = blocks.vertex_offsets[:-1]
-    lo_b = np.minimum.reduceat(np.minimum(blocks.cap_top, blocks.cap_bottom), offsets)
-    hi_b = np.maximum.reduceat(np.maximum(blocks.cap_top, blocks.cap_bottom), offsets)
-    edges = np.diff(blocks.vertex_offsets)
-    weights = 2 * edges + 2 * np.diff(blocks.cap_offsets)
+    def write_content(keys: np.ndarray, tile_path: Path) -> tuple[BoundingVolume, int, int, float]:
+        blocks = extrude(kept[keys], base[keys], height[keys], to_enu)
+        at = keys.tolist()
+        table = {name: list(map(values.__getitem__, at)) for name, values in columns.items()}
+        box, size, triangles = write_blocks_glb(blocks, np.arange(len(keys)), MATERIALS, table, tile_path)
+        xy = blocks.cap_bottom[:, :2]
+        nxt = xy[blocks.edge_next]
+        return box, size, triangles, float((xy[:, 0] * nxt[:, 1] - nxt[:, 0] * xy[:, 1]).sum() / 2)
 
+    result = write_buildings(out_dir, placement.frame, write_content, lo_b, hi_b, weights,
+                             {"source": path.name, "buildings": len(keep)},
+                             progress=lambda f: options.report_progress(0.15 + 0.75 * f, "writing tiles"),
+                             workers=max(1, options.jobs or os.cpu_count() or 1))
+    outline = coverage_outline(corners, placement.frame, float(placement.frame.height))
+    options.report_progress(1.0, "done")
+    return _report(path, source, crs, rule.report(), placement.report(), total, len(keep), skipped,
+                   skip_counts, result, outline, result.area, started, vertex_count=vertex_count)
+
+
+def _columns(source: FootprintSource, keep: np.ndarray, height: np.ndarray, base: np.ndarray) -> dict[str, list[Any]]:
     rows = keep.tolist()
-    everything = len(rows) == total
+    everything = len(rows) == len(source)
     columns = {name: values if everything else list(map(values.__getitem__, rows))
                for name, values in source.properties.items()
                if everything or any(values[i] is not None for i in rows)}
     columns["height_used_m"] = np.round(height, 3).tolist()
     columns["base_used"] = np.round(base, 3).tolist()
     columns["source_index"] = rows
+    return columns
+
+
+def _enu_boxes(kept: np.ndarray, base: np.ndarray, height: np.ndarray,
+               to_enu: FastToEnu) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-building ENU boxes for tiling (map box centre at base and top ± the box's half size through
+    the local Jacobian, padded), and the ENU corners of the map boxes (for the coverage outline).
+
+    Only the quadtree uses these boxes: tile bounding volumes also contain the exact content boxes.
+    """
+    bounds = shapely.bounds(kept)
+    centre = (bounds[:, :2] + bounds[:, 2:]) / 2
+    half = (bounds[:, 2:] - bounds[:, :2]) / 2
+    n = len(kept)
+    points = np.concatenate([np.column_stack([centre, base]), np.column_stack([centre, base + height])])
+    mid = np.array([*centre.mean(axis=0), float(base.mean())])
+    step = np.maximum(half.max(axis=0), 1e-9)
+    dx, dy = np.array([step[0], 0.0, 0.0]), np.array([0.0, step[1], 0.0])
+    probe = np.array([mid + dx, mid - dx, mid + dy, mid - dy])
+    enu = to_enu(np.concatenate([points, probe]))
+    bottom, top, probe_enu = enu[:n], enu[n : 2 * n], enu[2 * n :]
+    jacobian = np.column_stack([(probe_enu[0] - probe_enu[1]) / (2 * step[0]),
+                                (probe_enu[2] - probe_enu[3]) / (2 * step[1])])  # (3, 2): ENU per map unit
+    extent = half @ np.abs(jacobian).T * 1.01 + 0.05
+    lo = np.minimum(bottom, top) - extent
+    hi = np.maximum(bottom, top) + extent
+    signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
+    corners = (bottom[:, None, :2] + (signs[None, :, :] * half[:, None, :]) @ jacobian[:2].T).reshape(-1, 2)
+    return lo, hi, np.concatenate([corners, bottom[:, :2]])
+
+
+def _triangle_counts(kept: np.ndarray) -> tuple[np.ndarray, int]:
+    """Triangles per extruded building (2 per wall edge, n + 2 holes - 2 per roof and floor of each part)
+    and the number of ring vertices (closing ones not counted), from shapely's counts only."""
+    coordinates = shapely.get_num_coordinates(kept)
+    parts = shapely.get_num_geometries(kept)
+    holes = np.zeros(len(kept), dtype=np.int64)
+    single = parts == 1
+    polygons = single & (shapely.get_type_id(kept) == 3)
+    holes[polygons] = shapely.get_num_interior_rings(kept[polygons])
+    if (~polygons).any():
+        multi = np.flatnonzero(~polygons)
+        pieces, owner = shapely.get_parts(kept[multi], return_index=True)
+        holes[multi] = np.bincount(owner, shapely.get_num_interior_rings(pieces), minlength=len(multi))
+    vertices = coordinates - parts - holes
+    caps = vertices + 2 * holes - 2 * parts
+    return (2 * vertices + 2 * caps).astype(np.int64), int(vertices.sum())
+
+
+def _small(path: Path, source: FootprintSource, crs: str, rule: HeightRule, placement: Any, total: int,
+           keep: np.ndarray, kept: np.ndarray, height: np.ndarray, base: np.ndarray,
+           skipped: list[dict[str, Any]], skip_counts: dict[str, int], to_enu: FastToEnu, out_dir: Path,
+           options: ConvertOptions, started: float) -> dict[str, Any]:
+    """Small layers: extrude everything here, exact bounds, exact union outline."""
+    blocks = extrude(kept, base, height, to_enu)
+    options.report_progress(0.4, "blocks extruded")
+    offsets = blocks.vertex_offsets[:-1]
+    lo_b = np.minimum.reduceat(np.minimum(blocks.cap_top, blocks.cap_bottom), offsets)
+    hi_b = np.maximum.reduceat(np.maximum(blocks.cap_top, blocks.cap_bottom), offsets)
+    weights = 2 * np.diff(blocks.vertex_offsets) + 2 * np.diff(blocks.cap_offsets)
+    columns = _columns(source, keep, height, base)
 
     def write_content(keys: np.ndarray, tile_path: Path) -> tuple[BoundingVolume, int, int]:
         at = keys.tolist()
@@ -205,12 +286,8 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
                              {"source": path.name, "buildings": len(keep)},
                              progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"),
                              workers=max(1, options.jobs or os.cpu_count() or 1))
-    if len(keep) <= EXACT_MAX:
-        polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
-        outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
-    else:  # coverage outline and area from the ring vertices already in ENU
-        outline, area = ring_outline(blocks.cap_bottom[:, :2], blocks.edge_next, blocks.vertex_offsets,
-                                     placement.frame, float(placement.frame.height))
+    polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
+    outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
     options.report_progress(1.0, "done")
     return _report(path, source, crs, rule.report(), placement.report(), total, len(keep), skipped,
                    skip_counts, result, outline, area, started, vertex_count=len(blocks.cap_top))

@@ -70,21 +70,11 @@ def _to_geojson(shape: shapely.Geometry, frame: LocalFrame, height: float) -> di
     return mapping(shapely.transform(shape, to_lonlat))
 
 
-def ring_outline(xy: np.ndarray, edge_next: np.ndarray, vertex_offsets: np.ndarray, frame: LocalFrame,
-                 height: float) -> tuple[dict[str, Any] | None, float]:
-    """:func:`union_outline` for many footprints given as ENU ring vertices (no shapely geometries).
-
-    ``xy``: (V, 2) ring vertices (closing vertex dropped), exteriors counter-clockwise and holes
-    clockwise; ``edge_next``: the next vertex of each ring edge; ``vertex_offsets``: per footprint.
-    """
-    if len(xy) == 0:
-        return None, 0.0
-    nxt = xy[edge_next]
-    area = float((xy[:, 0] * nxt[:, 1] - nxt[:, 0] * xy[:, 1]).sum() / 2)  # holes count negative
-    counts = np.diff(vertex_offsets)
-    starts = vertex_offsets[:-1][counts > 0]
-    means = np.add.reduceat(xy, starts, axis=0) / counts[counts > 0][:, None]
-    return _to_geojson(_raster_outline(np.concatenate([xy, means])), frame, height), area
+def coverage_outline(points: np.ndarray, frame: LocalFrame, height: float) -> dict[str, Any] | None:
+    """:func:`union_outline`'s coverage outline for many footprints from ENU (x, y) points on them."""
+    if len(points) == 0:
+        return None
+    return _to_geojson(_raster_outline(points), frame, height)
 
 
 def union_outline(polygons_enu: np.ndarray, frame: LocalFrame, height: float) -> tuple[dict[str, Any] | None, float]:

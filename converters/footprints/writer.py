@@ -26,7 +26,8 @@ PARENT_TRIANGLES = 15_000
 CONTENT_DIR = "blocks"
 
 Piece = tuple[np.ndarray, np.ndarray | None, np.ndarray, int]  # positions, normals or None, triangles, material
-WriteContent = Callable[[np.ndarray, Path], tuple[BoundingVolume, int, int]]  # keys, path → box, bytes, triangles
+# keys, path → box, bytes, triangles (and optionally the footprint area of those buildings, summed in the result)
+WriteContent = Callable[[np.ndarray, Path], tuple[Any, ...]]
 
 
 @dataclass(slots=True)
@@ -36,6 +37,7 @@ class WriteResult:
     tiles: int
     triangles: int
     max_features_per_tile: int
+    area: float = 0.0  # sum of the areas the content writer reported (0 when it reports none)
 
 
 def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[Material],
@@ -56,14 +58,14 @@ def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[M
 _WRITER: dict[str, WriteContent] = {}
 
 
-def _write_job(keys: np.ndarray, path: Path) -> tuple[BoundingVolume, int, int]:
+def _write_job(keys: np.ndarray, path: Path) -> tuple[Any, ...]:
     return _WRITER["write"](keys, path)
 
 
 def _write_all(jobs: list[tuple[str, np.ndarray, Path]], write_content: WriteContent, workers: int,
-               progress: Callable[[int], None]) -> dict[str, tuple[BoundingVolume, int, int]]:
+               progress: Callable[[int], None]) -> dict[str, tuple[Any, ...]]:
     """Write every tile content; with several workers, in forked processes (they inherit the data)."""
-    results: dict[str, tuple[BoundingVolume, int, int]] = {}
+    results: dict[str, tuple[Any, ...]] = {}
     if workers <= 1 or len(jobs) < 2:
         for name, keys, path in jobs:
             results[name] = write_content(keys, path)
@@ -89,7 +91,7 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
     """``lo``/``hi``: (n, 3) per-building ENU bounds; ``weights``: triangles per building."""
     root = build_quadtree(lo, hi, weights, MAX_TILE_TRIANGLES, PARENT_TRIANGLES)
     (out_dir / CONTENT_DIR).mkdir(parents=True, exist_ok=True)
-    stats = {"tiles": 0, "bytes": 0, "triangles": 0, "max_features": 0, "written": 0}
+    stats = {"tiles": 0, "bytes": 0, "triangles": 0, "max_features": 0, "written": 0, "area": 0.0}
     total = len(weights)
     jobs: list[tuple[str, np.ndarray, Path]] = []
 
@@ -110,7 +112,8 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
     def to_tile(node: QuadNode, name: str) -> Tile:
         content = None
         if name in written:
-            box, size, triangles = written[name]
+            box, size, triangles, *area = written[name]
+            stats["area"] += sum(area)
             content = Content(f"{CONTENT_DIR}/{name}.glb", box)
             stats["tiles"] += 1
             stats["bytes"] += size
@@ -130,4 +133,5 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
     tileset = Tileset(root=root_tile, geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), root.geometric_error),
                       extras=extras)
     tileset_bytes = tileset.write(out_dir / "tileset.json")
-    return WriteResult(tileset_bytes, stats["bytes"], stats["tiles"], stats["triangles"], stats["max_features"])
+    return WriteResult(tileset_bytes, stats["bytes"], stats["tiles"], stats["triangles"], stats["max_features"],
+                       abs(stats["area"]))
