@@ -62,8 +62,8 @@ def write_blocks_glb(blocks: Blocks, keys: np.ndarray, materials: Sequence[Mater
                      columns: dict[str, list[Any]], path: Path) -> tuple[BoundingVolume, int, int]:
     """Write the tile; returns its ENU box, size in bytes and triangle count."""
     pieces = gather(blocks, keys)
-    lo = np.min([p[0].min(axis=0) for p in pieces], axis=0)
-    hi = np.max([p[0].max(axis=0) for p in pieces], axis=0)
+    caps = pieces[1][0]  # roofs and floors hold every vertex the walls use
+    lo, hi = caps.min(axis=0), caps.max(axis=0)
     centre = (lo + hi) / 2
     builder = GlbBuilder()
     metadata = StructuralMetadata(builder)

@@ -12,6 +12,7 @@ import re
 import sqlite3
 import struct
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,10 @@ class FootprintSource:
 
 def columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Attribute dictionaries → columns (names in order of first appearance, None where absent)."""
+    if rows and len(rows[0]) > 1 and len(set(map(tuple, rows))) == 1:  # every row: same names, same order
+        names_in_order = list(rows[0])
+        return dict(zip(names_in_order, map(list, zip(*map(itemgetter(*names_in_order), rows), strict=True)),
+                        strict=True))
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))

@@ -107,6 +107,7 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
             progress(stats["written"] / max(total, 1))
 
     collect(root, "q")
+    jobs.sort(key=lambda job: -len(job[1]))  # largest first: the workers finish at about the same time
     written = _write_all(jobs, write_content, workers, advance)
 
     def to_tile(node: QuadNode, name: str) -> Tile:
