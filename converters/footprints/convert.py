@@ -243,17 +243,17 @@ def _enu_boxes(kept: np.ndarray, base: np.ndarray, height: np.ndarray,
     bounds = shapely.bounds(kept)
     centre = (bounds[:, :2] + bounds[:, 2:]) / 2
     half = (bounds[:, 2:] - bounds[:, :2]) / 2
-    n = len(kept)
-    points = np.concatenate([np.column_stack([centre, base]), np.column_stack([centre, base + height])])
     mid = np.array([*centre.mean(axis=0), float(base.mean())])
     step = np.maximum(half.max(axis=0), 1e-9)
-    dx, dy = np.array([step[0], 0.0, 0.0]), np.array([0.0, step[1], 0.0])
-    probe = np.array([mid + dx, mid - dx, mid + dy, mid - dy])
-    enu = to_enu(np.concatenate([points, probe]))
-    bottom, top, probe_enu = enu[:n], enu[n : 2 * n], enu[2 * n :]
+    dx, dy, dz = np.array([step[0], 0.0, 0.0]), np.array([0.0, step[1], 0.0]), np.array([0.0, 0.0, 1.0])
+    probe = np.array([mid + dx, mid - dx, mid + dy, mid - dy, mid + dz, mid])
+    enu = to_enu(np.concatenate([np.column_stack([centre, base]), probe]))
+    bottom, probe_enu = enu[: len(kept)], enu[len(kept) :]
     jacobian = np.column_stack([(probe_enu[0] - probe_enu[1]) / (2 * step[0]),
                                 (probe_enu[2] - probe_enu[3]) / (2 * step[1])])  # (3, 2): ENU per map unit
-    extent = half @ np.abs(jacobian).T * 1.01 + 0.05
+    top = bottom + height[:, None] * (probe_enu[4] - probe_enu[5])  # the plumb line tilts ~1e-7 rad per metre
+    spread = float(np.abs(bottom[:, :2] - probe_enu[5, :2]).max())
+    extent = half @ np.abs(jacobian).T * 1.01 + 0.05 + np.abs(height)[:, None] * (spread * 2e-7)
     lo = np.minimum(bottom, top) - extent
     hi = np.maximum(bottom, top) + extent
     signs = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
