@@ -45,3 +45,10 @@ def test_large_layer_path_matches_small_layer_path(tmp_path: Path, monkeypatch: 
     a, b = ecef_positions(tmp_path / "large"), ecef_positions(tmp_path / "small")
     assert len(a) == len(b)
     assert nearest_distances(a, b).max() < 0.01 and nearest_distances(b, a).max() < 0.01
+    # the same through the parallel parse (cleaning and the convexity test run in the parse workers)
+    monkeypatch.setattr(importlib.import_module("converters.footprints.geojson_parallel"), "MIN_PARALLEL_BYTES", 0)
+    parallel = convert(source, tmp_path / "parallel", ConvertOptions(height_field="height_m", base_field="base_m",
+                                                                     jobs=2))
+    assert parallel["counts"] == large["counts"] and parallel["skipped"] == large["skipped"]
+    assert parallel["footprint_area_m2"] == pytest.approx(large["footprint_area_m2"], rel=1e-9)
+    assert_output_valid(tmp_path / "parallel")

@@ -31,11 +31,12 @@ def test_parallel_read_matches_serial(tmp_path: Path, monkeypatch: pytest.Monkey
     path.write_text(json.dumps(_collection(300), indent=indent))
     result = geojson_parallel.read_parallel(path.read_bytes(), 3)
     assert result is not None
-    head, (geometries, columns, problems) = result
+    head, (geometries, columns, problems, known_valid) = result
     serial = read_geojson(path)
     assert head["type"] == "FeatureCollection"
     assert columns == serial.properties and problems == serial.problems == {5: "no geometry"}
     assert list(columns) == list(serial.properties)
+    assert known_valid.dtype == bool and known_valid.sum() == 299 and not known_valid[5]  # squares: convex
     assert bool(shapely.equals_exact(geometries[geometries != None], serial.geometries[serial.geometries != None], 0)  # noqa: E711
                 .all())
 

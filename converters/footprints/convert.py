@@ -23,7 +23,14 @@ from converters.footprints.extrude import extrude
 from converters.footprints.geojson_parallel import read_parallel
 from converters.footprints.heights import HeightRule, choose_rule, resolve_heights
 from converters.footprints.outline import EXACT_MAX, coverage_outline, union_outline
-from converters.footprints.sources import FootprintSource, geojson_crs, load_json, read_geojson, read_gpkg
+from converters.footprints.sources import (
+    FootprintSource,
+    clean_polygons,
+    geojson_crs,
+    load_json,
+    read_geojson,
+    read_gpkg,
+)
 from converters.footprints.writer import WriteResult, write_buildings
 from converters.georef import parse_crs
 from converters.options import ConvertOptions
@@ -42,9 +49,9 @@ def _load(path: Path, jobs: int) -> tuple[FootprintSource | None, dict[str, Any]
         return read_gpkg(path), None
     parallel = read_parallel(path.read_bytes(), jobs)
     if parallel is not None and parallel[0].get("type") == "FeatureCollection":
-        head, (geometries, columns, problems) = parallel
+        head, (geometries, columns, problems, known_valid) = parallel
         crs, note = geojson_crs(head, path.name)
-        return FootprintSource(geometries, columns, problems, crs, note), None
+        return FootprintSource(geometries, columns, problems, crs, note, known_valid=known_valid), None
     try:
         data = load_json(path)
     except (UnicodeDecodeError, json.JSONDecodeError, ValueError) as error:
@@ -88,52 +95,6 @@ def _skip(skipped: list[dict[str, Any]], counts: dict[str, int], index: int, pro
         skipped.append({"index": index, "id": ident, "reason": reason})
 
 
-def _clean(polygons: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """2D (Multi)Polygons without repeated points, and which are strictly convex single rings.
-
-    ``force_2d`` and ``remove_repeated_points`` run only on the geometries that need them (found with
-    array tests on their coordinates). A Polygon without holes whose ring turns the same way at every
-    vertex, by one full turn in total, is simple with a non-zero area: valid, so GEOS need not check it.
-    """
-    polygons = polygons.copy()
-    has_z = shapely.has_z(polygons)
-    if has_z.any():
-        polygons[has_z] = shapely.force_2d(polygons[has_z])
-    coords, owner = shapely.get_coordinates(polygons, return_index=True)
-    same = (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])
-    repeated = np.zeros(len(polygons), dtype=bool)
-    repeated[owner[1:][same]] = True
-    if repeated.any():
-        polygons[repeated] = shapely.remove_repeated_points(polygons[repeated])
-    sizes = np.bincount(owner, minlength=len(polygons))  # ring coordinates, closing one included
-    single = (types == 3) & ~repeated & (sizes >= 4)
-    single[single] = shapely.get_num_interior_rings(polygons[single]) == 0
-    if not single.any():
-        return polygons, single
-    keep = single[owner]
-    xy, ring = coords[keep], owner[keep]
-    starts = np.concatenate(([0], np.cumsum(sizes[single])[:-1]))
-    ends = starts + sizes[single] - 1  # the closing vertex
-    edge = np.diff(xy, axis=0)  # edge i: vertex i → i + 1 (the last edge of a ring ends at its closing vertex)
-    edge_ring = ring[:-1]
-    own = np.ones(len(edge), dtype=bool)
-    own[ends[:-1]] = False  # from a closing vertex to the next ring: not an edge
-    edge, edge_ring = edge[own], edge_ring[own]
-    nxt = np.roll(edge, -1, axis=0)
-    first = np.concatenate(([0], np.cumsum(sizes[single] - 1)[:-1]))
-    nxt[first + sizes[single] - 2] = edge[first]  # the last edge turns into the first
-    cross = edge[:, 0] * nxt[:, 1] - edge[:, 1] * nxt[:, 0]
-    dot = (edge * nxt).sum(axis=1)
-    slot = np.searchsorted(np.flatnonzero(single), edge_ring)
-    n = int(single.sum())
-    turning = np.bincount(slot, np.arctan2(cross, dot), minlength=n)
-    left = np.bincount(slot, cross <= 0, minlength=n) == 0  # NaN counts as neither left nor right
-    right = np.bincount(slot, cross >= 0, minlength=n) == 0
-    convex = (left | right) & (np.abs(turning) < 3 * np.pi)
-    single[single] = convex
-    return polygons, single
-
-
 def _skip_reasons(source: FootprintSource, rule: HeightRule) -> tuple[np.ndarray, np.ndarray, np.ndarray,
                                                                         np.ndarray, dict[int, str]]:
     """(built features, their geometries, heights, bases) and the skip reason of every other feature."""
@@ -144,8 +105,11 @@ def _skip_reasons(source: FootprintSource, rule: HeightRule) -> tuple[np.ndarray
     types[present] = shapely.get_type_id(geometries[present])
     polygonal = np.isin(types, POLYGON_TYPES)
     at = np.flatnonzero(polygonal)
-    polygons, simple = _clean(geometries[at], types[at])
-    geometries[at] = polygons
+    if source.known_valid is not None:  # cleaned while parsing (in the parse workers)
+        simple = source.known_valid[at]
+    else:
+        polygons, simple = clean_polygons(geometries[at], types[at])
+        geometries[at] = polygons
     valid = np.zeros(count, dtype=bool)
     valid[at[simple]] = True  # strictly convex single rings: valid without asking GEOS
     rest = at[~simple]

@@ -19,7 +19,7 @@ import numpy as np
 import orjson
 import shapely
 
-from converters.footprints.sources import read_features
+from converters.footprints.sources import clean_features, read_features
 
 MIN_PARALLEL_BYTES = 4 << 20
 _FEATURES = re.compile(rb'"features"\s*:\s*\[')
@@ -27,7 +27,7 @@ _BOUNDARY = re.compile(rb"\}\s*,\s*\{")
 _MARKER = b'"\\u0000cim-features"'
 _DATA: dict[str, bytes] = {}
 
-Part = tuple[np.ndarray, dict[str, list[Any]], dict[int, str]]
+Part = tuple[np.ndarray, dict[str, list[Any]], dict[int, str], np.ndarray]  # + known valid
 
 
 def _ranges(data: bytes, parts: int) -> tuple[dict[str, Any], list[tuple[int, int]]] | None:
@@ -58,14 +58,16 @@ def _ranges(data: bytes, parts: int) -> tuple[dict[str, Any], list[tuple[int, in
 
 
 def _read_range(lo: int, hi: int) -> Part:
+    """Parse, read and clean one range (polygons 2D without repeated points; which are known valid)."""
     features = orjson.loads(b"[" + _DATA["data"][lo:hi] + b"]")
     geometries, columns, problems = read_features(features)
-    return geometries, columns, problems
+    geometries, known_valid = clean_features(geometries)
+    return geometries, columns, problems, known_valid
 
 
-def _read_range_wkb(lo: int, hi: int) -> tuple[np.ndarray, dict[str, list[Any]], dict[int, str]]:
-    geometries, columns, problems = _read_range(lo, hi)
-    return shapely.to_wkb(geometries), columns, problems
+def _read_range_wkb(lo: int, hi: int) -> tuple[np.ndarray, dict[str, list[Any]], dict[int, str], np.ndarray]:
+    geometries, columns, problems, known_valid = _read_range(lo, hi)
+    return shapely.to_wkb(geometries), columns, problems, known_valid
 
 
 def _child(lo: int, hi: int, conn: Any) -> None:
@@ -104,7 +106,7 @@ def read_parallel(data: bytes, parts: int) -> tuple[dict[str, Any], Part] | None
             workers.append((process, receive))
         try:
             first = _read_range(*ranges[0])
-        except (ValueError, RuntimeError):
+        except (ValueError, RuntimeError, shapely.errors.GEOSException):
             return None
         rest = []
         for _, receive in workers:
@@ -122,7 +124,7 @@ def read_parallel(data: bytes, parts: int) -> tuple[dict[str, Any], Part] | None
             if process.is_alive():
                 process.kill()
                 process.join()
-    pieces = [first] + [(shapely.from_wkb(wkb), columns, problems) for wkb, columns, problems in rest]
+    pieces = [first] + [(shapely.from_wkb(wkb), columns, problems, known) for wkb, columns, problems, known in rest]
     return head, _merge(pieces)
 
 
@@ -134,13 +136,14 @@ def _merge(pieces: list[Part]) -> Part:
     columns: dict[str, list[Any]] = {}
     for name in names:
         values: list[Any] = []
-        for (_, piece_columns, _), size in zip(pieces, sizes, strict=True):
+        for (_, piece_columns, _, _), size in zip(pieces, sizes, strict=True):
             values.extend(piece_columns.get(name) or [None] * size)
         columns[name] = values
     problems: dict[int, str] = {}
     offset = 0
-    for (_, _, piece_problems), size in zip(pieces, sizes, strict=True):
+    for (_, _, piece_problems, _), size in zip(pieces, sizes, strict=True):
         problems.update({offset + i: reason for i, reason in piece_problems.items()})
         offset += size
     geometries = np.concatenate([p[0] for p in pieces]) if pieces else np.zeros(0, dtype=object)
-    return geometries.astype(object), columns, problems
+    known_valid = np.concatenate([p[3] for p in pieces]) if pieces else np.zeros(0, dtype=bool)
+    return geometries.astype(object), columns, problems, known_valid

@@ -36,6 +36,9 @@ class FootprintSource:
     crs: str  # as found in the file ("EPSG:4326" for RFC 7946 GeoJSON)
     crs_note: str
     layer: str | None = None
+    # when set: the (Multi)Polygons are already 2D without repeated points (:func:`clean_polygons`),
+    # and True marks those known to be valid
+    known_valid: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.geometries)
@@ -169,6 +172,52 @@ def _polygons(rings: list[list[Any]]) -> list[BaseGeometry | None]:
         return out
 
 
+def clean_polygons(polygons: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """2D (Multi)Polygons without repeated points, and which are strictly convex single rings.
+
+    ``force_2d`` and ``remove_repeated_points`` run only on the geometries that need them (found with
+    array tests on their coordinates). A Polygon without holes whose ring turns the same way at every
+    vertex, by one full turn in total, is simple with a non-zero area: valid, so GEOS need not check it.
+    """
+    polygons = polygons.copy()
+    has_z = shapely.has_z(polygons)
+    if has_z.any():
+        polygons[has_z] = shapely.force_2d(polygons[has_z])
+    coords, owner = shapely.get_coordinates(polygons, return_index=True)
+    same = (coords[1:] == coords[:-1]).all(axis=1) & (owner[1:] == owner[:-1])
+    repeated = np.zeros(len(polygons), dtype=bool)
+    repeated[owner[1:][same]] = True
+    if repeated.any():
+        polygons[repeated] = shapely.remove_repeated_points(polygons[repeated])
+    sizes = np.bincount(owner, minlength=len(polygons))  # ring coordinates, closing one included
+    single = (types == 3) & ~repeated & (sizes >= 4)
+    single[single] = shapely.get_num_interior_rings(polygons[single]) == 0
+    if not single.any():
+        return polygons, single
+    keep = single[owner]
+    xy, ring = coords[keep], owner[keep]
+    starts = np.concatenate(([0], np.cumsum(sizes[single])[:-1]))
+    ends = starts + sizes[single] - 1  # the closing vertex
+    edge = np.diff(xy, axis=0)  # edge i: vertex i → i + 1 (the last edge of a ring ends at its closing vertex)
+    edge_ring = ring[:-1]
+    own = np.ones(len(edge), dtype=bool)
+    own[ends[:-1]] = False  # from a closing vertex to the next ring: not an edge
+    edge, edge_ring = edge[own], edge_ring[own]
+    nxt = np.roll(edge, -1, axis=0)
+    first = np.concatenate(([0], np.cumsum(sizes[single] - 1)[:-1]))
+    nxt[first + sizes[single] - 2] = edge[first]  # the last edge turns into the first
+    cross = edge[:, 0] * nxt[:, 1] - edge[:, 1] * nxt[:, 0]
+    dot = (edge * nxt).sum(axis=1)
+    slot = np.searchsorted(np.flatnonzero(single), edge_ring)
+    n = int(single.sum())
+    turning = np.bincount(slot, np.arctan2(cross, dot), minlength=n)
+    left = np.bincount(slot, cross <= 0, minlength=n) == 0  # NaN counts as neither left nor right
+    right = np.bincount(slot, cross >= 0, minlength=n) == 0
+    convex = (left | right) & (np.abs(turning) < 3 * np.pi)
+    single[single] = convex
+    return polygons, single
+
+
 def _gpkg_geometry(blob: bytes) -> BaseGeometry | None:
     if len(blob) < 8 or blob[:2] != b"GP":
         raise ValueError("not a GeoPackage geometry blob")
@@ -235,3 +284,17 @@ def read_gpkg(path: Path) -> FootprintSource:
     array = np.empty(len(geometries), dtype=object)
     array[:] = geometries
     return FootprintSource(array, columns_of(rows), problems, crs, note, layer=table)
+
+
+def clean_features(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`clean_polygons` applied to the (Multi)Polygons of a feature column: (geometries, known valid)."""
+    geometries = geometries.copy()
+    present = np.flatnonzero(np.fromiter((g is not None for g in geometries.tolist()), dtype=bool,
+                                         count=len(geometries)))
+    types = shapely.get_type_id(geometries[present])
+    at = present[np.isin(types, (3, 6))]
+    known = np.zeros(len(geometries), dtype=bool)
+    polygons, simple = clean_polygons(geometries[at], shapely.get_type_id(geometries[at]))
+    geometries[at] = polygons
+    known[at[simple]] = True
+    return geometries, known
