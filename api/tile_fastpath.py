@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.tile_http import tile_headers
+from api.tile_http import etag_matches, tile_headers
 from cim_platform.access import ANONYMOUS, Caller
 from cim_platform.datasets.streaming import TileStreamer
 from cim_platform.datasets.tilecache import TTLCache
@@ -53,10 +53,8 @@ class TileFastPath:
             tile = None
         if tile is None or tile.media_type == "application/json":  # JSON: the routes gzip it
             return await self.app(scope, receive, send)
-        etag = f'"{tile.sha256}"'.encode()
-        not_modified = any(
-            name == b"if-none-match" and (value.strip() == b"*" or etag in value) for name, value in scope["headers"]
-        )
+        if_none_match = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None)
+        not_modified = etag_matches(if_none_match, tile.sha256)
         headers = [(k.lower().encode(), v.encode()) for k, v in tile_headers(tile, immutable=True).items()]
         if not_modified:
             await send({"type": "http.response.start", "status": 304, "headers": headers})

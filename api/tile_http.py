@@ -14,9 +14,18 @@ def cache_control(public: bool, immutable: bool) -> str:
     return IMMUTABLE if immutable else PUBLISHED
 
 
+def caching_headers(etag: str, cache: str) -> dict[str, str]:
+    return {"ETag": f'"{etag}"', "Cache-Control": cache, "Vary": "Accept-Encoding, Authorization"}
+
+
 def tile_headers(tile: TileFile, immutable: bool) -> dict[str, str]:
-    return {
-        "ETag": f'"{tile.sha256}"',
-        "Cache-Control": cache_control(tile.public, immutable),
-        "Vary": "Accept-Encoding, Authorization",
-    }
+    return caching_headers(tile.sha256, cache_control(tile.public, immutable))
+
+
+def etag_matches(if_none_match: str | None, etag: str) -> bool:
+    """Whether an If-None-Match header names ``etag`` (weak or strong) or is ``*``."""
+    if not if_none_match:
+        return False
+    return if_none_match.strip() == "*" or any(
+        part.strip().removeprefix("W/").strip('"') == etag for part in if_none_match.split(",")
+    )

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import CallerDep, SessionDep
-from api.tile_http import PUBLISHED, cache_control
+from api.tile_http import PUBLISHED, cache_control, caching_headers, etag_matches
 from cim_platform.datasets.city import city_tileset
 from cim_platform.datasets.streaming import TileFile, TileStreamer
 
@@ -24,18 +24,9 @@ router = APIRouter(prefix="/tiles", tags=["tiles"])
 GZIP_MIN_BYTES = 1024
 
 
-def _etag_matches(request: Request, etag: str) -> bool:
-    header = request.headers.get("if-none-match")
-    if not header:
-        return False
-    return header.strip() == "*" or any(
-        part.strip().removeprefix("W/").strip('"') == etag for part in header.split(",")
-    )
-
-
 def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: str) -> Response:
-    headers = {"ETag": f'"{etag}"', "Cache-Control": cache, "Vary": "Accept-Encoding, Authorization"}
-    if _etag_matches(request, etag):
+    headers = caching_headers(etag, cache)
+    if etag_matches(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     if (
         media_type == "application/json"
