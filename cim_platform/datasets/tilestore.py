@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,10 +102,10 @@ def _walk(tile: dict[str, Any], parent: np.ndarray, found: dict[str, tuple[float
         _walk(child, transform, found)
 
 
-def _reachable(folder: Path, entry: str) -> set[str]:
-    """The entry tileset and every file its tiles reference, following external tilesets."""
-    found: set[str] = set()
-    pending = [entry]
+def _reachable(folder: Path, entry: str, entry_uris: Iterable[str]) -> set[str]:
+    """The entry tileset and every file its tiles (``entry_uris``) reference, following external tilesets."""
+    found: set[str] = {entry}
+    pending = [(Path(entry).parent / uri).as_posix() for uri in entry_uris]
     while pending:
         relative = pending.pop()
         if relative in found:
@@ -129,7 +130,7 @@ def read_tileset_folder(folder: Path, entry: str = "tileset.json") -> tuple[dict
     placed: dict[str, tuple[float, str, float, float]] = {}
     _walk(tileset["root"], np.eye(4), placed)
     files: list[StoredFile] = []
-    for relative in sorted(_reachable(folder, entry)):
+    for relative in sorted(_reachable(folder, entry, placed)):
         path = folder / relative
         stored = StoredFile(relative, path, media_type(relative), path.stat().st_size)
         if relative in placed:
