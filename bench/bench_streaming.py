@@ -31,7 +31,7 @@ from cim_platform import accounts, migrate  # noqa: E402
 from cim_platform.db.engine import get_engine, session_scope  # noqa: E402
 from cim_platform.settings import Settings  # noqa: E402
 from tests.support import postgis  # noqa: E402
-from tests.support.http_tiles import _uris  # noqa: E402
+from tests.support.http_tiles import content_uris  # noqa: E402
 
 DEFAULT_MODEL = ROOT.parent / "shared" / "corpus" / "ifc" / "Office_A_20110811.ifc"
 
@@ -153,7 +153,7 @@ def main() -> None:
                 raise SystemExit(f"conversion failed: {job}")
             dataset = created["dataset"]["id"]
             tileset = httpx.get(f"{base}/tiles/{dataset}/tileset.json").json()
-            paths = [f"/tiles/{dataset}/{uri}" for uri in _uris(tileset["root"]) if uri.endswith(".glb")]
+            paths = [f"/tiles/{dataset}/{uri}" for uri in content_uris(tileset["root"]) if uri.endswith(".glb")]
             docroot = work / "www"
             total = 0
             for path in paths:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from fastapi.testclient import TestClient
 from cim_platform.pgcluster import PrivateCluster
 from cim_platform.settings import Settings
 from tests.support import postgis
+from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="session")
@@ -84,16 +84,6 @@ def start_worker(settings: Settings) -> Iterator[Callable[[], subprocess.Popen[b
             process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-def wait_for(predicate: Callable[[], object], timeout: float = 60.0, interval: float = 0.2) -> object:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout} s")
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.http_api import upload, wait_job
 from tests.support.http_tiles import mirror
 from tests.support.validators import assert_output_valid
-from tests.test_datasets import upload, wait_job
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 # files that carry no georeferencing need the uploader to say where they go (or to allow a default place)

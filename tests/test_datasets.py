@@ -13,25 +13,13 @@ from sqlalchemy import func, select
 
 from cim_platform.db.engine import session_scope
 from cim_platform.db.models import Dataset, DatasetRevision, TileContent
-from tests.conftest import wait_for
+from tests.support.http_api import upload, wait_job
 from tests.support.http_tiles import mirror
 from tests.support.validators import assert_output_valid
+from tests.support.waiting import wait_for
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
 LAS = CORPUS / "survey" / "hexbin-crop.las"
-
-
-def upload(client, headers, path: Path, **fields: str):
-    with path.open("rb") as handle:
-        return client.post("/api/v1/datasets", headers=headers, data=fields, files={"file": (path.name, handle)})
-
-
-def wait_job(client, headers, job_href: str, timeout: float = 240) -> dict:
-    def finished():
-        body = client.get(job_href, headers=headers).json()
-        return body if body["state"] in ("succeeded", "failed", "cancelled") else None
-
-    return wait_for(finished, timeout=timeout, interval=0.5)  # type: ignore[return-value]
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from converters.api import convert
 from converters.errors import ConversionError
 from converters.footprints.extrude import extrude
 from converters.options import ConvertOptions
+from tests.support.glb_reading import SAMPLES, ecef_positions, expected_ecef, iter_contents, nearest_distances
 from tests.support.validators import assert_output_valid
-from tests.test_pointcloud_glb_helpers import SAMPLES, ecef_positions, expected_ecef, iter_contents, nearest_distances
 from tiles.glb import read_glb
 
 GEOJSON = SAMPLES / "ordos_footprints.geojson"

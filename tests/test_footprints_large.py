@@ -10,8 +10,8 @@ import pytest
 
 from converters.api import convert
 from converters.options import ConvertOptions
+from tests.support.glb_reading import SAMPLES, ecef_positions, nearest_distances
 from tests.support.validators import assert_output_valid
-from tests.test_pointcloud_glb_helpers import SAMPLES, ecef_positions, nearest_distances
 
 
 def _layer(tmp_path: Path) -> Path:

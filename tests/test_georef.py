@@ -96,3 +96,10 @@ def test_bad_inputs_raise_georeferencing_errors() -> None:
         LocalFrame(200.0, 0.0, 0.0)
     with pytest.raises(GeoreferencingError):
         MapToLocal("EPSG:5737", LocalFrame(0, 0, 0))
+
+
+def test_y_up_matrix_maps_gltf_up_to_z() -> None:
+    from tests.support.glb_reading import Y_UP_TO_Z_UP
+
+    assert np.allclose(Y_UP_TO_Z_UP[:3, :3] @ [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
+    assert np.allclose(Y_UP_TO_Z_UP[:3, :3] @ [0.0, 0.0, -1.0], [0.0, 1.0, 0.0])  # glTF -z is north

@@ -19,6 +19,7 @@ from pyproj import Transformer
 from converters.api import convert
 from converters.georef import geoid_undulation, gltf_to_enu
 from converters.options import ConvertOptions
+from tests.support.glb_reading import node_instances
 from tests.support.validators import assert_output_valid
 from tiles.glb import read_accessor, read_glb
 
@@ -40,35 +41,6 @@ def _expected_ecef(engineering_mm: np.ndarray) -> np.ndarray:
     return np.stack(Transformer.from_crs("EPSG:4979", "EPSG:4978", always_xy=True).transform(lon, lat, h), axis=-1)
 
 
-def _quaternion_matrix(q: np.ndarray) -> np.ndarray:
-    x, y, z, w = q
-    return np.array(
-        [
-            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
-            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
-            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
-        ]
-    )
-
-
-def _node_instances(gltf: dict, binary: bytes, node: dict) -> list[np.ndarray]:
-    """EXT_mesh_gpu_instancing: one 4×4 per instance (identity when the node is not instanced)."""
-    extension = node.get("extensions", {}).get("EXT_mesh_gpu_instancing")
-    if extension is None:
-        return [np.eye(4)]
-    attributes = extension["attributes"]
-    translations = read_accessor(gltf, binary, attributes["TRANSLATION"]).astype(np.float64)
-    rotations = read_accessor(gltf, binary, attributes["ROTATION"]).astype(np.float64)
-    scales = read_accessor(gltf, binary, attributes["SCALE"]).astype(np.float64)
-    out = []
-    for t, q, s in zip(translations, rotations, scales, strict=True):
-        m = np.eye(4)
-        m[:3, :3] = _quaternion_matrix(q) * s
-        m[:3, 3] = t
-        out.append(m)
-    return out
-
-
 def _decoded_ecef(out_dir: Path) -> tuple[np.ndarray, dict]:
     """Every vertex of every content, decoded as a runtime would: instance → node → y-up→z-up → root."""
     tileset = json.loads((out_dir / "tileset.json").read_text())
@@ -85,7 +57,7 @@ def _decoded_ecef(out_dir: Path) -> tuple[np.ndarray, dict]:
                 values = read_accessor(gltf, binary, index).astype(np.float64)
                 if gltf["accessors"][index].get("normalized"):
                     values = np.maximum(values / 32767.0, -1.0)
-                for instance in _node_instances(gltf, binary, node):
+                for instance in node_instances(gltf, binary, node):
                     yup = (np.c_[values, np.ones(len(values))] @ (matrix @ instance).T)[:, :3]
                     points.append(gltf_to_enu(yup))
     enu = np.concatenate(points)

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from cim_platform.db.engine import session_scope
 from cim_platform.db.models import Job
 from cim_platform.jobs import service
-from tests.conftest import wait_for
+from tests.support.waiting import wait_for
 
 
 def _job(engine, job_id: uuid.UUID) -> Job:

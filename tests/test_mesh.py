@@ -12,8 +12,7 @@ import trimesh
 from converters.api import convert
 from converters.errors import ConversionError, GeoreferencingError
 from converters.options import ConvertOptions
-from tests.support.validators import assert_output_valid
-from tests.test_pointcloud_glb_helpers import (
+from tests.support.glb_reading import (
     SAMPLES,
     SURVEY,
     ecef_positions,
@@ -21,6 +20,7 @@ from tests.test_pointcloud_glb_helpers import (
     iter_contents,
     nearest_distances,
 )
+from tests.support.validators import assert_output_valid
 from tiles.glb import read_glb
 
 ORIGIN = (400000.0, 4390000.0, 1300.0)

@@ -13,8 +13,7 @@ import pytest
 from converters.api import convert
 from converters.errors import ConversionCancelled, ConversionError, GeoreferencingError
 from converters.options import ConvertOptions
-from tests.support.validators import assert_output_valid
-from tests.test_pointcloud_glb_helpers import (
+from tests.support.glb_reading import (
     SAMPLES,
     SURVEY,
     ecef_positions,
@@ -22,6 +21,7 @@ from tests.test_pointcloud_glb_helpers import (
     iter_contents,
     nearest_distances,
 )
+from tests.support.validators import assert_output_valid
 from tiles.glb import read_accessor, read_glb
 
 pytestmark = pytest.mark.skipif(not SURVEY.is_dir(), reason="shared survey corpus not mounted")

@@ -164,7 +164,7 @@ def _rotation_z(degrees: float) -> np.ndarray:
 
 @pytest.mark.parametrize("compress", [True, False])
 def test_instanced_geometry_decodes_to_each_transform(tmp_path: Path, compress: bool) -> None:
-    from tests.test_ifc_georeferencing import _node_instances
+    from tests.support.glb_reading import node_instances
 
     local = _cube([0, 0, 0], 1.0)
     transforms = []
@@ -192,7 +192,7 @@ def test_instanced_geometry_decodes_to_each_transform(tmp_path: Path, compress: 
     node_matrix = np.eye(4)
     node_matrix[:3, 3] = node["translation"]
     lo, hi = content.box.bounds()
-    for instance, expected in zip(_node_instances(gltf, binary, node), transforms, strict=True):
+    for instance, expected in zip(node_instances(gltf, binary, node), transforms, strict=True):
         yup = (np.c_[values, np.ones(len(values))] @ (node_matrix @ instance).T)[:, :3]
         decoded = gltf_to_enu(yup)
         want = (np.c_[local, np.ones(8)] @ expected.T)[:, :3]

@@ -12,7 +12,7 @@ from PIL import Image
 
 from cim_platform.db.engine import session_scope
 from cim_platform.db.models import Dataset
-from tests.test_datasets import upload, wait_job
+from tests.support.http_api import upload, wait_job
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_models" / "ifc" / "ordos_kangbashi_hall_4546.ifc"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -12,13 +12,13 @@ from urllib.parse import urljoin, urlparse
 from fastapi.testclient import TestClient
 
 
-def _uris(tile: dict[str, Any]) -> Iterator[str]:
+def content_uris(tile: dict[str, Any]) -> Iterator[str]:
     if "content" in tile:
         yield tile["content"]["uri"]
     for content in tile.get("contents", []):
         yield content["uri"]
     for child in tile.get("children", []):
-        yield from _uris(child)
+        yield from content_uris(child)
 
 
 def mirror(client: TestClient, url: str, dest: Path, headers: dict[str, str] | None = None) -> Path:
@@ -38,7 +38,7 @@ def mirror(client: TestClient, url: str, dest: Path, headers: dict[str, str] | N
         local.write_bytes(response.content)
         if path.endswith(".json"):
             assert response.headers["content-type"].startswith("application/json")
-            for uri in _uris(json.loads(response.content)["root"]):
+            for uri in content_uris(json.loads(response.content)["root"]):
                 fetch(urljoin(address, uri))
         elif path.endswith(".glb"):
             assert response.headers["content-type"] == "model/gltf-binary"

@@ -1,8 +1,4 @@
-"""Helpers for the survey converter tests: corpus location, reading tileset contents back to ECEF.
-
-(Named ``test_pointcloud_*`` to stay inside the survey converters' test files; it holds one sanity
-test of its own.)
-"""
+"""Reading converter output back: corpus location, tileset contents as ECEF positions, instancing."""
 
 from __future__ import annotations
 
@@ -18,12 +14,12 @@ import pyproj
 from converters.georef import geoid_undulation
 from tiles.glb import read_accessor, read_glb
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("CIM_SHARED_DIR", Path(__file__).resolve().parents[2] / "shared"))
+REPO = Path(__file__).resolve().parents[2]
+SHARED = Path(os.environ.get("CIM_SHARED_DIR", Path(__file__).resolve().parents[3] / "shared"))
 SURVEY = SHARED / "corpus" / "survey"
 SAMPLES = REPO / "sample_models" / "survey"
 
-_Y_UP_TO_Z_UP = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=np.float64)
+Y_UP_TO_Z_UP = np.array([[1, 0, 0, 0], [0, 0, -1, 0], [0, 1, 0, 0], [0, 0, 0, 1]], dtype=np.float64)
 
 
 def _matrix(values: list[float] | None) -> np.ndarray:
@@ -55,7 +51,7 @@ def glb_positions(data: bytes) -> np.ndarray:
     for node in gltf.get("nodes", []):
         if "mesh" not in node:
             continue
-        to_tile = _Y_UP_TO_Z_UP @ _node_matrix(node)
+        to_tile = Y_UP_TO_Z_UP @ _node_matrix(node)
         for primitive in gltf["meshes"][node["mesh"]]["primitives"]:
             p = _decode(gltf, binary, primitive["attributes"]["POSITION"])
             out.append(p @ to_tile[:3, :3].T + to_tile[:3, 3])
@@ -99,6 +95,30 @@ def nearest_distances(points: np.ndarray, targets: np.ndarray) -> np.ndarray:
     return np.array([np.linalg.norm(points - t, axis=1).min() for t in targets])
 
 
-def test_y_up_matrix_maps_gltf_up_to_z() -> None:
-    assert np.allclose(_Y_UP_TO_Z_UP[:3, :3] @ [0.0, 1.0, 0.0], [0.0, 0.0, 1.0])
-    assert np.allclose(_Y_UP_TO_Z_UP[:3, :3] @ [0.0, 0.0, -1.0], [0.0, 1.0, 0.0])  # glTF -z is north
+def quaternion_matrix(q: np.ndarray) -> np.ndarray:
+    x, y, z, w = q
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - z * w), 2 * (x * z + y * w)],
+            [2 * (x * y + z * w), 1 - 2 * (x * x + z * z), 2 * (y * z - x * w)],
+            [2 * (x * z - y * w), 2 * (y * z + x * w), 1 - 2 * (x * x + y * y)],
+        ]
+    )
+
+
+def node_instances(gltf: dict, binary: bytes, node: dict) -> list[np.ndarray]:
+    """EXT_mesh_gpu_instancing: one 4×4 per instance (identity when the node is not instanced)."""
+    extension = node.get("extensions", {}).get("EXT_mesh_gpu_instancing")
+    if extension is None:
+        return [np.eye(4)]
+    attributes = extension["attributes"]
+    translations = read_accessor(gltf, binary, attributes["TRANSLATION"]).astype(np.float64)
+    rotations = read_accessor(gltf, binary, attributes["ROTATION"]).astype(np.float64)
+    scales = read_accessor(gltf, binary, attributes["SCALE"]).astype(np.float64)
+    out = []
+    for t, q, s in zip(translations, rotations, scales, strict=True):
+        m = np.eye(4)
+        m[:3, :3] = quaternion_matrix(q) * s
+        m[:3, 3] = t
+        out.append(m)
+    return out
