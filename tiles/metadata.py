@@ -8,6 +8,13 @@ Column types are inferred from the Python values:
 - anything else (``str``, booleans with gaps, mixed types) → ``ENUM`` (UINT8/UINT16 codes) when
   values repeat (at least two rows per distinct value; missing = ``"(no value)"``, the noData),
   else ``STRING`` with a UINT16/UINT32 offset buffer; ``None`` is written as ``""`` (noData).
+
+A text column whose values are all empty (or missing) has no bytes to store, and glTF forbids a
+0-byte buffer view (a 1-byte one breaks ``EXT_structural_metadata``'s rule that the last string offset
+equals the values' byte length). Such a column is written as ``"(no value)"`` in every row, declared
+as the property's ``noData``, so runtimes see "no value" and the binary layout stays consistent. (Leaving
+the property out of the table is legal too, but the CesiumGS validator's binary checks walk every
+property of the class and expect it in the table.)
 """
 
 from __future__ import annotations
@@ -136,7 +143,8 @@ def encode_column(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Write one property-table column; returns (schema property, property-table property).
 
-    With ``enums`` (the schema's enum dictionary), repetitive text columns become ENUMs."""
+    With ``enums`` (the schema's enum dictionary), repetitive text columns become ENUMs. A text
+    column without a single byte of text is written as ``ENUM_NO_VALUE`` rows, its noData."""
     kind = _column_kind(values)
     if kind == "BOOLEAN":
         bits = np.packbits(np.array([bool(v) for v in values], dtype=np.uint8), bitorder="little")
@@ -155,13 +163,17 @@ def encode_column(
         if enum is not None:
             return enum
     data, lengths = _utf8_strings(values)
+    no_data = ""
+    if not data and values:  # nothing but empty texts: a 0-byte values view is impossible
+        no_data = ENUM_NO_VALUE
+        data, lengths = _utf8_strings([ENUM_NO_VALUE] * len(values))
     total = len(data)
     offset_type, offset_dtype = ("UINT16", np.uint16) if total < 65536 else ("UINT32", np.uint32)
     offsets = np.zeros(len(lengths) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum(lengths, dtype=np.uint64)
     schema = {"type": "STRING"}
-    if _has_none(values):
-        schema["noData"] = ""
+    if no_data or _has_none(values):
+        schema["noData"] = no_data
     table = {
         "values": builder.add_buffer_view(data),
         "stringOffsets": builder.add_buffer_view(offsets.astype(offset_dtype).tobytes()),
@@ -218,7 +230,10 @@ class StructuralMetadata:
             schema_props[ident] = schema_prop
             table_props[ident] = table_prop
         self.schema["classes"][class_name] = {"properties": schema_props}
-        self.tables.append({"class": class_name, "count": count, "properties": table_props})
+        table: dict[str, Any] = {"class": class_name, "count": count}
+        if table_props:  # the schema wants at least one property when the key is present
+            table["properties"] = table_props
+        self.tables.append(table)
         return len(self.tables) - 1
 
     def add_property_attribute(self, class_name: str, properties: Mapping[str, tuple[str, dict[str, Any]]]) -> int:

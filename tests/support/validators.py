@@ -4,7 +4,9 @@ Stable API::
 
     validate_glb(path_or_bytes) -> dict            # the Khronos report summary (numErrors, errors, ...)
     validate_glbs(paths) -> list[dict]             # many files, one node process
-    assert_glb_valid(path_or_bytes_or_paths)       # AssertionError listing errors unless 0 errors
+    assert_glb_valid(path_or_bytes_or_paths)       # AssertionError listing errors unless 0 errors, also of
+                                                   # the EXT_structural_metadata / EXT_mesh_features layout
+                                                   # checks (tests/support/structural_metadata.py)
     validate_tileset(tileset_dict, base_dir) -> list[str]   # schema + non-schema rule violations
     assert_tileset_valid(tileset_dict, base_dir)
     assert_output_valid(out_dir, tileset_name="tileset.json") -> dict
@@ -29,6 +31,8 @@ import numpy as np
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
+
+from tests.support.structural_metadata import layout_errors
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 GLTF_SCRIPT = Path(__file__).with_name("gltf_validate.mjs")
@@ -67,12 +71,18 @@ def validate_glb(path_or_bytes: Path | str | bytes) -> dict[str, Any]:
 
 
 def assert_glb_valid(target: Path | str | bytes | Iterable[Path | str]) -> list[dict[str, Any]]:
+    """Khronos validator errors and metadata layout errors of one glb (path or bytes) or many (paths)."""
     if isinstance(target, bytes | bytearray | str | Path):
         reports = [validate_glb(target)]
+        contents = [bytes(target) if isinstance(target, bytes | bytearray) else Path(target).read_bytes()]
     else:
-        reports = validate_glbs(list(target))
+        files = list(target)
+        reports = validate_glbs(files)
+        contents = [Path(f).read_bytes() for f in files]
     bad = [r for r in reports if r["numErrors"]]
     assert not bad, json.dumps([{"path": r["path"], "errors": r["errors"]} for r in bad], indent=1)[:4000]
+    layout = [(r["path"], errors) for r, data in zip(reports, contents, strict=True) if (errors := layout_errors(data))]
+    assert not layout, json.dumps([{"path": p, "errors": e[:20]} for p, e in layout], indent=1)[:4000]
     return reports
 
 
