@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import importlib
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api import logging_filters
+from api import core, logging_filters
+from api.datasets.tile_fastpath import TileFastPath
 from api.errors import install_error_handlers
-from api.routers import accounts, datasets, health, jobs, ogc, tiles, viewer
-from api.tile_fastpath import TileFastPath
+from api.routers import viewer
 from cim_platform import __version__
+from cim_platform.core.caches import TTLCache
+from cim_platform.core.db.engine import get_engine, libpq_url
+from cim_platform.core.settings import Settings
 from cim_platform.datasets.streaming import TileStreamer
-from cim_platform.datasets.tilecache import TTLCache
-from cim_platform.db.engine import get_engine, libpq_url
-from cim_platform.settings import Settings
+from cim_platform.registry import load_domains
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -39,15 +42,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     logging_filters.install()
-    for router in (
-        health.router,
-        accounts.router,
-        jobs.router,
-        datasets.router,
-        tiles.router,
-        ogc.router,
-        viewer.router,
-    ):
+    for router in core.ROUTERS:
         app.include_router(router)
+    for domain in load_domains():
+        for router in importlib.import_module(f"api.{domain.name}").ROUTERS:
+            app.include_router(router)
+    app.include_router(viewer.router)
     viewer.mount_cesium(app, settings)
     return app

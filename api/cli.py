@@ -13,11 +13,12 @@ from typing import Annotated
 import typer
 
 from api.cli_convert import convert_command
-from cim_platform import accounts, migrate
-from cim_platform.db.engine import get_engine, libpq_url, private_cluster, session_scope
-from cim_platform.errors import CimError, SetupError
-from cim_platform.pgcluster import port_in_use
-from cim_platform.settings import Settings
+from cim_platform.accounts import service as accounts
+from cim_platform.core import migrate
+from cim_platform.core.db.engine import get_engine, libpq_url, private_cluster, session_scope
+from cim_platform.core.errors import CimError, SetupError
+from cim_platform.core.pgcluster import port_in_use
+from cim_platform.core.settings import Settings
 from converters.errors import ConversionError
 
 app = typer.Typer(help="Ordos CIM platform", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -149,8 +150,10 @@ def revoke_token(token_id: str) -> None:
 @app.command()
 def worker(concurrency: int | None = None) -> None:
     """Run a job worker (as many as you like, on any machine sharing the database)."""
-    from cim_platform.jobs.worker import run_worker
+    from cim_platform.core.jobs.worker import run_worker
+    from cim_platform.registry import load_domains
 
+    load_domains()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
     libpq_url(settings)

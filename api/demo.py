@@ -15,10 +15,11 @@ from typing import Any
 import httpx
 import typer
 
-from cim_platform import accounts
-from cim_platform.db.engine import get_engine, session_scope
-from cim_platform.db.models import Dataset, DatasetRevision, Organization
-from cim_platform.settings import Settings
+from cim_platform.accounts import service as accounts
+from cim_platform.accounts.models import Organization
+from cim_platform.core.db.engine import get_engine, session_scope
+from cim_platform.core.settings import Settings
+from cim_platform.datasets.models import Dataset, DatasetRevision
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
 

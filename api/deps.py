@@ -10,12 +10,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from cim_platform.access import ANONYMOUS, Caller, Scope
-from cim_platform.accounts import authenticate
-from cim_platform.datasets.tilecache import TTLCache
-from cim_platform.db.engine import session_scope
-from cim_platform.errors import Unauthenticated
-from cim_platform.settings import Settings
+from cim_platform.accounts.service import authenticate
+from cim_platform.core.access import ANONYMOUS, Caller, Scope
+from cim_platform.core.caches import TTLCache
+from cim_platform.core.db.engine import session_scope
+from cim_platform.core.errors import Unauthenticated
+from cim_platform.core.settings import Settings
 
 
 def get_settings(request: Request) -> Settings:

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 
-from cim_platform.errors import (
+from cim_platform.core.errors import (
     CimError,
     Conflict,
     DatabaseUnavailable,
@@ -19,13 +19,11 @@ from cim_platform.errors import (
     SetupError,
     Unauthenticated,
 )
-from converters.errors import ConversionError
 
 logger = logging.getLogger(__name__)
 
 STATUS_BY_ERROR: dict[type[Exception], int] = {
     InvalidInput: 422,
-    ConversionError: 422,
     NotFound: 404,
     Unauthenticated: 401,
     Forbidden: 403,
@@ -52,10 +50,6 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CimError)
     async def _cim_error(request: Request, exc: CimError) -> JSONResponse:
         return error_response(status_for(exc), exc.code, exc.message)
-
-    @app.exception_handler(ConversionError)
-    async def _conversion_error(request: Request, exc: ConversionError) -> JSONResponse:
-        return error_response(422, "invalid_data", str(exc))
 
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:

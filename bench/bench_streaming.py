@@ -27,9 +27,10 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cim_platform import accounts, migrate  # noqa: E402
-from cim_platform.db.engine import get_engine, session_scope  # noqa: E402
-from cim_platform.settings import Settings  # noqa: E402
+from cim_platform.accounts import service as accounts  # noqa: E402
+from cim_platform.core import migrate  # noqa: E402
+from cim_platform.core.db.engine import get_engine, session_scope  # noqa: E402
+from cim_platform.core.settings import Settings  # noqa: E402
 from tests.support import postgis  # noqa: E402
 from tests.support.http_tiles import content_uris  # noqa: E402
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from cim_platform.pgcluster import PrivateCluster
-from cim_platform.settings import Settings
+from cim_platform.core.pgcluster import PrivateCluster
+from cim_platform.core.settings import Settings
 from tests.support import postgis
 from tests.support.waiting import wait_for
 
@@ -27,7 +27,7 @@ def pg_cluster() -> Iterator[PrivateCluster]:
 def database_url(pg_cluster: PrivateCluster) -> Iterator[str]:
     name = postgis.create_database(pg_cluster)
     yield pg_cluster.url(name)
-    from cim_platform.db.engine import _engine_for, sqlalchemy_url
+    from cim_platform.core.db.engine import _engine_for, sqlalchemy_url
 
     _engine_for(sqlalchemy_url(pg_cluster.url(name))).dispose()
     postgis.drop_database(pg_cluster, name)

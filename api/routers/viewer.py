@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
-from cim_platform.settings import Settings
+from cim_platform.core.settings import Settings
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 router = APIRouter(tags=["viewer"], include_in_schema=False)

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.access import Caller
+from cim_platform.core.access import Caller
+from cim_platform.datasets.models import Dataset, DatasetRevision, District
 from cim_platform.datasets.service import visible_datasets
 from cim_platform.datasets.tilestore import root_extent
-from cim_platform.db.models import Dataset, DatasetRevision, District
 
 # Ordos, with a margin (degrees): the root volume of an empty city
 CITY_BOUNDS = (106.6, 37.5, 111.6, 41.0)

@@ -23,14 +23,14 @@ from shapely.geometry import MultiPolygon, Polygon, shape
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
-from cim_platform.datasets.service import publish
+from cim_platform.core.db.base import utcnow
+from cim_platform.core.db.engine import session_scope
+from cim_platform.core.jobs.registry import JobAborted, JobRun
+from cim_platform.datasets.errors import InvalidSourceData
+from cim_platform.datasets.models import Dataset, DatasetRevision, RevisionState, TileContent
+from cim_platform.datasets.publishing import publish
 from cim_platform.datasets.sources import source_path
 from cim_platform.datasets.tilestore import StoredFile, origin_from_transform, read_tileset_folder, root_extent
-from cim_platform.db.base import utcnow
-from cim_platform.db.engine import session_scope
-from cim_platform.db.models import Dataset, DatasetRevision, RevisionState, TileContent
-from cim_platform.jobs.registry import JobAborted, JobRun
-from converters.errors import ConversionError
 
 logger = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1
@@ -73,7 +73,7 @@ def _die_with_parent() -> None:
 
 
 def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
-    """Run ``python -m converters`` and relay its progress; the report, or ConversionError."""
+    """Run ``python -m converters`` and relay its progress; the report, or InvalidSourceData."""
     command = [sys.executable, "-m", "converters", str(source), str(out_dir), "--options", json.dumps(params)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     stderr_path = out_dir.with_suffix(".stderr")
@@ -92,7 +92,7 @@ def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) 
             if run.should_abort():
                 raise JobAborted("cancelled")
             if time.monotonic() > deadline:
-                raise ConversionError(f"the conversion took longer than {run.settings.job_timeout_s:.0f} s")
+                raise InvalidSourceData(f"the conversion took longer than {run.settings.job_timeout_s:.0f} s")
             if not selector.select(timeout=0.5):
                 if child.poll() is not None:
                     break
@@ -118,7 +118,7 @@ def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) 
         selector.close()
         stderr_file.close()
     if error is not None:
-        raise ConversionError(error)
+        raise InvalidSourceData(error)
     if child.returncode != 0 or report is None:
         stderr = stderr_path.read_text(errors="replace").strip().splitlines()
         logger.error("converter exited with %s: %s", child.returncode, "\n".join(stderr[-20:]))
@@ -220,7 +220,7 @@ def run_conversion(run: JobRun) -> dict[str, Any]:
     with session_scope(run.engine) as session:
         revision = session.get(DatasetRevision, revision_id)
         if revision is None:
-            raise ConversionError(f"revision {revision_id} no longer exists")
+            raise InvalidSourceData(f"revision {revision_id} no longer exists")
         if revision.state == RevisionState.ready.value:
             return {"tiles": revision.tile_count, "bytes": revision.tile_bytes, "published": None}
         source, params = source_path(run.settings, revision.source_path), dict(revision.convert_params or {})

@@ -8,7 +8,7 @@ from typing import Any
 from pyproj import CRS
 from pyproj.exceptions import CRSError
 
-from cim_platform.errors import InvalidInput
+from cim_platform.core.errors import InvalidInput
 
 BOOL_FIELDS = ("allow_ungeoreferenced", "local", "include_spaces")
 TEXT_FIELDS = ("height_field", "floors_field", "base_field")

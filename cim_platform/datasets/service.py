@@ -10,14 +10,15 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from cim_platform.access import Caller, Scope
+from cim_platform.core.access import Caller, Scope
+from cim_platform.core.db.base import utcnow
+from cim_platform.core.errors import InvalidInput, NotFound
+from cim_platform.core.jobs.models import Job
+from cim_platform.core.jobs.service import create_job
+from cim_platform.core.settings import Settings
+from cim_platform.datasets.jobs import CONVERT_TASK
+from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, District, RevisionState, Visibility
 from cim_platform.datasets.sources import IncomingFile, keep_source
-from cim_platform.db.base import utcnow
-from cim_platform.db.models import Dataset, DatasetKind, DatasetRevision, District, Job, RevisionState, Visibility
-from cim_platform.errors import Conflict, InvalidInput, NotFound
-from cim_platform.jobs.convert import CONVERT_TASK
-from cim_platform.jobs.service import create_job
-from cim_platform.settings import Settings
 from converters.api import detect_kind
 from converters.errors import UnsupportedFormatError
 
@@ -191,18 +192,3 @@ def get_revision(session: Session, dataset: Dataset, revision_id: uuid.UUID) -> 
     if revision is None or revision.dataset_id != dataset.id:
         raise NotFound(f"no revision {revision_id} in dataset {dataset.id}")
     return revision
-
-
-def publish(session: Session, dataset: Dataset, revision: DatasetRevision) -> None:
-    """Make ``revision`` the one viewers get; one UPDATE, so they see the old tileset or the new one."""
-    if revision.state != RevisionState.ready.value:
-        raise Conflict(f"revision {revision.number} is {revision.state}; only a ready revision can be published")
-    newest_ready = session.scalar(
-        select(func.max(DatasetRevision.number)).where(
-            DatasetRevision.dataset_id == dataset.id, DatasetRevision.state == RevisionState.ready.value
-        )
-    )
-    dataset.publication = "auto" if revision.number >= (newest_ready or 0) else "pinned"
-    dataset.published_revision_id = revision.id
-    dataset.footprint = revision.footprint
-    dataset.updated_at = revision.published_at = utcnow()

@@ -11,8 +11,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from cim_platform.errors import InvalidInput, PayloadTooLarge
-from cim_platform.settings import Settings
+from cim_platform.core.errors import InvalidInput, PayloadTooLarge
+from cim_platform.core.settings import Settings
 
 SAFE_NAME = re.compile(r"[^\w.\-+ ()\[\]]+", re.UNICODE)
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import Engine, text
 
-from cim_platform.access import Caller
-from cim_platform.datasets.tilecache import ByteLRU, TTLCache
-from cim_platform.errors import NotFound
-from cim_platform.settings import Settings
+from cim_platform.core.access import Caller
+from cim_platform.core.caches import ByteLRU, TTLCache
+from cim_platform.core.errors import NotFound
+from cim_platform.core.settings import Settings
 
 _ACCESS = text("SELECT organization_id, visibility, published_revision_id FROM datasets WHERE id = :dataset_id")
 _CONTENT = text(

@@ -14,7 +14,7 @@ import numpy as np
 from pyproj import Transformer
 from shapely.geometry import MultiPoint, Polygon
 
-from cim_platform.errors import InvalidInput
+from cim_platform.core.errors import InvalidInput
 
 MEDIA_TYPES = {
     ".json": "application/json",

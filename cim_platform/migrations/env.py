@@ -6,7 +6,10 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
-from cim_platform.db.models import Base
+from cim_platform.core.db.base import Base
+from cim_platform.registry import load_domains
+
+load_domains()  # every domain's tables join the metadata
 
 FOREIGN_TABLE_PREFIXES = ("procrastinate_",)
 POSTGIS_TABLES = {"spatial_ref_sys", "layer", "topology"}

@@ -7,8 +7,8 @@ from uuid import UUID
 
 from sqlalchemy import Engine
 
-from cim_platform import accounts
-from cim_platform.db.engine import session_scope
+from cim_platform.accounts import service as accounts
+from cim_platform.core.db.engine import session_scope
 
 
 @dataclass

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from cim_platform.errors import InvalidInput
-from cim_platform.jobs.registry import JobRun, job_handler
+from cim_platform.core.errors import InvalidInput
+from cim_platform.core.jobs.registry import JobRun, job_kind
 
 
-@job_handler("test.sleep")
+@job_kind("test.sleep")
 def sleep(run: JobRun) -> dict[str, Any]:
     seconds = float(run.params.get("seconds", 1))
     steps = max(1, int(seconds / 0.1))
@@ -19,11 +19,11 @@ def sleep(run: JobRun) -> dict[str, Any]:
     return {"slept": seconds}
 
 
-@job_handler("test.bad_input")
+@job_kind("test.bad_input")
 def bad_input(run: JobRun) -> None:
     raise InvalidInput("the test input is wrong on purpose")
 
 
-@job_handler("test.crash")
+@job_kind("test.crash")
 def crash(run: JobRun) -> None:
     raise RuntimeError("a bug")

@@ -39,7 +39,7 @@ END $$;
 
 def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-    # procrastinate's own tables and functions (the queue is an implementation detail of cim_platform.jobs)
+    # procrastinate's own tables and functions (the queue is an implementation detail of cim_platform.core.jobs)
     op.execute(SchemaManager.get_schema())
     op.create_table(
         "organizations",

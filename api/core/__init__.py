@@ -1,0 +1,7 @@
+"""Routes of the core: health, jobs (and, as they come, audit and metrics)."""
+
+from fastapi import APIRouter
+
+from api.core import health, jobs
+
+ROUTERS: list[APIRouter] = [health.router, jobs.router]

@@ -1,0 +1,82 @@
+"""Background jobs: status and cancellation."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from sqlalchemy import select
+
+from api.core.schemas import JobOut
+from api.deps import SessionDep, SettingsDep, requires
+from cim_platform.core.access import Caller, Scope
+from cim_platform.core.errors import InvalidInput
+from cim_platform.core.jobs import service
+from cim_platform.core.jobs.models import Job, JobState
+from cim_platform.core.jobs.registry import result_links
+
+router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+JobReader = Annotated[Caller, Depends(requires(Scope.jobs_read))]
+
+
+def job_out(job: Job, request: Request) -> JobOut:
+    links = {"self": str(request.url_for("get_job", job_id=job.id))}
+    for name, link in result_links(job.task, dict(job.params or {}), job.state).items():
+        links[name] = str(request.url_for(link.route, **link.params))
+    return JobOut(
+        id=job.id,
+        task=job.task,
+        state=job.state,
+        progress=job.progress,
+        message=job.message,
+        error_kind=job.error_kind,
+        error=job.error,
+        attempts=job.attempts,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        result=job.result,
+        links=links,
+    )
+
+
+def _visible_job(session: SessionDep, caller: Caller, job_id: uuid.UUID) -> Job:
+    job = service.get_job(session, job_id)
+    caller.check_visible(job.organization_id, public=False, what=f"job {job_id}")
+    return job
+
+
+@router.get("", response_model=list[JobOut])
+def list_jobs(
+    caller: JobReader,
+    session: SessionDep,
+    request: Request,
+    state: Annotated[str | None, Query(description="queued, running, succeeded, failed or cancelled")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[JobOut]:
+    """The caller's organisation's jobs, newest first (all jobs for admins and officials)."""
+    query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    if not caller.reads_everything():
+        query = query.where(Job.organization_id == caller.organization_id)
+    if state:
+        if state not in JobState.__members__:
+            raise InvalidInput(f"unknown state {state!r}; expected one of: {', '.join(JobState.__members__)}")
+        query = query.where(Job.state == state)
+    return [job_out(job, request) for job in session.scalars(query)]
+
+
+@router.get("/{job_id}", response_model=JobOut, name="get_job")
+def get_job(job_id: uuid.UUID, caller: JobReader, session: SessionDep, request: Request) -> JobOut:
+    return job_out(_visible_job(session, caller, job_id), request)
+
+
+@router.delete("/{job_id}", response_model=JobOut)
+def cancel_job(
+    job_id: uuid.UUID, caller: JobReader, session: SessionDep, settings: SettingsDep, request: Request
+) -> JobOut:
+    job = _visible_job(session, caller, job_id)
+    caller.check_manages(job.organization_id, what="job")
+    service.cancel(settings, session, job)
+    session.commit()
+    return job_out(job, request)

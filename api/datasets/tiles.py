@@ -1,0 +1,88 @@
+"""Tile streaming: what 3D Tiles viewers hit thousands of times per view.
+
+Cached answers are served on the event loop; anything that needs the database runs in the thread
+pool.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import uuid
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from api.datasets.tile_http import PUBLISHED, cache_control, caching_headers, etag_matches
+from api.deps import CallerDep, SessionDep
+from cim_platform.datasets.city import city_tileset
+from cim_platform.datasets.streaming import TileFile, TileStreamer
+
+router = APIRouter(prefix="/tiles", tags=["tiles"])
+
+GZIP_MIN_BYTES = 1024
+
+
+def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: str) -> Response:
+    headers = caching_headers(etag, cache)
+    if etag_matches(request.headers.get("if-none-match"), etag):
+        return Response(status_code=304, headers=headers)
+    if (
+        media_type == "application/json"
+        and len(body) >= GZIP_MIN_BYTES
+        and "gzip" in request.headers.get("accept-encoding", "")
+    ):
+        body = gzip.compress(body, compresslevel=6)
+        headers["Content-Encoding"] = "gzip"
+    return Response(content=body, media_type=media_type, headers=headers)
+
+
+def _streamer(request: Request) -> TileStreamer:
+    return request.app.state.tiles
+
+
+async def _file(
+    request: Request, caller: CallerDep, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, path: str
+) -> TileFile:
+    streamer = _streamer(request)
+    tile = streamer.cached(caller, dataset_id, revision_id, path)
+    if tile is None:
+        tile = await run_in_threadpool(streamer.fetch, caller, dataset_id, revision_id, path)
+    return tile
+
+
+def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
+    body = json.dumps(city_tileset(session, caller), separators=(",", ":")).encode()
+    etag = hashlib.sha256(body).hexdigest()
+    return _answer(
+        request, body, etag, "application/json", PUBLISHED if not caller.authenticated else "private, no-cache"
+    )
+
+
+async def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep) -> Response:
+    tile = await run_in_threadpool(_streamer(request).published_tileset, caller, dataset_id)
+    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=False))
+
+
+async def pinned_file(
+    dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
+) -> Response:
+    tile = await _file(request, caller, dataset_id, revision_id, path)
+    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=True))
+
+
+async def published_file(dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep) -> Response:
+    tile = await _file(request, caller, dataset_id, None, path)
+    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=False))
+
+
+# GET documented, HEAD answered the same way (without a body)
+for _path, _endpoint, _name in (
+    ("/city/tileset.json", city, "city_tileset"),
+    ("/{dataset_id}/tileset.json", dataset_tileset, "dataset_tileset"),
+    ("/{dataset_id}/r/{revision_id}/{path:path}", pinned_file, "revision_file"),
+    ("/{dataset_id}/{path:path}", published_file, "published_file"),
+):
+    router.add_api_route(_path, _endpoint, methods=["GET"], name=_name)
+    router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False, name=f"{_name}_head")

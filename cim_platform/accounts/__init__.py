@@ -1,0 +1,1 @@
+"""Accounts: organisations, users, passwords, API tokens and sign-in sessions."""

@@ -1,0 +1,132 @@
+"""Runs one platform job inside a worker and keeps its user-facing state up to date."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import procrastinate
+from sqlalchemy import Engine
+
+from cim_platform.core.db.base import utcnow
+from cim_platform.core.db.engine import get_engine, session_scope
+from cim_platform.core.errors import CimError
+from cim_platform.core.jobs.models import ErrorKind, Job, JobState
+from cim_platform.core.jobs.registry import KINDS, JobAborted, JobRun
+from cim_platform.core.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_WRITE_INTERVAL_S = 0.5
+_settings: Settings | None = None
+
+
+def configure(settings: Settings) -> None:
+    """Called once by the worker process before it takes jobs."""
+    global _settings
+    _settings = settings
+
+
+def _current_settings() -> Settings:
+    return _settings or Settings()
+
+
+def _update(engine: Engine, job_id: uuid.UUID, **values: Any) -> None:
+    with session_scope(engine) as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None:
+            return
+        for key, value in values.items():
+            setattr(job, key, value)
+        job.updated_at = utcnow()
+
+
+def _start(engine: Engine, job_id: uuid.UUID) -> Job | None:
+    with session_scope(engine) as session:
+        job = session.get(Job, job_id, with_for_update=True)
+        if job is None or JobState(job.state).finished:
+            return None
+        restarted = job.state == JobState.running.value
+        job.state, job.attempts = JobState.running.value, job.attempts + 1
+        job.started_at = job.updated_at = utcnow()
+        job.progress, job.error, job.error_kind = 0.0, None, None
+        job.message = "restarted after its worker stopped" if restarted else "started"
+        session.flush()
+        session.expunge(job)
+        return job
+
+
+def run_platform_job(job_id_text: str, context: procrastinate.JobContext | None) -> None:
+    settings = _current_settings()
+    engine = get_engine(settings, start=False)
+    job_id = uuid.UUID(job_id_text)
+    job = _start(engine, job_id)
+    if job is None:
+        logger.info("job %s is gone or finished; nothing to do", job_id)
+        return
+    kind = KINDS.get(job.task)
+    if kind is None:
+        _update(
+            engine,
+            job_id,
+            state="failed",
+            error_kind="internal",
+            error=f"no handler for task {job.task!r}",
+            finished_at=utcnow(),
+        )
+        return
+
+    def should_abort() -> bool:
+        return bool(context is not None and context.should_abort())
+
+    last_write = 0.0
+
+    def report_progress(fraction: float, message: str) -> None:
+        nonlocal last_write
+        if should_abort():
+            raise JobAborted("cancelled")
+        now = time.monotonic()
+        if now - last_write >= PROGRESS_WRITE_INTERVAL_S:
+            last_write = now
+            _update(engine, job_id, progress=max(0.0, min(1.0, fraction)), message=message[:500])
+
+    run = JobRun(job_id, dict(job.params or {}), engine, settings, report_progress, should_abort)
+    try:
+        result = kind.handler(run)
+    except JobAborted:
+        _update(engine, job_id, state=JobState.cancelled.value, message="cancelled", finished_at=utcnow())
+    except CimError as exc:
+        if not exc.blames_input:
+            logger.warning("job %s (%s) failed: %s", job_id, job.task, exc.message)
+        _update(
+            engine,
+            job_id,
+            state=JobState.failed.value,
+            error_kind=(ErrorKind.data if exc.blames_input else ErrorKind.internal).value,
+            error=exc.message,
+            message="failed: the input could not be used" if exc.blames_input else "failed",
+            finished_at=utcnow(),
+        )
+    except Exception as exc:
+        logger.exception("job %s (%s) failed", job_id, job.task)
+        _update(
+            engine,
+            job_id,
+            state=JobState.failed.value,
+            error_kind=ErrorKind.internal.value,
+            error=f"internal error ({type(exc).__name__}); see the worker log",
+            message="failed",
+            finished_at=utcnow(),
+        )
+    else:
+        _update(
+            engine,
+            job_id,
+            state=JobState.succeeded.value,
+            progress=1.0,
+            message="done",
+            result=result or {},
+            finished_at=utcnow(),
+        )
