@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from cim_platform.db.engine import session_scope
-from cim_platform.jobs import service
+from cim_platform.core.db.engine import session_scope
+from cim_platform.core.jobs import service
 
 ACTORS = [None, "viewer", "uploader_a", "uploader_b", "surveyor", "official", "admin"]
 
@@ -95,7 +95,7 @@ def test_token_lifecycle(client, cast) -> None:
     headers = {"Authorization": f"Bearer {secret}"}
     assert client.get("/api/v1/me", headers=headers).json()["username"] == "surveyor"
     with session_scope(client.app.state.engine) as session:  # stored hashed, never in clear
-        from cim_platform.db.models import ApiToken
+        from cim_platform.accounts.models import ApiToken
 
         stored = session.get(ApiToken, uuid.UUID(token_id))
         assert stored.token_hash != secret and secret not in stored.token_hash and len(stored.token_hash) == 64

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from cim_platform.db.engine import session_scope
-from cim_platform.db.models import Dataset, DatasetRevision, TileContent
+from cim_platform.core.db.engine import session_scope
+from cim_platform.datasets.models import Dataset, DatasetRevision, TileContent
 from tests.support.http_api import upload, wait_job
 from tests.support.http_tiles import mirror
 from tests.support.validators import assert_output_valid

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from cim_platform.settings import Settings
+from cim_platform.core.settings import Settings
 from tests.support.postgis import free_port
 
 

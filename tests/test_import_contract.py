@@ -24,8 +24,8 @@ def test_contract_catches_an_upward_import(tmp_path: Path) -> None:
     for package in ("api", "cim_platform", "converters", "tiles"):
         shutil.copytree(ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
-    (tree / "tiles" / "bad_upward_import.py").write_text("import cim_platform.settings\n")
+    (tree / "tiles" / "bad_upward_import.py").write_text("import cim_platform.core.settings\n")
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     result = subprocess.run([lint], cwd=tree, capture_output=True, text=True, env={"PYTHONPATH": str(tree)})
     assert result.returncode != 0
-    assert "tiles.bad_upward_import -> cim_platform.settings" in result.stdout
+    assert "tiles.bad_upward_import -> cim_platform.core.settings" in result.stdout

@@ -7,9 +7,9 @@ import uuid
 
 from sqlalchemy import select
 
-from cim_platform.db.engine import session_scope
-from cim_platform.db.models import Job
-from cim_platform.jobs import service
+from cim_platform.core.db.engine import session_scope
+from cim_platform.core.jobs import service
+from cim_platform.core.jobs.models import Job
 from tests.support.waiting import wait_for
 
 
@@ -78,7 +78,7 @@ def test_cancel_queued_and_running_jobs(client, settings, start_worker, cast) ->
 def test_reconciler_ends_jobs_the_queue_lost_and_queues_jobs_it_never_got(client, settings) -> None:
     from sqlalchemy import text
 
-    from cim_platform.jobs.reconcile import reconcile
+    from cim_platform.core.jobs.reconcile import reconcile
 
     engine = client.app.state.engine
     never_queued = service.submit(settings, engine, "test.sleep", {"seconds": 0.1})

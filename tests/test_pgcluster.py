@@ -16,7 +16,7 @@ from tests.support.postgis import free_port
 SCRIPT = """
 import sys
 from pathlib import Path
-from cim_platform.pgcluster import PrivateCluster, ensure_installed
+from cim_platform.core.pgcluster import PrivateCluster, ensure_installed
 import psycopg
 bin_dir = ensure_installed(allow_install=False)
 cluster = PrivateCluster(data_dir=Path(sys.argv[1]), port=int(sys.argv[2]), bin_dir=bin_dir)

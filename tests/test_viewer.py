@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from cim_platform.db.engine import session_scope
-from cim_platform.db.models import Dataset
+from cim_platform.core.db.engine import session_scope
+from cim_platform.datasets.models import Dataset
 from tests.support.http_api import upload, wait_job
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_models" / "ifc" / "ordos_kangbashi_hall_4546.ifc"

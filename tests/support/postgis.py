@@ -14,8 +14,8 @@ from pathlib import Path
 
 import psycopg
 
-from cim_platform import migrate
-from cim_platform.pgcluster import PrivateCluster, ensure_installed
+from cim_platform.core import migrate
+from cim_platform.core.pgcluster import PrivateCluster, ensure_installed
 
 TEMPLATE = "cim_test_template"
 
