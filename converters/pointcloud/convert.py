@@ -24,6 +24,7 @@ import numpy as np
 
 from converters.errors import ConversionError, GeoreferencingError
 from converters.options import ConvertOptions
+from converters.pointcloud.crs_bounds import check_bounds
 from converters.pointcloud.fast_transform import FastToEnu
 from converters.pointcloud.las_crs import detect_crs
 from converters.pointcloud.las_source import LasInfo, PointChunk, iter_chunks, read_info
@@ -61,6 +62,7 @@ def _placement(info: LasInfo, options: ConvertOptions) -> tuple[Placement, dict[
             "pass --crs EPSG:CODE for map coordinates, --origin to place local coordinates, "
             "or --local to put it at the default location"
         )
+    check_bounds(detection.crs, info.mins, info.maxs, detection.source, info.path.name)
     return place_in_crs(detection.crs, info.mins, info.maxs), detection.report()
 
 

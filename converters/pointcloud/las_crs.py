@@ -23,7 +23,7 @@ from pyproj.crs import CompoundCRS, ProjectedCRS
 from pyproj.crs import coordinate_operation as ops
 from pyproj.crs.enums import Cartesian2DCSAxis
 
-from converters.georef import crs_label
+from converters.georef import crs_label, parse_crs
 
 AGREEMENT_TOLERANCE_M = 1.0
 USER_DEFINED = 32767
@@ -68,7 +68,7 @@ def detect_crs(header: Any, user_crs: str | None, centre: tuple[float, float]) -
     if wkt_crs is not None and tiff_crs is not None and not _agree(wkt_crs, tiff_crs, centre):
         conflict = f"WKT record says {records['wkt']}, GeoTIFF keys say {records['geotiff']}"
     if user_crs:
-        crs = pyproj.CRS.from_user_input(user_crs)
+        crs = parse_crs(user_crs)
         if records:
             notes.append(f"--crs {user_crs} overrides the file's own records ({', '.join(records.values())})")
         return CrsDetection(crs, "user", records, conflict, notes)
