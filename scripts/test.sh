@@ -4,5 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/bootstrap.sh dev
 .venv/bin/ruff check .
-.venv/bin/lint-imports
+.venv/bin/python scripts/check_imports.py
 exec .venv/bin/python -m pytest "$@"
