@@ -13,6 +13,9 @@ Importable: ``make_hall(path, variant=...)`` (variants ``ifc43`` [default], ``sc
 buildingSMART sample's inverse Scale, ``mapunit_mm`` — Eastings in mm with MapUnit millimetre)
 and ``make_large_model(path, n_elements)`` for benchmarks. ``COLUMN_POSITIONS_MM`` lists the
 columns' engineering positions (the tests check where they land on the globe).
+``make_raw_grid_model(path, columns, site_lonlat)`` writes a model in metres whose placements hold
+raw national-grid coordinates, georeferenced only by IfcSite RefLatitude/RefLongitude (as exports
+from city models are); ``make_tower(path)`` a storeyed building with many small elements (LOD tests).
 """
 
 from __future__ import annotations
@@ -286,6 +289,84 @@ def make_large_model(path: Path, n_elements: int = 50_000, per_storey: int = 2_5
     for storey, elements in zip(storeys, contained, strict=True):
         f.createIfcRelAggregates(ifcopenshell.guid.new(), owner, None, None, ctx["building"], [storey])
         f.createIfcRelContainedInSpatialStructure(ifcopenshell.guid.new(), owner, None, None, elements, storey)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f.write(str(path))
+    return path
+
+
+def compound_angle(degrees: float) -> tuple[int, int, int, int]:
+    """Decimal degrees → IFC compound plane angle (deg, min, s, millionths; every part carries the sign)."""
+    sign = -1 if degrees < 0 else 1
+    micro = round(abs(degrees) * 3600 * 1e6)
+    d, rest = divmod(micro, 3600 * 10**6)
+    m, rest = divmod(rest, 60 * 10**6)
+    s, u = divmod(rest, 10**6)
+    return (sign * d, sign * m, sign * s, sign * u)
+
+
+def make_raw_grid_model(
+    path: Path,
+    columns: list[tuple[float, float, float]],
+    site_lonlat: tuple[float, float] | None,
+    ref_elevation: float = 0.0,
+    column_size: float = 0.4,
+    height: float = 3.0,
+) -> Path:
+    """IFC4 in metres: one column (``column_size`` square, ``height`` tall) placed at each raw map
+    coordinate (E, N, H) of ``columns``; IfcSite at the origin with RefLatitude/RefLongitude
+    ``site_lonlat`` (None: no georeferencing at all) and RefElevation."""
+    f, ctx = _setup("Raw grid coordinates export", unit="METERS")
+    site = ctx["site"]
+    if site_lonlat is not None:
+        site.RefLongitude, site.RefLatitude = compound_angle(site_lonlat[0]), compound_angle(site_lonlat[1])
+        site.RefElevation = ref_elevation
+    for i, (e, n, h) in enumerate(columns):
+        rep = ifcopenshell.api.geometry.add_wall_representation(
+            f, context=ctx["body"], length=column_size, height=height, thickness=column_size
+        )
+        _product(f, ctx, "IfcColumn", f"Column {i + 1}", rep, _matrix(e, n, h))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f.write(str(path))
+    return path
+
+
+def make_tower(path: Path, storeys: int = 6, bays: int = 5) -> Path:
+    """A georeferenced (EPSG:4546) storeyed building in metres: per storey a slab, four outer walls,
+    a column per grid node and small furniture boxes: many small elements under a clear silhouette.
+    The plan is an L (``bays`` × ``bays`` grid of 6 m bays with one corner quadrant left out)."""
+    f, ctx = _setup("LOD test tower", unit="METERS")
+    _georeference(f, "mapunit_mm")
+    body = ctx["body"]
+    span = 6.0 * bays
+    cut = 6.0 * (bays // 2)
+    outline = [(0.0, 0.0), (span, 0.0), (span, cut), (cut, cut), (cut, span), (0.0, span)]
+    for level in range(storeys):
+        z = level * 3.5
+        slab = ifcopenshell.api.geometry.add_slab_representation(f, context=body, depth=0.3, polyline=outline)
+        _product(f, ctx, "IfcSlab", f"Slab {level}", slab, _matrix(0, 0, z))
+        for i, ((x0, y0), (x1, y1)) in enumerate(zip(outline, outline[1:] + outline[:1], strict=True)):
+            length = math.hypot(x1 - x0, y1 - y0)
+            angle = math.degrees(math.atan2(y1 - y0, x1 - x0))
+            wall = ifcopenshell.api.geometry.add_wall_representation(
+                f, context=body, length=length, height=3.2, thickness=0.25
+            )
+            _product(f, ctx, "IfcWall", f"Wall {level}.{i}", wall, _matrix(x0, y0, z + 0.3, angle))
+        for gx in range(bays + 1):
+            for gy in range(bays + 1):
+                x, y = gx * 6.0, gy * 6.0
+                if x > cut and y > cut:
+                    continue
+                column = ifcopenshell.api.geometry.add_wall_representation(
+                    f, context=body, length=0.4, height=3.2, thickness=0.4
+                )
+                _product(f, ctx, "IfcColumn", f"Column {level}.{gx}.{gy}", column, _matrix(x + 0.5, y + 0.5, z + 0.3))
+                if gx < bays and gy < bays and not (x + 3 > cut and y + 3 > cut):
+                    box = ifcopenshell.api.geometry.add_wall_representation(
+                        f, context=body, length=1.2, height=0.75, thickness=0.6
+                    )
+                    _product(
+                        f, ctx, "IfcFurnishingElement", f"Desk {level}.{gx}.{gy}", box, _matrix(x + 2, y + 2, z + 0.3)
+                    )
     path.parent.mkdir(parents=True, exist_ok=True)
     f.write(str(path))
     return path

@@ -60,6 +60,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         lap("geometry_s")
         if not collected.elements:
             raise ConversionError(f"{Path(input_path).name}: no element produced any geometry")
+        georef = collected.georef or georef
         frame, moved = collected.frame or georef.frame, collected.frame_moved
         outline = footprint(collected.elements, frame)
         options.report_progress(0.85, "writing tiles")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from converters.georef import LocalFrame
+from converters.ifc import far_coordinates
 from converters.ifc.geometry import ElementShape, Skipped
 from converters.ifc.georeference import IfcGeoreference
 from tiles.mesh import Material
@@ -90,6 +91,7 @@ class Collected:
     triangles: int = 0
     vertices: int = 0
     frame: LocalFrame | None = None  # the georeference's frame, or one moved to the geometry
+    georef: IfcGeoreference | None = None  # the georeference used (far geometry may replace the given one)
     frame_moved: bool = False
     instances: int = 0
     instanced_geometries: int = 0
@@ -145,8 +147,10 @@ def collect(
             progress(seen)
     if not accepted:
         return out
+    lo, hi = _engineering_extent(accepted)
+    georef = far_coordinates.place(georef, lo, hi)
     converter = _Georeferencer(georef, accepted[: min(len(accepted), 2000)])
-    out.frame, out.frame_moved = converter.frame, converter.moved
+    out.frame, out.frame_moved, out.georef = converter.frame, converter.moved, converter.georef
     shared: dict[str, InstancedGeometry] = {}
     expanded: list[ElementShape] = []
     for shape in accepted:
@@ -179,7 +183,19 @@ def collect(
             out.elements.append(_element(shape, stacked[offset : offset + count], converter.rotation, palette))
             offset += count
     out.materials = palette.materials
+    if out.elements:
+        lo_enu = np.min([e.lo for e in out.elements], axis=0)
+        hi_enu = np.max([e.hi for e in out.elements], axis=0)
+        far_coordinates.check_placed(converter.georef_in_frame(), lo_enu, hi_enu)
     return out
+
+
+def _engineering_extent(shapes: list[ElementShape], sample: int = 2000) -> tuple[np.ndarray, np.ndarray]:
+    """Engineering box of the geometry: every element's origin, plus the vertices of the first ``sample``."""
+    origins = np.array([s.matrix[:3, 3] for s in shapes], dtype=np.float64)
+    vertices = [s.positions for s in shapes[:sample]]
+    points = np.concatenate([origins, *vertices]) if vertices else origins
+    return points.min(axis=0), points.max(axis=0)
 
 
 class _Georeferencer:
@@ -196,6 +212,14 @@ class _Georeferencer:
             self.frame, self.rigid = georef.frame.rebased(np.array([centre[0], centre[1], probe[:, 2].min()]))
             self.moved = True
         self.rotation = _jacobian(self.to_enu).T.astype(np.float32)
+
+    def georef_in_frame(self) -> IfcGeoreference:
+        """The georeference expressed in this (possibly moved) frame."""
+        if not self.moved:
+            return self.georef
+        return IfcGeoreference(
+            self.georef.source, self.georef.confidence, self.frame, self.to_enu, self.georef.details, self.georef.site
+        )
 
     def to_enu(self, points: np.ndarray) -> np.ndarray:
         enu = self.georef.to_enu(points)

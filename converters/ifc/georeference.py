@@ -26,6 +26,7 @@ import ifcopenshell.util.element
 import ifcopenshell.util.placement
 import ifcopenshell.util.unit
 import numpy as np
+from pyproj import Transformer
 
 from converters.errors import GeoreferencingError
 from converters.georef import LocalFrame, MapToLocal, geoid_undulation, parse_crs
@@ -37,6 +38,17 @@ HOW_TO = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class SiteReference:
+    """IfcSite RefLatitude/RefLongitude/RefElevation and where the site's placement origin lies."""
+
+    lon: float
+    lat: float
+    elevation_m: float
+    anchor: np.ndarray  # engineering metres of the site's placement origin
+    resolution_m: float  # how finely the compound angles were written (1" ≈ 31 m)
+
+
 @dataclass(slots=True)
 class IfcGeoreference:
     source: str
@@ -44,6 +56,8 @@ class IfcGeoreference:
     frame: LocalFrame
     to_enu: Callable[[np.ndarray], np.ndarray]  # (N, 3) engineering metres → ENU metres in frame
     details: dict[str, Any] = field(default_factory=dict)
+    site: SiteReference | None = None  # set for IfcSite georeferencing
+    map_crs: str | None = None  # the map CRS when engineering coordinates go through one
 
     def report(self) -> dict[str, Any]:
         return {"source": self.source, "confidence": self.confidence, **self.details, "origin": self.frame.as_report()}
@@ -54,7 +68,7 @@ def _rotation(theta: float) -> np.ndarray:
     return np.array([[c, -s], [s, c]])
 
 
-def _map_georeference(
+def map_georeference(
     crs: str,
     eastings: float,
     northings: float,
@@ -66,11 +80,13 @@ def _map_georeference(
     confidence: str,
     details: dict[str, Any],
     factors: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    frame_point: np.ndarray | None = None,
 ) -> IfcGeoreference:
     """Engineering metres → map (E, N, H given in ``unit_m`` metres) → local ENU.
 
     ``factors``: IFC4.3 ``IfcMapConversionScaled`` FactorX/FactorY/FactorZ, applied to the
-    engineering axes before the rotation."""
+    engineering axes before the rotation. The local frame sits at the map origin, or at the
+    engineering point ``frame_point`` (metres) when given."""
     crs_obj = parse_crs(crs)
     probe = MapToLocal(crs_obj, LocalFrame(0.0, 0.0, 0.0))
     horizontal_unit = probe.horizontal.axis_info[0].unit_conversion_factor if probe.horizontal.is_projected else None
@@ -87,7 +103,8 @@ def _map_georeference(
         return out
 
     origin_map = to_map(np.zeros((1, 3)))[0]
-    frame = MapToLocal.frame_at(crs_obj, tuple(origin_map))
+    anchor = np.zeros((1, 3)) if frame_point is None else np.asarray(frame_point, dtype=np.float64).reshape(1, 3)
+    frame = MapToLocal.frame_at(crs_obj, tuple(to_map(anchor)[0]))
     to_local = MapToLocal(crs_obj, frame)
     details = {
         **details,
@@ -97,7 +114,9 @@ def _map_georeference(
         "grid_scale": scale,
         "heights": to_local.report(),
     }
-    return IfcGeoreference(source, confidence, frame, lambda p: to_local.to_enu(to_map(p)), details)
+    return IfcGeoreference(
+        source, confidence, frame, lambda p: to_local.to_enu(to_map(p)), details, map_crs=details["crs"]
+    )
 
 
 def _effective_scale(scale: float | None, project_m: float, map_m: float) -> tuple[float, str]:
@@ -136,13 +155,41 @@ def _crs_name(name: str | None, vertical: str | None) -> str | None:
 
 
 def from_options(options: ConvertOptions) -> IfcGeoreference | None:
+    """``--crs`` with ``--origin E,N,H``; ``--crs`` alone: the engineering coordinates are map
+    coordinates of that CRS (in metres), the frame starts at the centre of its area of use and moves
+    to the geometry (:mod:`.far_coordinates` checks the geometry lies inside the area of use)."""
     if not options.crs:
         return None
-    if options.origin is None:
-        raise GeoreferencingError("--crs needs --origin E,N,H (the map position of the model's origin)")
-    e, n, h = options.origin
     theta = math.radians(options.rotation_deg)
-    return _map_georeference(options.crs, e, n, h, theta, options.scale, 1.0, "explicit", "high", {})
+    if options.origin is not None:
+        e, n, h = options.origin
+        return map_georeference(options.crs, e, n, h, theta, options.scale, 1.0, "explicit", "high", {})
+    area = parse_crs(options.crs).area_of_use
+    if area is None:
+        raise GeoreferencingError(f"{options.crs} has no area of use; pass --origin E,N,H as well")
+    west, south, east, north = area.bounds
+    probe = MapToLocal(options.crs, LocalFrame(0.0, 0.0, 0.0))
+    to_map = Transformer.from_crs("EPSG:4326", probe.horizontal, always_xy=True)
+    e, n = to_map.transform((west + east) / 2, (south + north) / 2)
+    unit = probe.horizontal.axis_info[0].unit_conversion_factor if probe.horizontal.is_projected else None
+    if unit is None or not (math.isfinite(e) and math.isfinite(n)):
+        raise GeoreferencingError(f"{options.crs}: --crs without --origin needs a projected CRS")
+    details = {"note": "engineering coordinates taken as map coordinates of the CRS (--crs without --origin)"}
+    georef = map_georeference(
+        options.crs,
+        0.0,
+        0.0,
+        0.0,
+        theta,
+        options.scale,
+        1.0,
+        "explicit",
+        "high",
+        details,
+        frame_point=np.array([e * unit, n * unit, 0.0]),
+    )
+    georef.details["map_coordinates"] = True
+    return georef
 
 
 def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
@@ -164,7 +211,7 @@ def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoref
         if conversion.is_a("IfcMapConversionScaled"):
             factors = (float(conversion.FactorX), float(conversion.FactorY), float(conversion.FactorZ))
             details["factors_xyz"] = list(factors)
-        return _map_georeference(
+        return map_georeference(
             crs,
             conversion.Eastings,
             conversion.Northings,
@@ -195,7 +242,7 @@ def from_property_sets(model: ifcopenshell.file, project_m: float) -> IfcGeorefe
         a, b = conversion.get("XAxisAbscissa"), conversion.get("XAxisOrdinate")
         theta = math.atan2(b, a) if a is not None and b is not None else 0.0
         details = {"scale_in_file": conversion.get("Scale"), "scale_reading": reading, "map_unit_m": map_m}
-        return _map_georeference(
+        return map_georeference(
             crs,
             float(conversion["Eastings"]),
             float(conversion.get("Northings", 0.0)),
@@ -217,6 +264,15 @@ def _compound_angle(value: Any) -> float | None:
     sign = -1.0 if any(p < 0 for p in parts) else 1.0
     d, m, s, u = (abs(p) for p in parts[:4])
     return sign * (d + m / 60 + (s + u / 1e6) / 3600)
+
+
+def _angle_resolution_m(value: Any, shrink: float) -> float:
+    """Metres on the ground of one unit of the last non-zero component of a compound angle
+    (``shrink``: 1 for latitudes, cos(latitude) for longitudes)."""
+    parts = [abs(p) for p in list(value or ())[:4]]
+    last = max((i for i, p in enumerate(parts) if p), default=0)
+    degrees = (1.0, 1 / 60, 1 / 3600, 1e-6 / 3600)[last]
+    return degrees * 111_320.0 * shrink
 
 
 def _true_north_theta(model: ifcopenshell.file) -> float:
@@ -248,6 +304,11 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
             out[:, 2] = shifted[:, 2]
             return out
 
+        resolution = max(
+            _angle_resolution_m(site.RefLatitude, 1.0),
+            _angle_resolution_m(site.RefLongitude, math.cos(math.radians(lat))),
+        )
+        reference = SiteReference(lon, lat, elevation, anchor.copy(), resolution)
         details = {
             "ref_latitude": lat,
             "ref_longitude": lon,
@@ -260,7 +321,7 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
             },
             "note": "IfcSite reference point: no projection; ENU frame at the site; accuracy depends on the tool",
         }
-        return IfcGeoreference("IfcSite", "low", frame, to_enu, details)
+        return IfcGeoreference("IfcSite", "low", frame, to_enu, details, site=reference)
     return None
 
 
