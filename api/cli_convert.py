@@ -49,6 +49,10 @@ def convert_command(
     floors_field: Annotated[str | None, typer.Option(help="Footprints: attribute holding the number of floors")] = None,
     storey_height: Annotated[float, typer.Option(help="Footprints: metres per floor with --floors-field")] = 3.0,
     base_field: Annotated[str | None, typer.Option(help="Footprints: attribute holding the base elevation")] = None,
+    geoid: Annotated[
+        Path | None,
+        typer.Option(help="Geoid grid (GTX or GeoTIFF) for Yellow Sea 1985 heights (EPSG:5737) instead of EGM96"),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar")] = False,
 ) -> None:
     """Convert one file into a georeferenced 3D Tiles 1.1 tileset (works offline)."""
@@ -70,6 +74,7 @@ def convert_command(
         floors_field=floors_field,
         storey_height=storey_height,
         base_field=base_field,
+        geoid_grid=str(geoid) if geoid is not None else None,
         kind=kind,
     )
     if quiet:

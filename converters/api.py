@@ -4,7 +4,9 @@ Each input kind has a module exposing ``convert(input_path, out_dir, options) ->
 ``tileset.json`` and its contents under ``out_dir`` and returns the conversion report (a JSON-able
 dict), which this module also writes to ``out_dir / "report.json"``. Whatever a converter calls it,
 the report leaves here with ``kind``, ``input``, ``timings.total_s`` and ``footprint_wgs84`` (a GeoJSON
-Polygon/MultiPolygon in EPSG:4326, or null), the keys the platform relies on.
+Polygon/MultiPolygon in EPSG:4326, or null), the keys the platform relies on, and ``geoid`` (the geoid
+grids used for orthometric heights, when any were: the city grid of ``options.geoid_grid`` for Yellow Sea
+1985 heights, else EGM96 with its caveat).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from converters.errors import ConversionError, UnsupportedFormatError
+from converters.georef import use_geoid_grid
 from converters.options import ConvertOptions
 
 KIND_MODULES: dict[str, str] = {
@@ -82,9 +85,12 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions | None = No
         raise ConversionError(f"{input_path}: no such file")
     kind = detect_kind(input_path, options.kind)
     module = importlib.import_module(KIND_MODULES[kind])
-    out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    report: dict[str, Any] = module.convert(input_path, out_dir, options)
+    with use_geoid_grid(options.geoid_grid) as geoids:  # a missing/unreadable grid fails here, before any work
+        out_dir.mkdir(parents=True, exist_ok=True)
+        report: dict[str, Any] = module.convert(input_path, out_dir, options)
+    if geoids:  # orthometric heights were converted: which geoid grid(s), EGM96 with its caveat
+        report["geoid"] = [model.report() for model in geoids.values()]
     report.setdefault("kind", kind)
     report["footprint_wgs84"] = footprint_geometry(report)
     report.setdefault("input", {"name": input_path.name, "bytes": input_path.stat().st_size})

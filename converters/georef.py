@@ -19,6 +19,10 @@ Public API (stable; also used by the survey converters)::
     to_local.report() -> dict                  # CRS name, units, how heights were treated, caveats
     MapToLocal.frame_at(crs, (e, n, h))        # a LocalFrame whose origin is that map point
 
+    with use_geoid_grid("ordos_1985.gtx") as used:   # city geoid for EPSG:5737 heights (None: EGM96)
+        ...                                           # used: geoids taken meanwhile, name → GeoidModel
+    geoid_undulation(lon, lat, geoid=EGM96)    # N in metres, h = H + N
+
     enu_to_gltf(enu) -> float32 (N, 3)         # ENU z-up → glTF y-up (x=E, y=U, z=-N)
     gltf_to_enu(xyz)                           # the inverse
 
@@ -26,6 +30,9 @@ Heights: a compound CRS with a gravity-related vertical part (e.g. ``EPSG:4546+5
 1985) and a 2D projected CRS (heights assumed orthometric, the surveying convention) get the EGM96
 geoid undulation from Debian's ``proj-data`` grid (``egm96_15.gtx``) added: ``h = H + N``. EGM96 only
 approximates national datums (decimetres off for the 1985 datum); :meth:`MapToLocal.report` says so.
+A city-supplied geoid grid (GTX or GeoTIFF, PROJ's formats) replaces EGM96 for Yellow Sea 1985 heights
+(EPSG:5737) while a conversion runs inside ``use_geoid_grid(path)`` (``converters.api.convert`` does
+this for ``ConvertOptions.geoid_grid``); the report names the grid used.
 A geographic 3D CRS (EPSG:4979, 4480…) or ``heights="ellipsoidal"`` takes heights as ellipsoidal.
 Without the geoid grid, orthometric heights raise :class:`GeoreferencingError` rather than being
 taken as ellipsoidal silently.
@@ -37,6 +44,9 @@ tile transforms, so the root ``transform`` is the plain ENU→ECEF matrix.
 from __future__ import annotations
 
 import math
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -49,6 +59,7 @@ from pyproj import CRS, Transformer
 from converters.errors import GeoreferencingError
 
 GEOID_GRID = "egm96_15.gtx"
+YELLOW_SEA_1985 = 5737
 GEOID_DIRS = (Path("/usr/share/proj"), Path("/usr/local/share/proj"))
 GEOID_NOTE = (
     "orthometric heights converted with the EGM96 geoid (egm96_15.gtx) as an approximation of the "
@@ -182,32 +193,120 @@ def _geoid_dir() -> Path | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class GeoidModel:
+    """A geoid grid PROJ can read: EGM96 from ``proj-data`` (the default) or a city-supplied file."""
+
+    name: str
+    grid: str  # the PROJ ``+grids=`` argument
+    path: str | None = None  # the city-supplied file
+
+    @property
+    def is_default(self) -> bool:
+        return self.path is None
+
+    def report(self) -> dict[str, Any]:
+        if self.is_default:
+            return {"geoid": self.name, "grid": self.grid, "caveat": GEOID_NOTE}
+        return {"geoid": self.name, "grid": self.path, "applies_to": CITY_GEOID_SCOPE}
+
+
+EGM96 = GeoidModel("EGM96", GEOID_GRID)
+CITY_GEOID_SCOPE = "EPSG:5737 Yellow Sea 1985 heights"
+_city_geoid: GeoidModel | None = None  # set for the duration of a conversion by use_geoid_grid
+_geoids_used: dict[str, GeoidModel] = {}
+
+
 @cache
-def _geoid_transformer() -> Transformer:
-    directory = _geoid_dir()
-    if directory is None:
-        raise GeoreferencingError(
-            f"orthometric heights need the geoid grid {GEOID_GRID} (Debian package proj-data); "
-            "install it or pass heights as ellipsoidal"
-        )
-    if str(directory) not in pyproj.datadir.get_data_dir().split(":"):
-        pyproj.datadir.append_data_dir(str(directory))
+def _geoid_transformer(grid: str = GEOID_GRID) -> Transformer:
+    if grid == GEOID_GRID:
+        directory = _geoid_dir()
+        if directory is None:
+            raise GeoreferencingError(
+                f"orthometric heights need the geoid grid {GEOID_GRID} (Debian package proj-data); "
+                "install it or pass heights as ellipsoidal"
+            )
+        if str(directory) not in pyproj.datadir.get_data_dir().split(":"):
+            pyproj.datadir.append_data_dir(str(directory))
     return Transformer.from_pipeline(
         "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
-        f"+step +proj=vgridshift +grids={GEOID_GRID} +multiplier=1 "
+        f"+step +proj=vgridshift +grids={grid} +multiplier=1 "
         "+step +proj=unitconvert +xy_in=rad +xy_out=deg"
     )
 
 
-def geoid_undulation(lon: Any, lat: Any) -> np.ndarray:
-    """EGM96 geoid height N (metres, ellipsoidal = orthometric + N) at WGS84 lon/lat degrees."""
+def geoid_undulation(lon: Any, lat: Any, geoid: GeoidModel = EGM96) -> np.ndarray:
+    """Geoid height N (metres, ellipsoidal = orthometric + N) at WGS84 lon/lat degrees; EGM96 by default."""
     lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
     lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
-    _, _, n = _transform(_geoid_transformer(), lon, lat, np.zeros_like(lon))
+    _, _, n = _transform(_geoid_transformer(geoid.grid), lon, lat, np.zeros_like(lon))
     n = np.asarray(n, dtype=np.float64)
     if not np.all(np.isfinite(n)):
-        raise GeoreferencingError("the EGM96 geoid grid has no value for this position")
+        where = f"lon {float(lon[0]):.5f}, lat {float(lat[0]):.5f}"
+        if geoid.is_default:
+            raise GeoreferencingError(f"the EGM96 geoid grid has no value for this position ({where})")
+        raise GeoreferencingError(f"the geoid grid {geoid.path} does not cover the data ({where})")
     return n
+
+
+def load_geoid_grid(path: str | Path) -> GeoidModel:
+    """A city-supplied geoid grid (GTX or GeoTIFF), checked readable by PROJ; else one-line error."""
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise GeoreferencingError(f"geoid grid {path}: no such file")
+    try:
+        with file.open("rb") as handle:
+            head = handle.read(40)
+    except OSError as error:
+        raise GeoreferencingError(f"geoid grid {path}: cannot be read ({error.strerror})") from None
+    problem = _grid_format_problem(file, head)
+    if problem:
+        raise GeoreferencingError(f"geoid grid {path}: {problem}")
+    grid = str(file.resolve())
+    if any(c.isspace() for c in grid):
+        raise GeoreferencingError(f"geoid grid {path}: PROJ cannot take a path with spaces; rename the file")
+    try:
+        _geoid_transformer(grid)
+    except pyproj.exceptions.ProjError:
+        raise GeoreferencingError(f"geoid grid {path}: PROJ cannot read it as a GTX or GeoTIFF grid") from None
+    return GeoidModel(file.name, grid, grid)
+
+
+def _grid_format_problem(file: Path, head: bytes) -> str | None:
+    suffix = file.suffix.lower()
+    if suffix == ".gtx":
+        if len(head) < 40:
+            return "too short for a GTX header"
+        rows, cols = struct.unpack(">ii", head[32:40])
+        if rows <= 0 or cols <= 0 or file.stat().st_size < 40 + 4 * rows * cols:
+            return f"GTX header says {rows} × {cols} values, the file does not hold them"
+        return None
+    if suffix in (".tif", ".tiff"):
+        return None if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+") else "not a TIFF file"
+    return "expected a GTX (.gtx) or GeoTIFF (.tif) geoid grid"
+
+
+@contextmanager
+def use_geoid_grid(path: str | Path | None) -> Iterator[dict[str, GeoidModel]]:
+    """For the duration of a conversion, take 1985 heights to the ellipsoid with the grid at ``path``
+    (None: EGM96). Yields the geoids used meanwhile (name → model), for the conversion report."""
+    global _city_geoid, _geoids_used
+    model = load_geoid_grid(path) if path else None
+    previous = _city_geoid, _geoids_used
+    _city_geoid, _geoids_used = model, {}
+    try:
+        yield _geoids_used
+    finally:
+        _city_geoid, _geoids_used = previous
+
+
+def is_yellow_sea_1985(vertical: CRS | None) -> bool:
+    return vertical is not None and (vertical.to_epsg() == YELLOW_SEA_1985 or "Yellow Sea 1985" in vertical.name)
+
+
+def geoid_for(vertical: CRS | None) -> GeoidModel:
+    """The geoid for orthometric heights of ``vertical``: the city grid for Yellow Sea 1985, else EGM96."""
+    return _city_geoid if _city_geoid is not None and is_yellow_sea_1985(vertical) else EGM96
 
 
 def parse_crs(user_input: str | CRS) -> CRS:
@@ -237,8 +336,10 @@ class MapToLocal:
         self._geographic_3d = horizontal.is_geographic and len(horizontal.axis_info) == 3
         target = "EPSG:4979" if self._geographic_3d else "EPSG:4326"
         self._to_geographic = Transformer.from_crs(horizontal, target, always_xy=True)
+        self.geoid = geoid_for(vertical)
         if self.height_mode == "orthometric":
-            _geoid_transformer()  # fail early when the grid is missing
+            _geoid_transformer(self.geoid.grid)  # fail early when the grid is missing
+            _geoids_used[self.geoid.name] = self.geoid
 
     @classmethod
     def frame_at(cls, crs: str | CRS, point: tuple[float, float, float], heights: HeightMode = "auto") -> LocalFrame:
@@ -256,10 +357,10 @@ class MapToLocal:
         if self._geographic_3d:
             lon, lat, h = _transform(self._to_geographic, xyz[:, 0], xyz[:, 1], z)
             if self.height_mode == "orthometric":
-                h = z + geoid_undulation(lon, lat)
+                h = z + geoid_undulation(lon, lat, self.geoid)
         else:
             lon, lat = _transform(self._to_geographic, xyz[:, 0], xyz[:, 1])
-            h = z + geoid_undulation(lon, lat) if self.height_mode == "orthometric" else z
+            h = z + geoid_undulation(lon, lat, self.geoid) if self.height_mode == "orthometric" else z
         out = np.stack([lon, lat, h], axis=-1)
         if not np.all(np.isfinite(out)):
             raise GeoreferencingError(f"coordinates fall outside the area of {self.crs.name}")
@@ -280,10 +381,13 @@ class MapToLocal:
             "z_unit_to_metre": self.vertical_unit,
         }
         if self.height_mode == "orthometric":
-            info["geoid"] = "EGM96"
-            info["caveat"] = GEOID_NOTE
+            info.update(self.geoid.report())
             if self.vertical is None:
-                info["caveat"] += "; the CRS has no vertical part, heights were assumed orthometric"
+                note = "the CRS has no vertical part, heights were assumed orthometric"
+                info["caveat"] = f"{info['caveat']}; {note}" if "caveat" in info else note
+            if self.geoid.is_default and _city_geoid is not None:
+                info["note"] = (f"the configured geoid grid {_city_geoid.path} applies to {CITY_GEOID_SCOPE} "
+                                "only; these heights used EGM96")
         return info
 
 

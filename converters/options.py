@@ -25,6 +25,7 @@ class ConvertOptions:
     allow_ungeoreferenced: bool = False  # IFC: place at default_location instead of refusing
     local: bool = False  # survey: treat coordinates as local metres at default_location
     default_location: tuple[float, float, float] = DEFAULT_LOCATION
+    geoid_grid: str | None = None  # GTX/GeoTIFF geoid for Yellow Sea 1985 heights (EPSG:5737); None: EGM96
     # IFC
     include_spaces: bool = False
     element_timeout_s: float = 30.0
