@@ -12,6 +12,7 @@ from cim_platform.core.errors import (
     CimError,
     Conflict,
     DatabaseUnavailable,
+    ErrorParams,
     Forbidden,
     InvalidInput,
     NotFound,
@@ -41,15 +42,25 @@ def status_for(error: Exception) -> int:
     return 500
 
 
-def error_response(status: int, code: str, detail: str) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"error": code, "detail": detail}, status_code=status, headers=headers)
+def error_response(
+    status: int,
+    code: str,
+    detail: str,
+    params: ErrorParams | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    """Every error body: {"error": code, "detail": English message, "params": values to word it by code}."""
+    all_headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
+    all_headers.update(headers or {})
+    return JSONResponse(
+        {"error": code, "detail": detail, "params": params or {}}, status_code=status, headers=all_headers or None
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CimError)
     async def _cim_error(request: Request, exc: CimError) -> JSONResponse:
-        return error_response(status_for(exc), exc.code, exc.message)
+        return error_response(status_for(exc), exc.code, exc.message, exc.params)
 
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:

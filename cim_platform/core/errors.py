@@ -3,6 +3,11 @@ the CLI maps it to exit code 2 and one line. Messages are written for the person
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+ErrorParams = dict[str, str | int | float]
+"""Values a client needs to word the error itself (translated by ``code``), e.g. ``{"min_length": 10}``."""
+
 
 class CimError(Exception):
     """Base of every expected platform error."""
@@ -11,9 +16,10 @@ class CimError(Exception):
     blames_input: bool = True
     """True when the caller's request or file caused it (a job ends as a ``data`` error)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, *, params: Mapping[str, str | int | float] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.params: ErrorParams = dict(params or {})
 
 
 class InvalidInput(CimError):
