@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     tile_cache_mb: int = Field(default=256, description="Per-process cache of immutable tile contents")
     tile_access_ttl_s: float = Field(default=2.0, description="How long visibility and tokens are cached")
 
+    # sign-in for people (cim_platform/accounts): passwords, session cookies, failed sign-ins
+    session_secret: str | None = Field(
+        default=None,
+        description="Key signing session cookies (32+ bytes); unset: generated into data_dir/session_secret (0600)",
+    )
+    session_idle_timeout_s: float = Field(default=2 * 3600, gt=0, description="A session unused this long ends")
+    session_max_age_s: float = Field(default=12 * 3600, gt=0, description="A session ends this long after sign-in")
+    password_min_length: int = Field(default=10, ge=1)
+    sign_in_window_s: float = Field(default=15 * 60, gt=0, description="Window in which failed sign-ins count")
+    sign_in_max_failures_per_user: int = Field(default=5, ge=1, description="Failures per username in the window")
+    sign_in_max_failures_per_address: int = Field(default=20, ge=1, description="Failures per client address")
+
     bootstrap_org: str = "City Bureau"
     cesium_dir: Path | None = Field(default=None, description="CesiumJS build folder; node_modules/cesium if unset")
 
