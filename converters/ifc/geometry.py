@@ -33,6 +33,8 @@ import ifcopenshell
 import ifcopenshell.geom
 import numpy as np
 
+from converters.process_guard import die_with_parent
+
 FAST_KERNEL = "hybrid-cgal-simple"
 KERNEL = "opencascade"  # the reference: tessellates everything the fast kernel leaves out
 EXCLUDED_ALWAYS = ("IfcOpeningElement", "IfcAnnotation", "IfcGrid", "IfcVirtualElement")
@@ -197,19 +199,8 @@ def _iterate_one_by_one(model: ifcopenshell.file, ids: list[int], conn: Connecti
     conn.send(("log", ifcopenshell.get_log()))
 
 
-def _die_with_parent() -> None:
-    """Linux: the kernel kills this child when the converting process dies (even by SIGKILL)."""
-    try:
-        import ctypes
-        import signal
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _child(target: str, model: ifcopenshell.file, arg: Any, conn: Connection) -> None:
-    _die_with_parent()
+def _child(target: str, model: ifcopenshell.file, arg: Any, conn: Connection, parent: int) -> None:
+    die_with_parent(parent)  # killed with the converting process, even when that one is SIGKILLed
     try:
         if target == "all":
             _iterate_all(model, arg, conn)
@@ -224,7 +215,7 @@ def _child(target: str, model: ifcopenshell.file, arg: Any, conn: Connection) ->
 def _start(model: ifcopenshell.file, target: str, arg: Any) -> tuple[Any, Connection]:
     context = multiprocessing.get_context("fork")
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_child, args=(target, model, arg, sender), daemon=True)
+    process = context.Process(target=_child, args=(target, model, arg, sender, os.getpid()), daemon=True)
     process.start()
     sender.close()
     return process, receiver
