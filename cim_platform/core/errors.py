@@ -66,3 +66,10 @@ class SetupError(CimError):
 class DatabaseUnavailable(CimError):
     code = "database_unavailable"
     blames_input = False
+
+
+class InsufficientStorage(CimError):
+    """The server's disk is full: nothing of the request was kept; try again later."""
+
+    code = "insufficient_storage"
+    blames_input = False
