@@ -185,7 +185,7 @@ def publish_revision(
 ) -> dict[str, Any]:
     dataset = service.get_managed_dataset(session, caller, dataset_id)
     revision = service.get_revision(session, dataset, revision_id)
-    publishing.publish(session, dataset, revision)
+    publishing.publish(session, dataset, revision, caller=caller)
     session.commit()
     return dataset_view(dataset, revision, full=True)
 

@@ -27,6 +27,7 @@ class Scope(enum.StrEnum):
     jobs_read = "jobs:read"
     heritage_write = "heritage:write"
     targets_write = "targets:write"
+    audit_read = "audit:read"
     admin = "admin"
 
 
@@ -34,7 +35,7 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: frozenset(Scope),
     Role.uploader: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
     Role.surveyor: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read, Scope.heritage_write}),
-    Role.official: frozenset({Scope.datasets_read, Scope.jobs_read, Scope.targets_write}),
+    Role.official: frozenset({Scope.datasets_read, Scope.jobs_read, Scope.targets_write, Scope.audit_read}),
     Role.viewer: frozenset({Scope.datasets_read}),
 }
 

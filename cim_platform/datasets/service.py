@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller, Scope
+from cim_platform.core.audit import fields_of, record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput, NotFound
 from cim_platform.core.jobs.models import Job
@@ -23,6 +25,18 @@ from converters.api import detect_kind
 from converters.errors import UnsupportedFormatError
 
 LOD_BY_KIND = {"ifc": "LOD3", "pointcloud": "points", "mesh": "mesh", "footprints": "LOD1"}
+AUDITED_DATASET_FIELDS = ("id", "organization_id", "name", "kind", "district_code", "visibility", "description", "lod")
+AUDITED_REVISION_FIELDS = (
+    "id",
+    "dataset_id",
+    "number",
+    "state",
+    "source_filename",
+    "source_bytes",
+    "source_sha256",
+    "convert_params",
+    "job_id",
+)
 
 
 def resolve_district(session: Session, value: str | None) -> str | None:
@@ -82,6 +96,15 @@ def create_dataset(
     )
     session.add(dataset)
     session.flush()
+    record_change(
+        session,
+        caller,
+        action="dataset.created",
+        object_type="dataset",
+        object_id=str(dataset.id),
+        before=None,
+        after=fields_of(dataset, *AUDITED_DATASET_FIELDS),
+    )
     return dataset
 
 
@@ -129,7 +152,31 @@ def add_revision(
     )
     revision.job_id = job.id
     dataset.updated_at = utcnow()
+    record_change(
+        session,
+        caller,
+        action="revision.added",
+        object_type="dataset_revision",
+        object_id=str(revision.id),
+        before=None,
+        after=fields_of(revision, *AUDITED_REVISION_FIELDS),
+    )
     return NewRevision(revision, job)
+
+
+class DatasetSort(enum.StrEnum):
+    newest = "-created_at"
+    oldest = "created_at"
+    recently_updated = "-updated_at"
+    least_recently_updated = "updated_at"
+    name = "name"
+    name_descending = "-name"
+
+
+@dataclass
+class DatasetPage:
+    datasets: list[Dataset]
+    total: int
 
 
 @dataclass
@@ -141,6 +188,7 @@ class DatasetFilter:
     text: str | None = None
     limit: int = 100
     offset: int = 0
+    sort: DatasetSort = DatasetSort.newest
 
 
 def visible_datasets(caller: Caller) -> Select[tuple[Dataset]]:
@@ -153,7 +201,15 @@ def visible_datasets(caller: Caller) -> Select[tuple[Dataset]]:
     return query.where(or_(*conditions))
 
 
-def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> list[Dataset]:
+def _order(sort: DatasetSort) -> tuple[Any, ...]:
+    column = {"created_at": Dataset.created_at, "updated_at": Dataset.updated_at, "name": Dataset.name}[
+        sort.value.lstrip("-")
+    ]
+    ordered = column.desc().nulls_last() if sort.value.startswith("-") else column.asc().nulls_last()
+    return ordered, Dataset.id
+
+
+def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> DatasetPage:
     query = visible_datasets(caller)
     if filters.kind:
         query = query.where(Dataset.kind == filters.kind)
@@ -168,15 +224,17 @@ def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> l
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         query = query.where(or_(Dataset.name.ilike(pattern), Dataset.description.ilike(pattern)))
-    query = query.order_by(Dataset.created_at.desc(), Dataset.id).limit(filters.limit).offset(filters.offset)
-    return list(session.scalars(query))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    query = query.order_by(*_order(filters.sort)).limit(filters.limit).offset(filters.offset)
+    return DatasetPage(list(session.scalars(query)), total)
 
 
 def get_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"no dataset {dataset_id}")
-    caller.check_visible(dataset.organization_id, public=dataset.visibility == "public", what=f"dataset {dataset_id}")
+    public = dataset.visibility == Visibility.public
+    caller.check_visible(dataset.organization_id, public=public, what=f"dataset {dataset_id}")
     return dataset
 
 

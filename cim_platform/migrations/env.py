@@ -6,9 +6,12 @@ from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
 
+from cim_platform.core.audit import AuditEntry
 from cim_platform.core.db.base import Base
+from cim_platform.core.jobs.models import Job
 from cim_platform.registry import load_domains
 
+CORE_TABLES = (AuditEntry, Job)  # the core's own tables join the metadata
 load_domains()  # every domain's tables join the metadata
 
 FOREIGN_TABLE_PREFIXES = ("procrastinate_",)
