@@ -58,7 +58,9 @@ class GlbBuilder:
     def add_buffer_view(self, data: bytes, target: int | None = None, byte_stride: int | None = None) -> int:
         """Append raw bytes (8-byte aligned start); returns the bufferView index.
 
-        glTF forbids empty bufferViews: empty data (e.g. a column of empty strings) gets one zero byte.
+        glTF forbids empty bufferViews: empty data gets one zero byte. (Property-table columns must not
+        rely on this: their byte lengths are checked against offsets and counts; ``tiles.metadata``
+        never writes an empty column.)
         """
         data = data or b"\x00"
         view: dict[str, Any] = {"buffer": 0, "byteOffset": self._length, "byteLength": len(data)}
