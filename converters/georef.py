@@ -44,7 +44,9 @@ tile transforms, so the root ``transform`` is the plain ENU→ECEF matrix.
 from __future__ import annotations
 
 import math
+import os
 import struct
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -266,10 +268,24 @@ def load_geoid_grid(path: str | Path) -> GeoidModel:
     if any(c.isspace() for c in grid):
         raise GeoreferencingError(f"geoid grid {path}: PROJ cannot take a path with spaces; rename the file")
     try:
-        _geoid_transformer(grid)
+        with _stderr_silenced():  # libtiff writes its own lines about a broken TIFF to fd 2
+            _geoid_transformer(grid)
     except pyproj.exceptions.ProjError:
         raise GeoreferencingError(f"geoid grid {path}: PROJ cannot read it as a GTX or GeoTIFF grid") from None
     return GeoidModel(file.name, grid, grid)
+
+
+@contextmanager
+def _stderr_silenced() -> Iterator[None]:
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _grid_format_problem(file: Path, head: bytes) -> str | None:

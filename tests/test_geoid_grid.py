@@ -170,6 +170,13 @@ def test_cli_geoid_option(shifted_grid: Path, tmp_path: Path) -> None:
     lines = missing.stderr.strip().splitlines()
     assert len(lines) == 1 and "nope.gtx: no such file" in lines[0], missing.stderr
     assert not (tmp_path / "out2").exists()
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(b"II*\x00" + b"garbage" * 8)  # TIFF magic, no directory: libtiff complains on stderr
+    unreadable = _run("-m", "api.cli", "convert", str(source), "-o", str(tmp_path / "out3"), "-q",
+                      "--crs", "EPSG:4546+5737", "--geoid", str(broken))
+    assert unreadable.returncode == 2
+    lines = unreadable.stderr.strip().splitlines()
+    assert len(lines) == 1 and "PROJ cannot read it" in lines[0], unreadable.stderr
 
 
 def test_worker_options_key_geoid_grid(shifted_grid: Path, tmp_path: Path) -> None:

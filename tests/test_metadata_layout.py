@@ -169,6 +169,26 @@ def _required_missing(gltf: dict[str, Any], binary: bytearray) -> None:
     del _table(gltf)["properties"]["Height"]
 
 
+def _schema(gltf: dict[str, Any]) -> dict[str, Any]:
+    return gltf["extensions"]["EXT_structural_metadata"]["schema"]
+
+
+def _enum_no_data_unknown(gltf: dict[str, Any], binary: bytearray) -> None:
+    _schema(gltf)["classes"]["element"]["properties"]["IfcClass"]["noData"] = "(nothing)"
+
+
+def _enum_value_type_float(gltf: dict[str, Any], binary: bytearray) -> None:
+    next(iter(_schema(gltf)["enums"].values()))["valueType"] = "FLOAT32"
+
+
+def _component_type_missing(gltf: dict[str, Any], binary: bytearray) -> None:
+    del _schema(gltf)["classes"]["element"]["properties"]["Height"]["componentType"]
+
+
+def _extension_undeclared(gltf: dict[str, Any], binary: bytearray) -> None:
+    gltf["extensionsUsed"].remove("EXT_mesh_features")
+
+
 BREAKAGES: list[tuple[Callable[[dict[str, Any], bytearray], None], str]] = [
     (_old_empty_column, "last string offset 0 != values byteLength 1"),
     (_descending_offsets, "not ascending"),
@@ -187,6 +207,10 @@ BREAKAGES: list[tuple[Callable[[dict[str, Any], bytearray], None], str]] = [
     (_scalar_length, "expected 3 × 1 × 8 (FLOAT64) = 24"),
     (_view_missing, "buffer view 999 does not exist"),
     (_required_missing, "required property Height missing"),
+    (_enum_no_data_unknown, "noData '(nothing)' is not a name of enum"),
+    (_enum_value_type_float, "valueType FLOAT32 is not an integer type"),
+    (_component_type_missing, "type SCALAR needs a componentType"),
+    (_extension_undeclared, "EXT_mesh_features not in extensionsUsed"),
 ]
 
 
