@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import core, logging_filters
+from api.core.request_id import install_request_id
 from api.datasets.tile_fastpath import TileFastPath
 from api.errors import install_error_handlers
 from api.routers import viewer
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["ETag", "Content-Length", "Content-Encoding"],
     )
+    install_request_id(app)  # outermost: wraps every other middleware
     install_error_handlers(app)
     logging_filters.install()
     for router in core.ROUTERS:

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.core import health, jobs
+from api.core import audit, health, jobs
 
-ROUTERS: list[APIRouter] = [health.router, jobs.router]
+ROUTERS: list[APIRouter] = [health.router, jobs.router, audit.router]

@@ -30,3 +30,21 @@ class JobOut(BaseModel):
     finished_at: datetime | None
     result: dict[str, Any] | None
     links: dict[str, str]
+
+
+class AuditEntryOut(BaseModel):
+    id: int
+    at: datetime
+    actor_user_id: uuid.UUID | None
+    actor_username: str | None
+    actor_token_id: uuid.UUID | None
+    action: str
+    object_type: str
+    object_id: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    request_id: str | None
+
+
+class AuditPage(BaseModel):
+    entries: list[AuditEntryOut]
