@@ -8,12 +8,14 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from api.cli_convert import convert_command
 from cim_platform.accounts import service as accounts
+from cim_platform.accounts.sessions import load_session_keys
 from cim_platform.core import migrate
 from cim_platform.core.db.engine import get_engine, libpq_url, private_cluster, session_scope
 from cim_platform.core.errors import CimError, SetupError
@@ -41,13 +43,18 @@ def prepare_database(settings: Settings) -> str:
 @contextmanager
 def running_platform_database(settings: Settings) -> Iterator[str]:
     """The migrated database with a bootstrap admin; a private cluster started here is stopped after."""
+    load_session_keys(settings)  # refuses a weak CIM_SESSION_SECRET; generates one into the data folder
     cluster = None if settings.database_url else private_cluster(settings)
     started_here = cluster is not None and not cluster.is_running()
     url = prepare_database(settings)
     with session_scope(get_engine(settings)) as session:
-        token = accounts.bootstrap_admin(session, settings.bootstrap_org)
-    if token:
-        typer.echo(f"first start: admin token (shown once, store it now): {token}")
+        first = accounts.bootstrap_admin(session, settings.bootstrap_org)
+        nobody_can_sign_in = first is None and not accounts.anyone_has_a_password(session)
+    if first:
+        typer.echo(f"first start: admin token (shown once, store it now): {first.token}")
+        typer.echo(f"first start: sign in as {first.username!r} with the password (shown once): {first.password}")
+    elif nobody_can_sign_in:
+        typer.echo("no user has a password yet: set one with `cim admin set-password admin`")
     try:
         yield url
     finally:
@@ -108,12 +115,46 @@ def create_user(
     org: Annotated[str, typer.Option(help="Organisation name or id")],
     role: Annotated[str, typer.Option(help="admin, uploader, surveyor, official, viewer")],
     display_name: str = "",
+    password_stdin: Annotated[bool, typer.Option(help="Read the user's password from standard input")] = False,
 ) -> None:
     settings = Settings()
+    password = _password_from_stdin() if password_stdin else None
     with session_scope(get_engine(settings)) as session:
-        user = accounts.create_user(session, accounts.find_organization(session, org), username, role, display_name)
+        user = accounts.create_user(
+            session,
+            accounts.find_organization(session, org),
+            username,
+            role,
+            display_name,
+            password=password,
+            min_password_length=settings.password_min_length,
+        )
         typer.echo(f"user {user.username!r} ({user.role}) in {user.organization.name!r}, id {user.id}")
         typer.echo(f"next: cim token create --user {user.username}")
+
+
+def _password_from_stdin() -> str:
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise CimError("no password on standard input")
+    return password
+
+
+@admin_app.command("set-password")
+def set_password(
+    username: str,
+    password_stdin: Annotated[bool, typer.Option(help="Read the password from standard input")] = False,
+) -> None:
+    """Set a user's password (asked twice, or read from standard input); the user's sessions end."""
+    settings = Settings()
+    if password_stdin:
+        password = _password_from_stdin()
+    else:
+        password = typer.prompt(f"new password for {username}", hide_input=True, confirmation_prompt=True)
+    with session_scope(get_engine(settings)) as session:
+        user = accounts.find_user(session, username)
+        accounts.set_password(session, user, password, min_length=settings.password_min_length)
+        typer.echo(f"password of {user.username!r} set; sign in at POST /api/v1/session")
 
 
 @token_app.command("create")
@@ -222,6 +263,36 @@ def demo(
         raise SetupError(f"port {settings.port} is in use: choose another with --port")
     with running_platform_database(settings) as url:
         run_demo(settings, url)
+
+
+@app.command("backup")
+def backup_command(out: Annotated[Path, typer.Argument(help="The archive to write, e.g. cim-2026-12-02.tar")]) -> None:
+    """The database (pg_dump, PostGIS and the queue included) and the original uploads in one archive,
+    with a manifest of SHA-256 checksums."""
+    from cim_platform.core import backup
+
+    settings = Settings()
+    summary = backup.backup(settings, libpq_url(settings), out)
+    typer.echo(
+        f"backup written to {summary.archive}: the database (schema {summary.schema_revision}) and "
+        f"{summary.files} original files, {summary.bytes} bytes"
+    )
+
+
+@app.command("restore")
+def restore_command(
+    archive: Annotated[Path, typer.Argument(help="An archive written by `cim backup`")],
+    force: Annotated[bool, typer.Option("--force", help="Replace a platform that is not empty")] = False,
+) -> None:
+    """Restore a backup into this platform (empty, unless --force); every checksum is verified first."""
+    from cim_platform.core import backup
+
+    settings = Settings()
+    summary = backup.restore(settings, libpq_url(settings), archive, force=force)
+    typer.echo(
+        f"restored {summary.archive}: the database (schema {summary.schema_revision}) and "
+        f"{summary.files} original files; `cim db upgrade` (or `cim serve`) brings the schema up to date"
+    )
 
 
 def _first_line(exc: BaseException) -> str:

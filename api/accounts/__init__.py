@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.accounts import routes
+from api.accounts import routes, sessions
 
-ROUTERS: list[APIRouter] = [routes.router]
+ROUTERS: list[APIRouter] = [sessions.router, routes.router]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -34,16 +35,68 @@ class UserIn(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     role: str
     display_name: str = Field(default="", max_length=200)
+    password: str | None = Field(default=None, description="Optional; without one the user cannot sign in yet")
 
 
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
     organization_id: uuid.UUID
+    organization_name: str
     username: str
     display_name: str
     role: str
     active: bool
+    disabled: bool
+    locale: str
+    has_password: bool
+    password_changed_at: datetime | None
+    created_at: datetime
+
+
+class UserPatch(BaseModel):
+    """An admin's change to a user; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: str | None = None
+    display_name: str | None = Field(default=None, max_length=200)
+    disabled: bool | None = Field(default=None, description="True: sign-in refused, sessions and tokens stop working")
+    password: str | None = Field(default=None, description="A new password (the user's sessions end)")
+
+
+Locale = Literal["zh-CN", "en"]
+
+
+class MePatch(BaseModel):
+    """A user's change to their own account; a new password needs the current one."""
+
+    model_config = ConfigDict(extra="forbid")
+    locale: Locale | None = None
+    display_name: str | None = Field(default=None, max_length=200)
+    current_password: str | None = None
+    new_password: str | None = None
+
+
+class SessionIn(BaseModel):
+    username: str = Field(max_length=200)
+    password: str = Field(max_length=4096)
+
+
+class SessionUser(BaseModel):
+    id: uuid.UUID
+    username: str
+    display_name: str
+    role: str
+    organization_id: uuid.UUID
+    organization_name: str
+    locale: str
+
+
+class SessionOut(BaseModel):
+    user: SessionUser
+    csrf_token: str = Field(description="Send it as the X-CSRF-Token header on POST, PUT, PATCH and DELETE")
+    expires_at: datetime = Field(description="When the session ends at the latest (sign-in + CIM_SESSION_MAX_AGE_S)")
+    idle_expires_at: datetime = Field(description="When it ends unless used before (CIM_SESSION_IDLE_TIMEOUT_S)")
 
 
 class TokenIn(BaseModel):
@@ -63,6 +116,7 @@ class TokenOut(BaseModel):
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    last_used_at: datetime | None = None
 
 
 class TokenCreated(TokenOut):

@@ -1,10 +1,12 @@
-"""Organisations, users and API tokens (stored as SHA-256 hashes, shown once, revocable)."""
+"""Organisations, users (passwords hashed with argon2id) and API tokens (stored as SHA-256 hashes, shown
+once, revocable). Sign-in sessions are in ``sessions.py``."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -12,10 +14,13 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cim_platform.accounts.models import ApiToken, Organization, OrgKind, User
-from cim_platform.core.access import Caller, Role
+from cim_platform.accounts.models import ApiToken, Locale, Organization, OrgKind, User
+from cim_platform.accounts.passwords import check_policy, hash_password
+from cim_platform.accounts.sessions import revoke_sessions
+from cim_platform.core.access import ROLE_SCOPES, Caller, Role
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict, InvalidInput, NotFound
+from cim_platform.core.settings import Settings
 
 TOKEN_PREFIX = "cim_"  # noqa: S105 - a public marker, not a secret
 LAST_USED_RESOLUTION = timedelta(minutes=5)
@@ -66,7 +71,16 @@ def find_organization(session: Session, name_or_id: str) -> Organization:
     return _find(session, Organization, Organization.name, name_or_id, "organisation")
 
 
-def create_user(session: Session, organization: Organization, username: str, role: str, display_name: str = "") -> User:
+def create_user(
+    session: Session,
+    organization: Organization,
+    username: str,
+    role: str,
+    display_name: str = "",
+    *,
+    password: str | None = None,
+    min_password_length: int = Settings.model_fields["password_min_length"].default,
+) -> User:
     username = username.strip()
     if not username:
         raise InvalidInput("a user needs a username")
@@ -75,8 +89,77 @@ def create_user(session: Session, organization: Organization, username: str, rol
         username=username,
         role=_parse_enum(Role, role, "role").value,
         display_name=display_name or username,
+        locale=Locale.zh_CN.value,
     )
+    if password is not None:
+        _set_password_hash(user, password, min_password_length)
     return _add_unique(session, user, f"a user named {username!r}")
+
+
+def _set_password_hash(user: User, password: str, min_length: int) -> None:
+    check_policy(password, username=user.username, min_length=min_length)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = utcnow()
+
+
+def set_password(
+    session: Session, user: User, password: str, *, min_length: int, keep_session_key_hash: str | None = None
+) -> None:
+    """A new password (by an admin, the CLI or the user); the user's other sessions end."""
+    _set_password_hash(user, password, min_length)
+    revoke_sessions(session, user.id, except_key_hash=keep_session_key_hash)
+    session.flush()
+
+
+def set_disabled(session: Session, user: User, disabled: bool) -> None:
+    """Disable (sessions revoked, tokens refused while disabled) or enable again."""
+    user.active = not disabled
+    if disabled:
+        revoke_sessions(session, user.id)
+    session.flush()
+
+
+def set_role(session: Session, user: User, role: str) -> None:
+    user.role = _parse_enum(Role, role, "role").value
+    session.flush()
+
+
+def set_locale(user: User, locale: str) -> None:
+    try:
+        user.locale = Locale(locale).value
+    except ValueError:
+        raise InvalidInput(
+            f"unknown locale {locale!r}; expected one of: {', '.join(e.value for e in Locale)}",
+            params={"locale": locale},
+        ) from None
+
+
+def ensure_an_admin_remains(session: Session, user: User, *, role: str | None, disabled: bool | None) -> None:
+    """Conflict if the change would leave no active admin (nobody could manage accounts any more)."""
+    stays_admin = (role is None or role == Role.admin.value) and not disabled
+    if user.role != Role.admin.value or not user.active or stays_admin:
+        return
+    others = session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(User.role == Role.admin.value, User.active.is_(True), User.id != user.id)
+    )
+    if not others:
+        raise Conflict(f"{user.username!r} is the last active admin; make another user admin first")
+
+
+def list_users(session: Session, organization: Organization | None = None) -> list[User]:
+    query = select(User).order_by(User.username)
+    if organization is not None:
+        query = query.where(User.organization_id == organization.id)
+    return list(session.scalars(query))
+
+
+def list_tokens(session: Session, user: User | None = None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.created_at.desc())
+    if user is not None:
+        query = query.where(ApiToken.user_id == user.id)
+    return list(session.scalars(query))
 
 
 def find_user(session: Session, name_or_id: str) -> User:
@@ -122,22 +205,40 @@ def authenticate(session: Session, plaintext: str) -> Caller | None:
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         token.last_used_at = now
+    role = Role(token.role)
+    if not ROLE_SCOPES[role] <= ROLE_SCOPES[Role(token.user.role)]:
+        role = Role(token.user.role)  # the user's role was lowered after the token was made: no more than that
     return Caller(
         user_id=token.user_id,
         username=token.user.username,
         organization_id=token.user.organization_id,
-        role=Role(token.role),
+        role=role,
         token_id=token.id,
     )
 
 
-def bootstrap_admin(session: Session, organization_name: str) -> str | None:
-    """On first start (no users at all): an admin user with a token, whose plaintext is returned once."""
+@dataclass(frozen=True)
+class BootstrapCredentials:
+    """What the first start prints once: the admin's token and password."""
+
+    username: str
+    password: str
+    token: str
+
+
+def bootstrap_admin(session: Session, organization_name: str) -> BootstrapCredentials | None:
+    """On first start (no users at all): an admin user ``admin`` with a generated password and a token,
+    both returned once (only their hashes are stored)."""
     if session.scalar(select(func.count()).select_from(User)):
         return None
     org = session.scalar(select(Organization).where(Organization.name == organization_name))
     if org is None:
         org = create_organization(session, organization_name, OrgKind.city_bureau.value)
-    admin = create_user(session, org, "admin", Role.admin.value, "Platform administrator")
+    password = secrets.token_urlsafe(15)  # 20 characters
+    admin = create_user(session, org, "admin", Role.admin.value, "Platform administrator", password=password)
     plaintext, _ = create_token(session, admin, name="bootstrap")
-    return plaintext
+    return BootstrapCredentials(username=admin.username, password=password, token=plaintext)
+
+
+def anyone_has_a_password(session: Session) -> bool:
+    return session.scalar(select(User.id).where(User.password_hash.is_not(None)).limit(1)) is not None
