@@ -359,7 +359,8 @@ def make_tower(path: Path, storeys: int = 6, bays: int = 5) -> Path:
                 column = ifcopenshell.api.geometry.add_wall_representation(
                     f, context=body, length=0.4, height=3.2, thickness=0.4
                 )
-                _product(f, ctx, "IfcColumn", f"Column {level}.{gx}.{gy}", column, _matrix(x + 0.5, y + 0.5, z + 0.3))
+                cx, cy = (0.3 if x == 0 else x - 0.7), (0.3 if y == 0 else y - 0.7)  # inside the walls
+                _product(f, ctx, "IfcColumn", f"Column {level}.{gx}.{gy}", column, _matrix(cx, cy, z + 0.3))
                 if gx < bays and gy < bays and not (x + 3 > cut and y + 3 > cut):
                     box = ifcopenshell.api.geometry.add_wall_representation(
                         f, context=body, length=1.2, height=0.75, thickness=0.6

@@ -1,8 +1,17 @@
 """Writing collected IFC elements as a 3D Tiles 1.1 tileset, and the model's footprint.
 
+Tiles: a spatial binary tree (:func:`tiles.hierarchy.build_lod_hierarchy`) whose leaves hold the
+elements at full detail (at most ``MAX_CONTENT_TRIANGLES`` each) and whose inner tiles hold the
+whole subtree merged and simplified (:mod:`.lod`) to a quarter of its triangles (at most
+``PARENT_TRIANGLES``), with ``REPLACE`` refinement: from afar the building keeps its silhouette in
+few triangles, and each tile's geometric error is the simplification error of its content. A model
+of at least ``COARSE_MIN_TRIANGLES`` that fits in one leaf still gets a coarse root above it;
+smaller models are one tile.
+
 Feature tables: one row per element in each content, rows ordered by GlobalId. ``elementIndex``
 is the element's rank in the model's sorted GlobalIds — the same on every conversion of the model,
-whatever the file order or tiling; ``GlobalId`` itself is the key across model revisions.
+whatever the file order or tiling; ``GlobalId`` itself is the key across model revisions. Coarse
+contents keep the rows (and feature IDs) of the elements that survive simplification.
 """
 
 from __future__ import annotations
@@ -17,13 +26,17 @@ from shapely.geometry import mapping
 
 from converters.georef import LocalFrame
 from converters.ifc.elements import Element
-from tiles.hierarchy import HierarchyNode, Item, build_hierarchy, to_tiles
+from converters.ifc.lod import simplify_elements
+from tiles.hierarchy import HierarchyNode, Item, build_lod_hierarchy, to_tiles
 from tiles.instancing import InstanceGroup
 from tiles.mesh import Material, MeshPart, write_mesh_glb
 from tiles.tileset import BoundingVolume, Tileset
 
 MAX_CONTENT_TRIANGLES = 250_000
 PARENT_TRIANGLES = 60_000
+COARSE_RATIO = 0.25  # an inner tile keeps about this share of its subtree's triangles
+COARSE_MIN_TRIANGLES = 2_000  # smaller subtrees get no coarse content
+COARSE_MAX_FRACTION = 0.6  # a simplification keeping more than this is not worth a level
 
 
 def write_tileset(
@@ -39,16 +52,51 @@ def write_tileset(
     order = sorted(range(len(elements)), key=lambda i: elements[i].guid)
     element_index = {i: rank for rank, i in enumerate(order)}
     items = [Item(i, e.lo, e.hi, e.triangles) for i, e in enumerate(elements)]
-    root = build_hierarchy(items, MAX_CONTENT_TRIANGLES, PARENT_TRIANGLES)
-    written = {"contents": 0, "bytes": 0, "max_content_triangles": 0}
+    root = build_lod_hierarchy(items, MAX_CONTENT_TRIANGLES)
+    total = sum(e.triangles for e in elements)
+    if not root.children and total >= COARSE_MIN_TRIANGLES:  # one leaf: a coarse root above it
+        leaf = HierarchyNode(list(root.keys), root.lo, root.hi, 0.0, depth=1)
+        root = HierarchyNode(list(root.keys), root.lo, root.hi, 0.0, [leaf])
+    written: dict[str, Any] = {"contents": 0, "bytes": 0, "max_content_triangles": 0, "coarse": []}
+
+    def features_of(keys: list[int]) -> dict[str, list[Any]]:
+        table_rows = [rows(elements[i]) for i in keys]
+        features: dict[str, list[Any]] = {"elementIndex": [element_index[i] for i in keys]}
+        for column in _column_names(table_rows):
+            features[column] = [r.get(column) for r in table_rows]
+        return features
+
+    def write_coarse(node: HierarchyNode, name: str) -> BoundingVolume | None:
+        subtree = sum(elements[i].triangles for i in node.keys)
+        if subtree < COARSE_MIN_TRIANGLES:
+            return None
+        target = min(PARENT_TRIANGLES, int(np.ceil(COARSE_RATIO * subtree)))
+        coarse = simplify_elements(elements, node.keys, target)
+        if coarse is None or coarse.triangles > COARSE_MAX_FRACTION * coarse.source_triangles:
+            return None
+        keys = sorted({key for key, _ in coarse.parts}, key=lambda i: elements[i].guid)
+        row_of = {key: row for row, key in enumerate(keys)}
+        parts = [MeshPart(p.positions, p.normals, p.triangles, p.material, row_of[key]) for key, p in coarse.parts]
+        content = write_mesh_glb(parts, materials, features_of(keys), path=out_dir / f"{name}.glb", compress=compress)
+        node.geometric_error = coarse.error_m
+        written["coarse"].append(
+            {
+                "content": f"{name}.glb",
+                "triangles": coarse.triangles,
+                "source_triangles": coarse.source_triangles,
+                "elements": len(keys),
+                "source_elements": len(node.keys),
+                "geometric_error_m": round(coarse.error_m, 4),
+            }
+        )
+        _count(written, content)
+        return content.box
 
     def write(node: HierarchyNode, name: str) -> BoundingVolume | None:
+        if node.children:
+            return write_coarse(node, name)
         keys = sorted(node.keys, key=lambda i: elements[i].guid)
-        table_rows = [rows(elements[i]) for i in keys]
-        names = _column_names(table_rows)
-        features: dict[str, list[Any]] = {"elementIndex": [element_index[i] for i in keys]}
-        for column in names:
-            features[column] = [r.get(column) for r in table_rows]
+        features = features_of(keys)
         parts = [
             MeshPart(p.positions, p.normals, p.triangles, p.material, row)
             for row, i in enumerate(keys)
@@ -72,15 +120,13 @@ def write_tileset(
         content = write_mesh_glb(
             parts, materials, features, path=out_dir / f"{name}.glb", compress=compress, instances=instances
         )
-        written["contents"] += 1
-        written["bytes"] += len(content.data)
-        written["max_content_triangles"] = max(written["max_content_triangles"], content.triangle_count)
-        for i in keys:  # free memory as soon as an element is written
+        _count(written, content)
+        for i in keys:  # free memory as soon as an element is written (coarse parents come first)
             elements[i].parts = []
             elements[i].instance = None
         return content.box
 
-    root_tile = to_tiles(root, write)
+    root_tile = to_tiles(root, write, refine="REPLACE")
     root_tile.transform = frame.tileset_transform()
     lo, hi = root_tile.bounding_volume.bounds()
     diagonal = float(np.linalg.norm(hi - lo))
@@ -89,6 +135,12 @@ def write_tileset(
     written["tiles"] = len(root_tile.walk())
     written["depth"] = _depth(root)
     return written
+
+
+def _count(written: dict[str, Any], content: Any) -> None:
+    written["contents"] += 1
+    written["bytes"] += len(content.data)
+    written["max_content_triangles"] = max(written["max_content_triangles"], content.triangle_count)
 
 
 def _depth(node: HierarchyNode) -> int:

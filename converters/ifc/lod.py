@@ -1,0 +1,141 @@
+"""Coarse levels of detail: the elements of a subtree merged and simplified into one content.
+
+:func:`simplify_elements` takes every part of the given elements (instances expanded), welds each
+part's vertices by position (the tessellator writes a vertex per triangle corner; welding gives the
+simplifier edges to collapse) and runs meshoptimizer's quadric edge-collapse simplifier on them as
+one mesh (``meshopt_simplify`` with ``SIMPLIFY_PRUNE``: components that cannot matter at the error
+reached — small elements inside the building — go first, the large ones that make the silhouette
+stay). Parts are never welded to each other, so every kept triangle still belongs to exactly one
+element and one material: the coarse content keeps per-element feature IDs and colours.
+
+The error is what the simplifier reports (``SIMPLIFY_ERROR_ABSOLUTE``: metres of deviation of the
+kept surface), raised to the largest diagonal of any element removed entirely (what a viewer misses
+at that level) — the content's geometric error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import meshoptimizer
+import numpy as np
+
+from converters.ifc.elements import Element, ElementPart
+
+WELD_STEP_M = 0.001  # vertices of a part closer than this become one
+
+
+@dataclass(slots=True)
+class Coarse:
+    parts: list[tuple[int, ElementPart]]  # (element key, flat-shaded part in tile ENU)
+    error_m: float
+    triangles: int
+    source_triangles: int
+
+
+def _element_parts(element: Element) -> list[ElementPart]:
+    if element.instance is None:
+        return element.parts
+    geometry, affine = element.instance
+    linear, shift = affine[:3, :3], affine[:3, 3]
+    return [
+        ElementPart(
+            (p.positions.astype(np.float64) @ linear.T + shift).astype(np.float32), None, p.triangles, p.material
+        )
+        for p in geometry.parts
+    ]
+
+
+def _weld(positions: np.ndarray, part_of_vertex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(representative vertex index per vertex, unique vertex indices): same part and same position."""
+    quantized = np.round(positions / WELD_STEP_M).astype(np.int64)
+    order = np.lexsort((quantized[:, 2], quantized[:, 1], quantized[:, 0], part_of_vertex))
+    keys = np.column_stack([part_of_vertex[order], quantized[order]])
+    starts = np.ones(len(order), dtype=bool)
+    starts[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    group = np.cumsum(starts) - 1
+    first = order[starts]
+    representative = np.empty(len(order), dtype=np.int64)
+    representative[order] = first[group]
+    return representative, first
+
+
+def simplify_elements(elements: Sequence[Element], keys: Sequence[int], target_triangles: int) -> Coarse | None:
+    """The elements ``keys`` merged and simplified to about ``target_triangles``; None when nothing is left."""
+    positions, triangles, part_owner, part_material = [], [], [], []
+    owner_of_part: list[int] = []
+    offset = 0
+    for key in keys:
+        for part in _element_parts(elements[key]):
+            if not len(part.triangles):
+                continue
+            positions.append(np.asarray(part.positions, dtype=np.float32))
+            triangles.append(part.triangles.astype(np.int64) + offset)
+            part_owner.append(np.full(len(part.positions), len(owner_of_part), dtype=np.int64))
+            part_material.append(part.material)
+            owner_of_part.append(key)
+            offset += len(part.positions)
+    if not positions:
+        return None
+    vertices = np.concatenate(positions)
+    part_of_vertex = np.concatenate(part_owner)
+    faces = np.concatenate(triangles)
+    representative, _ = _weld(vertices.astype(np.float64), part_of_vertex)
+    faces = representative[faces]
+    faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+    source_triangles = len(faces)
+    indices = faces.astype(np.uint32).ravel()
+    destination = np.zeros(len(indices), dtype=np.uint32)
+    error = np.zeros(1, dtype=np.float32)
+    extent = float(np.linalg.norm(vertices.max(axis=0) - vertices.min(axis=0))) or 1.0
+    count = meshoptimizer.simplify(
+        destination,
+        indices,
+        np.ascontiguousarray(vertices, dtype=np.float32),
+        target_index_count=max(3, 3 * int(target_triangles)),
+        target_error=extent,
+        options=meshoptimizer.SIMPLIFY_ERROR_ABSOLUTE | meshoptimizer.SIMPLIFY_PRUNE,
+        result_error=error,
+    )
+    kept = destination[:count].reshape(-1, 3).astype(np.int64)
+    if not len(kept):
+        return None
+    parts = _flat_parts(vertices, kept, part_of_vertex, owner_of_part, part_material)
+    surviving = {key for key, _ in parts}
+    missing = [elements[k] for k in set(keys) - surviving]
+    lost = max((float(np.linalg.norm(e.hi - e.lo)) for e in missing), default=0.0)
+    return Coarse(parts, max(float(error[0]), lost), len(kept), source_triangles)
+
+
+def _flat_parts(
+    vertices: np.ndarray,
+    kept: np.ndarray,
+    part_of_vertex: np.ndarray,
+    owner_of_part: list[int],
+    part_material: list[int],
+) -> list[tuple[int, ElementPart]]:
+    """Kept triangles grouped by part, one vertex per corner with the face normal (flat shading)."""
+    part = part_of_vertex[kept[:, 0]]
+    order = np.argsort(part, kind="stable")
+    kept, part = kept[order], part[order]
+    corners = vertices[kept].astype(np.float64)  # (T, 3, 3)
+    normals = np.cross(corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0])
+    normals /= np.maximum(np.linalg.norm(normals, axis=1, keepdims=True), 1e-12)
+    bounds = np.flatnonzero(np.diff(part)) + 1
+    out: list[tuple[int, ElementPart]] = []
+    for start, stop in zip(np.r_[0, bounds], np.r_[bounds, len(part)], strict=True):
+        index = int(part[start])
+        count = int(stop - start)
+        out.append(
+            (
+                owner_of_part[index],
+                ElementPart(
+                    corners[start:stop].reshape(-1, 3).astype(np.float32),
+                    np.repeat(normals[start:stop], 3, axis=0).astype(np.float32),
+                    np.arange(3 * count, dtype=np.int32).reshape(-1, 3),
+                    part_material[index],
+                ),
+            )
+        )
+    return out
