@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the platform needs on a Debian machine with Python 3.11, idempotently:
 # system packages (PostgreSQL 15 + PostGIS 3, Chromium for the viewer test, PROJ grids, Node.js),
-# a virtual environment with the project, and the node packages (CesiumJS, the Khronos glTF validator).
+# a virtual environment with the project, the node packages (CesiumJS, the Khronos glTF validator, the portal's
+# Vue/OpenLayers/Vite) and the web portal's build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EXTRAS="${1:-}"
@@ -34,4 +35,11 @@ fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# the web portal: portal/ built by Vite into api/static/portal (served at /), rebuilt when its sources change
+portal_stamp="api/static/portal/.built-$(cat package-lock.json $(find portal -type f | sort) | sha256sum | cut -c1-16)"
+if [ ! -f "$portal_stamp" ]; then
+  npm run build --silent
+  touch "$portal_stamp"
 fi

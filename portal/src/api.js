@@ -1,0 +1,109 @@
+// The portal's only way to the platform: its public JSON API, with the session cookie and CSRF header.
+import { reactive } from "vue";
+
+export const session = reactive({ user: null, csrf: null, checked: false });
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body.detail || `HTTP ${status}`);
+    this.status = status;
+    this.code = body.error || (status === 0 ? "network" : `http_${status}`);
+    this.detail = body.detail || "";
+    this.params = body.params || {};
+  }
+}
+
+function url(path, query) {
+  const target = new URL(path, window.location.origin);
+  for (const [key, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== "") target.searchParams.set(key, value);
+  }
+  return target;
+}
+
+function headers(method, extra) {
+  const all = { Accept: "application/json", ...extra };
+  if (method !== "GET" && method !== "HEAD" && session.csrf) all["X-CSRF-Token"] = session.csrf;
+  return all;
+}
+
+async function failure(response) {
+  let body = {};
+  try { body = await response.json(); } catch { /* not JSON */ }
+  if (response.status === 401 && session.user && !String(response.url).endsWith("/api/v1/session")) {
+    session.user = null;  // the session ended on the server: back to sign-in
+  }
+  return new ApiError(response.status, body);
+}
+
+/** fetch JSON; returns { data, response } when whole is true */
+export async function api(path, { method = "GET", json, body, query, whole = false } = {}) {
+  const extra = {};
+  if (json !== undefined) { extra["Content-Type"] = "application/json"; body = JSON.stringify(json); }
+  let response;
+  try {
+    response = await fetch(url(path, query), { method, body, headers: headers(method, extra), credentials: "same-origin" });
+  } catch {
+    throw new ApiError(0, {});
+  }
+  if (!response.ok) throw await failure(response);
+  const data = response.status === 204 ? null : await response.json();
+  return whole ? { data, response } : data;
+}
+
+/** multipart upload with progress (fetch has no upload progress) */
+export function uploadForm(path, form, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", url(path));
+    for (const [key, value] of Object.entries(headers("POST", {}))) xhr.setRequestHeader(key, value);
+    xhr.upload.onprogress = (event) => event.lengthComputable && onProgress(event.loaded / event.total);
+    xhr.onerror = () => reject(new ApiError(0, {}));
+    xhr.onload = () => {
+      let body = {};
+      try { body = JSON.parse(xhr.responseText); } catch { /* not JSON */ }
+      if (xhr.status >= 200 && xhr.status < 300) resolve(body);
+      else reject(new ApiError(xhr.status, body));
+    };
+    xhr.send(form);
+  });
+}
+
+export async function loadSession() {
+  try {
+    const body = await api("/api/v1/session");
+    session.user = body.user;
+    session.csrf = body.csrf_token;
+  } catch {
+    session.user = null;
+    session.csrf = null;
+  }
+  session.checked = true;
+  return session.user;
+}
+
+export async function signIn(username, password) {
+  const body = await api("/api/v1/session", { method: "POST", json: { username, password } });
+  session.user = body.user;
+  session.csrf = body.csrf_token;
+  return body.user;
+}
+
+export async function signOut() {
+  try { await api("/api/v1/session", { method: "DELETE" }); } finally {
+    session.user = null;
+    session.csrf = null;
+  }
+}
+
+// What each role may do (the API enforces it; the portal only hides what cannot work).
+const ABILITIES = {
+  admin: ["upload", "manage", "admin", "jobs"],
+  uploader: ["upload", "manage", "jobs"],
+  surveyor: ["upload", "manage", "jobs"],
+  official: ["jobs"],
+  viewer: [],
+};
+export function can(ability) {
+  return Boolean(session.user && (ABILITIES[session.user.role] || []).includes(ability));
+}
