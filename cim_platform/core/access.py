@@ -25,8 +25,6 @@ class Scope(enum.StrEnum):
     datasets_read = "datasets:read"
     datasets_write = "datasets:write"
     jobs_read = "jobs:read"
-    heritage_write = "heritage:write"
-    targets_write = "targets:write"
     audit_read = "audit:read"
     admin = "admin"
 
@@ -34,8 +32,8 @@ class Scope(enum.StrEnum):
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: frozenset(Scope),
     Role.uploader: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
-    Role.surveyor: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read, Scope.heritage_write}),
-    Role.official: frozenset({Scope.datasets_read, Scope.jobs_read, Scope.targets_write, Scope.audit_read}),
+    Role.surveyor: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
+    Role.official: frozenset({Scope.datasets_read, Scope.jobs_read, Scope.audit_read}),
     Role.viewer: frozenset({Scope.datasets_read}),
 }
 

@@ -33,6 +33,10 @@ class Settings(BaseSettings):
     worker_heartbeat_s: float = 10.0
     stalled_worker_timeout_s: float = 30.0
     job_timeout_s: float = 3600.0
+    geoid_grid: Path | None = Field(
+        default=None,
+        description="The city's quasi-geoid grid (GTX or GeoTIFF) for Yellow Sea 1985 heights; EGM96 if unset",
+    )
     job_import_paths: list[str] = Field(
         default_factory=list, description="Extra modules with procrastinate tasks (plug-ins)"
     )
@@ -70,11 +74,3 @@ class Settings(BaseSettings):
     @property
     def work_dir(self) -> Path:
         return self.resolved_data_dir / "work"
-
-    @property
-    def uses_private_cluster(self) -> bool:
-        return not self.database_url
-
-
-def get_settings() -> Settings:
-    return Settings()

@@ -30,7 +30,6 @@ MEDIA_TYPES = {
     ".jpeg": "image/jpeg",
     ".ktx2": "image/ktx2",
 }
-SKIPPED_FILES = {"report.json"}
 _ECEF_TO_WGS84 = Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
 
 
