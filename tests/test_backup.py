@@ -47,7 +47,7 @@ def snapshot(url: str) -> dict[str, list[Any]]:
     """Every row of the platform's tables (as PostgreSQL prints them: bytes, geometry and JSON exact)."""
     with psycopg.connect(url) as conn:
         return {
-            table: [row[0] for row in conn.execute(f"SELECT t::text FROM {table} t ORDER BY {order}")]  # noqa: S608
+            table: [row[0] for row in conn.execute(f"SELECT t::text FROM {table} t ORDER BY {order}")]
             for table, order in TABLES.items()
         }
 
