@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -55,6 +56,18 @@ class Settings(BaseSettings):
     sign_in_window_s: float = Field(default=15 * 60, gt=0, description="Window in which failed sign-ins count")
     sign_in_max_failures_per_user: int = Field(default=5, ge=1, description="Failures per username in the window")
     sign_in_max_failures_per_address: int = Field(default=20, ge=1, description="Failures per client address")
+
+    # operations: /metrics and logs (api/core/metrics.py, cim_platform/core/logs.py)
+    metrics_allow: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="Client addresses or CIDR blocks that may read /metrics (JSON list); others need a token",
+    )
+    metrics_token: str | None = Field(
+        default=None, description="A bearer token that may read /metrics from any address (admins' API tokens may too)"
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text", description="json: one JSON object per line (time, level, logger, message, request_id)"
+    )
 
     bootstrap_org: str = "City Bureau"
     cesium_dir: Path | None = Field(default=None, description="CesiumJS build folder; node_modules/cesium if unset")
