@@ -16,6 +16,14 @@ def _expect(allowed: set[str | None], denied: int = 403) -> dict[str | None, int
     return {actor: (200 if actor in allowed else 401 if actor is None else denied) for actor in ACTORS}
 
 
+def test_own_account_needs_a_caller(client, cast) -> None:
+    for actor in ACTORS:
+        response = client.get("/api/v1/users/me", headers=cast.headers(actor))
+        assert response.status_code == (401 if actor is None else 200), actor
+        if actor:
+            assert response.json()["username"] == actor
+
+
 def test_health_and_me_are_open(client, cast) -> None:
     for actor in ACTORS:
         assert client.get("/health", headers=cast.headers(actor)).status_code == 200
@@ -39,6 +47,8 @@ def test_bad_tokens_are_401(client, cast) -> None:
     ("method", "path", "body", "ok_status"),
     [
         ("GET", "/api/v1/organizations", None, 200),
+        ("GET", "/api/v1/users", None, 200),
+        ("GET", "/api/v1/tokens", None, 200),
         ("POST", "/api/v1/organizations", {"name": "New Institute {n}", "kind": "design_institute"}, 201),
         ("POST", "/api/v1/users", {"organization": "Ordos Survey Team", "username": "u{n}", "role": "viewer"}, 201),
         ("POST", "/api/v1/tokens", {"user": "viewer"}, 201),

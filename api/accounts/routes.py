@@ -70,7 +70,7 @@ def list_organizations(caller: AdminDep, session: SessionDep) -> list[Organizati
 
 @router.post("/organizations", response_model=OrganizationOut, status_code=201)
 def create_organization(body: OrganizationIn, caller: AdminDep, session: SessionDep) -> Organization:
-    org = accounts.create_organization(session, body.name, body.kind)
+    org = accounts.create_organization(session, body.name, body.kind, caller=caller)
     session.commit()
     return org
 
@@ -93,6 +93,7 @@ def create_user(body: UserIn, caller: AdminDep, session: SessionDep, settings: S
         body.display_name,
         password=body.password,
         min_password_length=settings.password_min_length,
+        caller=caller,
     )
     session.commit()
     return user_out(user)
@@ -135,18 +136,15 @@ def patch_own_user(
             sessions.record_failure(session, settings, user.username, address, "wrong current password")
             session.commit()
             raise CurrentPasswordWrong()
-        current_key: str | None = getattr(request.state, "session_key", None)
-        accounts.set_password(
-            session,
-            user,
-            body.new_password,
-            min_length=settings.password_min_length,
-            keep_session_key_hash=sessions.hash_key(current_key) if current_key else None,
-        )
-    if body.locale is not None:
-        accounts.set_locale(user, body.locale)
-    if body.display_name is not None:
-        user.display_name = body.display_name.strip() or user.username
+    current_key: str | None = getattr(request.state, "session_key", None)
+    accounts.update_user(
+        session,
+        user,
+        accounts.UserChanges(display_name=body.display_name, locale=body.locale, password=body.new_password),
+        caller=caller,
+        min_password_length=settings.password_min_length,
+        keep_session_key_hash=sessions.hash_key(current_key) if current_key else None,
+    )
     session.commit()
     if body.new_password is not None:
         forget_callers(request)
@@ -162,15 +160,10 @@ def patch_user(
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
-    accounts.ensure_an_admin_remains(session, user, role=body.role, disabled=body.disabled)
-    if body.role is not None:
-        accounts.set_role(session, user, body.role)
-    if body.display_name is not None:
-        user.display_name = body.display_name.strip() or user.username
-    if body.disabled is not None:
-        accounts.set_disabled(session, user, body.disabled)
-    if body.password is not None:
-        accounts.set_password(session, user, body.password, min_length=settings.password_min_length)
+    changes = accounts.UserChanges(
+        role=body.role, display_name=body.display_name, disabled=body.disabled, password=body.password
+    )
+    accounts.update_user(session, user, changes, caller=caller, min_password_length=settings.password_min_length)
     session.commit()
     forget_callers(request)
     return user_out(user)
@@ -186,7 +179,7 @@ def list_tokens(caller: AdminDep, session: SessionDep, user: str | None = None) 
 @router.post("/tokens", response_model=TokenCreated, status_code=201)
 def create_token(body: TokenIn, caller: AdminDep, session: SessionDep) -> TokenCreated:
     user = accounts.find_user(session, body.user)
-    plaintext, token = accounts.create_token(session, user, body.role, body.name, body.expires_in_days)
+    plaintext, token = accounts.create_token(session, user, body.role, body.name, body.expires_in_days, caller=caller)
     session.commit()
     return TokenCreated(token=plaintext, **TokenOut.model_validate(token).model_dump())
 
@@ -199,7 +192,7 @@ def revoke_token(token_id: uuid.UUID, caller: CallerDep, session: SessionDep, re
     token = session.get(ApiToken, token_id)
     if token is None or (caller.role is not Role.admin and token.user_id != caller.user_id):
         raise NotFound(f"no token {token_id}")
-    accounts.revoke_token(session, token_id)
+    accounts.revoke_token(session, token_id, caller=caller)
     session.commit()
     forget_callers(request)
     return token
