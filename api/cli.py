@@ -147,6 +147,8 @@ def set_password(
 ) -> None:
     """Set a user's password (asked twice, or read from standard input); the user's sessions end."""
     settings = Settings()
+    with session_scope(get_engine(settings)) as session:
+        accounts.find_user(session, username)  # an unknown user is said before the password is asked
     if password_stdin:
         password = _password_from_stdin()
     else:
