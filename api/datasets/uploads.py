@@ -8,7 +8,7 @@ from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 
-from cim_platform.core.errors import InvalidInput, PayloadTooLarge
+from cim_platform.core.errors import CimError, InvalidInput, PayloadTooLarge
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.sources import IncomingFile, begin_upload
 
@@ -108,7 +108,7 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
         errors.append(exc)
     if errors:
         error = errors[0]
-        if isinstance(error, InvalidInput | PayloadTooLarge):
+        if isinstance(error, CimError):  # invalid input, too large, no room left on the disk
             raise error
         raise InvalidInput(f"the multipart body could not be read: {error}") from error
     if not state.get("ended"):
@@ -130,9 +130,7 @@ async def receive_raw(request: Request, settings: Settings, filename: str) -> In
     try:
         async for chunk in request.stream():
             incoming.write(chunk)
-    except PayloadTooLarge:
-        raise
-    except Exception:
+    except BaseException:  # too large, no room left, the client went away: nothing is kept
         incoming.discard()
         raise
     await run_in_threadpool(incoming.finish)

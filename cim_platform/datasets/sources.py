@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -11,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from cim_platform.core.errors import InvalidInput, PayloadTooLarge
+from cim_platform.core.errors import InsufficientStorage, InvalidInput, PayloadTooLarge
 from cim_platform.core.settings import Settings
 
 SAFE_NAME = re.compile(r"[^\w.\-+ ()\[\]]+", re.UNICODE)
 
 
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
 MAX_NAME_BYTES = 200  # file systems allow 255 bytes; UTF-8 Chinese takes 3 a character
 
 
@@ -56,16 +58,24 @@ class IncomingFile:
             self.discard()
             raise PayloadTooLarge(f"the upload exceeds the limit of {self.limit} bytes")
         self._hash.update(chunk)
-        self._handle.write(chunk)
+        try:
+            self._handle.write(chunk)
+        except OSError as exc:
+            self.discard()
+            raise _storage_error(exc) from exc
 
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
     def finish(self) -> None:
-        self._handle.flush()
-        os.fsync(self._handle.fileno())
-        self._handle.close()
+        try:
+            self._handle.flush()
+            os.fsync(self._handle.fileno())
+            self._handle.close()
+        except OSError as exc:
+            self.discard()
+            raise _storage_error(exc) from exc
         if self.size == 0:
             self.discard()
             raise InvalidInput(f"{self.filename} is empty")
@@ -73,26 +83,47 @@ class IncomingFile:
     def discard(self) -> None:
         """Remove the file, wherever it is now (also once kept as a source whose revision was not stored)."""
         if not self._handle.closed:
-            self._handle.close()
+            try:
+                self._handle.close()  # flushes what is buffered: fails again on a full disk
+            except OSError:
+                pass
         self.path.unlink(missing_ok=True)
         if self.path.parent.parent.name == "sources":
             shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
+def _storage_error(exc: OSError) -> Exception:
+    """A full disk (or quota) becomes InsufficientStorage; other I/O errors stay what they are."""
+    if exc.errno in NO_SPACE:
+        return InsufficientStorage(
+            "the server has no room left to store the upload; nothing was kept: try again later or ask an administrator"
+        )
+    return exc
+
+
 def begin_upload(settings: Settings, filename: str) -> IncomingFile:
+    name = safe_filename(filename)
     incoming = settings.uploads_dir / "incoming"
-    incoming.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=incoming, prefix="upload-")
-    os.close(handle)
-    return IncomingFile(Path(temp), safe_filename(filename), settings.max_upload_bytes)
+    try:
+        incoming.mkdir(parents=True, exist_ok=True)
+        handle, temp = tempfile.mkstemp(dir=incoming, prefix="upload-")
+        os.close(handle)
+    except OSError as exc:
+        raise _storage_error(exc) from exc
+    return IncomingFile(Path(temp), name, settings.max_upload_bytes)
 
 
 def keep_source(settings: Settings, incoming: IncomingFile, revision_id: uuid.UUID) -> str:
     """Move a finished upload to its permanent place; the path relative to the data folder."""
     folder = settings.uploads_dir / "sources" / str(revision_id)
-    folder.mkdir(parents=True, exist_ok=True)
     target = folder / incoming.filename
-    shutil.move(incoming.path, target)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.move(incoming.path, target)  # a rename on one file system; a copy (that can fill a disk) across two
+    except OSError as exc:
+        target.unlink(missing_ok=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _storage_error(exc) from exc
     incoming.path = target
     target.chmod(0o444)  # the archive copy is never written again
     return str(target.relative_to(settings.resolved_data_dir))
