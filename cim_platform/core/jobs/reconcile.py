@@ -3,8 +3,10 @@
 - A job committed but never handed to the queue (the queue was unreachable, or the API process died
   in between) is handed over.
 - A job whose queue entry ended without the platform's runner finishing it (its worker died after
-  a cancellation was requested, or the runner itself could not write its end) is ended here, as
-  cancelled or failed, and its domain objects follow (``registry.finalize_abandoned``).
+  a cancellation was requested, or the runner itself could not write its end, e.g. the database was
+  unreachable longer than the runner retries) is ended here, as cancelled or failed, and its domain
+  objects follow (``registry.finalize_abandoned``). A job whose worker died (or lost its database) while
+  the queue still says it runs is requeued by the stalled-worker recovery and runs again.
 """
 
 from __future__ import annotations
@@ -71,7 +73,10 @@ def _end(engine: Engine, job_id: uuid.UUID, *, cancelled: bool) -> None:
             job.state, job.message = JobState.cancelled.value, "cancelled"
         else:
             job.state, job.error_kind = JobState.failed.value, ErrorKind.internal.value
-            job.error = "the job stopped unexpectedly (its worker was lost); upload again or ask an administrator"
+            job.error = (
+                "the job stopped without storing its outcome (its worker or its database connection was lost); "
+                "submit it again or ask an administrator"
+            )
             job.message = "failed"
         finalize_abandoned(session, job.task, dict(job.params or {}), job.state)
         logger.warning("job %s ended by the reconciler as %s", job_id, job.state)

@@ -9,17 +9,21 @@ from typing import Any
 
 import procrastinate
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.db.engine import get_engine, session_scope
 from cim_platform.core.errors import CimError
 from cim_platform.core.jobs.models import ErrorKind, Job, JobState
-from cim_platform.core.jobs.registry import KINDS, JobAborted, JobRun
+from cim_platform.core.jobs.registry import KINDS, JobAborted, JobRun, finalize_abandoned
 from cim_platform.core.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 PROGRESS_WRITE_INTERVAL_S = 0.5
+FINAL_WRITE_RETRY_S = 600.0
+"""How long the runner keeps trying to store a job's end while the database cannot be reached. After
+that the job is left to the queue: its worker's heartbeat or the reconciler end or rerun it."""
 _settings: Settings | None = None
 
 
@@ -33,6 +37,18 @@ def _current_settings() -> Settings:
     return _settings or Settings()
 
 
+def connection_lost(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached (rather than a bug or bad data)."""
+    if isinstance(exc, OperationalError | InterfaceError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _update(engine: Engine, job_id: uuid.UUID, **values: Any) -> None:
     with session_scope(engine) as session:
         job = session.get(Job, job_id, with_for_update=True)
@@ -41,6 +57,24 @@ def _update(engine: Engine, job_id: uuid.UUID, **values: Any) -> None:
         for key, value in values.items():
             setattr(job, key, value)
         job.updated_at = utcnow()
+        if JobState(job.state).finished and job.state != JobState.succeeded.value:
+            finalize_abandoned(session, job.task, dict(job.params or {}), job.state)  # its domain objects follow
+
+
+def _finish(engine: Engine, job_id: uuid.UUID, **values: Any) -> None:
+    """Store the end of a job, retrying while the database cannot be reached (it may be restarting)."""
+    deadline = time.monotonic() + FINAL_WRITE_RETRY_S
+    delay = 0.5
+    while True:
+        try:
+            _update(engine, job_id, **values)
+            return
+        except Exception as exc:
+            if not connection_lost(exc) or time.monotonic() + delay > deadline:
+                raise
+            logger.warning("job %s: cannot store its end (%s); retrying in %.1f s", job_id, _first_line(exc), delay)
+        time.sleep(delay)
+        delay = min(delay * 2, 5.0)
 
 
 def _start(engine: Engine, job_id: uuid.UUID) -> Job | None:
@@ -68,7 +102,7 @@ def run_platform_job(job_id_text: str, context: procrastinate.JobContext | None)
         return
     kind = KINDS.get(job.task)
     if kind is None:
-        _update(
+        _finish(
             engine,
             job_id,
             state="failed",
@@ -90,17 +124,23 @@ def run_platform_job(job_id_text: str, context: procrastinate.JobContext | None)
         now = time.monotonic()
         if now - last_write >= PROGRESS_WRITE_INTERVAL_S:
             last_write = now
-            _update(engine, job_id, progress=max(0.0, min(1.0, fraction)), message=message[:500])
+            try:
+                _update(engine, job_id, progress=max(0.0, min(1.0, fraction)), message=message[:500])
+            except Exception as exc:
+                if not connection_lost(exc):
+                    raise
+                # progress is informative only: the job goes on while the database restarts
+                logger.warning("job %s: progress not stored, the database is unreachable: %s", job_id, _first_line(exc))
 
     run = JobRun(job_id, dict(job.params or {}), engine, settings, report_progress, should_abort)
     try:
         result = kind.handler(run)
     except JobAborted:
-        _update(engine, job_id, state=JobState.cancelled.value, message="cancelled", finished_at=utcnow())
+        _finish(engine, job_id, state=JobState.cancelled.value, message="cancelled", finished_at=utcnow())
     except CimError as exc:
         if not exc.blames_input:
             logger.warning("job %s (%s) failed: %s", job_id, job.task, exc.message)
-        _update(
+        _finish(
             engine,
             job_id,
             state=JobState.failed.value,
@@ -110,18 +150,26 @@ def run_platform_job(job_id_text: str, context: procrastinate.JobContext | None)
             finished_at=utcnow(),
         )
     except Exception as exc:
-        logger.exception("job %s (%s) failed", job_id, job.task)
-        _update(
+        if connection_lost(exc) or any(connection_lost(e) for e in _causes(exc)):
+            logger.warning("job %s (%s) lost the database: %s", job_id, job.task, _first_line(exc))
+            error = (
+                f"the database connection was lost while the job ran ({_first_line(exc)}); "
+                "nothing of its result was kept: submit it again"
+            )
+        else:
+            logger.exception("job %s (%s) failed", job_id, job.task)
+            error = f"internal error ({type(exc).__name__}); see the worker log"
+        _finish(
             engine,
             job_id,
             state=JobState.failed.value,
             error_kind=ErrorKind.internal.value,
-            error=f"internal error ({type(exc).__name__}); see the worker log",
+            error=error,
             message="failed",
             finished_at=utcnow(),
         )
     else:
-        _update(
+        _finish(
             engine,
             job_id,
             state=JobState.succeeded.value,
@@ -130,3 +178,13 @@ def run_platform_job(job_id_text: str, context: procrastinate.JobContext | None)
             result=result or {},
             finished_at=utcnow(),
         )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """The errors ``exc`` was raised from or while handling (a cleanup failing on a lost connection)."""
+    chain: list[BaseException] = []
+    current = exc.__cause__ or exc.__context__
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
