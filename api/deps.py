@@ -90,6 +90,13 @@ def _session_caller(engine: Engine, settings: Settings, key: str) -> Caller:
         return ANONYMOUS if row is None else sessions.session_caller(row)
 
 
+def cached_session_caller(callers: CallerCache, keys: sessions.SessionKeys, cookie_value: str) -> Caller | None:
+    """The cached caller of a session cookie without touching the database (for the tile fast path):
+    None when not cached, ANONYMOUS for a cookie that signs in nobody. Reads need no CSRF token."""
+    key = keys.key_from_cookie(cookie_value)
+    return ANONYMOUS if key is None else callers.get(("session", sessions.hash_key(key)))
+
+
 async def _cookie_caller(request: Request) -> Caller:
     """The person signed in by the cookie; a cookie naming no live session counts as no cookie."""
     key = session_key_from(request)

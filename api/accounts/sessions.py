@@ -80,6 +80,7 @@ def sign_in(
 ) -> Response | SessionOut:
     """Sign in with username and password: sets the HTTP-only session cookie ``cim_session`` and answers
     the user and the CSRF token for state-changing requests. Needs no CSRF token itself."""
+    previous = session_key_from(request)
     try:
         new = sessions.sign_in(
             session,
@@ -96,7 +97,10 @@ def sign_in(
     except CimError:
         session.commit()  # the failure counts even though the sign-in fails
         raise
+    if previous is not None:
+        sessions.sign_out(session, previous)  # a new sign-in replaces the browser's earlier session
     session.commit()
+    response.headers["Cache-Control"] = "no-store"
     response.set_cookie(
         sessions.COOKIE_NAME,
         new.cookie_value,
@@ -110,13 +114,14 @@ def sign_in(
 
 
 @router.get("/session", response_model=SessionOut, responses={401: {"description": "not_signed_in"}})
-def current_session(request: Request, session: SessionDep, settings: SettingsDep) -> SessionOut:
+def current_session(request: Request, response: Response, session: SessionDep, settings: SettingsDep) -> SessionOut:
     """The signed-in person and the session's CSRF token; 401 ``not_signed_in`` without a live session."""
     key = session_key_from(request)
     row = sessions.live_session(session, settings, key) if key else None
     if key is None or row is None:
         raise NotSignedIn()
     session.commit()  # last_seen_at
+    response.headers["Cache-Control"] = "no-store"
     return session_out(row, session_keys(request).csrf_token(key), settings)
 
 
