@@ -115,3 +115,14 @@ def find_feature(browsing: Browsing) -> list[float] | None:
               }
             } return null; }"""
     )
+
+
+def portal_app() -> Any:
+    """The platform's app with the portal installed (a no-op once api/app.py installs it itself)."""
+    from api.app import create_app
+    from api.portal import install_portal
+
+    app = create_app()
+    if not any(getattr(route, "path", None) == "/portal/assets" for route in app.router.routes):
+        install_portal(app)
+    return app

@@ -1,0 +1,255 @@
+"""The web portal end to end in Debian's Chromium against a real server, worker and PostGIS: sign in, upload
+with live progress, the 3D city, picking, the datasets list, languages, roles, a failed upload; nothing
+leaves the machine. Screenshots of the main pages are kept in tests/artifacts/."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from cim_platform.core.settings import Settings
+from tests.support import postgis
+from tests.support.browser import (
+    Browsing,
+    chromium,
+    find_feature,
+    open_page,
+    sign_in,
+    wait_city_ready,
+)
+from tests.support.waiting import wait_for
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS_IFC = Path("/work/shared/corpus/ifc/AC20-FZK-Haus.ifc")
+SAMPLE_IFC = ROOT / "sample_models" / "ifc" / "ordos_kangbashi_hall_4546.ifc"
+BUILT = ROOT / "api" / "static" / "portal" / "index.html"
+KANGBASHI = "150603"
+
+
+@pytest.fixture
+def portal_server(settings: Settings) -> Iterator[str]:
+    """The platform with its portal in its own process on a free loopback port, on the test database."""
+    import httpx
+
+    if not BUILT.is_file():
+        pytest.fail("the portal is not built: run scripts/bootstrap.sh (npm ci && npm run build)")
+    port = postgis.free_port()
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    env = postgis.subprocess_env(settings.database_url or "", settings.resolved_data_dir)
+    log = open(settings.resolved_data_dir / "portal-server.log", "wb")
+    command = [sys.executable, "-m", "uvicorn", "tests.support.browser:portal_app", "--factory"]
+    process = subprocess.Popen(
+        [*command, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def up() -> bool:
+        try:
+            return httpx.get(f"{base}/health", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return process.poll() is not None and pytest.fail("the server exited")  # type: ignore[return-value]
+
+    wait_for(up, timeout=60)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+def nav_text(browsing: Browsing, name: str) -> str:
+    return browsing.page.inner_text(f"[data-nav={name}]").strip()
+
+
+def choose_language(browsing: Browsing, locale: str) -> None:
+    browsing.page.select_option("[data-testid=language]", locale)
+    browsing.page.wait_for_function(f"document.documentElement.lang === {locale!r}")
+
+
+def upload(browsing: Browsing, path: Path, name: str, *, georef: tuple[str, str, str, str] | None = None) -> None:
+    page = browsing.page
+    browsing.go("/upload")
+    page.set_input_files("[data-testid=file]", str(path))
+    page.wait_for_selector("[data-testid=chosen-file]")
+    page.fill("input[name=name]", name)
+    page.select_option("select[name=district]", KANGBASHI)
+    page.check("input[name=visibility][value=public]")
+    if georef:
+        crs, east, north, height = georef
+        page.select_option("select[name=crs]", crs)
+        page.fill("input[name=origin_e]", east)
+        page.fill("input[name=origin_n]", north)
+        page.fill("input[name=origin_h]", height)
+
+
+def watch_job(browsing: Browsing, timeout: float = 300) -> tuple[str, list[str], list[str]]:
+    """Follow the upload's job on the page until it ends: final state, states and progress texts seen."""
+    page = browsing.page
+    page.wait_for_selector("[data-testid=job-state]", timeout=120_000)
+    states: list[str] = []
+    progress: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = page.get_attribute("[data-testid=job-state]", "data-state") or ""
+        if not states or states[-1] != state:
+            states.append(state)
+        text = page.inner_text("[data-testid=job-progress]").strip()
+        if not progress or progress[-1] != text:
+            progress.append(text)
+        if state in ("succeeded", "failed", "cancelled"):
+            return state, states, progress
+        time.sleep(0.25)
+    pytest.fail(f"the job did not end in {timeout} s; states seen {states}")
+
+
+def test_portal_upload_progress_city_pick_list_languages_roles(
+    portal_server: str, cast, start_worker, settings: Settings
+) -> None:
+    start_worker()
+    source = CORPUS_IFC if CORPUS_IFC.exists() else SAMPLE_IFC
+    password = cast.password("uploader_a")
+    with chromium() as browser:
+        b = open_page(browser, portal_server)
+
+        # sign-in page first, in Chinese by default
+        b.go("/")
+        b.page.wait_for_selector("[data-testid=signin-form]")
+        assert "登录" in b.page.inner_text("h1")
+        b.shot("portal-signin")
+        b.page.fill("input[name=username]", "uploader_a")
+        b.page.fill("input[name=password]", "wrong password")
+        b.page.click("[data-testid=signin-form] button[type=submit]")
+        b.page.wait_for_selector("[data-testid=error]")
+        assert "用户名或密码不正确" in b.page.inner_text("[data-testid=error]")
+        sign_in(b, "uploader_a", password)
+        b.page.wait_for_selector("[data-testid=home-total]")
+        b.shot("portal-home")
+
+        # an uploader does not see the administration, and cannot open it
+        assert b.page.locator("[data-nav=admin]").count() == 0
+        assert b.page.locator("[data-nav=upload]").count() == 1
+        b.go("/admin")
+        b.page.wait_for_selector("[data-testid=home-total]")
+        assert b.page.url.rstrip("/") == portal_server
+
+        # upload with georeferencing parameters: the map shows where the origin lands
+        upload(b, source, "FZK 住宅", georef=("EPSG:4546", "389600", "4385300", "1300"))
+        assert "BIM" in b.page.inner_text("[data-testid=chosen-file]")  # kind detected
+        preview = b.page.inner_text("[data-testid=origin-preview]")
+        assert "109.71" in preview and "39.59" in preview, preview
+        b.shot("portal-upload")
+        b.page.click("[data-testid=submit]")
+        state, states, progress = watch_job(b)
+        assert state == "succeeded", (states, b.page.inner_text("[data-testid=progress]"))
+        assert progress[-1] == "100%", progress
+        assert len(progress) >= 2 or states[0] != "succeeded", (states, progress)  # seen before the end
+        b.shot("portal-upload-done")
+
+        # open it in the 3D city, which flies to it; click a feature and read its properties
+        b.page.click("[data-testid=open-city]")
+        b.page.wait_for_url("**/city?dataset=*")
+        wait_city_ready(b)
+        b.shot("portal-city")
+        position = find_feature(b)
+        assert position is not None, "no feature of the model under the camera"
+        b.page.mouse.click(position[0], position[1])
+        b.page.wait_for_selector("[data-testid=properties]")
+        picked = b.page.evaluate("window.cimCityState.picked")
+        panel = b.page.inner_text("[data-testid=picked]")
+        assert any("GlobalId" in key for key in picked), picked
+        assert any(str(value) in panel for value in picked.values() if value not in (None, ""))
+        assert b.page.locator("[data-panel=dataset]").count() == 1  # the extension point's built-in panel
+        b.shot("portal-city-picked")
+        b.page.click("[data-testid=share]", no_wait_after=True)
+        b.page.wait_for_function("location.search.includes('view=')")
+
+        # the datasets list and its filters
+        b.go("/datasets")
+        b.page.wait_for_selector("[data-testid=datasets-table]")
+        assert "FZK 住宅" in b.page.inner_text("[data-testid=datasets-table]")
+        b.shot("portal-datasets")
+        b.page.select_option("select[name=kind]", "pointcloud")
+        b.page.wait_for_selector(".state.empty")
+        assert "没有符合条件的数据集" in b.page.inner_text(".state.empty")
+        b.page.select_option("select[name=kind]", "ifc")
+        b.page.fill("input[name=q]", "FZK")
+        b.page.press("input[name=q]", "Enter")
+        b.page.wait_for_selector("[data-testid=datasets-table]")
+        b.page.wait_for_function("location.search.includes('q=FZK') && location.search.includes('kind=ifc')")
+        assert "FZK 住宅" in b.page.inner_text("[data-testid=datasets-table]")
+        b.page.click("text=FZK 住宅")
+        b.page.wait_for_selector("[data-testid=report]")
+        assert "IfcWall" in b.page.inner_text("[data-testid=report]")
+        b.shot("portal-dataset")
+
+        # languages: Chinese by default, English by the switch, remembered for the user
+        assert nav_text(b, "datasets") == "数据集"
+        choose_language(b, "en")
+        assert nav_text(b, "datasets") == "Datasets"
+        assert "Revisions" in b.page.inner_text("main")
+        b.shot("portal-dataset-en")
+        other = open_page(browser, portal_server)  # another browser profile: no local storage
+        sign_in(other, "uploader_a", password)
+        assert nav_text(other, "datasets") == "Datasets"
+        choose_language(other, "zh-CN")
+        assert nav_text(other, "datasets") == "数据集"
+
+        # a failed upload shows its reason in plain words
+        broken = settings.resolved_data_dir / "broken.ifc"
+        broken.write_text("ISO-10303-21;\nthis is not an IFC model\n")
+        upload(b, broken, "broken")
+        b.page.click("[data-testid=submit]")
+        state, states, _ = watch_job(b)
+        assert state == "failed", states
+        failure = b.page.inner_text("[data-testid=failure]")
+        assert "The file could not be converted." in failure and "Reason:" in failure, failure
+        assert b.page.inner_text("[data-testid=failure-reason]").strip()
+        b.shot("portal-upload-failed")
+
+        requests = b.requests + other.requests
+        errors = b.errors + other.errors
+    assert not [url for url in requests if "/api/v1/" in url and "access_token" in url]
+    assert any("/tiles/" in url and url.endswith(".glb") for url in requests)
+    external = [url for url in requests if not url.startswith(portal_server) and not url.startswith(("data:", "blob:"))]
+    assert not external, external  # nothing leaves the machine
+    assert not errors, errors
+
+
+def test_portal_administration(portal_server: str, cast) -> None:
+    with chromium() as browser:
+        b = open_page(browser, portal_server, locale="en-GB")
+        sign_in(b, "admin", cast.password("admin"))
+        assert b.page.locator("[data-nav=admin]").count() == 1
+        b.go("/admin")
+        b.page.wait_for_selector("[data-testid=users-table]")
+        assert "uploader_a" in b.page.inner_text("[data-testid=users-table]")
+        b.shot("portal-admin")
+        # create a user with a password, who can then sign in
+        form = b.page.locator("form.grid-form")
+        form.locator("select").first.select_option(str(cast.orgs["institute_b"]))
+        form.locator("input").nth(0).fill("wang.fang")
+        form.locator("input").nth(1).fill("王芳")
+        form.locator("input[type=password]").fill("wang-fang-password-2026")
+        form.locator("button[type=submit]").click()
+        b.page.wait_for_function("document.querySelector('[data-testid=users-table]').innerText.includes('wang.fang')")
+        # a token, shown once
+        b.page.click("[role=tab]:nth-child(3)")
+        b.page.locator("form.row select").select_option("wang.fang")
+        b.page.locator("form.row button[type=submit]").click()
+        secret = b.page.wait_for_selector("[data-testid=token-secret]").inner_text()
+        assert len(secret) > 20
+        b.shot("portal-admin-token")
+        newcomer = open_page(browser, portal_server)
+        sign_in(newcomer, "wang.fang", "wang-fang-password-2026")
+        assert newcomer.page.locator("[data-nav=admin]").count() == 0
+        assert "王芳" in newcomer.page.inner_text("[data-testid=who]")
+        errors = b.errors + newcomer.errors
+        external = b.external() + newcomer.external()
+    assert not external, external
+    assert not errors, errors
