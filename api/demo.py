@@ -6,8 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,9 +13,11 @@ from typing import Any
 import httpx
 import typer
 
+from api.server_process import start_server, wait_until_healthy
 from cim_platform.accounts import service as accounts
 from cim_platform.accounts.models import Organization
 from cim_platform.core.db.engine import get_engine, session_scope
+from cim_platform.core.errors import SetupError
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetRevision
 
@@ -87,31 +87,12 @@ def load_samples(settings: Settings, base_url: str) -> list[dict[str, Any]]:
 def run_demo(settings: Settings, database_url: str) -> None:
     base_url = f"http://{settings.host}:{settings.port}"
     env = {**os.environ, "CIM_DATABASE_URL": database_url}
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "serve",
-            "--with-worker",
-            "--host",
-            settings.host,
-            "--port",
-            str(settings.port),
-        ],
-        env=env,
-    )
+    server = start_server(settings.host, settings.port, env, extra_args=["--with-worker"])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(server.returncode or 1)
-            time.sleep(0.3)
+        try:
+            wait_until_healthy(base_url, server)
+        except SetupError as exc:
+            raise SystemExit(server.returncode or 1) from exc
         typer.echo("loading the demo city:")
         load_samples(settings, base_url)
         typer.echo(f"\nthe platform is up: {base_url}/  (viewer: {base_url}/viewer, API docs: {base_url}/docs)")

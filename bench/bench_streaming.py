@@ -27,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.server_process import start_server, wait_until_healthy  # noqa: E402
 from cim_platform.accounts import service as accounts  # noqa: E402
 from cim_platform.core import migrate  # noqa: E402
 from cim_platform.core.db.engine import get_engine, session_scope  # noqa: E402
@@ -50,7 +51,7 @@ def ensure_tools() -> None:
         raise SystemExit(f"install {', '.join(missing)} (Debian: apt-get install nginx-light wrk)")
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_nginx(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -59,7 +60,7 @@ def wait_http(url: str, timeout: float = 60) -> None:
         except httpx.HTTPError:
             pass
         time.sleep(0.3)
-    raise SystemExit(f"{url} did not come up")
+    raise SystemExit(f"nginx did not answer {url}")
 
 
 def wrk(base: str, paths: list[str], seconds: int, connections: int, threads: int, work: Path) -> dict[str, float]:
@@ -116,26 +117,17 @@ def main() -> None:
             token, _ = accounts.create_token(session, user)
         port, nginx_port = postgis.free_port(), postgis.free_port()
         env = postgis.subprocess_env(url, work / "data")
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "api.cli",
-                "serve",
-                "--with-worker",
-                "--port",
-                str(port),
-                "--workers",
-                str(args.workers),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+        server = start_server(
+            "127.0.0.1",
+            port,
+            env,
+            extra_args=["--with-worker", "--workers", str(args.workers)],
+            output=subprocess.DEVNULL,
         )
         nginx = None
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_http(f"{base}/health")
+            wait_until_healthy(base, server)
             headers = {"Authorization": f"Bearer {token}"}
             with args.model.open("rb") as handle:
                 created = httpx.post(
@@ -174,7 +166,7 @@ def main() -> None:
             for folder in docroot.rglob("*"):
                 folder.chmod(0o755 if folder.is_dir() else 0o644)
             nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf)])
-            wait_http(f"http://127.0.0.1:{nginx_port}{paths[0]}")
+            wait_nginx(f"http://127.0.0.1:{nginx_port}{paths[0]}")
             threads = 2
             ours = wrk(base, paths, args.seconds, args.connections, threads, work)
             anchor = wrk(f"http://127.0.0.1:{nginx_port}", paths, args.seconds, args.connections, threads, work)

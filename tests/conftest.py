@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from cim_platform.core.pgcluster import PrivateCluster
 from cim_platform.core.settings import Settings
 from tests.support import postgis
-from tests.support.waiting import wait_for
 
 
 @pytest.fixture(scope="session")
@@ -96,24 +95,16 @@ def cast(client: TestClient):
 @pytest.fixture
 def live_server(settings: Settings) -> Iterator[str]:
     """`cim serve` in its own process on a free loopback port, on the test database."""
-    import httpx
+    from api.server_process import start_server, stop, wait_until_healthy
 
     port = postgis.free_port()
     settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
     env = postgis.subprocess_env(settings.database_url or "", settings.resolved_data_dir)
-    log = open(settings.resolved_data_dir / "server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
-    )
+    with open(settings.resolved_data_dir / "server.log", "wb") as log:
+        process = start_server("127.0.0.1", port, env, output=log)
     base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return process.poll() is not None and pytest.fail("the server exited")  # type: ignore[return-value]
-
-    wait_for(up, timeout=60)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    try:
+        wait_until_healthy(base, process)
+        yield base
+    finally:
+        stop(process)

@@ -21,9 +21,9 @@ JobReader = Annotated[Caller, Depends(requires(Scope.jobs_read))]
 
 
 def job_out(job: Job, request: Request) -> JobOut:
-    links = {"self": str(request.url_for("get_job", job_id=job.id))}
+    links = {"self": str(request.app.url_path_for("get_job", job_id=str(job.id)))}
     for name, link in result_links(job.task, dict(job.params or {}), job.state).items():
-        links[name] = str(request.url_for(link.route, **link.params))
+        links[name] = str(request.app.url_path_for(link.route, **link.params))
     return JobOut(
         id=job.id,
         task=job.task,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 from shapely import wkt
 from sqlalchemy import select
 
@@ -16,6 +16,49 @@ from cim_platform.datasets.service import get_dataset, visible_datasets
 from cim_platform.datasets.tilestore import root_extent
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - 3D GeoVolumes"])
+
+
+class Link(BaseModel):
+    href: str
+    rel: str
+    type: str
+    title: str | None = None
+
+
+class LandingPage(BaseModel):
+    title: str
+    description: str
+    links: list[Link]
+
+
+class Conformance(BaseModel):
+    conformsTo: list[str]
+
+
+class SpatialExtent(BaseModel):
+    bbox: list[list[float]]
+    crs: str
+
+
+class Extent(BaseModel):
+    spatial: SpatialExtent
+
+
+class Collection(BaseModel):
+    id: str
+    title: str
+    description: str
+    collectionType: str
+    extent: Extent
+    links: list[Link]
+    content: list[Link]
+
+
+class Collections(BaseModel):
+    collections: list[Collection]
+    links: list[Link]
+
+
 CRS84H = "http://www.opengis.net/def/crs/OGC/0/CRS84h"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-common-1/1.0/conf/core",
@@ -32,52 +75,58 @@ def _base(request: Request) -> str:
     return (public or str(request.base_url)).rstrip("/")
 
 
-@router.get("")
-def landing(request: Request) -> dict[str, Any]:
+@router.get("", response_model=LandingPage, response_model_exclude_none=True)
+def landing(request: Request) -> LandingPage:
     base = _base(request)
-    return {
-        "title": "Ordos CIM platform – 3D GeoVolumes",
-        "description": "Published BIM models and survey data of Ordos as 3D Tiles 1.1",
-        "links": [
-            {"href": f"{base}/ogc", "rel": "self", "type": "application/json"},
-            {
-                "href": f"{base}/openapi.json",
-                "rel": "service-desc",
-                "type": "application/vnd.oai.openapi+json;version=3.0",
-            },
-            {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html"},
-            {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
-            {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
-        ],
-    }
+    return LandingPage.model_validate(
+        {
+            "title": "Ordos CIM platform – 3D GeoVolumes",
+            "description": "Published BIM models and survey data of Ordos as 3D Tiles 1.1",
+            "links": [
+                {"href": f"{base}/ogc", "rel": "self", "type": "application/json"},
+                {
+                    "href": f"{base}/openapi.json",
+                    "rel": "service-desc",
+                    "type": "application/vnd.oai.openapi+json;version=3.0",
+                },
+                {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html"},
+                {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
+                {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
+            ],
+        }
+    )
 
 
-@router.get("/conformance")
-def conformance() -> dict[str, Any]:
-    return {"conformsTo": CONFORMANCE}
+@router.get("/conformance", response_model=Conformance)
+def conformance() -> Conformance:
+    return Conformance(conformsTo=CONFORMANCE)
 
 
-def _collection(request: Request, dataset: Dataset, revision: DatasetRevision) -> dict[str, Any]:
+def _collection(request: Request, dataset: Dataset, revision: DatasetRevision) -> Collection:
     base = _base(request)
     hull, low, high = root_extent(revision.tileset or {})
     west, south, east, north = wkt.loads(hull).bounds
     tileset = f"{base}/tiles/{dataset.id}/tileset.json"
-    return {
-        "id": str(dataset.id),
-        "title": dataset.name,
-        "description": dataset.description or f"{dataset.kind} dataset",
-        "collectionType": "3d-container",
-        "extent": {"spatial": {"bbox": [[west, south, low, east, north, high]], "crs": CRS84H}},
-        "links": [
-            {"href": f"{base}/ogc/collections/{dataset.id}", "rel": "self", "type": "application/json"},
-            {"href": tileset, "rel": "items", "type": "application/3dtiles+json", "title": "3D Tiles 1.1 tileset"},
-        ],
-        "content": [{"href": tileset, "rel": "original", "type": "application/3dtiles+json", "title": dataset.name}],
-    }
+    return Collection.model_validate(
+        {
+            "id": str(dataset.id),
+            "title": dataset.name,
+            "description": dataset.description or f"{dataset.kind} dataset",
+            "collectionType": "3d-container",
+            "extent": {"spatial": {"bbox": [[west, south, low, east, north, high]], "crs": CRS84H}},
+            "links": [
+                {"href": f"{base}/ogc/collections/{dataset.id}", "rel": "self", "type": "application/json"},
+                {"href": tileset, "rel": "items", "type": "application/3dtiles+json", "title": "3D Tiles 1.1 tileset"},
+            ],
+            "content": [
+                {"href": tileset, "rel": "original", "type": "application/3dtiles+json", "title": dataset.name}
+            ],
+        }
+    )
 
 
-@router.get("/collections")
-def collections(request: Request, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+@router.get("/collections", response_model=Collections, response_model_exclude_none=True)
+def collections(request: Request, caller: CallerDep, session: SessionDep) -> Collections:
     query = (
         visible_datasets(caller)
         .add_columns(DatasetRevision)
@@ -86,14 +135,13 @@ def collections(request: Request, caller: CallerDep, session: SessionDep) -> dic
     )
     items = [_collection(request, d, r) for d, r in session.execute(query)]
     base = _base(request)
-    return {
-        "collections": items,
-        "links": [{"href": f"{base}/ogc/collections", "rel": "self", "type": "application/json"}],
-    }
+    return Collections(
+        collections=items, links=[Link(href=f"{base}/ogc/collections", rel="self", type="application/json")]
+    )
 
 
-@router.get("/collections/{dataset_id}")
-def collection(dataset_id: uuid.UUID, request: Request, caller: CallerDep, session: SessionDep) -> dict[str, Any]:
+@router.get("/collections/{dataset_id}", response_model=Collection, response_model_exclude_none=True)
+def collection(dataset_id: uuid.UUID, request: Request, caller: CallerDep, session: SessionDep) -> Collection:
     dataset = get_dataset(session, caller, dataset_id)
     revision = session.scalar(select(DatasetRevision).where(DatasetRevision.id == dataset.published_revision_id))
     if revision is None:

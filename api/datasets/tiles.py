@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -22,6 +23,14 @@ from cim_platform.datasets.streaming import TileFile, TileStreamer
 router = APIRouter(prefix="/tiles", tags=["tiles"])
 
 GZIP_MIN_BYTES = 1024
+TILE_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "A tileset JSON (3D Tiles 1.1) or a tile content (glb, subtree, …)",
+        "content": {"application/json": {}, "model/gltf-binary": {}, "application/octet-stream": {}},
+    },
+    304: {"description": "Not modified (If-None-Match matched the ETag)"},
+    404: {"description": "No such dataset, revision or file (or not visible to the caller)"},
+}
 
 
 def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: str) -> Response:
@@ -84,5 +93,5 @@ for _path, _endpoint, _name in (
     ("/{dataset_id}/r/{revision_id}/{path:path}", pinned_file, "revision_file"),
     ("/{dataset_id}/{path:path}", published_file, "published_file"),
 ):
-    router.add_api_route(_path, _endpoint, methods=["GET"], name=_name)
+    router.add_api_route(_path, _endpoint, methods=["GET"], name=_name, response_class=Response, responses=TILE_ANSWERS)
     router.add_api_route(_path, _endpoint, methods=["HEAD"], include_in_schema=False, name=f"{_name}_head")

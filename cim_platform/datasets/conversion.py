@@ -224,6 +224,8 @@ def run_conversion(run: JobRun) -> dict[str, Any]:
         if revision.state == RevisionState.ready.value:
             return {"tiles": revision.tile_count, "bytes": revision.tile_bytes, "published": None}
         source, params = source_path(run.settings, revision.source_path), dict(revision.convert_params or {})
+    if run.settings.geoid_grid is not None:
+        params["geoid_grid"] = str(run.settings.geoid_grid.expanduser().resolve())
     for leftover in run.settings.work_dir.glob(f"{revision_id}-*"):  # of an earlier attempt whose worker died
         shutil.rmtree(leftover, ignore_errors=True) if leftover.is_dir() else leftover.unlink(missing_ok=True)
     out_dir = run.settings.work_dir / f"{revision_id}-{uuid.uuid4().hex[:8]}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -163,6 +164,21 @@ def add_revision(
     return NewRevision(revision, job)
 
 
+class DatasetSort(enum.StrEnum):
+    newest = "-created_at"
+    oldest = "created_at"
+    recently_updated = "-updated_at"
+    least_recently_updated = "updated_at"
+    name = "name"
+    name_descending = "-name"
+
+
+@dataclass
+class DatasetPage:
+    datasets: list[Dataset]
+    total: int
+
+
 @dataclass
 class DatasetFilter:
     kind: str | None = None
@@ -172,6 +188,7 @@ class DatasetFilter:
     text: str | None = None
     limit: int = 100
     offset: int = 0
+    sort: DatasetSort = DatasetSort.newest
 
 
 def visible_datasets(caller: Caller) -> Select[tuple[Dataset]]:
@@ -184,7 +201,15 @@ def visible_datasets(caller: Caller) -> Select[tuple[Dataset]]:
     return query.where(or_(*conditions))
 
 
-def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> list[Dataset]:
+def _order(sort: DatasetSort) -> tuple[Any, ...]:
+    column = {"created_at": Dataset.created_at, "updated_at": Dataset.updated_at, "name": Dataset.name}[
+        sort.value.lstrip("-")
+    ]
+    ordered = column.desc().nulls_last() if sort.value.startswith("-") else column.asc().nulls_last()
+    return ordered, Dataset.id
+
+
+def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> DatasetPage:
     query = visible_datasets(caller)
     if filters.kind:
         query = query.where(Dataset.kind == filters.kind)
@@ -199,15 +224,17 @@ def list_datasets(session: Session, caller: Caller, filters: DatasetFilter) -> l
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
         query = query.where(or_(Dataset.name.ilike(pattern), Dataset.description.ilike(pattern)))
-    query = query.order_by(Dataset.created_at.desc(), Dataset.id).limit(filters.limit).offset(filters.offset)
-    return list(session.scalars(query))
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    query = query.order_by(*_order(filters.sort)).limit(filters.limit).offset(filters.offset)
+    return DatasetPage(list(session.scalars(query)), total)
 
 
 def get_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
     if dataset is None:
         raise NotFound(f"no dataset {dataset_id}")
-    caller.check_visible(dataset.organization_id, public=dataset.visibility == "public", what=f"dataset {dataset_id}")
+    public = dataset.visibility == Visibility.public
+    caller.check_visible(dataset.organization_id, public=public, what=f"dataset {dataset_id}")
     return dataset
 
 
