@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api import core, logging_filters
+from api.core.metrics import install_metrics
 from api.core.request_id import install_request_id
 from api.datasets.tile_fastpath import TileFastPath
 from api.errors import install_error_handlers
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_headers=["*"],
         expose_headers=["ETag", "Content-Length", "Content-Encoding"],
     )
+    install_metrics(app, settings)  # counts every request, the fast path's too
     install_request_id(app)  # outermost: wraps every other middleware
     install_error_handlers(app)
     logging_filters.install()

@@ -14,11 +14,13 @@ from typing import Annotated
 import typer
 
 from api.cli_convert import convert_command
+from api.core.logging_config import uvicorn_log_config
 from cim_platform.accounts import service as accounts
 from cim_platform.accounts.sessions import load_session_keys
 from cim_platform.core import migrate
 from cim_platform.core.db.engine import get_engine, libpq_url, private_cluster, session_scope
 from cim_platform.core.errors import CimError, SetupError
+from cim_platform.core.logs import configure_logging
 from cim_platform.core.pgcluster import port_in_use
 from cim_platform.core.settings import Settings
 from converters.errors import ConversionError
@@ -199,6 +201,7 @@ def worker(concurrency: int | None = None) -> None:
     load_domains()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = Settings()
+    configure_logging(settings.log_format)  # CIM_LOG_FORMAT=json: one JSON object per line
     libpq_url(settings)
     run_worker(settings, concurrency)
 
@@ -238,9 +241,16 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
                 host=settings.host,
                 port=settings.port,
                 log_level="warning",
+                log_config=uvicorn_log_config(settings),
             )
         else:
-            uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="info")
+            uvicorn.run(
+                create_app(settings),
+                host=settings.host,
+                port=settings.port,
+                log_level="info",
+                log_config=uvicorn_log_config(settings),
+            )
     finally:
         if worker_process is not None:
             worker_process.terminate()  # a running job is requeued by the next worker if this one must be killed

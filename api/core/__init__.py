@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.core import audit, health, jobs
+from api.core import audit, health, jobs, metrics
 
-ROUTERS: list[APIRouter] = [health.router, jobs.router, audit.router]
+ROUTERS: list[APIRouter] = [health.router, jobs.router, audit.router, metrics.router]

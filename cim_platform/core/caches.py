@@ -13,15 +13,22 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
+from prometheus_client import Counter
+
 K = TypeVar("K")
 V = TypeVar("V")
+
+CACHE_LOOKUPS = Counter(
+    "cim_cache_lookups", "Lookups in the process caches of immutable contents, by cache and result", ["cache", "result"]
+)
 
 
 class ByteLRU(Generic[K, V]):
     """An LRU cache bounded by the total size of its values."""
 
-    def __init__(self, max_bytes: int, size_of: Callable[[V], int]) -> None:
+    def __init__(self, max_bytes: int, size_of: Callable[[V], int], name: str = "tiles") -> None:
         self.max_bytes, self._size_of = max_bytes, size_of
+        self._hits, self._misses = CACHE_LOOKUPS.labels(name, "hit"), CACHE_LOOKUPS.labels(name, "miss")
         self._items: OrderedDict[K, V] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
@@ -31,7 +38,8 @@ class ByteLRU(Generic[K, V]):
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
-            return value
+        (self._misses if value is None else self._hits).inc()
+        return value
 
     def put(self, key: K, value: V) -> None:
         size = self._size_of(value)
