@@ -21,6 +21,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cim_platform.core.access import Caller, Scope
 from cim_platform.core.db.base import Base, utcnow
+from cim_platform.core.errors import InvalidInput
 from cim_platform.core.request_context import current_request_id
 
 SYSTEM = Caller(user_id=None, username="system", organization_id=None, role=None)
@@ -111,6 +112,9 @@ class AuditFilter:
 def list_entries(session: Session, caller: Caller, filters: AuditFilter) -> list[AuditEntry]:
     """Audit rows, newest first (admins and officials: the ``audit_read`` scope)."""
     caller.require(Scope.audit_read)
+    for name in ("object_type", "object_id", "actor"):
+        if "\x00" in (getattr(filters, name) or ""):
+            raise InvalidInput(f"{name} contains a NUL character")
     query = select(AuditEntry)
     if filters.object_type:
         query = query.where(AuditEntry.object_type == filters.object_type)

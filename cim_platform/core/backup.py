@@ -148,7 +148,7 @@ def _add_file(archive: tarfile.TarFile, path: Path, name: PurePosixPath) -> dict
     info.size, info.mtime, info.mode = stat.st_size, int(stat.st_mtime), 0o444
     with path.open("rb") as handle:
         reader = _HashingReader(handle)
-        archive.addfile(info, reader)  # type: ignore[arg-type]  # tarfile only calls read()
+        archive.addfile(info, reader)  # tarfile only calls read()
     if reader.size != stat.st_size:
         raise BackupError(f"{path} changed while it was archived")
     return {"path": str(name), "bytes": reader.size, "sha256": reader.hash.hexdigest()}
@@ -184,7 +184,7 @@ def backup(settings: Settings, url: str, out: Path) -> Summary:
                 body = json.dumps(manifest, indent=1, sort_keys=True).encode()
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(body), int(datetime.now(UTC).timestamp()), 0o444
-                archive.addfile(info, _BytesReader(body))  # type: ignore[arg-type]
+                archive.addfile(info, _BytesReader(body))
             with partial.open("rb+") as handle:
                 os.fsync(handle.fileno())
             partial.replace(out)
