@@ -55,7 +55,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             options.report_progress(0.05 + 0.75 * done / total, f"tessellated {done}/{total} elements")
 
         kernels: dict[str, Any] = {}
-        shapes = tessellate(model, jobs, options.element_timeout_s, options.include_spaces, kernels)
+        shapes = tessellate(model, jobs, options.element_timeout_s, options.include_spaces, kernels, expected)
         collected = element_module.collect(shapes, georef, progress)
         lap("geometry_s")
         if not collected.elements:

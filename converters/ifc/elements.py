@@ -270,12 +270,21 @@ def _parts(
     if len(triangle_materials) != len(geometry.triangles):
         triangle_materials = np.full(len(geometry.triangles), -1, dtype=np.int32)
     parts: list[ElementPart] = []
-    for material_id in np.unique(triangle_materials):
+    first = int(triangle_materials[0]) if len(triangle_materials) else -1
+    single = not len(triangle_materials) or bool((triangle_materials == first).all())
+    for material_id in [first] if single else np.unique(triangle_materials):
         material = geometry.materials[material_id] if 0 <= material_id < len(geometry.materials) else None
         if material is not None:
             index = palette.index(material.name, material.rgba)
         else:
             index = palette.index(f"default {shape.ifc_class}", default_colour(shape.ifc_class))
+        if single:  # one material (most elements): every vertex, no remapping
+            parts.append(
+                ElementPart(
+                    positions.astype(np.float32), normals, geometry.triangles.astype(np.int32, copy=False), index
+                )
+            )
+            continue
         triangles = geometry.triangles[triangle_materials == material_id]
         used, remapped = np.unique(triangles, return_inverse=True)
         parts.append(

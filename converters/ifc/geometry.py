@@ -1,16 +1,19 @@
-"""Tessellation with ``ifcopenshell.geom.iterator`` in a watched child process.
+"""Tessellation with ``ifcopenshell.geom.iterator`` in watched child processes.
 
-The iterator runs on ``jobs`` threads in a forked child that streams one message per element to
-the parent. If no element arrives within ``element_timeout_s`` (a hung boolean, a pathological
-surface), the child is killed and the remaining elements are tessellated one at a time in a new
-child that announces each element before it starts; an element that exceeds the timeout there is
+The elements are dealt to ``jobs`` forked children, each running a *single-threaded* iterator over
+its share and streaming one message per element to the parent. (The iterator's own threads scale
+badly: on the generated 10 000-element model, 2 threads took 9.8 s wall and 11.3 s CPU where one
+thread took 1.9 s; two processes with one thread each use both cores.) If a child sends no
+element within ``element_timeout_s`` (a hung boolean, a pathological surface) or dies, it is
+killed and the rest of its share is tessellated one at a time in a new child that announces each
+element before it starts; an element that exceeds the timeout there is
 skipped with reason ``timeout`` and the rest continue. Elements for which the kernel produces no
 shape are reported as skipped with the kernel's log message.
 
 The child is forked (it shares the parsed model, no second parse): call the converter from a
 process without other threads (the platform runs conversions in a dedicated child process).
 
-Kernels (``bench/bench_ifc_kernels.py`` on the corpus, 2 threads): hybrid-cgal-simple is 4-20×
+Kernels (``bench/bench_ifc_kernels.py`` on the corpus): hybrid-cgal-simple is 4-20×
 faster than OpenCASCADE (Sverchok facades 0.8 s vs 18.4 s, Office_A 2.0 s vs 13.2 s) and every
 shape it produces matches OpenCASCADE's (bounding box within 1 cm, surface area within 1 %), but
 it leaves out elements that need boolean operations (11 of 83 in FZK-Haus, 64 of 803 in Office_A,
@@ -24,9 +27,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from multiprocessing.connection import Connection
+from multiprocessing.connection import Connection, wait
 from typing import Any
 
 import ifcopenshell
@@ -40,6 +44,9 @@ KERNEL = "opencascade"  # the reference: tessellates everything the fast kernel 
 EXCLUDED_ALWAYS = ("IfcOpeningElement", "IfcAnnotation", "IfcGrid", "IfcVirtualElement")
 INIT_ALLOWANCE_S = 60.0  # the iterator's set-up before its first shape, plus 2 ms per element
 INIT_ALLOWANCE_PER_ELEMENT_S = 0.002
+MIN_ELEMENTS_PER_CHILD = 200  # fewer elements than this per child: fewer children
+BATCH_SHAPES = 64
+BATCH_SECONDS = 0.1
 
 
 @dataclass(slots=True)
@@ -135,19 +142,16 @@ def _style_name(model: ifcopenshell.file, name: str, cache: dict[str, str | None
 def _shape_message(
     shape: Any, model: ifcopenshell.file, cache: dict[str, str | None], sent: set[str]
 ) -> tuple[Any, ...]:
-    """One element: its matrix, plus its geometry the first time that geometry is seen."""
+    """One element: its matrix, plus its geometry the first time that geometry is seen. Buffers
+    travel as bytes (pickling bytes is several times cheaper than pickling arrays)."""
     geometry = shape.geometry
-    matrix = np.array(shape.transformation.matrix, dtype=np.float64).reshape(4, 4, order="F")
+    matrix = tuple(shape.transformation.matrix)
     key = str(geometry.id)
     if key in sent:
         return ("shape", shape.id, shape.guid, shape.type, key, matrix, None)
     sent.add(key)
-    positions = np.frombuffer(geometry.verts_buffer, dtype=np.float64).reshape(-1, 3).copy()
-    faces = np.frombuffer(geometry.faces_buffer, dtype=np.int32).reshape(-1, 3).copy()
-    normals = None
-    if len(geometry.normals) == len(geometry.verts):
-        normals = np.frombuffer(geometry.normals_buffer, dtype=np.float64).reshape(-1, 3).astype(np.float32)
-    material_ids = np.frombuffer(geometry.material_ids_buffer, dtype=np.int32).copy()
+    verts = geometry.verts_buffer
+    normals = geometry.normals_buffer
     materials: list[tuple[str, tuple[float, ...]] | None] = []
     for material in geometry.materials:
         name = _style_name(model, material.name, cache)
@@ -157,18 +161,19 @@ def _shape_message(
         diffuse = material.diffuse
         alpha = 1.0 - float(material.transparency or 0.0) if material.has_transparency else 1.0
         materials.append((name, (diffuse.r(), diffuse.g(), diffuse.b(), alpha)))
-    return (
-        "shape",
-        shape.id,
-        shape.guid,
-        shape.type,
-        key,
-        matrix,
-        (positions, normals, faces, material_ids, materials),
+    payload = (
+        verts,
+        normals if len(normals) == len(verts) else None,
+        geometry.faces_buffer,
+        geometry.material_ids_buffer,
+        materials,
     )
+    return ("shape", shape.id, shape.guid, shape.type, key, matrix, payload)
 
 
 def _iterate_all(model: ifcopenshell.file, spec: tuple[Any, ...], conn: Connection) -> None:
+    """Stream the shapes of ``spec``'s elements in batches (flushed every ``BATCH_SHAPES`` shapes
+    or ``BATCH_SECONDS``, so that a slow element never holds back finished ones for long)."""
     jobs, kernel, excluded, include = spec
     if include is None:
         iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=kernel, exclude=excluded)
@@ -177,11 +182,18 @@ def _iterate_all(model: ifcopenshell.file, spec: tuple[Any, ...], conn: Connecti
         iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=kernel, include=entities)
     cache: dict[str, str | None] = {}
     sent: set[str] = set()
+    batch: list[tuple[Any, ...]] = []
+    flushed = time.monotonic()
     if iterator.initialize():
         while True:
-            conn.send(_shape_message(iterator.get(), model, cache, sent))
+            batch.append(_shape_message(iterator.get(), model, cache, sent))
+            if len(batch) >= BATCH_SHAPES or time.monotonic() - flushed > BATCH_SECONDS:
+                conn.send(("batch", batch))
+                batch, flushed = [], time.monotonic()
             if not iterator.next():
                 break
+    if batch:
+        conn.send(("batch", batch))
     conn.send(("log", ifcopenshell.get_log()))
 
 
@@ -230,11 +242,16 @@ def _stop(process: Any) -> None:
 def _to_shape(message: tuple[Any, ...], geometries: dict[str, ShapeGeometry]) -> ElementShape:
     _, step_id, guid, ifc_class, key, matrix, payload = message
     if payload is not None:
-        positions, normals, faces, material_ids, materials = payload
+        verts, normals, faces, material_ids, materials = payload
         geometries[key] = ShapeGeometry(
-            key, positions, normals, faces, material_ids, [ShapeMaterial(*m) if m else None for m in materials]
+            key,
+            np.frombuffer(verts, dtype=np.float64).reshape(-1, 3),
+            None if normals is None else np.frombuffer(normals, dtype=np.float64).reshape(-1, 3).astype(np.float32),
+            np.frombuffer(faces, dtype=np.int32).reshape(-1, 3),
+            np.frombuffer(material_ids, dtype=np.int32),
+            [ShapeMaterial(*m) if m else None for m in materials],
         )
-    return ElementShape(step_id, guid, ifc_class, geometries[key], matrix)
+    return ElementShape(step_id, guid, ifc_class, geometries[key], np.array(matrix).reshape(4, 4, order="F"))
 
 
 def _log_reasons(log: str) -> dict[int, str]:
@@ -252,13 +269,16 @@ def tessellate(
     element_timeout_s: float,
     include_spaces: bool,
     stats: dict[str, Any] | None = None,
+    expected: dict[int, Any] | None = None,
 ) -> Iterator[ElementShape | Skipped]:
-    """Yield every expected element's shape, or a :class:`Skipped` with the reason.
+    """Yield every expected element's shape (``expected``: :func:`expected_elements`, computed
+    when not given), or a :class:`Skipped` with the reason.
 
     Pass 1 runs the fast kernel on everything; pass 2 runs OpenCASCADE on what pass 1 left out.
     ``stats`` (if given) receives the kernels and how many elements each produced.
     """
-    expected = expected_elements(model, include_spaces)
+    if expected is None:
+        expected = expected_elements(model, include_spaces)
     excluded = excluded_classes(include_spaces)
     seen: set[int] = set()
     geometries: dict[str, ShapeGeometry] = {}
@@ -287,6 +307,12 @@ def tessellate(
             yield Skipped(step_id, element.GlobalId, element.is_a(), reasons.get(step_id, "no geometry produced"))
 
 
+def _chunks(ids: list[int], jobs: int) -> list[list[int]]:
+    """``ids`` dealt round-robin to ``jobs`` children (neighbouring elements cost alike)."""
+    count = max(1, min(jobs, len(ids) // MIN_ELEMENTS_PER_CHILD or 1))
+    return [ids[i::count] for i in range(count)]
+
+
 def _pass(
     model: ifcopenshell.file,
     spec: tuple[Any, ...],
@@ -296,32 +322,50 @@ def _pass(
     geometries: dict[str, ShapeGeometry],
     logs: list[str],
 ) -> Iterator[ElementShape | Skipped]:
-    """One iterator run in a watched child; on a hang or crash, the rest go one by one (OpenCASCADE)."""
-    wanted = spec[3] if spec[3] is not None else list(expected)
-    process, conn = _start(model, "all", spec)
-    timeout = element_timeout_s + INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(wanted)
-    pending_one_by_one: list[int] | None = None
+    """One kernel over ``wanted`` in ``jobs`` watched children, each a single-threaded iterator over
+    its share; a child that hangs or crashes has the rest of its share done one by one (OpenCASCADE)."""
+    jobs, kernel, excluded, ids = spec
+    wanted = ids if ids is not None else list(expected)
+    children: dict[Connection, tuple[Any, list[int], float]] = {}
+    for chunk in _chunks(wanted, jobs):
+        process, conn = _start(model, "all", (1, kernel, excluded, chunk))
+        allowance = INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(chunk)
+        children[conn] = (process, chunk, time.monotonic() + element_timeout_s + allowance)
+    pending_one_by_one: list[int] = []
     try:
-        while True:
-            if not conn.poll(timeout):
-                pending_one_by_one = [i for i in wanted if i not in seen]
+        while children:
+            now = time.monotonic()
+            for conn, (process, chunk, deadline) in list(children.items()):
+                if now > deadline:  # hung: no element for too long
+                    _stop(process)
+                    del children[conn]
+                    pending_one_by_one += [i for i in chunk if i not in seen]
+            if not children:
                 break
-            try:
-                message = conn.recv()
-            except EOFError:  # the child crashed (a kernel segfault): go element by element
-                pending_one_by_one = [i for i in wanted if i not in seen]
-                break
-            timeout = element_timeout_s
-            if message[0] == "shape":
-                if message[1] in expected and message[1] not in seen:
-                    seen.add(message[1])
-                    yield _to_shape(message, geometries)
-            elif message[0] == "log":
-                logs.append(message[1])
-            elif message[0] == "done":
-                break
+            ready = wait(list(children), timeout=max(0.0, min(d for _, _, d in children.values()) - now))
+            for conn in ready:
+                process, chunk, _ = children[conn]  # type: ignore[index]
+                try:
+                    message = conn.recv()  # type: ignore[union-attr]
+                except EOFError:  # the child crashed (a kernel segfault): its rest one by one
+                    _stop(process)
+                    del children[conn]  # type: ignore[arg-type]
+                    pending_one_by_one += [i for i in chunk if i not in seen]
+                    continue
+                children[conn] = (process, chunk, time.monotonic() + element_timeout_s)  # type: ignore[index]
+                if message[0] == "batch":
+                    for shape in message[1]:
+                        if shape[1] in expected and shape[1] not in seen:
+                            seen.add(shape[1])
+                            yield _to_shape(shape, geometries)
+                elif message[0] == "log":
+                    logs.append(message[1])
+                elif message[0] == "done":
+                    _stop(process)
+                    del children[conn]  # type: ignore[arg-type]
     finally:
-        _stop(process)
+        for process, _, _ in children.values():
+            _stop(process)
     if pending_one_by_one:
         yield from _one_by_one(model, pending_one_by_one, element_timeout_s, seen, geometries)
 

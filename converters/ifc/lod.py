@@ -61,8 +61,31 @@ def _weld(positions: np.ndarray, part_of_vertex: np.ndarray) -> tuple[np.ndarray
     return representative, first
 
 
-def simplify_elements(elements: Sequence[Element], keys: Sequence[int], target_triangles: int) -> Coarse | None:
-    """The elements ``keys`` merged and simplified to about ``target_triangles``; None when nothing is left."""
+def prune_bound(elements: Sequence[Element], keys: Sequence[int], target_triangles: int) -> tuple[float, int]:
+    """The error bound at which pruning alone brings ``keys`` within ``target_triangles``, and the
+    triangles then left: the simplifier prunes a component once the bound passes its radius (half its
+    diagonal), so keep the largest elements whose triangles fit (at least the largest group)."""
+    radii = np.array([float(np.linalg.norm(elements[k].hi - elements[k].lo)) / 2 for k in keys])
+    weights = np.array([elements[k].triangles for k in keys], dtype=np.int64)
+    order = np.argsort(-radii, kind="stable")
+    radii, cumulative = radii[order], np.cumsum(weights[order])
+    distinct = np.flatnonzero(np.r_[radii[1:] < radii[:-1] * 0.99, True])  # last index of each radius group
+    fitting = distinct[cumulative[distinct] <= target_triangles]
+    last = int(fitting[-1]) if len(fitting) else int(distinct[0])
+    if last + 1 >= len(radii):
+        return float(radii[-1]) * 0.5, int(cumulative[-1])
+    return float(np.sqrt(radii[last] * radii[last + 1])), int(cumulative[last])
+
+
+def simplify_elements(
+    elements: Sequence[Element], keys: Sequence[int], target_triangles: int, max_fraction: float = 1.0
+) -> Coarse | None:
+    """The elements ``keys`` merged and simplified to about ``target_triangles``. None when nothing
+    is left, or when pruning cannot bring the triangles below ``max_fraction`` of the source (checked
+    from the element sizes before any mesh is built)."""
+    bound, estimate = prune_bound(elements, keys, max(1, int(target_triangles)))
+    if estimate > max_fraction * sum(elements[k].triangles for k in keys):
+        return None
     positions, triangles, part_owner, part_material = [], [], [], []
     owner_of_part: list[int] = []
     offset = 0
@@ -86,18 +109,8 @@ def simplify_elements(elements: Sequence[Element], keys: Sequence[int], target_t
     faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
     source_triangles = len(faces)
     indices = faces.astype(np.uint32).ravel()
-    destination = np.zeros(len(indices), dtype=np.uint32)
-    error = np.zeros(1, dtype=np.float32)
-    extent = float(np.linalg.norm(vertices.max(axis=0) - vertices.min(axis=0))) or 1.0
-    count = meshoptimizer.simplify(
-        destination,
-        indices,
-        np.ascontiguousarray(vertices, dtype=np.float32),
-        target_index_count=max(3, 3 * int(target_triangles)),
-        target_error=extent,
-        options=meshoptimizer.SIMPLIFY_ERROR_ABSOLUTE | meshoptimizer.SIMPLIFY_PRUNE,
-        result_error=error,
-    )
+    points = np.ascontiguousarray(vertices, dtype=np.float32)
+    count, destination, error = _simplify(indices, points, max(1, int(target_triangles)), bound)
     kept = destination[:count].reshape(-1, 3).astype(np.int64)
     if not len(kept):
         return None
@@ -105,7 +118,24 @@ def simplify_elements(elements: Sequence[Element], keys: Sequence[int], target_t
     surviving = {key for key, _ in parts}
     missing = [elements[k] for k in set(keys) - surviving]
     lost = max((float(np.linalg.norm(e.hi - e.lo)) for e in missing), default=0.0)
-    return Coarse(parts, max(float(error[0]), lost), len(kept), source_triangles)
+    return Coarse(parts, max(error, lost), len(kept), source_triangles)
+
+
+def _simplify(
+    indices: np.ndarray, points: np.ndarray, target_triangles: int, error_m: float
+) -> tuple[int, np.ndarray, float]:
+    destination = np.zeros(len(indices), dtype=np.uint32)
+    reached = np.zeros(1, dtype=np.float32)
+    count = meshoptimizer.simplify(
+        destination,
+        indices,
+        points,
+        target_index_count=3 * target_triangles,
+        target_error=error_m,
+        options=meshoptimizer.SIMPLIFY_ERROR_ABSOLUTE | meshoptimizer.SIMPLIFY_PRUNE,
+        result_error=reached,
+    )
+    return int(count), destination, float(reached[0])
 
 
 def _flat_parts(

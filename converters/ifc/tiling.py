@@ -71,7 +71,7 @@ def write_tileset(
         if subtree < COARSE_MIN_TRIANGLES:
             return None
         target = min(PARENT_TRIANGLES, int(np.ceil(COARSE_RATIO * subtree)))
-        coarse = simplify_elements(elements, node.keys, target)
+        coarse = simplify_elements(elements, node.keys, target, COARSE_MAX_FRACTION)
         if coarse is None or coarse.triangles > COARSE_MAX_FRACTION * coarse.source_triangles:
             return None
         keys = sorted({key for key, _ in coarse.parts}, key=lambda i: elements[i].guid)
