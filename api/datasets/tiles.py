@@ -48,7 +48,8 @@ def _answer(request: Request, body: bytes, etag: str, media_type: str, cache: st
 
 
 def _streamer(request: Request) -> TileStreamer:
-    return request.app.state.tiles
+    streamer: TileStreamer = request.app.state.tiles
+    return streamer
 
 
 async def _file(

@@ -17,6 +17,19 @@ MAX_FIELDS = 64
 
 
 @dataclass
+class _PartState:
+    """The multipart parser's position: the part's headers so far, and where its data goes."""
+
+    headers: dict[bytes, bytes] = field(default_factory=dict)
+    header_name: bytes = b""
+    header_value: bytes = b""
+    name: str = ""
+    file: IncomingFile | None = None
+    text: bytes = b""
+    ended: bool = False
+
+
+@dataclass
 class ParsedUpload:
     fields: dict[str, str] = field(default_factory=dict)
     file: IncomingFile | None = None
@@ -32,59 +45,49 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
         raise PayloadTooLarge(f"the upload ({declared} bytes) exceeds the limit of {settings.max_upload_bytes} bytes")
 
     result = ParsedUpload()
-    state: dict[str, object] = {"headers": {}, "field": b"", "value": b""}
-    current: dict[str, object] = {}
+    state = _PartState()
     errors: list[Exception] = []
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
-        state["field"] = bytes(state["field"]) + data[start:end]  # type: ignore[arg-type]
+        state.header_name += data[start:end]
 
     def on_header_value(data: bytes, start: int, end: int) -> None:
-        state["value"] = bytes(state["value"]) + data[start:end]  # type: ignore[arg-type]
+        state.header_value += data[start:end]
 
     def on_header_end() -> None:
-        headers = state["headers"]
-        assert isinstance(headers, dict)
-        headers[bytes(state["field"]).lower()] = bytes(state["value"])  # type: ignore[arg-type]
-        state["field"], state["value"] = b"", b""
+        state.headers[state.header_name.lower()] = state.header_value
+        state.header_name, state.header_value = b"", b""
 
     def on_headers_finished() -> None:
-        headers = state["headers"]
-        assert isinstance(headers, dict)
-        _, disposition = parse_options_header(headers.get(b"content-disposition", b""))
+        _, disposition = parse_options_header(state.headers.get(b"content-disposition", b""))
         name = disposition.get(b"name", b"").decode()
         filename = disposition.get(b"filename")
-        current.clear()
-        current["name"] = name
+        state.name, state.file, state.text = name, None, b""
         if filename is not None and name == file_field:
             if result.file is not None:
                 raise InvalidInput("send exactly one file per upload")
-            result.file = begin_upload(settings, filename.decode("utf-8", "replace"))
-            current["file"] = result.file
-        else:
-            current["value"] = b""
+            result.file = state.file = begin_upload(settings, filename.decode("utf-8", "replace"))
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
-        if "file" in current:
-            result.file.write(data[start:end])  # type: ignore[union-attr]
+        if state.file is not None:
+            state.file.write(data[start:end])
         else:
-            value = bytes(current["value"]) + data[start:end]  # type: ignore[arg-type]
-            if len(value) > MAX_FIELD_BYTES:
-                raise InvalidInput(f"form field {current['name']!r} is too long")
-            current["value"] = value
+            state.text += data[start:end]
+            if len(state.text) > MAX_FIELD_BYTES:
+                raise InvalidInput(f"form field {state.name!r} is too long")
 
     def on_part_end() -> None:
-        if "file" not in current and current.get("name"):
-            value = bytes(current["value"]).decode("utf-8", "replace")  # type: ignore[arg-type]
+        if state.file is None and state.name:
+            value = state.text.decode("utf-8", "replace")
             if "\x00" in value:
-                raise InvalidInput(f"form field {current['name']!r} contains a NUL character")
+                raise InvalidInput(f"form field {state.name!r} contains a NUL character")
             if len(result.fields) >= MAX_FIELDS:
                 raise InvalidInput(f"too many form fields (at most {MAX_FIELDS})")
-            result.fields[str(current["name"])] = value
-        state["headers"] = {}
+            result.fields[state.name] = value
+        state.headers = {}
 
     def on_end() -> None:
-        state["ended"] = True
+        state.ended = True
 
     parser = MultipartParser(
         params[b"boundary"],
@@ -111,7 +114,7 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
         if isinstance(error, CimError):  # invalid input, too large, no room left on the disk
             raise error
         raise InvalidInput(f"the multipart body could not be read: {error}") from error
-    if not state.get("ended"):
+    if not state.ended:
         if result.file is not None:
             result.file.discard()
         raise InvalidInput("the multipart body is incomplete (no closing boundary): the upload was cut off")

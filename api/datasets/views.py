@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request
 from geoalchemy2.shape import to_shape
-from shapely.geometry import mapping
+from shapely.geometry import Point, mapping
 
 from api.datasets.schemas import (
     DatasetOut,
@@ -31,6 +31,7 @@ def path_for(request: Request, route: str, **params: object) -> str:
 
 def _georeferencing(revision: DatasetRevision) -> GeoreferencingOut:
     origin = to_shape(revision.origin) if revision.origin is not None else None
+    assert origin is None or isinstance(origin, Point), "origins are stored as points"
     return GeoreferencingOut(
         source=revision.georef_source,
         crs=revision.crs,

@@ -94,10 +94,12 @@ class PrivateCluster:
         return f"postgresql://{SUPERUSER}:{password}@127.0.0.1:{self.port}/{database}"
 
     # -- running commands as the right user ------------------------------------------------
-    def _run_as_owner(self, args: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    def _run_as_owner(
+        self, args: list[str], *, check: bool = False, timeout: float | None = None, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
         if os.geteuid() == 0:
             args = ["runuser", "-u", "postgres", "--", *args]
-        return subprocess.run(args, capture_output=True, text=True, **kwargs)  # type: ignore[call-overload]
+        return subprocess.run(args, capture_output=True, text=True, check=check, timeout=timeout, env=env)
 
     def _prepare_folder(self) -> None:
         parent = self.data_dir.parent

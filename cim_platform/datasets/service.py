@@ -191,7 +191,7 @@ class DatasetFilter:
     sort: DatasetSort = DatasetSort.newest
 
 
-def visible_datasets(caller: Caller) -> Select[tuple[Dataset]]:
+def visible_datasets(caller: Caller) -> Select[Dataset]:
     query = select(Dataset)
     if caller.reads_everything():
         return query

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
 from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine, pool
@@ -18,16 +20,17 @@ FOREIGN_TABLE_PREFIXES = ("procrastinate_",)
 POSTGIS_TABLES = {"spatial_ref_sys", "layer", "topology"}
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     if type_ == "table" and (name in POSTGIS_TABLES or str(name).startswith(FOREIGN_TABLE_PREFIXES)):
         return False
     table = getattr(obj, "table", None)
     if table is not None and str(table.name).startswith(FOREIGN_TABLE_PREFIXES):
         return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
+    helper_says = alembic_helpers.include_object(obj, name, type_, reflected, compare_to)  # type: ignore[no-untyped-call]  # geoalchemy2 ships it unannotated
+    return bool(helper_says)
 
 
-def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "schema":
         return name in (None, "public")
     return True
@@ -36,6 +39,8 @@ def include_name(name, type_, parent_names):  # type: ignore[no-untyped-def]
 def run_migrations() -> None:
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("sqlalchemy.url is not set (run migrations through cim_platform.core.migrate)")
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         context.configure(
