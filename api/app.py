@@ -12,6 +12,7 @@ from api.core.metrics import install_metrics
 from api.core.request_id import install_request_id
 from api.datasets.tile_fastpath import TileFastPath
 from api.errors import install_error_handlers
+from api.portal import install_portal
 from api.routers import viewer
 from cim_platform import __version__
 from cim_platform.core.caches import TTLCache
@@ -40,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         allow_origins=settings.cors_origins,
         allow_methods=["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["*"],
-        expose_headers=["ETag", "Content-Length", "Content-Encoding"],
+        expose_headers=["ETag", "Content-Length", "Content-Encoding", "X-Total-Count", "X-Request-ID"],
     )
     install_metrics(app, settings)  # counts every request, the fast path's too
     install_request_id(app)  # outermost: wraps every other middleware
@@ -53,4 +54,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(router)
     app.include_router(viewer.router)
     viewer.mount_cesium(app, settings)
+    install_portal(app, settings)
     return app
