@@ -90,10 +90,18 @@ def test_viewer_page_and_cesium_are_served(client) -> None:
     assert client.get("/viewer/cesium/Assets/Textures/NaturalEarthII/tilemapresource.xml").status_code == 200
 
 
-def test_landing_links(client) -> None:
+def test_landing_is_the_portal(client) -> None:
+    """/ is the web portal (tests/test_portal_serving.py); its footer links the viewer, the docs and the API."""
+    from tests.support.browser import with_portal
+
+    with_portal(client.app)
     page = client.get("/").text
+    assert '<div id="app">' in page and "/portal/assets/" in page
+    bundle = "".join(
+        client.get(part.split('"')[0]).text for part in page.split('src="')[1:] if part.startswith("/portal/assets/")
+    )
     for href in ("/viewer", "/docs", "/openapi.json", "/tiles/city/tileset.json", "/ogc"):
-        assert f'href="{href}"' in page
+        assert any(f"href:{q}{href}{q}" in bundle for q in "\"'`"), href
     assert client.get("/docs").status_code == 200 and client.get("/openapi.json").json()["info"]["title"]
 
 

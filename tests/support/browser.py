@@ -117,12 +117,17 @@ def find_feature(browsing: Browsing) -> list[float] | None:
     )
 
 
-def portal_app() -> Any:
-    """The platform's app with the portal installed (a no-op once api/app.py installs it itself)."""
-    from api.app import create_app
+def with_portal(app: Any) -> Any:
+    """``app`` with the portal installed (nothing to do once api/app.py installs it itself)."""
     from api.portal import install_portal
 
-    app = create_app()
     if not any(getattr(route, "path", None) == "/portal/assets" for route in app.router.routes):
         install_portal(app)
     return app
+
+
+def portal_app() -> Any:
+    """The platform's app with the portal (uvicorn factory for the end-to-end tests)."""
+    from api.app import create_app
+
+    return with_portal(create_app())
