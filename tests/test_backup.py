@@ -107,6 +107,7 @@ def test_backup_restore_round_trip(
     made = cim(database_url, settings.resolved_data_dir, "backup", str(archive))
     assert made.returncode == 0, made.stderr
     assert archive.exists() and not archive.with_name("platform.tar.partial").exists()
+    assert archive.stat().st_mode & 0o077 == 0  # password and token hashes inside: owner only
     with tarfile.open(archive) as tar:
         names = tar.getnames()
     assert names[0] == "database.dump" and names[-1] == "manifest.json"

@@ -169,7 +169,9 @@ def backup(settings: Settings, url: str, out: Path) -> Summary:
         _run([str(pg_dump), "--format=custom", "--no-password", f"--file={dump}", *args], env, "pg_dump")
         partial = out.with_name(out.name + ".partial")
         try:
-            with tarfile.open(partial, "w", format=tarfile.PAX_FORMAT) as archive:
+            # readable by its owner only: the dump holds password and token hashes
+            handle = os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb")
+            with handle, tarfile.open(fileobj=handle, mode="w", format=tarfile.PAX_FORMAT) as archive:
                 summary.members.append(_add_file(archive, dump, PurePosixPath(DUMP)))
                 for path, name in _originals(settings):
                     summary.members.append(_add_file(archive, path, name))
@@ -185,8 +187,8 @@ def backup(settings: Settings, url: str, out: Path) -> Summary:
                 info = tarfile.TarInfo(MANIFEST)
                 info.size, info.mtime, info.mode = len(body), int(datetime.now(UTC).timestamp()), 0o444
                 archive.addfile(info, _BytesReader(body))
-            with partial.open("rb+") as handle:
-                os.fsync(handle.fileno())
+            with partial.open("rb+") as written:
+                os.fsync(written.fileno())
             partial.replace(out)
         except BaseException:
             partial.unlink(missing_ok=True)
