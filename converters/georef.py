@@ -56,6 +56,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pyproj
+from numpy.typing import ArrayLike, NDArray
 from pyproj import CRS, Transformer
 
 from converters.errors import GeoreferencingError
@@ -68,6 +69,7 @@ GEOID_NOTE = (
     "national height datum; expect errors of a few decimetres"
 )
 HeightMode = Literal["auto", "orthometric", "ellipsoidal"]
+FloatArray = NDArray[np.float64]
 
 _WGS84 = pyproj.Geod(ellps="WGS84")
 _A = 6378137.0
@@ -75,26 +77,32 @@ _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
 
 
-def _transform(transformer: Transformer, *columns: np.ndarray) -> tuple[np.ndarray, ...]:
+def _transform(transformer: Transformer, *columns: ArrayLike) -> tuple[FloatArray, ...]:
     """``transformer.transform`` on 1-D arrays (a one-element array is padded: pyproj would take it
-    for a scalar, which NumPy deprecates)."""
+    for a scalar, which NumPy deprecates); two columns (x, y) or three (x, y, z)."""
     arrays = [np.ascontiguousarray(np.atleast_1d(c), dtype=np.float64) for c in columns]
     single = arrays[0].size == 1
     if single:
         arrays = [np.repeat(a, 2) for a in arrays]
-    result = transformer.transform(*arrays)
+    result: tuple[Any, ...]
+    if len(arrays) == 2:
+        result = transformer.transform(arrays[0], arrays[1])
+    elif len(arrays) == 3:
+        result = transformer.transform(arrays[0], arrays[1], arrays[2])
+    else:
+        raise ValueError(f"expected 2 or 3 coordinate columns, got {len(arrays)}")
     return tuple(np.asarray(r, dtype=np.float64)[:1] if single else np.asarray(r, dtype=np.float64) for r in result)
 
 
-def geodetic_to_ecef(lon: np.ndarray, lat: np.ndarray, h: np.ndarray) -> np.ndarray:
+def geodetic_to_ecef(lon: ArrayLike, lat: ArrayLike, h: ArrayLike) -> FloatArray:
     """WGS84 longitude/latitude (degrees) and ellipsoidal height → ECEF (N, 3) float64."""
     lam = np.radians(np.asarray(lon, dtype=np.float64))
     phi = np.radians(np.asarray(lat, dtype=np.float64))
-    h = np.asarray(h, dtype=np.float64)
+    height = np.asarray(h, dtype=np.float64)
     n = _A / np.sqrt(1 - _E2 * np.sin(phi) ** 2)
-    x = (n + h) * np.cos(phi) * np.cos(lam)
-    y = (n + h) * np.cos(phi) * np.sin(lam)
-    z = (n * (1 - _E2) + h) * np.sin(phi)
+    x = (n + height) * np.cos(phi) * np.cos(lam)
+    y = (n + height) * np.cos(phi) * np.sin(lam)
+    z = (n * (1 - _E2) + height) * np.sin(phi)
     return np.stack([x, y, z], axis=-1)
 
 
@@ -103,10 +111,10 @@ def _ecef_to_geodetic_transformer() -> Transformer:
     return Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
 
 
-def ecef_to_geodetic(ecef: np.ndarray) -> np.ndarray:
+def ecef_to_geodetic(ecef: ArrayLike) -> FloatArray:
     """ECEF (N, 3) → (N, 3) longitude, latitude (degrees), ellipsoidal height."""
-    ecef = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
-    lon, lat, h = _transform(_ecef_to_geodetic_transformer(), ecef[:, 0], ecef[:, 1], ecef[:, 2])
+    xyz = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
+    lon, lat, h = _transform(_ecef_to_geodetic_transformer(), xyz[:, 0], xyz[:, 1], xyz[:, 2])
     return np.stack([lon, lat, h], axis=-1)
 
 
@@ -125,10 +133,10 @@ class LocalFrame:
             )
 
     @property
-    def ecef_origin(self) -> np.ndarray:
+    def ecef_origin(self) -> FloatArray:
         return geodetic_to_ecef(np.array(self.lon), np.array(self.lat), np.array(self.height))
 
-    def rotation(self) -> np.ndarray:
+    def rotation(self) -> FloatArray:
         """3×3 matrix whose columns are the east, north, up unit vectors in ECEF."""
         lam, phi = math.radians(self.lon), math.radians(self.lat)
         east = [-math.sin(lam), math.cos(lam), 0.0]
@@ -136,7 +144,7 @@ class LocalFrame:
         up = [math.cos(phi) * math.cos(lam), math.cos(phi) * math.sin(lam), math.sin(phi)]
         return np.array([east, north, up], dtype=np.float64).T
 
-    def enu_to_ecef_matrix(self) -> np.ndarray:
+    def enu_to_ecef_matrix(self) -> FloatArray:
         """4×4 (row-major numpy) matrix taking local ENU metres to ECEF."""
         m = np.eye(4)
         m[:3, :3] = self.rotation()
@@ -147,21 +155,21 @@ class LocalFrame:
         """The root tile's ``transform``: the ENU→ECEF matrix as 16 numbers, column-major."""
         return [float(v) for v in self.enu_to_ecef_matrix().flatten(order="F")]
 
-    def enu_to_ecef(self, enu: np.ndarray) -> np.ndarray:
-        enu = np.atleast_2d(np.asarray(enu, dtype=np.float64))
-        return enu @ self.rotation().T + self.ecef_origin
+    def enu_to_ecef(self, enu: ArrayLike) -> FloatArray:
+        points = np.atleast_2d(np.asarray(enu, dtype=np.float64))
+        return points @ self.rotation().T + self.ecef_origin
 
-    def ecef_to_enu(self, ecef: np.ndarray) -> np.ndarray:
-        ecef = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
-        return (ecef - self.ecef_origin) @ self.rotation()
+    def ecef_to_enu(self, ecef: ArrayLike) -> FloatArray:
+        points = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
+        return (points - self.ecef_origin) @ self.rotation()
 
-    def geodetic_to_enu(self, lon: Any, lat: Any, h: Any) -> np.ndarray:
+    def geodetic_to_enu(self, lon: ArrayLike, lat: ArrayLike, h: ArrayLike) -> FloatArray:
         return self.ecef_to_enu(geodetic_to_ecef(lon, lat, h))
 
-    def enu_to_geodetic(self, enu: np.ndarray) -> np.ndarray:
+    def enu_to_geodetic(self, enu: ArrayLike) -> FloatArray:
         return ecef_to_geodetic(self.enu_to_ecef(enu))
 
-    def rebased(self, enu_point: np.ndarray) -> tuple[LocalFrame, np.ndarray]:
+    def rebased(self, enu_point: ArrayLike) -> tuple[LocalFrame, FloatArray]:
         """A frame at ``enu_point`` (ENU of this frame) and the exact 4×4 (row-major) rigid matrix
         taking this frame's ENU coordinates to the new frame's."""
         lon, lat, h = self.enu_to_geodetic(np.asarray(enu_point, dtype=np.float64).reshape(1, 3))[0]
@@ -176,16 +184,16 @@ class LocalFrame:
         }
 
 
-def enu_to_gltf(enu: np.ndarray) -> np.ndarray:
+def enu_to_gltf(enu: ArrayLike) -> NDArray[np.float32]:
     """Local ENU (z-up) → glTF y-up float32: ``(E, U, -N)``."""
-    enu = np.asarray(enu, dtype=np.float64)
-    return np.stack([enu[..., 0], enu[..., 2], -enu[..., 1]], axis=-1).astype(np.float32)
+    points = np.asarray(enu, dtype=np.float64)
+    return np.stack([points[..., 0], points[..., 2], -points[..., 1]], axis=-1).astype(np.float32)
 
 
-def gltf_to_enu(xyz: np.ndarray) -> np.ndarray:
+def gltf_to_enu(xyz: ArrayLike) -> FloatArray:
     """glTF y-up → local ENU z-up (float64)."""
-    xyz = np.asarray(xyz, dtype=np.float64)
-    return np.stack([xyz[..., 0], -xyz[..., 2], xyz[..., 1]], axis=-1)
+    points = np.asarray(xyz, dtype=np.float64)
+    return np.stack([points[..., 0], -points[..., 2], points[..., 1]], axis=-1)
 
 
 def _geoid_dir() -> Path | None:
@@ -237,14 +245,14 @@ def _geoid_transformer(grid: str = GEOID_GRID) -> Transformer:
     )
 
 
-def geoid_undulation(lon: Any, lat: Any, geoid: GeoidModel = EGM96) -> np.ndarray:
+def geoid_undulation(lon: ArrayLike, lat: ArrayLike, geoid: GeoidModel = EGM96) -> FloatArray:
     """Geoid height N (metres, ellipsoidal = orthometric + N) at WGS84 lon/lat degrees; EGM96 by default."""
-    lon = np.atleast_1d(np.asarray(lon, dtype=np.float64))
-    lat = np.atleast_1d(np.asarray(lat, dtype=np.float64))
-    _, _, n = _transform(_geoid_transformer(geoid.grid), lon, lat, np.zeros_like(lon))
+    lons = np.atleast_1d(np.asarray(lon, dtype=np.float64))
+    lats = np.atleast_1d(np.asarray(lat, dtype=np.float64))
+    _, _, n = _transform(_geoid_transformer(geoid.grid), lons, lats, np.zeros_like(lons))
     n = np.asarray(n, dtype=np.float64)
     if not np.all(np.isfinite(n)):
-        where = f"lon {float(lon[0]):.5f}, lat {float(lat[0]):.5f}"
+        where = f"lon {float(lons[0]):.5f}, lat {float(lats[0]):.5f}"
         if geoid.is_default:
             raise GeoreferencingError(f"the EGM96 geoid grid has no value for this position ({where})")
         raise GeoreferencingError(f"the geoid grid {geoid.path} does not cover the data ({where})")
@@ -364,7 +372,7 @@ class MapToLocal:
         lon, lat, h = probe.to_geodetic(np.array([point], dtype=np.float64))[0]
         return LocalFrame(float(lon), float(lat), float(h))
 
-    def to_geodetic(self, xyz: np.ndarray) -> np.ndarray:
+    def to_geodetic(self, xyz: ArrayLike) -> FloatArray:
         """(N, 3) map coordinates → (N, 3) WGS84 lon, lat (degrees), ellipsoidal height (m)."""
         xyz = np.atleast_2d(np.asarray(xyz, dtype=np.float64))
         if xyz.shape[1] != 3:
@@ -382,7 +390,7 @@ class MapToLocal:
             raise GeoreferencingError(f"coordinates fall outside the area of {self.crs.name}")
         return out
 
-    def to_enu(self, xyz: np.ndarray) -> np.ndarray:
+    def to_enu(self, xyz: ArrayLike) -> FloatArray:
         """(N, 3) map coordinates → (N, 3) float64 ENU metres in :attr:`frame`."""
         geo = self.to_geodetic(xyz)
         return self.frame.geodetic_to_enu(geo[:, 0], geo[:, 1], geo[:, 2])
