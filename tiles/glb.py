@@ -48,7 +48,9 @@ class GlbBuilder:
         self._fallback_length = 0  # the EXT_meshopt_compression fallback buffer (no data stored)
 
     def _list(self, key: str) -> list[Any]:
-        return self.gltf.setdefault(key, [])
+        items = self.gltf.setdefault(key, [])
+        assert isinstance(items, list), f"glTF {key!r} must be a list"
+        return items
 
     def use_extension(self, name: str, required: bool = False) -> None:
         self._used.add(name)

@@ -117,7 +117,7 @@ def _enum_column(
     else:
         texts = [None if v is None else _string_value(v) for v in values]
     seen = set(texts)
-    distinct = sorted(seen - {None, ENUM_NO_VALUE, ""})
+    distinct = sorted(text for text in seen if text is not None and text not in (ENUM_NO_VALUE, ""))
     missing = None in seen or "" in seen
     size = len(distinct) + int(missing)
     if size == 0 or size > MAX_ENUM_VALUES or len(texts) < 2 * size:
@@ -163,17 +163,17 @@ def encode_column(
         if enum is not None:
             return enum
     data, lengths = _utf8_strings(values)
-    no_data = ""
+    text_no_data = ""
     if not data and values:  # nothing but empty texts: a 0-byte values view is impossible
-        no_data = ENUM_NO_VALUE
+        text_no_data = ENUM_NO_VALUE
         data, lengths = _utf8_strings([ENUM_NO_VALUE] * len(values))
     total = len(data)
     offset_type, offset_dtype = ("UINT16", np.uint16) if total < 65536 else ("UINT32", np.uint32)
     offsets = np.zeros(len(lengths) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum(lengths, dtype=np.uint64)
     schema = {"type": "STRING"}
-    if no_data or _has_none(values):
-        schema["noData"] = no_data
+    if text_no_data or _has_none(values):
+        schema["noData"] = text_no_data
     table = {
         "values": builder.add_buffer_view(data),
         "stringOffsets": builder.add_buffer_view(offsets.astype(offset_dtype).tobytes()),
