@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pyproj
 from pyproj import CRS, Transformer
-from pyproj.crs import CompoundCRS, ProjectedCRS
+from pyproj.crs import CompoundCRS, CoordinateOperation, ProjectedCRS  # type: ignore[attr-defined]  # public, not in __all__
 from pyproj.crs import coordinate_operation as ops
 from pyproj.crs.enums import Cartesian2DCSAxis
 
@@ -74,12 +74,12 @@ def detect_crs(header: Any, user_crs: str | None, centre: tuple[float, float]) -
         return CrsDetection(crs, "user", records, conflict, notes)
     wkt_first = bool(getattr(header.global_encoding, "wkt", False))
     ordered = [("wkt", wkt_crs), ("geotiff", tiff_crs)] if wkt_first else [("geotiff", tiff_crs), ("wkt", wkt_crs)]
-    for source, crs in ordered:
-        if crs is not None:
+    for source, found in ordered:
+        if found is not None:
             if conflict:
                 reason = "the global encoding's WKT bit is set" if wkt_first else "LAS before 1.4 uses GeoTIFF keys"
                 conflict += f"; used the {source} record ({reason})"
-            return CrsDetection(crs, source, records, conflict, notes)
+            return CrsDetection(found, source, records, conflict, notes)
     return CrsDetection(None, "none", records, None, notes)
 
 
@@ -214,6 +214,7 @@ def _user_defined_projected(keys: dict[int, Any]) -> CRS:
 
     false_easting = param(3082, 3086) * to_metre
     false_northing = param(3083, 3087) * to_metre
+    conversion: CoordinateOperation
     if method == 1:  # TransverseMercator
         conversion = ops.TransverseMercatorConversion(
             latitude_natural_origin=param(3081, 3085),

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import box, mapping
+from shapely.geometry.base import BaseGeometry
 
 from converters.georef import LocalFrame
 from converters.pointcloud.octree import Cube
@@ -46,7 +47,7 @@ class Occupancy:
         _, ends_c = np.nonzero(edges == -1)
         boxes = [box(x0 + c0 * cell, y0 + r * cell, x0 + c1 * cell, y0 + (r + 1) * cell)
                  for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)]
-        shape = shapely.union_all(boxes).buffer(cell, quad_segs=2).buffer(-cell, quad_segs=2)
+        shape: BaseGeometry = shapely.union_all(boxes).buffer(cell, quad_segs=2).buffer(-cell, quad_segs=2)
         shape = shape.simplify(cell / 2)
         area = float(shape.area)
         height = self.z_sum / max(self.count, 1)

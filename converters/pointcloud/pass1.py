@@ -122,8 +122,8 @@ def parallel_pass1(info: LasInfo, transform: Any, cube: Cube, depth: int, spill_
         parts[0].rename(base)
         if len(parts) > 1:
             with base.open("ab") as handle:
-                for part in parts[1:]:
-                    with part.open("rb") as source:
+                for spill in parts[1:]:
+                    with spill.open("rb") as source:
                         shutil.copyfileobj(source, handle, 16 << 20)
-                    part.unlink()
+                    spill.unlink()
     return total

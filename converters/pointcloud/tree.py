@@ -8,6 +8,7 @@ the node's subtree points (so a flat cloud gets flat boxes), content volumes tig
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from tiles.tileset import BoundingVolume, Content, Tile, Tileset
 TILE_PAD_M = 0.01
 
 
-def build_tileset(nodes: list[NodeInfo], cube: Cube, transform: list[float], extras: dict) -> Tileset:
+def build_tileset(nodes: list[NodeInfo], cube: Cube, transform: list[float], extras: dict[str, Any]) -> Tileset:
     by_key = {(n.level, n.key): n for n in nodes}
     children: dict[tuple[int, int], list[tuple[int, int]]] = {}
     lo = {k: n.lo.copy() for k, n in by_key.items()}
