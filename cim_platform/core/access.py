@@ -26,15 +26,22 @@ class Scope(enum.StrEnum):
     datasets_write = "datasets:write"
     jobs_read = "jobs:read"
     audit_read = "audit:read"
+    heritage_read = "heritage:read"  # historic-building records in full (anonymous: listed records, public fields)
+    heritage_write = "heritage:write"  # create and edit records and archives (edits of listed records become proposals)
+    heritage_review = "heritage:review"  # review: status workflow, accept or reject proposals, retire
     admin = "admin"
 
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
     Role.admin: frozenset(Scope),
-    Role.uploader: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
-    Role.surveyor: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
-    Role.official: frozenset({Scope.datasets_read, Scope.jobs_read, Scope.audit_read}),
-    Role.viewer: frozenset({Scope.datasets_read}),
+    Role.uploader: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read, Scope.heritage_read}),
+    Role.surveyor: frozenset(
+        {Scope.datasets_read, Scope.datasets_write, Scope.jobs_read, Scope.heritage_read, Scope.heritage_write}
+    ),
+    Role.official: frozenset(
+        {Scope.datasets_read, Scope.jobs_read, Scope.audit_read, Scope.heritage_read, Scope.heritage_review}
+    ),
+    Role.viewer: frozenset({Scope.datasets_read, Scope.heritage_read}),
 }
 
 READS_EVERYTHING = frozenset({Role.admin, Role.official})
