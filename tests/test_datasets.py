@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from cim_platform.core.db.engine import session_scope
+from cim_platform.core.jobs import service as job_service
 from cim_platform.datasets.models import Dataset, DatasetRevision, TileContent
 from tests.support.http_api import upload, wait_job
 from tests.support.http_tiles import mirror
@@ -235,19 +236,35 @@ def test_cancel_a_conversion(client, cast, start_worker, settings, tmp_path: Pat
     job_href = response.json()["job"]["href"]
     assert client.delete(job_href, headers=headers).json()["state"] == "cancelled"  # still queued: cancelled at once
     start_worker()
+    # a job queued after the cancelled one: once the worker has run it, it has passed the cancelled one
+    engine = client.app.state.engine
+    later = job_service.submit(settings, engine, "test.sleep", {"seconds": 0})
+    later_href = f"/api/v1/jobs/{later}"
+    assert wait_job(client, cast.headers("admin"), later_href, timeout=120)["state"] == "succeeded"
     assert client.get(job_href, headers=headers).json()["state"] == "cancelled"
     dataset = client.get(f"/api/v1/datasets/{response.json()['dataset']['id']}", headers=headers).json()
     assert dataset["published_revision_id"] is None
     revisions = client.get(f"/api/v1/datasets/{dataset['id']}/revisions", headers=headers).json()["revisions"]
     assert revisions[0]["state"] == "cancelled"  # the revision follows its job
+    with session_scope(engine) as session:  # and was never converted
+        revision = session.get(DatasetRevision, uuid.UUID(revisions[0]["id"]))
+        assert revision is not None and revision.converted_at is None and revision.tileset is None
+        tiles = session.scalar(
+            select(func.count()).select_from(TileContent).where(TileContent.revision_id == revision.id)
+        )
+    assert tiles == 0
 
 
 def test_report_is_kept(client, cast, converted) -> None:
     headers = cast.headers("surveyor")
     revision = converted["revision"]["id"]
     detail = client.get(f"/api/v1/datasets/{converted['dataset']['id']}/revisions/{revision}", headers=headers).json()
-    assert detail["report"]["kind"] == "pointcloud"
-    assert json.dumps(detail["report"])  # JSON-able as stored
+    with session_scope(client.app.state.engine) as session:
+        stored = session.get(DatasetRevision, uuid.UUID(revision))
+        assert stored is not None
+        report = stored.report
+    assert report["kind"] == "pointcloud"
+    assert detail["report"] == report  # the API gives the report exactly as the conversion stored it
 
 
 def test_worker_killed_mid_conversion(client, cast, start_worker, tmp_path: Path) -> None:
