@@ -44,6 +44,13 @@ class Settings(BaseSettings):
 
     tile_cache_mb: int = Field(default=256, description="Per-process cache of immutable tile contents")
     tile_access_ttl_s: float = Field(default=2.0, description="How long visibility and tokens are cached")
+    # tile streaming: large contents, the on-disk cache, nginx in front (cim_platform/datasets/streaming.py)
+    tile_disk_cache_dir: Path | None = Field(
+        default=None, description="Content-addressed cache of tile contents (SHA-256 names); data_dir/tile-cache"
+    )
+    tile_max_concurrent_reads: int = Field(
+        default=4, ge=1, description="Contents read from the database at once per server process; others wait"
+    )
 
     # sign-in for people (cim_platform/accounts): passwords, session cookies, failed sign-ins
     session_secret: str | None = Field(
