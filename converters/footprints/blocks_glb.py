@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.footprints.extrude import Blocks
 from tiles.glb import TRIANGLES, GlbBuilder
@@ -20,7 +21,7 @@ from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribu
 from tiles.tileset import BoundingVolume
 
 
-def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+def _ranges(starts: NDArray[np.integer], counts: NDArray[np.integer]) -> NDArray[np.int64]:
     """Concatenation of ``arange(s, s + c)`` for every (s, c)."""
     total = int(counts.sum())
     if total == 0:

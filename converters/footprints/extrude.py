@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import mapbox_earcut
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 ToEnu = Callable[[np.ndarray], np.ndarray]
 
@@ -66,11 +67,11 @@ class Blocks:
         return int(2 * edges + 2 * (self.cap_offsets[building + 1] - self.cap_offsets[building]))
 
 
-def _convex_single_ring(xy: np.ndarray, ring_starts: np.ndarray, ring_sizes: np.ndarray,
-                        rings_of_part: np.ndarray, first_ring: np.ndarray) -> np.ndarray:
+def _convex_single_ring(xy: NDArray[np.float64], ring_starts: NDArray[np.intp], ring_sizes: NDArray[np.intp],
+                        rings_of_part: NDArray[np.intp], first_ring: NDArray[np.intp]) -> NDArray[np.bool_]:
     """Parts made of one strictly convex counter-clockwise ring (fan-triangulated without earcut)."""
     size = ring_sizes[first_ring]
-    single = rings_of_part == 1
+    single: NDArray[np.bool_] = rings_of_part == 1  # numpy's stubs type == as Any
     vertex = np.arange(len(xy))
     ring_of_vertex = np.repeat(np.arange(len(ring_sizes)), ring_sizes)
     local = vertex - ring_starts[ring_of_vertex]
@@ -78,7 +79,7 @@ def _convex_single_ring(xy: np.ndarray, ring_starts: np.ndarray, ring_sizes: np.
     nxt2 = ring_starts[ring_of_vertex] + (local + 2) % ring_sizes[ring_of_vertex]
     d1, d2 = xy[nxt, :2] - xy[vertex, :2], xy[nxt2, :2] - xy[nxt, :2]
     left_turn = (d1[:, 0] * d2[:, 1] - d1[:, 1] * d2[:, 0]) > 0
-    ring_convex = np.ones(len(ring_sizes), dtype=bool)
+    ring_convex = np.ones(len(ring_sizes), dtype=np.bool_)
     np.logical_and.at(ring_convex, ring_of_vertex, left_turn)
     return single & (size >= 3) & ring_convex[first_ring]
 

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import shapely
 from shapely.geometry import box, mapping
+from shapely.geometry.base import BaseGeometry
 
 from converters.georef import LocalFrame
 
@@ -42,7 +43,7 @@ def _close(grid: np.ndarray, steps: int) -> np.ndarray:
     return padded[steps + 1 : -steps - 1, steps + 1 : -steps - 1]
 
 
-def _raster_outline(points: np.ndarray) -> shapely.Geometry:
+def _raster_outline(points: np.ndarray) -> BaseGeometry:
     """Coverage outline from ENU (x, y) points: every footprint vertex plus one interior-ish point each."""
     minx, miny = points.min(axis=0)
     maxx, maxy = points.max(axis=0)
@@ -62,7 +63,7 @@ def _raster_outline(points: np.ndarray) -> shapely.Geometry:
     return shapely.union_all(boxes).simplify(cell / 2)
 
 
-def _to_geojson(shape: shapely.Geometry, frame: LocalFrame, height: float) -> dict[str, Any]:
+def _to_geojson(shape: BaseGeometry, frame: LocalFrame, height: float) -> dict[str, Any]:
     def to_lonlat(xy: np.ndarray) -> np.ndarray:
         enu = np.column_stack([xy[:, 0], xy[:, 1], np.full(len(xy), height)])
         return frame.enu_to_geodetic(enu)[:, :2]

@@ -161,7 +161,9 @@ def _polygons(rings: list[list[Any]]) -> list[BaseGeometry | None]:
             raise ValueError("ragged")
         indices = np.repeat(np.arange(len(rings)), sizes)
         linear = shapely.linearrings(coords[:, :2], indices=indices)
-        return list(shapely.polygons(linear))
+        polygons = shapely.polygons(linear)
+        assert isinstance(polygons, np.ndarray)  # an array of rings gives an array of polygons
+        return list(polygons)
     except (ValueError, TypeError, shapely.errors.GEOSException):
         out: list[BaseGeometry | None] = []
         for ring in rings:

@@ -8,7 +8,7 @@ function writing one tile's content for a set of building indices.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,8 +26,10 @@ PARENT_TRIANGLES = 15_000
 CONTENT_DIR = "blocks"
 
 Piece = tuple[np.ndarray, np.ndarray | None, np.ndarray, int]  # positions, normals or None, triangles, material
-# keys, path → box, bytes, triangles (and optionally the footprint area of those buildings, summed in the result)
-WriteContent = Callable[[np.ndarray, Path], tuple[Any, ...]]
+# box, bytes, triangles (and optionally the footprint area of those buildings, summed in the result)
+ContentResult = tuple[BoundingVolume, int, int] | tuple[BoundingVolume, int, int, float]
+# keys, path → ContentResult
+WriteContent = Callable[[np.ndarray, Path], ContentResult]
 
 
 @dataclass(slots=True)
@@ -40,8 +42,20 @@ class WriteResult:
     area: float = 0.0  # sum of the areas the content writer reported (0 when it reports none)
 
 
+@dataclass(slots=True)
+class _Totals:
+    """Running totals of :func:`write_buildings`."""
+
+    tiles: int = 0
+    bytes: int = 0
+    triangles: int = 0
+    max_features: int = 0
+    written: int = 0  # buildings written so far (progress)
+    area: float = 0.0
+
+
 def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[Material],
-                  columns: dict[str, Sequence[Any]], compress: bool) -> WriteContent:
+                  columns: Mapping[str, Sequence[Any]], compress: bool) -> WriteContent:
     """A content writer from per-building pieces (small inputs such as CityJSON)."""
 
     def write(keys: np.ndarray, path: Path) -> tuple[BoundingVolume, int, int]:
@@ -58,14 +72,14 @@ def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[M
 _WRITER: dict[str, WriteContent] = {}
 
 
-def _write_job(keys: np.ndarray, path: Path) -> tuple[Any, ...]:
+def _write_job(keys: np.ndarray, path: Path) -> ContentResult:
     return _WRITER["write"](keys, path)
 
 
 def _write_all(jobs: list[tuple[str, np.ndarray, Path]], write_content: WriteContent, workers: int,
-               progress: Callable[[int], None]) -> dict[str, tuple[Any, ...]]:
+               progress: Callable[[int], None]) -> dict[str, ContentResult]:
     """Write every tile content; with several workers, in forked processes (they inherit the data)."""
-    results: dict[str, tuple[Any, ...]] = {}
+    results: dict[str, ContentResult] = {}
     if workers <= 1 or len(jobs) < 2:
         for name, keys, path in jobs:
             results[name] = write_content(keys, path)
@@ -91,7 +105,7 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
     """``lo``/``hi``: (n, 3) per-building ENU bounds; ``weights``: triangles per building."""
     root = build_quadtree(lo, hi, weights, MAX_TILE_TRIANGLES, PARENT_TRIANGLES)
     (out_dir / CONTENT_DIR).mkdir(parents=True, exist_ok=True)
-    stats = {"tiles": 0, "bytes": 0, "triangles": 0, "max_features": 0, "written": 0, "area": 0.0}
+    stats = _Totals()
     total = len(weights)
     jobs: list[tuple[str, np.ndarray, Path]] = []
 
@@ -102,9 +116,9 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
             collect(child, f"{name}{i}")
 
     def advance(count: int) -> None:
-        stats["written"] += count
+        stats.written += count
         if progress is not None:
-            progress(stats["written"] / max(total, 1))
+            progress(stats.written / max(total, 1))
 
     collect(root, "q")
     jobs.sort(key=lambda job: -len(job[1]))  # largest first: the workers finish at about the same time
@@ -114,15 +128,18 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
         content = None
         if name in written:
             box, size, triangles, *area = written[name]
-            stats["area"] += sum(area)
+            stats.area += sum(area)
             content = Content(f"{CONTENT_DIR}/{name}.glb", box)
-            stats["tiles"] += 1
-            stats["bytes"] += size
-            stats["triangles"] += triangles
-            stats["max_features"] = max(stats["max_features"], len(node.keys))
+            stats.tiles += 1
+            stats.bytes += size
+            stats.triangles += triangles
+            stats.max_features = max(stats.max_features, len(node.keys))
         children = [to_tile(child, f"{name}{i}") for i, child in enumerate(node.children)]
         t_lo, t_hi = node.lo, node.hi
-        for volume in [c.bounding_volume for c in children] + ([content.bounding_volume] if content else []):
+        volumes = [c.bounding_volume for c in children]
+        if content is not None and content.bounding_volume is not None:
+            volumes.append(content.bounding_volume)
+        for volume in volumes:
             v_lo, v_hi = volume.bounds()
             t_lo, t_hi = np.minimum(t_lo, v_lo), np.maximum(t_hi, v_hi)
         return Tile(BoundingVolume.from_bounds(t_lo, t_hi), node.geometric_error, content, children)
@@ -134,5 +151,4 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
     tileset = Tileset(root=root_tile, geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), root.geometric_error),
                       extras=extras)
     tileset_bytes = tileset.write(out_dir / "tileset.json")
-    return WriteResult(tileset_bytes, stats["bytes"], stats["tiles"], stats["triangles"], stats["max_features"],
-                       abs(stats["area"]))
+    return WriteResult(tileset_bytes, stats.bytes, stats.tiles, stats.triangles, stats.max_features, abs(stats.area))
