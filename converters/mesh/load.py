@@ -77,7 +77,7 @@ def _submesh(mesh: trimesh.Trimesh, name: str) -> Submesh:
                 flipped = np.asarray(uv, dtype=np.float32).copy()
                 flipped[:, 1] = 1.0 - flipped[:, 1]  # trimesh keeps OBJ's v-up; glTF has v down
                 sub.uv = flipped
-    elif kind in ("vertex", "face"):
+    elif kind in ("vertex", "face") and isinstance(visual, trimesh.visual.ColorVisuals):
         colors = np.asarray(visual.vertex_colors, dtype=np.uint8)
         if len(colors) == len(sub.vertices):
             sub.colors = colors
@@ -86,7 +86,7 @@ def _submesh(mesh: trimesh.Trimesh, name: str) -> Submesh:
 
 def load_mesh(path: Path) -> list[Submesh]:
     try:
-        scene = trimesh.load(path, force="scene")
+        scene = trimesh.load_scene(path)
     except _LOAD_ERRORS as error:
         reason = str(error)[:120] or type(error).__name__
         raise ConversionError(f"{path.name}: not a readable mesh ({reason})") from error
