@@ -133,8 +133,13 @@ def _add_mesh(
         group = [p for p in parts if p.material == material]
         offsets = np.cumsum([0] + [len(p.positions) for p in group])
         positions = np.concatenate([np.asarray(p.positions, dtype=np.float64) for p in group]) - center
-        normals = np.concatenate(
-            [_unit(p.normals if p.normals is not None else _normals(p.positions, p.triangles)) for p in group]
+        normals = _unit(
+            np.concatenate(
+                [
+                    np.asarray(p.normals if p.normals is not None else _normals(p.positions, p.triangles), np.float64)
+                    for p in group
+                ]
+            )
         )
         triangles = np.concatenate([p.triangles + offsets[i] for i, p in enumerate(group)])
         ids = np.concatenate([np.full(len(p.positions), p.feature, dtype=np.float32) for p in group])

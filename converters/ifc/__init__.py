@@ -19,7 +19,7 @@ from converters.ifc.geometry import expected_elements, tessellate
 from converters.ifc.georeference import resolve
 from converters.ifc.properties import ElementProperties
 from converters.ifc.source import cleanup, header_fields, open_model
-from converters.ifc.tiling import footprint, write_tileset
+from converters.ifc.tiling import write_tileset
 from converters.options import ConvertOptions
 
 __all__ = ["convert"]
@@ -62,9 +62,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             raise ConversionError(f"{Path(input_path).name}: no element produced any geometry")
         georef = collected.georef or georef
         frame, moved = collected.frame or georef.frame, collected.frame_moved
-        outline = footprint(collected.elements, frame)
         options.report_progress(0.85, "writing tiles")
-        rows_by_id = {e.step_id: properties.of(model.by_id(e.step_id)) for e in collected.elements}
         georef_report = georef.report()
         georef_report["origin"] = frame.as_report()
         if moved:
@@ -83,12 +81,14 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         written = write_tileset(
             collected.elements,
             collected.materials,
-            lambda e: rows_by_id[e.step_id],
+            lambda e: properties.of(model.by_id(e.step_id)),
             frame,
             out_dir,
             options.compress,
             metadata,
+            jobs,
         )
+        outline = written.pop("footprint")
         lap("write_s")
         options.report_progress(1.0, "done")
         return {

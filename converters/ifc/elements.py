@@ -138,7 +138,7 @@ def collect(
             out.skipped.append(shape)
         elif len(shape.geometry.triangles) == 0 or len(shape.geometry.positions) == 0:
             out.skipped.append(Skipped(shape.step_id, shape.guid, shape.ifc_class, "empty geometry"))
-        elif not (np.all(np.isfinite(shape.geometry.positions)) and np.all(np.isfinite(shape.matrix))):
+        elif not np.isfinite(shape.geometry.positions.sum() + shape.matrix.sum()):  # a NaN or inf anywhere
             out.skipped.append(Skipped(shape.step_id, shape.guid, shape.ifc_class, "non-finite coordinates"))
         else:
             accepted.append(shape)

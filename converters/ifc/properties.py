@@ -64,6 +64,8 @@ class ElementProperties:
         self.materials: dict[int, list[str]] = {}
         self.container: dict[int, Any] = {}
         self.parent: dict[int, Any] = {}
+        self._type_values: dict[int, dict[str, Any]] = {}
+        self._spatial_of: dict[int, tuple[str | None, str | None]] = {}
         for rel in model.by_type("IfcRelDefinesByProperties"):
             definition = rel.RelatingPropertyDefinition
             if definition is None or not hasattr(definition, "is_a"):
@@ -87,14 +89,25 @@ class ElementProperties:
                 self.parent[obj.id()] = rel.RelatingObject
 
     def _type_psets(self, element_type: Any) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for definition in getattr(element_type, "HasPropertySets", None) or ():
-            values.update(_common_values(definition))
-        return values
+        cached = self._type_values.get(element_type.id())
+        if cached is None:
+            cached = {}
+            for definition in getattr(element_type, "HasPropertySets", None) or ():
+                cached.update(_common_values(definition))
+            self._type_values[element_type.id()] = cached
+        return dict(cached)
 
     def _spatial(self, element: Any) -> tuple[str | None, str | None]:
+        start = self.container.get(element.id()) or self.parent.get(element.id())
+        if start is None:
+            return None, None
+        found = self._spatial_of.get(start.id())  # elements share a few containers
+        if found is None:
+            found = self._spatial_of[start.id()] = self._walk(start)
+        return found
+
+    def _walk(self, node: Any) -> tuple[str | None, str | None]:
         storey = building = None
-        node = self.container.get(element.id()) or self.parent.get(element.id())
         seen = 0
         while node is not None and seen < 32:
             if storey is None and node.is_a("IfcBuildingStorey"):

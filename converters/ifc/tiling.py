@@ -17,6 +17,7 @@ contents keep the rows (and feature IDs) of the elements that survive simplifica
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from shapely.geometry import mapping
 from converters.georef import LocalFrame
 from converters.ifc.elements import Element
 from converters.ifc.lod import simplify_elements
+from converters.ifc.workers import run_tasks
 from tiles.hierarchy import HierarchyNode, Item, build_lod_hierarchy, to_tiles
 from tiles.instancing import InstanceGroup
 from tiles.mesh import Material, MeshPart, write_mesh_glb
@@ -47,8 +49,12 @@ def write_tileset(
     out_dir: Path,
     compress: bool,
     metadata: dict[str, str | float | int | bool],
+    jobs: int = 1,
 ) -> dict[str, Any]:
-    """Write glb contents and tileset.json; returns {tiles, contents, bytes}."""
+    """Write glb contents and tileset.json; returns {tiles, contents, bytes, coarse, footprint}.
+
+    With ``jobs`` > 1 the contents (and the footprint) are written by that many forked workers
+    (they inherit the elements; nothing is sent to them), largest first."""
     order = sorted(range(len(elements)), key=lambda i: elements[i].guid)
     element_index = {i: rank for rank, i in enumerate(order)}
     items = [Item(i, e.lo, e.hi, e.triangles) for i, e in enumerate(elements)]
@@ -57,7 +63,6 @@ def write_tileset(
     if not root.children and total >= COARSE_MIN_TRIANGLES:  # one leaf: a coarse root above it
         leaf = HierarchyNode(list(root.keys), root.lo, root.hi, 0.0, depth=1)
         root = HierarchyNode(list(root.keys), root.lo, root.hi, 0.0, [leaf])
-    written: dict[str, Any] = {"contents": 0, "bytes": 0, "max_content_triangles": 0, "coarse": []}
 
     def features_of(keys: list[int]) -> dict[str, list[Any]]:
         table_rows = [rows(elements[i]) for i in keys]
@@ -66,35 +71,29 @@ def write_tileset(
             features[column] = [r.get(column) for r in table_rows]
         return features
 
-    def write_coarse(node: HierarchyNode, name: str) -> BoundingVolume | None:
+    def write_coarse(node: HierarchyNode, name: str) -> dict[str, Any]:
         subtree = sum(elements[i].triangles for i in node.keys)
         if subtree < COARSE_MIN_TRIANGLES:
-            return None
+            return {}
         target = min(PARENT_TRIANGLES, int(np.ceil(COARSE_RATIO * subtree)))
         coarse = simplify_elements(elements, node.keys, target, COARSE_MAX_FRACTION)
         if coarse is None or coarse.triangles > COARSE_MAX_FRACTION * coarse.source_triangles:
-            return None
+            return {}
         keys = sorted({key for key, _ in coarse.parts}, key=lambda i: elements[i].guid)
         row_of = {key: row for row, key in enumerate(keys)}
         parts = [MeshPart(p.positions, p.normals, p.triangles, p.material, row_of[key]) for key, p in coarse.parts]
         content = write_mesh_glb(parts, materials, features_of(keys), path=out_dir / f"{name}.glb", compress=compress)
-        node.geometric_error = coarse.error_m
-        written["coarse"].append(
-            {
-                "content": f"{name}.glb",
-                "triangles": coarse.triangles,
-                "source_triangles": coarse.source_triangles,
-                "elements": len(keys),
-                "source_elements": len(node.keys),
-                "geometric_error_m": round(coarse.error_m, 4),
-            }
-        )
-        _count(written, content)
-        return content.box
+        coarse_report = {
+            "content": f"{name}.glb",
+            "triangles": coarse.triangles,
+            "source_triangles": coarse.source_triangles,
+            "elements": len(keys),
+            "source_elements": len(node.keys),
+            "geometric_error_m": round(coarse.error_m, 4),
+        }
+        return {**_content_result(content), "error": coarse.error_m, "coarse": coarse_report}
 
-    def write(node: HierarchyNode, name: str) -> BoundingVolume | None:
-        if node.children:
-            return write_coarse(node, name)
+    def write_leaf(node: HierarchyNode, name: str) -> dict[str, Any]:
         keys = sorted(node.keys, key=lambda i: elements[i].guid)
         features = features_of(keys)
         parts = [
@@ -120,13 +119,35 @@ def write_tileset(
         content = write_mesh_glb(
             parts, materials, features, path=out_dir / f"{name}.glb", compress=compress, instances=instances
         )
-        _count(written, content)
-        for i in keys:  # free memory as soon as an element is written (coarse parents come first)
-            elements[i].parts = []
-            elements[i].instance = None
-        return content.box
+        return _content_result(content)
 
-    root_tile = to_tiles(root, write, refine="REPLACE")
+    nodes = _named_nodes(root, "t")
+    tasks: list[Callable[[], Any]] = [lambda: footprint(elements, frame)]
+    weights = [total]
+    for node, name in nodes:
+        tasks.append(partial(write_coarse if node.children else write_leaf, node, name))
+        weights.append(sum(elements[i].triangles for i in node.keys) * (2 if node.children else 1))
+    results = run_tasks(tasks, weights, jobs)
+    written: dict[str, Any] = {"contents": 0, "bytes": 0, "max_content_triangles": 0, "coarse": []}
+    by_name = {}
+    for (_, name), result in zip(nodes, results[1:], strict=True):
+        by_name[name] = result
+        if result:
+            written["contents"] += 1
+            written["bytes"] += result["bytes"]
+            written["max_content_triangles"] = max(written["max_content_triangles"], result["triangles"])
+        if result.get("coarse"):
+            written["coarse"].append(result["coarse"])
+    for element in elements:  # written: free the geometry
+        element.parts = []
+        element.instance = None
+
+    def place(node: HierarchyNode, name: str) -> BoundingVolume | None:
+        result = by_name[name]
+        node.geometric_error = result.get("error", 0.0)
+        return result.get("box")
+
+    root_tile = to_tiles(root, place, refine="REPLACE")
     root_tile.transform = frame.tileset_transform()
     lo, hi = root_tile.bounding_volume.bounds()
     diagonal = float(np.linalg.norm(hi - lo))
@@ -134,13 +155,20 @@ def write_tileset(
     written["bytes"] += tileset.write(out_dir / "tileset.json")
     written["tiles"] = len(root_tile.walk())
     written["depth"] = _depth(root)
+    written["footprint"] = results[0]
     return written
 
 
-def _count(written: dict[str, Any], content: Any) -> None:
-    written["contents"] += 1
-    written["bytes"] += len(content.data)
-    written["max_content_triangles"] = max(written["max_content_triangles"], content.triangle_count)
+def _named_nodes(node: HierarchyNode, name: str) -> list[tuple[HierarchyNode, str]]:
+    """Every node with the content name :func:`tiles.hierarchy.to_tiles` gives it."""
+    out = [(node, name)]
+    for i, child in enumerate(node.children):
+        out += _named_nodes(child, f"{name}_{i}")
+    return out
+
+
+def _content_result(content: Any) -> dict[str, Any]:
+    return {"box": content.box, "bytes": len(content.data), "triangles": content.triangle_count}
 
 
 def _depth(node: HierarchyNode) -> int:
@@ -173,8 +201,9 @@ def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | No
         owners.append(np.full(len(xy), index))
     if not coordinates:
         return None
-    points = np.round(np.concatenate(coordinates), 2)  # 1 cm grid
-    hulls = shapely.convex_hull(shapely.multipoints(points, indices=np.concatenate(owners)))
+    grid = np.round(np.concatenate(coordinates) * 100).astype(np.int64)  # 1 cm grid
+    keyed = np.unique(np.column_stack([np.concatenate(owners), grid]), axis=0)  # each element's distinct points
+    hulls = shapely.convex_hull(shapely.multipoints(keyed[:, 1:] / 100.0, indices=keyed[:, 0]))
     hulls = hulls[shapely.area(hulls) > 1e-6]
     if not len(hulls):
         return None

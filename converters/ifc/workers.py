@@ -1,0 +1,46 @@
+"""Running independent tasks in forked worker processes (tile contents, the footprint).
+
+``run_tasks(tasks, weights, jobs)`` calls every zero-argument callable and returns their results in
+order. With ``jobs`` > 1 and more than one task, ``jobs`` forked workers share the tasks, heaviest
+first: the callables and everything they reach (the converted elements) are inherited through the
+fork, only results travel back (pickled). A worker is killed with the converting process
+(:func:`converters.process_guard.die_with_parent`). Call it from the thread that will outlive the
+workers (the converter's main thread).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from converters.process_guard import die_with_parent
+
+_TASKS: Sequence[Callable[[], Any]] = ()
+_PARENT = 0
+
+
+def _start_worker() -> None:
+    die_with_parent(_PARENT)
+
+
+def _call(index: int) -> tuple[int, Any]:
+    return index, _TASKS[index]()
+
+
+def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs: int) -> list[Any]:
+    global _TASKS, _PARENT
+    if jobs <= 1 or len(tasks) <= 1:
+        return [task() for task in tasks]
+    order = sorted(range(len(tasks)), key=lambda i: -weights[i])
+    _TASKS, _PARENT = tasks, os.getpid()
+    results: list[Any] = [None] * len(tasks)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(min(jobs, len(tasks)), initializer=_start_worker) as pool:
+            for index, result in pool.imap_unordered(_call, order):
+                results[index] = result
+    finally:
+        _TASKS = ()
+    return results
