@@ -13,18 +13,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 MAX_FIT_ERROR_M = 0.0005
 _BLOCK = 1 << 18
 
-Exact = Callable[[np.ndarray], np.ndarray]
+FloatArray = NDArray[np.float64]
+Exact = Callable[[FloatArray], FloatArray]
 
 
 def _pairs(degree: int) -> list[tuple[int, int]]:
     return [(i, d - i) for d in range(degree + 1) for i in range(d + 1)]
 
 
-def _terms(u: np.ndarray, v: np.ndarray, w: np.ndarray, degree: int) -> np.ndarray:
+def _terms(u: FloatArray, v: FloatArray, w: FloatArray, degree: int) -> FloatArray:
     """Design matrix (terms, n): u^i v^j (i + j <= degree), then w u^i v^j (i + j <= degree - 2)."""
     pairs, z_pairs = _pairs(degree), _pairs(max(degree - 2, 0))
     up = [np.ones_like(u), u]
@@ -47,28 +49,28 @@ class FastToEnu:
     only degree 2 (earth curvature is quadratic), which is cheapest to evaluate.
     """
 
-    def __init__(self, exact: Exact, lo: np.ndarray, hi: np.ndarray) -> None:
+    def __init__(self, exact: Exact, lo: ArrayLike, hi: ArrayLike) -> None:
         self.exact = exact
-        lo = np.asarray(lo, dtype=np.float64)
-        hi = np.asarray(hi, dtype=np.float64)
-        self.centre = (lo + hi) / 2
-        self.half = np.maximum((hi - lo) / 2, 1e-6)
-        self.coefficients: np.ndarray | None = None
+        low = np.asarray(lo, dtype=np.float64)
+        high = np.asarray(hi, dtype=np.float64)
+        self.centre = (low + high) / 2
+        self.half = np.maximum((high - low) / 2, 1e-6)
+        self.coefficients: NDArray[np.floating] | None = None
         self.degree = 0
         self.fit_error_m: float | None = None
         try:
-            self._fit(lo, hi)
+            self._fit(low, high)
         except (ValueError, np.linalg.LinAlgError):
             self.coefficients = None
 
-    def _grid(self, lo: np.ndarray, hi: np.ndarray, n: int, nz: int, shift: float) -> np.ndarray:
+    def _grid(self, lo: FloatArray, hi: FloatArray, n: int, nz: int, shift: float) -> FloatArray:
         t = (np.arange(n) + shift) / (n - 1)
         tz = (np.arange(nz) + shift) / max(nz - 1, 1)
         gx, gy, gz = np.meshgrid(lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]),
                                  lo[2] + tz * (hi[2] - lo[2]), indexing="ij")
         return np.stack([gx.ravel(), gy.ravel(), gz.ravel()], axis=-1)
 
-    def _fit(self, lo: np.ndarray, hi: np.ndarray) -> None:
+    def _fit(self, lo: FloatArray, hi: FloatArray) -> None:
         fit_points = self._grid(lo, hi, 11, 3, 0.0)
         check_points = self._grid(lo, hi, 8, 2, 0.37)
         fit_values, check_values = self.exact(fit_points), self.exact(check_points)
@@ -81,7 +83,7 @@ class FastToEnu:
                 self.coefficients, self.degree = coefficients, degree
                 return
 
-    def _design(self, xyz: np.ndarray, degree: int) -> np.ndarray:
+    def _design(self, xyz: FloatArray, degree: int) -> FloatArray:
         n = np.ascontiguousarray(((xyz - self.centre) / self.half).T)
         return _terms(n[0], n[1], n[2], degree)
 
@@ -89,12 +91,12 @@ class FastToEnu:
     def uses_fit(self) -> bool:
         return self.coefficients is not None
 
-    def __call__(self, xyz: np.ndarray) -> np.ndarray:
-        xyz = np.asarray(xyz, dtype=np.float64)
+    def __call__(self, xyz: ArrayLike) -> FloatArray:
+        points = np.asarray(xyz, dtype=np.float64)
         if self.coefficients is None:
-            return self.exact(xyz)
-        out = np.empty_like(xyz)
-        for start in range(0, len(xyz), _BLOCK):
-            block = xyz[start : start + _BLOCK]
+            return self.exact(points)
+        out = np.empty_like(points)
+        for start in range(0, len(points), _BLOCK):
+            block = points[start : start + _BLOCK]
             out[start : start + _BLOCK] = (self.coefficients.T @ self._design(block, self.degree)).T
         return out

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 BITS = 21
 GRID_BITS = 7
@@ -22,7 +23,7 @@ LEAF_MAX = 60_000
 MAX_LEVEL = BITS - GRID_BITS
 
 
-def morton_codes(q: np.ndarray) -> np.ndarray:
+def morton_codes(q: NDArray[np.integer]) -> NDArray[np.uint64]:
     """(3, n) integer cell coordinates in [0, 2^21) → (n,) uint64 Morton codes (x lowest bit)."""
     out = np.zeros(q.shape[1], dtype=np.uint64)
     for axis in range(3):
@@ -40,10 +41,10 @@ def morton_codes(q: np.ndarray) -> np.ndarray:
 class Cube:
     """The root cube of the octree in local ENU metres."""
 
-    origin: np.ndarray  # (3,) minimum corner
+    origin: NDArray[np.float64]  # (3,) minimum corner
     size: float
 
-    def cell_coords(self, enu: np.ndarray) -> np.ndarray:
+    def cell_coords(self, enu: NDArray[np.floating]) -> NDArray[np.uint32]:
         """(n, 3) ENU → (3, n) uint32 cell coordinates at the finest level (clamped into the cube)."""
         scale = (1 << BITS) / self.size
         q = np.empty((3, len(enu)), dtype=np.uint32)
@@ -53,10 +54,10 @@ class Cube:
             q[axis] = column
         return q
 
-    def codes(self, enu: np.ndarray) -> np.ndarray:
+    def codes(self, enu: NDArray[np.floating]) -> NDArray[np.uint64]:
         return morton_codes(self.cell_coords(enu))
 
-    def node_bounds(self, level: int, key: int) -> tuple[np.ndarray, np.ndarray]:
+    def node_bounds(self, level: int, key: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """The cube of node ``key`` at ``level`` (min, max corners)."""
         ix = iy = iz = 0
         for bit in range(level):
@@ -73,7 +74,7 @@ class Cube:
         return self.size / (1 << (level + GRID_BITS))
 
 
-def _hash(values: np.ndarray) -> np.ndarray:
+def _hash(values: NDArray[np.integer]) -> NDArray[np.uint64]:
     """A cheap deterministic pseudo-random uint64 per value (splitmix-style)."""
     x = values.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
     x ^= x >> np.uint64(31)
@@ -81,14 +82,14 @@ def _hash(values: np.ndarray) -> np.ndarray:
     return x ^ (x >> np.uint64(29))
 
 
-def _run_starts(keys: np.ndarray) -> np.ndarray:
+def _run_starts(keys: NDArray[np.integer]) -> NDArray[np.intp]:
     if len(keys) == 0:
         return np.zeros(0, dtype=np.int64)
     change = np.flatnonzero(keys[1:] != keys[:-1]) + 1
     return np.concatenate(([0], change))
 
 
-def assign_levels(codes: np.ndarray, leaf_max: int = LEAF_MAX, min_leaf_level: int = 0) -> np.ndarray:
+def assign_levels(codes: NDArray[np.uint64], leaf_max: int = LEAF_MAX, min_leaf_level: int = 0) -> NDArray[np.uint8]:
     """Level of every point (``codes`` sorted ascending); nodes above ``min_leaf_level`` never keep all.
 
     ``min_leaf_level`` > 0 is used when the points are one spatial bucket of a larger cloud: nodes
@@ -129,13 +130,13 @@ def assign_levels(codes: np.ndarray, leaf_max: int = LEAF_MAX, min_leaf_level: i
     return level
 
 
-def group_nodes(codes: np.ndarray, level: np.ndarray) -> list[tuple[int, int, np.ndarray]]:
+def group_nodes(codes: NDArray[np.uint64], level: NDArray[np.uint8]) -> list[tuple[int, int, NDArray[np.intp]]]:
     """``(level, key, indices)`` of every non-empty node; indices into the (sorted) point arrays."""
     order = np.argsort(level, kind="stable")
     sorted_levels = level[order]
     level_starts = _run_starts(sorted_levels)
     bounds = np.append(level_starts, len(order))
-    nodes: list[tuple[int, int, np.ndarray]] = []
+    nodes: list[tuple[int, int, NDArray[np.intp]]] = []
     for i, start in enumerate(level_starts):
         lvl = int(sorted_levels[start])
         idx = order[start : bounds[i + 1]]  # ascending codes within a level (stable sort)

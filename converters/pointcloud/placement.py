@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from converters.errors import GeoreferencingError
 from converters.georef import LocalFrame, MapToLocal, parse_crs
 from converters.options import ConvertOptions
 
-ToEnu = Callable[[np.ndarray], np.ndarray]
+ToEnu = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
 @dataclass(slots=True)
@@ -39,13 +40,13 @@ class Placement:
         return {"mode": self.mode, "frame": self.frame.as_report(), **self.details}
 
 
-def _rotation_scale(options: ConvertOptions) -> np.ndarray:
+def _rotation_scale(options: ConvertOptions) -> NDArray[np.float64]:
     angle = math.radians(options.rotation_deg)
     c, s = math.cos(angle), math.sin(angle)
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) * float(options.scale)
 
 
-def place_in_crs(crs: Any, lo: np.ndarray, hi: np.ndarray, z_unit_factor: float | None = None) -> Placement:
+def place_in_crs(crs: Any, lo: ArrayLike, hi: ArrayLike, z_unit_factor: float | None = None) -> Placement:
     """Coordinates are map coordinates of ``crs``; the frame sits at the bounding box centre."""
     centre = tuple(float(v) for v in (np.asarray(lo) + np.asarray(hi)) / 2)
     probe = MapToLocal(crs, LocalFrame(0.0, 0.0, 0.0), z_unit_factor=z_unit_factor)
@@ -68,7 +69,7 @@ def place_at_origin(options: ConvertOptions) -> Placement:
         to_local = MapToLocal(crs, frame)
         details["crs"] = to_local.report()
 
-        def to_enu(xyz: np.ndarray) -> np.ndarray:
+        def to_enu(xyz: NDArray[np.float64]) -> NDArray[np.float64]:
             return to_local.to_enu(np.asarray(xyz, dtype=np.float64) @ matrix.T + origin)
 
         return Placement(frame, to_enu, "origin", details)
@@ -80,7 +81,7 @@ def place_at_origin(options: ConvertOptions) -> Placement:
     return Placement(frame, lambda xyz: np.asarray(xyz, dtype=np.float64) @ matrix.T, "origin", details)
 
 
-def place_local(options: ConvertOptions, lo: np.ndarray, hi: np.ndarray) -> Placement:
+def place_local(options: ConvertOptions, lo: NDArray[np.float64], hi: NDArray[np.float64]) -> Placement:
     """Local metres; horizontal centre and lowest point go to ``options.default_location``."""
     lon, lat, h = options.default_location
     frame = LocalFrame(float(lon), float(lat), float(h))
