@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from tiles.glb import POINTS, GlbBuilder
 from tiles.metadata import StructuralMetadata, property_id
@@ -58,7 +59,7 @@ class PointProperty:
 class PointsContent:
     data: bytes
     box: BoundingVolume
-    center: np.ndarray
+    center: NDArray[np.float64]
     point_count: int
 
 
@@ -78,29 +79,29 @@ def _attribute_array(values: np.ndarray) -> np.ndarray:
 
 
 def write_points_glb(
-    positions: np.ndarray,
-    colors: np.ndarray | None = None,
-    properties: Mapping[str, np.ndarray | PointProperty] | None = None,
+    positions: ArrayLike,
+    colors: ArrayLike | None = None,
+    properties: Mapping[str, ArrayLike | PointProperty] | None = None,
     path: Path | None = None,
     class_name: str = "point",
 ) -> PointsContent:
     """Build (and optionally write) one glb of points; see the module docstring."""
-    positions = np.asarray(positions, dtype=np.float64)
-    if positions.ndim != 2 or positions.shape[1] != 3 or len(positions) == 0:
+    points = np.asarray(positions, dtype=np.float64)
+    if points.ndim != 2 or points.shape[1] != 3 or len(points) == 0:
         raise ValueError("positions must be a non-empty (N, 3) array")
-    count = len(positions)
-    lo, hi = positions.min(axis=0), positions.max(axis=0)
+    count = len(points)
+    lo, hi = points.min(axis=0), points.max(axis=0)
     center = (lo + hi) / 2
-    relative = positions - center
+    relative = points - center
     yup = np.stack([relative[:, 0], relative[:, 2], -relative[:, 1]], axis=-1).astype(np.float32)
 
     builder = GlbBuilder()
     attributes: dict[str, int] = {"POSITION": builder.add_accessor(yup, with_bounds=True)}
     if colors is not None:
-        colors = np.asarray(colors)
-        if colors.shape not in ((count, 3), (count, 4)) or colors.dtype != np.uint8:
+        rgb = np.asarray(colors)
+        if rgb.shape not in ((count, 3), (count, 4)) or rgb.dtype != np.uint8:
             raise ValueError("colors must be (N, 3) or (N, 4) uint8")
-        attributes["COLOR_0"] = builder.add_accessor(colors, normalized=True)
+        attributes["COLOR_0"] = builder.add_accessor(rgb, normalized=True)
 
     primitive: dict[str, Any] = {"attributes": attributes, "mode": POINTS}
     if properties:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.errors import GeoreferencingError
 from converters.georef import LocalFrame
@@ -29,7 +30,7 @@ MAX_TILE_TRIANGLES = 150_000
 CONTENT_DIR = "mesh"
 
 
-def _y_up_to_z_up(vertices: np.ndarray) -> np.ndarray:
+def _y_up_to_z_up(vertices: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.column_stack([vertices[:, 0], -vertices[:, 2], vertices[:, 1]])
 
 

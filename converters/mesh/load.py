@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import trimesh
+from numpy.typing import NDArray
 
 from converters.errors import ConversionError
 
@@ -28,10 +29,10 @@ class Texture:
 
 @dataclass(slots=True)
 class Submesh:
-    vertices: np.ndarray  # (n, 3) float64, file coordinates
-    faces: np.ndarray  # (m, 3) int64
-    uv: np.ndarray | None = None  # (n, 2) float32, glTF convention (v down)
-    colors: np.ndarray | None = None  # (n, 4) uint8
+    vertices: NDArray[np.float64]  # (n, 3) file coordinates
+    faces: NDArray[np.int64]  # (m, 3)
+    uv: NDArray[np.float32] | None = None  # (n, 2) glTF convention (v down)
+    colors: NDArray[np.uint8] | None = None  # (n, 4)
     texture: Texture | None = None
     rgba: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
     name: str = ""
