@@ -10,7 +10,8 @@ operation of the OpenAPI document, so clients (and the API fuzzer) know every st
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+import re
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +19,6 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
 from procrastinate.exceptions import ConnectorException
 from psycopg_pool import PoolTimeout
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
@@ -118,19 +118,28 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        detail, fields = _validation_detail(exc.errors())
+        errors = list(exc.errors())
+        if any(tuple(error.get("loc", ()))[:1] == ("path",) for error in errors):
+            other = _literal_route_methods(request)
+            if other:  # e.g. GET …/revisions/raw: the path names PUT's route, not a revision id
+                return _method_not_allowed(request, other)
+        detail, fields = _validation_detail(errors)
         return error_response(422, InvalidInput.code, detail, {"fields": fields} if fields else None)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         status = exc.status_code
+        if status == 405:
+            return _method_not_allowed(request, _documented_methods(request))
+        if status == 400 and exc.detail == "There was an error parsing the body":  # FastAPI's words for bad JSON
+            return error_response(422, InvalidInput.code, "the request body cannot be parsed: send valid JSON in UTF-8")
+        if status == 400:
+            status = 422
         code = CODE_BY_HTTP_STATUS.get(status, "invalid_input" if status < 500 else "internal")
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(status).phrase
         if status == 404 and detail == "Not Found":
             detail = f"no route {request.url.path}"
-        elif status == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
-        return error_response(status, code, detail, headers=dict(exc.headers or {}))
+        return error_response(status, code, detail.replace("\n", " "), headers=dict(exc.headers or {}))
 
     @app.exception_handler(DataError)
     async def _bad_value(request: Request, exc: DataError) -> JSONResponse:
@@ -162,6 +171,66 @@ def install_error_handlers(app: FastAPI) -> None:
     document_errors(app)
 
 
+# -- which methods a path takes (from the OpenAPI document: exactly what clients are told) ----------
+
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def _path_templates(app: FastAPI) -> list[tuple[re.Pattern[str], int, set[str]]]:
+    """(pattern, number of parameters, methods) of every documented path, most literal first."""
+    cached: list[tuple[re.Pattern[str], int, set[str]]] | None = getattr(app.state, "error_path_templates", None)
+    if cached is not None:
+        return cached
+    templates = []
+    for template, operations in app.openapi().get("paths", {}).items():
+        parts = re.split(r"(\{[^}]+\})", template)
+        pattern = "".join(
+            (".+" if part == "{path}" else "[^/]+") if part.startswith("{") else re.escape(part) for part in parts
+        )
+        methods = {method.upper() for method in operations if method in HTTP_METHODS}
+        if "GET" in methods:
+            methods.add("HEAD")
+        templates.append((re.compile(f"^{pattern}$"), template.count("{"), methods))
+    templates.sort(key=lambda entry: entry[1])
+    app.state.error_path_templates = templates
+    return templates
+
+
+def _documented_methods(request: Request) -> set[str]:
+    """The methods of the most literal documented paths matching this one (``…/revisions/raw`` names
+    the raw-upload route, not a revision)."""
+    matching = [
+        (params, methods)
+        for pattern, params, methods in _path_templates(request.app)
+        if pattern.match(request.url.path)
+    ]
+    fewest = min((params for params, _ in matching), default=0)
+    return set().union(*(methods for params, methods in matching if params == fewest))
+
+
+def _literal_route_methods(request: Request) -> set[str]:
+    """The methods of a more literal path matching this one (``…/revisions/raw`` rather than
+    ``…/revisions/{revision_id}``) when they do not include the request's method."""
+    matching = [
+        (params, methods)
+        for pattern, params, methods in _path_templates(request.app)
+        if pattern.match(request.url.path)
+    ]
+    if len(matching) < 2 or matching[0][0] == matching[-1][0] or request.method in matching[0][1]:
+        return set()
+    return matching[0][1]
+
+
+def _method_not_allowed(request: Request, methods: set[str]) -> JSONResponse:
+    allowed = ", ".join(sorted(methods))
+    return error_response(
+        405,
+        "method_not_allowed",
+        f"{request.method} is not allowed on {request.url.path}" + (f"; allowed: {allowed}" if allowed else ""),
+        headers={"Allow": allowed},
+    )
+
+
 # -- the OpenAPI side ---------------------------------------------------------------------------------
 
 ERROR_SCHEMA: dict[str, Any] = {
@@ -186,55 +255,35 @@ ERROR_DESCRIPTIONS = {
 }
 
 
-def _uses(route: APIRoute, dependency: Callable[..., Any]) -> bool:
-    stack = [route.dependant]
-    while stack:
-        dependant = stack.pop()
-        if dependant.call is dependency:
-            return True
-        stack.extend(dependant.dependencies)
-    return False
-
-
-def _statuses(route: APIRoute, method: str, caller_dependency: Callable[..., Any] | None) -> list[int]:
-    statuses = [422, 503]
-    if caller_dependency is None or _uses(route, caller_dependency):
-        statuses += [401, 403, 404]
-    elif route.dependant.path_params:
-        statuses.append(404)
+def _statuses(method: str) -> list[int]:
+    """The error answers an operation may give: malformed requests and an unreachable database anywhere;
+    an unknown, revoked or insufficient token and objects not found (or not visible) anywhere a token
+    is read; conflicts on changes; size and disk limits where a body is stored."""
+    statuses = [401, 403, 404, 422, 503]
     if method in ("post", "put", "patch", "delete"):
         statuses.append(409)
     if method in ("post", "put", "patch"):
         statuses += [413, 507]
-    return sorted(set(statuses))
+    return statuses
 
 
 def document_errors(app: FastAPI) -> None:
-    """Add the error answers to every operation of ``app``'s OpenAPI document (once, when first built)."""
+    """Add the error answers to every operation of ``app``'s OpenAPI document, whenever it is built."""
     build = app.openapi
+    documented: set[int] = set()
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
         document = build()
-        try:
-            from api.deps import get_caller
-        except ImportError:  # pragma: no cover - an app without the platform's dependencies
-            caller_dependency = None
-        else:
-            caller_dependency = get_caller
+        if id(document) in documented:
+            return document
         document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
         error_ref = {"$ref": "#/components/schemas/Error"}
-        for route in app.routes:
-            if not isinstance(route, APIRoute) or not route.include_in_schema:
-                continue
-            operations = document.get("paths", {}).get(route.path_format, {})
-            for method in route.methods:
-                operation = operations.get(method.lower())
-                if operation is None:
+        for operations in document.get("paths", {}).values():
+            for method, operation in operations.items():
+                if method not in HTTP_METHODS:
                     continue
                 responses = operation.setdefault("responses", {})
-                for status in _statuses(route, method.lower(), caller_dependency):
+                for status in _statuses(method):
                     existing = responses.get(str(status))
                     if existing is not None and status != 422 and "content" in existing:
                         continue  # the route documents this answer itself (e.g. /health's 503)
@@ -242,7 +291,7 @@ def document_errors(app: FastAPI) -> None:
                         "description": ERROR_DESCRIPTIONS[status],
                         "content": {"application/json": {"schema": error_ref}},
                     }
-        app.openapi_schema = document
+        documented.add(id(document))
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the document
