@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--examples", type=int, default=200, help="examples per operation and role (CI: 12)")
+    parser.add_argument("--examples", type=int, default=200, help="examples per operation and role (CI: 10)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: derandomized, as in CI)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds a request may take")
     parser.add_argument(

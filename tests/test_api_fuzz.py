@@ -1,0 +1,138 @@
+"""The API fuzzed: schemathesis generates requests for every operation of the app's OpenAPI document
+(valid and invalid ones) and sends them to a real `cim serve` on a real PostGIS, anonymously and with
+a token of each role. Every answer must be below 500, conform to the operation's declared responses
+(status code, content type, body schema, headers) and come within a timeout.
+
+The document is the one the app serves (checked by ``test_the_fuzzed_document_is_the_served_one``), so
+a route added later is fuzzed without touching this file. CI runs a bounded, derandomized number of
+examples per operation (``FUZZ_EXAMPLES``); ``bench/fuzz_api.py`` runs the same with many more.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, seed, settings
+from hypothesis import strategies as st
+from schemathesis import checks
+
+from cim_platform.core.db.engine import get_engine
+from cim_platform.core.pgcluster import PrivateCluster
+from cim_platform.core.settings import Settings
+from tests.support import faults, postgis
+from tests.support.accounts import make_cast
+from tests.support.fuzzing import KNOWN_IDS, fuzz_document
+from tests.support.waiting import wait_for
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+LAS = CORPUS / "survey" / "hexbin-crop.las"
+FUZZ_EXAMPLES = int(os.environ.get("CIM_FUZZ_EXAMPLES", "10"))
+REQUEST_TIMEOUT_S = float(os.environ.get("CIM_FUZZ_TIMEOUT_S", "20"))
+FUZZ_SEED = os.environ.get("CIM_FUZZ_SEED")  # unset: derandomized (the same examples every run)
+ALL_CHECKS = os.environ.get("CIM_FUZZ_ALL_CHECKS") == "1"
+ROLES = [None, "admin", "uploader_a", "surveyor", "official", "viewer"]
+CHECKS = [
+    checks.not_a_server_error,  # no 5xx
+    checks.status_code_conformance,  # every status declared
+    checks.content_type_conformance,  # every content type declared
+    checks.response_schema_conformance,  # every body valid against its declared schema
+    checks.response_headers_conformance,
+    checks.negative_data_rejection,  # invalid requests are refused with 4xx
+    checks.unsupported_method,  # undeclared methods answer 405 with Allow
+    checks.allow_header_conformance,
+]
+"""Not checked in CI: ``positive_data_acceptance`` (every schema-valid request accepted with 2xx) asks for
+request schemas as tight as the validation behind them (enums for states, districts, patterns for
+bbox); ``bench/fuzz_api.py --all-checks`` reports it."""
+if ALL_CHECKS:
+    CHECKS.append(checks.positive_data_acceptance)
+KNOWN_NONCONFORMANCE: dict[str, list[Any]] = {
+    # operation label -> checks skipped until the route is fixed (its owner is told; remove when fixed)
+    # declares application/octet-stream, answers the upload's own type (application/vnd.las, …)
+    "GET /api/v1/datasets/{dataset_id}/revisions/{revision_id}/source": [checks.content_type_conformance],
+    # `since` declared as date-time, but a bare number ("0.5", a Unix time) is accepted
+    "GET /api/v1/audit": [checks.negative_data_rejection],
+}
+
+schema = schemathesis.openapi.from_dict(fuzz_document())
+
+
+@schema.hook
+def flatmap_path_parameters(
+    context: Any, path_parameters: dict[str, Any] | None
+) -> st.SearchStrategy[dict[str, Any] | None]:
+    """Besides generated ids, the ids of real objects (a converted dataset, its revision, its job), so
+    the fuzzer reaches past the "not found" answers."""
+    if not isinstance(path_parameters, dict):
+        return st.just(path_parameters)
+    known = {name: value for name, value in KNOWN_IDS.items() if name in path_parameters}
+    if not known:
+        return st.just(path_parameters)
+    return st.sampled_from([path_parameters, {**path_parameters, **known}])
+
+
+@pytest.fixture(scope="module")
+def fuzz_target(pg_cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A real server on a fresh database with a cast of users and one converted dataset."""
+    name = postgis.create_database(pg_cluster)
+    url = pg_cluster.url(name)
+    data_dir = tmp_path_factory.mktemp("fuzz") / "data"
+    engine = get_engine(Settings(database_url=url, data_dir=data_dir))
+    cast = make_cast(engine)  # before `cim serve`, which would add its own first admin
+    with faults.processes(url, data_dir) as running:
+        base, server = running.serve()
+        headers = cast.headers("surveyor")
+        worker = running.worker()
+        with LAS.open("rb") as handle:
+            created = httpx.post(
+                f"{base}/api/v1/datasets",
+                headers=headers,
+                data={"name": "fuzz survey", "visibility": "public"},
+                files={"file": (LAS.name, handle)},
+                timeout=60,
+            )
+        assert created.status_code == 202, created.text
+        body = created.json()
+        job_url = f"{base}{body['job']['href']}"
+        wait_for(lambda: httpx.get(job_url, headers=headers, timeout=30).json()["state"] == "succeeded", timeout=240)
+        worker.terminate()
+        worker.wait(timeout=30)
+        KNOWN_IDS.update(dataset_id=body["dataset"]["id"], revision_id=body["revision"]["id"], job_id=body["job"]["id"])
+        yield {"base": base, "tokens": cast.tokens, "server": server, "running": running}
+        KNOWN_IDS.clear()
+        log = running.log(server)
+    engine.dispose()
+    postgis.drop_database(pg_cluster, name)
+    assert "Traceback" not in log, log[-5000:]
+
+
+def test_the_fuzzed_document_is_the_served_one(fuzz_target: dict[str, Any]) -> None:
+    served = httpx.get(f"{fuzz_target['base']}/openapi.json", timeout=30).json()
+    assert served == fuzz_document()
+
+
+@pytest.mark.parametrize("role", ROLES, ids=lambda role: role or "anonymous")
+@schema.parametrize()
+@(seed(int(FUZZ_SEED)) if FUZZ_SEED is not None else (lambda test: test))
+@settings(
+    max_examples=FUZZ_EXAMPLES,
+    derandomize=FUZZ_SEED is None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+)
+def test_api(case: schemathesis.Case, role: str | None, fuzz_target: dict[str, Any]) -> None:
+    headers = {"Authorization": f"Bearer {fuzz_target['tokens'][role]}"} if role else {}
+    skipped = [] if ALL_CHECKS else KNOWN_NONCONFORMANCE.get(case.operation.label, [])
+    case.call_and_validate(
+        base_url=fuzz_target["base"],
+        headers=headers,
+        timeout=REQUEST_TIMEOUT_S,  # a route that hangs fails (requests raises a timeout)
+        checks=[check for check in CHECKS if check not in skipped],
+    )
