@@ -22,7 +22,7 @@ from cim_platform.accounts.errors import CsrfFailed
 from cim_platform.accounts.service import authenticate
 from cim_platform.core.access import ANONYMOUS, Caller, Scope
 from cim_platform.core.caches import TTLCache
-from cim_platform.core.db.engine import session_scope
+from cim_platform.core.db.engine import session_factory, session_scope
 from cim_platform.core.errors import Unauthenticated
 from cim_platform.core.settings import Settings
 
@@ -38,7 +38,7 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    session = Session(request.app.state.engine, expire_on_commit=False)
+    session = session_factory(request.app.state.engine)()
     try:
         yield session
     finally:

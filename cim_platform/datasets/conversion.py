@@ -27,7 +27,7 @@ from cim_platform.core.db.base import utcnow
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.jobs.registry import JobAborted, JobRun
 from cim_platform.datasets.errors import InvalidSourceData
-from cim_platform.datasets.models import Dataset, DatasetRevision, RevisionState, TileContent
+from cim_platform.datasets.models import Dataset, DatasetRevision, Publication, RevisionState, TileContent
 from cim_platform.datasets.publishing import publish
 from cim_platform.datasets.sources import source_path
 from cim_platform.datasets.tilestore import StoredFile, origin_from_transform, read_tileset_folder, root_extent
@@ -200,7 +200,7 @@ def _publishes_on_arrival(session: Session, dataset: Dataset, revision: DatasetR
     published = session.get(DatasetRevision, dataset.published_revision_id)
     if published is None:
         return True
-    return dataset.publication == "auto" and published.number < revision.number
+    return dataset.publication == Publication.auto and published.number < revision.number
 
 
 def mark_revision(session: Session, revision_id: uuid.UUID, state: str) -> None:

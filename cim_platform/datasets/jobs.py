@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cim_platform.core.jobs.models import JobState
 from cim_platform.core.jobs.registry import JobRun, RouteLink, job_kind
 from cim_platform.datasets.conversion import mark_revision, run_conversion
 
@@ -25,7 +26,7 @@ def conversion_links(params: dict[str, Any], state: str) -> dict[str, RouteLink]
         "dataset": RouteLink("get_dataset", {"dataset_id": revision["dataset_id"]}),
         "revision": RouteLink("get_revision", revision),
     }
-    if state == "succeeded":
+    if state == JobState.succeeded:
         links["tileset"] = RouteLink("revision_file", {**revision, "path": "tileset.json"})
     return links
 

@@ -43,6 +43,11 @@ class Visibility(enum.StrEnum):
     internal = "internal"
 
 
+class Publication(enum.StrEnum):
+    auto = "auto"  # each newly converted revision is published
+    pinned = "pinned"  # an owner chose an older revision (a rollback stays until they publish again)
+
+
 class RevisionState(enum.StrEnum):
     pending = "pending"  # uploaded, conversion queued or running
     ready = "ready"  # converted, tiles stored
@@ -82,8 +87,7 @@ class Dataset(CreatedAt, Base):
     published_revision_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("dataset_revisions.id", use_alter=True, ondelete="SET NULL")
     )
-    # "auto": each newly converted revision is published; "pinned": an owner chose an older revision
-    publication: Mapped[str] = mapped_column(String(16), default="auto", server_default="auto")
+    publication: Mapped[str] = mapped_column(String(16), default=Publication.auto.value, server_default="auto")
     footprint = mapped_column(Geometry("MULTIPOLYGON", srid=4326))  # of the published revision
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

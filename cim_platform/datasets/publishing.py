@@ -9,7 +9,7 @@ from cim_platform.core.access import Caller
 from cim_platform.core.audit import SYSTEM, record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict
-from cim_platform.datasets.models import Dataset, DatasetRevision, RevisionState
+from cim_platform.datasets.models import Dataset, DatasetRevision, Publication, RevisionState
 
 
 def publish(session: Session, dataset: Dataset, revision: DatasetRevision, *, caller: Caller = SYSTEM) -> None:
@@ -29,7 +29,7 @@ def publish(session: Session, dataset: Dataset, revision: DatasetRevision, *, ca
         "published_revision_number": previous.number if previous else None,
         "publication": dataset.publication,
     }
-    dataset.publication = "auto" if revision.number >= (newest_ready or 0) else "pinned"
+    dataset.publication = Publication.auto if revision.number >= (newest_ready or 0) else Publication.pinned
     dataset.published_revision_id = revision.id
     dataset.footprint = revision.footprint
     dataset.updated_at = revision.published_at = utcnow()

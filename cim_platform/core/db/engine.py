@@ -62,7 +62,9 @@ def check_connection(engine: Engine) -> str:
         raise DatabaseUnavailable(f"cannot reach the database: {reason}") from exc
 
 
+@lru_cache(maxsize=16)
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """The one way sessions are made (request dependencies and ``session_scope`` alike)."""
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -28,7 +28,7 @@ def create_job(
     organization_id: uuid.UUID | None = None,
     user_id: uuid.UUID | None = None,
 ) -> Job:
-    job = Job(task=task, params=params, organization_id=organization_id, created_by=user_id, state="queued")
+    job = Job(task=task, params=params, organization_id=organization_id, created_by=user_id, state=JobState.queued)
     session.add(job)
     session.flush()
     return job
