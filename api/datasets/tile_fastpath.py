@@ -1,51 +1,91 @@
 """A lean ASGI path for tile contents already in the process cache.
 
 Viewers request thousands of revision-pinned contents per view; when the content, the dataset's
-access and the caller's token are all cached, the answer needs no database, no routing and no
-dependency resolution, so it is sent from here. Everything else (and every error) falls through to
-the FastAPI routes, which give the same answers the slow way.
+access and the caller (token or session cookie) are all cached, the answer needs no database, no
+routing and no dependency resolution, so it is sent from here: the bytes from memory, or behind nginx
+an ``X-Accel-Redirect`` to the content's file in the on-disk cache. Everything else (and every error)
+falls through to the FastAPI routes, which give the same answers the slow way.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.datasets.tile_http import etag_matches, tile_headers
+from api.datasets.tile_http import ACCEL_REQUEST_HEADER, accel_path, etag_matches, tile_headers
+from api.deps import CallerCache, cached_session_caller
+from cim_platform.accounts import sessions
 from cim_platform.core.access import ANONYMOUS, Caller
-from cim_platform.core.caches import TTLCache
 from cim_platform.core.errors import CimError
 from cim_platform.datasets.streaming import TileStreamer
 
 UUID = r"[0-9a-fA-F-]{36}"
 PINNED = re.compile(rf"^/tiles/({UUID})/r/({UUID})/(.+)$")
+_ACCEL = ACCEL_REQUEST_HEADER.encode()
+_COOKIE_PREFIX = sessions.COOKIE_NAME + "="
+
+
+@dataclass(frozen=True)
+class _Route:
+    """What the metrics middleware reads as the answering route (``scope["route"].path``)."""
+
+    path: str
+
+
+PINNED_ROUTE = _Route("/tiles/{dataset_id}/r/{revision_id}/{path:path}")
 
 
 class TileFastPath:
-    def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: TTLCache[str, Caller]) -> None:
+    def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache) -> None:
         self.app, self.streamer, self.callers = app, streamer, callers
 
-    def _caller(self, scope: Scope) -> Caller | None:
+    def _caller(self, scope: Scope, authorization: bytes | None, cookie: bytes | None) -> Caller | None:
+        """The cached caller, ANONYMOUS, or None when only the routes can tell (not cached, bad header)."""
         token = None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, rest = value.decode("latin-1").partition(" ")
-                if scheme.lower() != "bearer":
-                    return None
-                token = rest.strip()
+        if authorization is not None:
+            scheme, _, rest = authorization.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            token = rest.strip()
         if token is None and scope.get("query_string"):
             token = (parse_qs(scope["query_string"].decode("latin-1")).get("access_token") or [None])[0]
-        return ANONYMOUS if token is None else self.callers.get(token)
+        if token is not None:
+            return self.callers.get(token)
+        if cookie is None:
+            return ANONYMOUS
+        text = cookie.decode("latin-1")
+        if _COOKIE_PREFIX not in text:
+            return ANONYMOUS
+        value = cookie_parser(text).get(sessions.COOKIE_NAME)
+        keys: sessions.SessionKeys | None = getattr(getattr(scope.get("app"), "state", None), "session_keys", None)
+        if not value or keys is None:
+            return None if value else ANONYMOUS
+        return cached_session_caller(self.callers, keys, value)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             return await self.app(scope, receive, send)
         match = PINNED.match(scope["path"])
-        caller = self._caller(scope) if match else None
-        if match is None or caller is None:
+        if match is None:
+            return await self.app(scope, receive, send)
+        authorization = cookie = if_none_match = None
+        accel = False
+        for name, value in scope["headers"]:
+            if name == b"authorization":
+                authorization = value
+            elif name == b"cookie":
+                cookie = value if cookie is None else cookie + b"; " + value
+            elif name == b"if-none-match":
+                if_none_match = value.decode("latin-1")
+            elif name == _ACCEL:
+                accel = scope["method"] == "GET"
+        caller = self._caller(scope, authorization, cookie)
+        if caller is None:
             return await self.app(scope, receive, send)
         try:
             tile = self.streamer.cached(caller, uuid.UUID(match[1]), uuid.UUID(match[2]), match[3])
@@ -53,14 +93,25 @@ class TileFastPath:
             tile = None
         if tile is None or tile.media_type == "application/json":  # JSON: the routes gzip it
             return await self.app(scope, receive, send)
-        if_none_match = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"if-none-match"), None)
-        not_modified = etag_matches(if_none_match, tile.sha256)
+        if accel and not self.streamer.on_disk(tile):
+            return await self.app(scope, receive, send)  # the route fills the on-disk cache first
+        if not accel and tile.data is None:
+            return await self.app(scope, receive, send)  # too large to hold: the route streams the file
+        scope["route"] = PINNED_ROUTE
         headers = [(k.lower().encode(), v.encode()) for k, v in tile_headers(tile, immutable=True).items()]
-        if not_modified:
+        if etag_matches(if_none_match, tile.sha256):
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return None
-        headers += [(b"content-type", tile.media_type.encode()), (b"content-length", str(len(tile.data)).encode())]
+        headers.append((b"content-type", tile.media_type.encode()))
+        if accel:
+            headers.append((b"x-accel-redirect", accel_path(self.streamer.disk.relative(tile.sha256)).encode()))
+            headers.append((b"content-length", b"0"))
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b""})
+            return None
+        assert tile.data is not None
+        headers.append((b"content-length", str(len(tile.data)).encode()))
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else tile.data})
         return None

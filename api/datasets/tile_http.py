@@ -29,3 +29,14 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
     return if_none_match.strip() == "*" or any(
         part.strip().removeprefix("W/").strip('"') == etag for part in if_none_match.split(",")
     )
+
+
+# nginx in front (`cim deploy nginx-conf`): nginx asks for X-Accel-Redirect answers with this request
+# header, and sends the content's file from this internal location (the on-disk cache) itself.
+ACCEL_REQUEST_HEADER = "x-cim-accel"
+ACCEL_LOCATION = "/_cim_content/"
+
+
+def accel_path(sha256_relative: str) -> str:
+    """The X-Accel-Redirect target of a file of the on-disk cache (its path below the cache folder)."""
+    return ACCEL_LOCATION + sha256_relative

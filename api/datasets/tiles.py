@@ -1,7 +1,9 @@
 """Tile streaming: what 3D Tiles viewers hit thousands of times per view.
 
-Cached answers are served on the event loop; anything that needs the database runs in the thread
-pool.
+Cached answers are served on the event loop; anything that needs the database (or the disk) runs in
+the thread pool. Contents too large for the process cache are sent from the on-disk cache in chunks;
+behind nginx (which sends ``X-Cim-Accel``) a content's answer carries its headers and
+``X-Accel-Redirect`` to its file, and nginx sends the bytes.
 """
 
 from __future__ import annotations
@@ -14,8 +16,17 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse
 
-from api.datasets.tile_http import PUBLISHED, cache_control, caching_headers, etag_matches
+from api.datasets.tile_http import (
+    ACCEL_REQUEST_HEADER,
+    PUBLISHED,
+    accel_path,
+    cache_control,
+    caching_headers,
+    etag_matches,
+    tile_headers,
+)
 from api.deps import CallerDep, SessionDep
 from cim_platform.datasets.city import city_tileset
 from cim_platform.datasets.streaming import TileFile, TileStreamer
@@ -72,19 +83,36 @@ def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
 
 async def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep) -> Response:
     tile = await run_in_threadpool(_streamer(request).published_tileset, caller, dataset_id)
-    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=False))
+    return await _content(request, tile, immutable=False)
+
+
+async def _content(request: Request, tile: TileFile, immutable: bool) -> Response:
+    streamer = _streamer(request)
+    if tile.media_type == "application/json":  # small documents, gzipped when asked
+        body = tile.data if tile.data is not None else await run_in_threadpool(streamer.read, tile)
+        return _answer(request, body, tile.sha256, tile.media_type, cache_control(tile.public, immutable))
+    headers = tile_headers(tile, immutable)
+    if etag_matches(request.headers.get("if-none-match"), tile.sha256):
+        return Response(status_code=304, headers=headers)
+    if request.method == "GET" and ACCEL_REQUEST_HEADER in request.headers:  # nginx sends the file
+        if not streamer.on_disk(tile):
+            await run_in_threadpool(streamer.file, tile)
+        headers["X-Accel-Redirect"] = accel_path(streamer.disk.relative(tile.sha256))
+        return Response(status_code=200, headers=headers, media_type=tile.media_type)
+    if tile.data is None:  # too large to hold: sent from the on-disk cache in chunks
+        path = await run_in_threadpool(streamer.file, tile)
+        return FileResponse(path, headers=headers, media_type=tile.media_type)
+    return Response(content=tile.data, media_type=tile.media_type, headers=headers)
 
 
 async def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
-    tile = await _file(request, caller, dataset_id, revision_id, path)
-    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=True))
+    return await _content(request, await _file(request, caller, dataset_id, revision_id, path), immutable=True)
 
 
 async def published_file(dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep) -> Response:
-    tile = await _file(request, caller, dataset_id, None, path)
-    return _answer(request, tile.data, tile.sha256, tile.media_type, cache_control(tile.public, immutable=False))
+    return await _content(request, await _file(request, caller, dataset_id, None, path), immutable=False)
 
 
 # GET documented, HEAD answered the same way (without a body)

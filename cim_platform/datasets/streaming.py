@@ -1,14 +1,25 @@
 """What tile streaming reads. Revision-pinned contents are immutable and cached in the process;
 access (owner, visibility, published revision) is read from the database, or from a cache a few
 seconds old. The published tileset.json is always read fresh, with its contents pinned to its
-revision, so a viewer never mixes two revisions."""
+revision, so a viewer never mixes two revisions.
+
+Memory stays bounded whatever a content's size: contents up to a quarter of the process cache
+(``CIM_TILE_CACHE_MB``) are read whole and cached in memory; larger ones are never held whole, they
+are copied from PostgreSQL in chunks into the content-addressed on-disk cache
+(:mod:`cim_platform.datasets.disk_cache`) and sent from the file. At most
+``CIM_TILE_MAX_CONCURRENT_READS`` contents are read from the database at once per process; further
+requests wait. Behind nginx (``cim deploy nginx-conf``) every immutable content is put in the on-disk
+cache and nginx sends the file."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
@@ -17,15 +28,22 @@ from cim_platform.core.access import Caller
 from cim_platform.core.caches import ByteLRU, TTLCache
 from cim_platform.core.errors import NotFound
 from cim_platform.core.settings import Settings
+from cim_platform.datasets.disk_cache import ContentCache
 
 _ACCESS = text("SELECT organization_id, visibility, published_revision_id FROM datasets WHERE id = :dataset_id")
 _CONTENT = text(
     """
-    SELECT t.sha256, t.media_type, t.data
+    SELECT t.sha256, t.media_type, t.size, CASE WHEN t.size <= :inline_max THEN t.data END AS data
       FROM tile_contents t JOIN dataset_revisions r ON r.id = t.revision_id
      WHERE r.dataset_id = :dataset_id AND t.revision_id = :revision_id AND t.path = :path
     """
 )
+_CHUNK = text(
+    "SELECT substring(data from :start for :length) AS chunk FROM tile_contents"
+    " WHERE revision_id = :revision_id AND path = :path AND sha256 = :sha256"
+)
+READ_CHUNK_BYTES = 4 * 1024 * 1024
+"""Bytes read from PostgreSQL per query when copying a large content into the on-disk cache."""
 
 
 @dataclass(frozen=True)
@@ -40,8 +58,11 @@ class TileFile:
     revision_id: uuid.UUID
     sha256: str
     media_type: str
-    data: bytes
+    data: bytes | None
+    """The bytes, or None for a content too large to hold in memory (send :meth:`TileStreamer.file`)."""
     public: bool
+    path: str = ""
+    size: int = 0
 
 
 def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
@@ -63,10 +84,14 @@ def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
 class TileStreamer:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        cache_bytes = settings.tile_cache_mb * 1024 * 1024
+        self.inline_max = cache_bytes // 4  # what ByteLRU keeps; larger contents go through the disk
         self._access: TTLCache[uuid.UUID, DatasetAccess] = TTLCache(settings.tile_access_ttl_s)
         self._contents: ByteLRU[tuple[uuid.UUID, uuid.UUID, str], TileFile] = ByteLRU(
-            settings.tile_cache_mb * 1024 * 1024, lambda tile: len(tile.data) + 200
+            cache_bytes, lambda tile: (len(tile.data) if tile.data is not None else 0) + 200
         )
+        self.disk = ContentCache(settings.tile_disk_cache_dir or settings.resolved_data_dir / "tile-cache")
+        self._reads = threading.BoundedSemaphore(settings.tile_max_concurrent_reads)
 
     # -- access --------------------------------------------------------------------------
     def _load_access(self, dataset_id: uuid.UUID) -> DatasetAccess:
@@ -97,7 +122,7 @@ class TileStreamer:
             raise NotFound(f"dataset {dataset_id} has no published revision")
         tile = self._contents.get((dataset_id, revision_id, path))
         if tile is not None and tile.public != access.public:
-            tile = TileFile(tile.revision_id, tile.sha256, tile.media_type, tile.data, access.public)
+            tile = replace(tile, public=access.public)
         return tile
 
     def fetch(self, caller: Caller, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, path: str) -> TileFile:
@@ -109,15 +134,52 @@ class TileStreamer:
         key = (dataset_id, revision_id, path)
         tile = self._contents.get(key)
         if tile is None:
-            with self.engine.connect() as conn:
+            with self._reads, self.engine.connect() as conn:
                 row = conn.execute(
-                    _CONTENT, {"dataset_id": dataset_id, "revision_id": revision_id, "path": path}
+                    _CONTENT,
+                    {"dataset_id": dataset_id, "revision_id": revision_id, "path": path, "inline_max": self.inline_max},
                 ).first()
             if row is None:
                 raise NotFound(f"no {path} in dataset {dataset_id}")
-            tile = TileFile(revision_id, row.sha256, row.media_type, bytes(row.data), access.public)
+            data = bytes(row.data) if row.data is not None else None
+            tile = TileFile(revision_id, row.sha256, row.media_type, data, access.public, path, row.size)
             self._contents.put(key, tile)
+        elif tile.public != access.public:
+            tile = replace(tile, public=access.public)
         return tile
+
+    def on_disk(self, tile: TileFile) -> bool:
+        """Whether the content's file is in the on-disk cache (a stat: cheap enough for the event loop)."""
+        return self.disk.has(tile.sha256, tile.size)
+
+    def file(self, tile: TileFile) -> Path:
+        """The content's file in the on-disk cache, copied there first if missing (blocking: run it in a
+        thread). Large contents are read from PostgreSQL in chunks, at most
+        ``CIM_TILE_MAX_CONCURRENT_READS`` at once per process."""
+        return self.disk.ensure(tile.sha256, tile.size, lambda: self._chunks(tile))
+
+    def _chunks(self, tile: TileFile) -> Iterator[bytes]:
+        if tile.data is not None:
+            yield tile.data
+            return
+        with self._reads, self.engine.connect() as conn:
+            for start in range(0, max(tile.size, 1), READ_CHUNK_BYTES):
+                chunk = conn.execute(
+                    _CHUNK,
+                    {
+                        "start": start + 1,  # SQL counts from 1
+                        "length": READ_CHUNK_BYTES,
+                        "revision_id": tile.revision_id,
+                        "path": tile.path,
+                        "sha256": tile.sha256,
+                    },
+                ).scalar_one()
+                yield bytes(chunk)
+                del chunk
+
+    def read(self, tile: TileFile) -> bytes:
+        """The whole content (for JSON documents, which are answered gzipped or rewritten)."""
+        return tile.data if tile.data is not None else self.file(tile).read_bytes()
 
     def published_tileset(self, caller: Caller, dataset_id: uuid.UUID) -> TileFile:
         """The published tileset.json (read fresh) with its contents pinned to its revision."""
@@ -129,10 +191,18 @@ class TileStreamer:
         tile = self._contents.get(key)
         if tile is None:
             entry = self.fetch(caller, dataset_id, access.published_revision_id, "tileset.json")
-            pinned = pin_uris(json.loads(entry.data), f"r/{entry.revision_id}/")
+            pinned = pin_uris(json.loads(self.read(entry)), f"r/{entry.revision_id}/")
             body = json.dumps(pinned, separators=(",", ":")).encode()
             tile = TileFile(
-                entry.revision_id, hashlib.sha256(body).hexdigest(), "application/json", body, access.public
+                entry.revision_id,
+                hashlib.sha256(body).hexdigest(),
+                "application/json",
+                body,
+                access.public,
+                "tileset.json",
+                len(body),
             )
             self._contents.put(key, tile)
+        elif tile.public != access.public:
+            tile = replace(tile, public=access.public)
         return tile
