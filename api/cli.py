@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from api.cli_convert import convert_command
+from api.cli_deploy import deploy_app
 from api.core.logging_config import uvicorn_log_config
 from cim_platform.accounts import service as accounts
 from cim_platform.accounts.sessions import load_session_keys
@@ -33,6 +34,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.command("convert")(convert_command)
+app.add_typer(deploy_app, name="deploy")  # cim deploy nginx-conf
 
 
 def prepare_database(settings: Settings) -> str:

@@ -1,0 +1,157 @@
+"""``cim deploy nginx-conf``: the nginx configuration of the production layout.
+
+nginx (Debian ``nginx-light``) listens for clients and passes every request to ``cim serve``. Tile
+requests carry ``X-Cim-Accel: 1``, so the platform still authorises each one (visibility, tokens,
+session cookies, revision pinning, ETag/304, CORS) but answers a content with its headers and an
+``X-Accel-Redirect`` to the content's file in the on-disk cache (``CIM_TILE_DISK_CACHE_DIR``, files
+named by SHA-256, filled from PostGIS on first read); nginx then sends the file itself (sendfile),
+restoring the platform's ETag, Vary, CORS and request-id headers. JSON documents, 304s and errors
+come from the platform as they are. nginx must run on the machine whose disk holds the cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from api.datasets.tile_http import ACCEL_LOCATION, ACCEL_REQUEST_HEADER
+from cim_platform.core.settings import Settings
+
+deploy_app = typer.Typer(help="Deployment: configuration of the servers in front of the platform", no_args_is_help=True)
+
+# headers of the platform's answer that nginx does not carry over an X-Accel-Redirect by itself
+# (Content-Type and Cache-Control it does)
+RESTORED_HEADERS = (
+    "ETag",
+    "Vary",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Expose-Headers",
+    "X-Request-ID",
+)
+
+
+def _proxy(accel: bool) -> str:
+    return "\n".join(
+        f"            {line}"
+        for line in (
+            "proxy_pass http://cim_platform;",
+            "proxy_http_version 1.1;",
+            'proxy_set_header Connection "";',
+            "proxy_set_header Host $http_host;",
+            "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+            "proxy_set_header X-Forwarded-Proto $scheme;",
+            f'proxy_set_header {ACCEL_REQUEST_HEADER.title()} "{"1" if accel else ""}";',
+        )
+    )
+
+
+def nginx_conf(
+    settings: Settings,
+    *,
+    listen: str = "80",
+    upstream: str | None = None,
+    worker_processes: str = "auto",
+    user: str | None = "www-data",
+    run_dir: Path | None = None,
+    access_log: Path | None = None,
+) -> str:
+    """The whole nginx.conf (for ``nginx -c``) of the production layout."""
+    cache_dir = (settings.tile_disk_cache_dir or settings.resolved_data_dir / "tile-cache").resolve()
+    upstream = upstream or f"{settings.host}:{settings.port}"
+    main = [f"user {user};" if user else "", f"worker_processes {worker_processes};"]
+    temp = ""
+    if run_dir is not None:
+        run_dir = run_dir.resolve()
+        main += [f"pid {run_dir}/nginx.pid;", f"error_log {run_dir}/error.log warn;"]
+        kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        temp = "\n".join(f"    {kind}_temp_path {run_dir}/{kind}_temp;" for kind in kinds)
+    restored = "\n".join(
+        f"            add_header {name} $upstream_http_{name.lower().replace('-', '_')};" for name in RESTORED_HEADERS
+    )
+    upload_mb = max(1, settings.max_upload_bytes // (1024 * 1024))
+    return f"""# nginx in front of the Ordos CIM platform; written by `cim deploy nginx-conf` (see the README,
+# "Deployment with nginx"). Run: nginx -c <this file>; start `cim serve` on {upstream}.
+{chr(10).join(line for line in main if line)}
+
+events {{
+    worker_connections 4096;
+}}
+
+http {{
+    types {{ }}
+    default_type application/octet-stream;
+    sendfile on;
+    tcp_nopush on;
+    tcp_nodelay on;
+    keepalive_timeout 65;
+    keepalive_requests 100000;
+    server_tokens off;
+    access_log {access_log or "off"};
+{temp}
+
+    upstream cim_platform {{
+        server {upstream};
+        keepalive 128;
+    }}
+
+    server {{
+        listen {listen};
+        server_name _;
+        client_max_body_size {upload_mb}m;     # CIM_MAX_UPLOAD_BYTES
+        proxy_request_buffering off;           # uploads stream through to the platform
+        proxy_read_timeout 3600s;
+        proxy_send_timeout 3600s;
+
+        location / {{
+{_proxy(accel=False)}
+        }}
+
+        # tiles: the platform authorises every request; contents are answered with X-Accel-Redirect
+        location /tiles/ {{
+{_proxy(accel=True)}
+        }}
+
+        # the content-addressed on-disk cache (files named by SHA-256), reachable only by X-Accel-Redirect
+        location {ACCEL_LOCATION} {{
+            internal;
+            alias {cache_dir}/;
+            etag off;                          # the platform's ETag (the SHA-256) is restored below
+            add_header Last-Modified "";
+{restored}
+        }}
+    }}
+}}
+"""
+
+
+@deploy_app.command("nginx-conf")
+def nginx_conf_command(
+    out: Annotated[Path | None, typer.Option(help="Write here (default: standard output)")] = None,
+    listen: Annotated[str, typer.Option(help="nginx's listen address, e.g. 80 or 0.0.0.0:8080")] = "80",
+    upstream: Annotated[str | None, typer.Option(help="Where `cim serve` listens (default CIM_HOST:CIM_PORT)")] = None,
+    workers: Annotated[str, typer.Option(help="nginx worker processes")] = "auto",
+    user: Annotated[str, typer.Option(help="User of nginx's workers ('' keeps nginx's default)")] = "www-data",
+    run_dir: Annotated[
+        Path | None, typer.Option(help="Folder for nginx's pid, error log and temporary files (default: nginx's)")
+    ] = None,
+    access_log: Annotated[Path | None, typer.Option(help="nginx access log (default: off)")] = None,
+) -> None:
+    """The nginx configuration of the production layout: nginx in front, the platform authorising every
+    tile request, nginx sending the bytes of contents from the on-disk cache."""
+    text = nginx_conf(
+        Settings(),
+        listen=listen,
+        upstream=upstream,
+        worker_processes=workers,
+        user=user or None,
+        run_dir=run_dir,
+        access_log=access_log,
+    )
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    out.write_text(text)
+    typer.echo(f"nginx configuration written to {out}; run `nginx -c {out.resolve()}` with `cim serve` started")
