@@ -41,6 +41,7 @@ import argparse
 import importlib.util
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -122,6 +123,8 @@ def _tree_rss_kb(root: int) -> int:
 
 def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> dict[str, Any]:
     command = [sys.executable, __file__, "--run", tool, str(source), str(out), "--jobs", str(jobs)]
+    load_before = os.getloadavg()[0]
+    cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -143,6 +146,8 @@ def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> di
     stop.set()
     sampler.join()
     wall = time.perf_counter() - started
+    cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child and every descendant it waited for
+    cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if out.is_dir():
         size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name != "report.json")
     else:
@@ -150,6 +155,9 @@ def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> di
     return {
         "tool": tool,
         "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "cores_busy": round(cpu / wall, 2) if wall else None,
+        "load_before": round(load_before, 2),
         "peak_pss_mb": round(peak / 1024, 1),
         "bytes": size,
         "exit": process.returncode,
@@ -198,6 +206,8 @@ def main() -> None:
             "anchor": anchor,
             "ours": ours,
             "time_ratio": round(ours["wall_s"] / anchor["wall_s"], 3) if anchor["wall_s"] else None,
+            "cpu_ratio": round(ours["cpu_s"] / anchor["cpu_s"], 3) if anchor["cpu_s"] else None,
+            "memory_ratio": round(ours["peak_pss_mb"] / anchor["peak_pss_mb"], 3) if anchor["peak_pss_mb"] else None,
             "bytes_ratio": round(ours["bytes"] / anchor["bytes"], 3) if anchor["bytes"] else None,
         }
         rows.append(row)
@@ -205,14 +215,16 @@ def main() -> None:
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(rows, indent=1))
     print(
-        "\n| input | anchor s | ours s | time ratio | anchor MB | ours MB | bytes ratio | anchor PSS MB | ours PSS MB |"
+        "\n| input | anchor s | ours s | time ratio | anchor / ours cores busy | anchor / ours peak PSS MB | "
+        "memory ratio | anchor / ours MB | load before |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, o = r["anchor"], r["ours"]
         print(
-            f"| {r['input']} | {a['wall_s']} | {o['wall_s']} | {r['time_ratio']} | {a['bytes'] / 1e6:.2f} | "
-            f"{o['bytes'] / 1e6:.2f} | {r['bytes_ratio']} | {a['peak_pss_mb']} | {o['peak_pss_mb']} |"
+            f"| {r['input']} | {a['wall_s']} | {o['wall_s']} | **{r['time_ratio']}** | {a['cores_busy']} / "
+            f"{o['cores_busy']} | {a['peak_pss_mb']} / {o['peak_pss_mb']} | {r['memory_ratio']} | "
+            f"{a['bytes'] / 1e6:.2f} / {o['bytes'] / 1e6:.2f} | {a['load_before']} / {o['load_before']} |"
         )
 
 

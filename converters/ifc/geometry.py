@@ -264,6 +264,11 @@ def _log_reasons(log: str) -> dict[int, str]:
     return reasons
 
 
+def with_openings(model: ifcopenshell.file) -> set[int]:
+    """Elements with voids (IfcRelVoidsElement): the fast kernel leaves their boolean cuts out."""
+    return {rel.RelatingBuildingElement.id() for rel in model.by_type("IfcRelVoidsElement")}
+
+
 def tessellate(
     model: ifcopenshell.file,
     jobs: int,
@@ -275,7 +280,9 @@ def tessellate(
     """Yield every expected element's shape (``expected``: :func:`expected_elements`, computed
     when not given), or a :class:`Skipped` with the reason.
 
-    Pass 1 runs the fast kernel on everything; pass 2 runs OpenCASCADE on what pass 1 left out.
+    Pass 1 runs the fast kernel on the elements without openings and, at the same time when
+    ``jobs`` > 1, OpenCASCADE on those with openings (the fast kernel would leave them out);
+    pass 2 runs OpenCASCADE on whatever pass 1 did not produce (other booleans, clippings).
     ``stats`` (if given) receives the kernels and how many elements each produced.
     """
     if expected is None:
@@ -285,13 +292,16 @@ def tessellate(
     geometries: dict[str, ShapeGeometry] = {}
     logs: list[str] = []
     counts = {FAST_KERNEL: 0, KERNEL: 0}
-    for kernel, include in ((FAST_KERNEL, None), (KERNEL, "rest")):
-        ids = None if include is None else [i for i in expected if i not in seen]
-        if ids == []:
-            break
-        before = len(seen)
-        yield from _pass(model, (jobs, kernel, excluded, ids), expected, element_timeout_s, seen, geometries, logs)
-        counts[kernel] += len(seen) - before
+    voided = with_openings(model) if jobs > 1 else set()
+    first = [(FAST_KERNEL, [i for i in expected if i not in voided]), (KERNEL, [i for i in expected if i in voided])]
+    share = _kernel_jobs(jobs, len(first[0][1]), len(first[1][1]))
+    specs = [(kernel, ids, n) for (kernel, ids), n in zip(first, share, strict=True) if ids]
+    yield from _pass(model, specs, excluded, expected, element_timeout_s, seen, geometries, logs, counts)
+    rest = [i for i in expected if i not in seen]
+    if rest:
+        yield from _pass(
+            model, [(KERNEL, rest, jobs)], excluded, expected, element_timeout_s, seen, geometries, logs, counts
+        )
     if stats is not None:
         stats.update(
             {
@@ -301,11 +311,22 @@ def tessellate(
                 "reference_elements": counts[KERNEL],
             }
         )
-    reasons = _log_reasons(logs[-1] if logs else "")
+    reasons = _log_reasons("\n".join(logs))
     for step_id, element in expected.items():
         if step_id not in seen:
             seen.add(step_id)
             yield Skipped(step_id, element.GlobalId, element.is_a(), reasons.get(step_id, "no geometry produced"))
+
+
+def _kernel_jobs(jobs: int, fast: int, reference: int) -> tuple[int, int]:
+    """Children for the fast kernel and for OpenCASCADE sharing ``jobs`` (OpenCASCADE costs ~10×
+    more per element); one each at least when both have work."""
+    if not reference:
+        return jobs, 0
+    if not fast:
+        return 0, jobs
+    reference_jobs = min(jobs - 1, max(1, round(jobs * 10 * reference / (10 * reference + fast))))
+    return max(1, jobs - reference_jobs), max(1, reference_jobs)
 
 
 def _chunks(ids: list[int], jobs: int) -> list[list[int]]:
@@ -316,36 +337,38 @@ def _chunks(ids: list[int], jobs: int) -> list[list[int]]:
 
 def _pass(
     model: ifcopenshell.file,
-    spec: tuple[Any, ...],
+    specs: list[tuple[str, list[int], int]],
+    excluded: tuple[str, ...],
     expected: dict[int, Any],
     element_timeout_s: float,
     seen: set[int],
     geometries: dict[str, ShapeGeometry],
     logs: list[str],
+    counts: dict[str, int],
 ) -> Iterator[ElementShape | Skipped]:
-    """One kernel over ``wanted`` in ``jobs`` watched children, each a single-threaded iterator over
-    its share; a child that hangs or crashes has the rest of its share done one by one (OpenCASCADE)."""
-    jobs, kernel, excluded, ids = spec
-    wanted = ids if ids is not None else list(expected)
-    children: dict[Connection, tuple[Any, list[int], float]] = {}
-    for chunk in _chunks(wanted, jobs):
-        process, conn = _start(model, "all", (1, kernel, excluded, chunk))
-        allowance = INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(chunk)
-        children[conn] = (process, chunk, time.monotonic() + element_timeout_s + allowance)
+    """Each (kernel, ids, jobs) of ``specs`` in that many watched children at once, each a
+    single-threaded iterator over its share; a child that hangs or crashes has the rest of its
+    share done one by one (OpenCASCADE)."""
+    children: dict[Connection, tuple[Any, list[int], float, str]] = {}
+    for kernel, ids, jobs in specs:
+        for chunk in _chunks(ids, jobs):
+            process, conn = _start(model, "all", (1, kernel, excluded, chunk))
+            allowance = INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(chunk)
+            children[conn] = (process, chunk, time.monotonic() + element_timeout_s + allowance, kernel)
     pending_one_by_one: list[int] = []
     try:
         while children:
             now = time.monotonic()
-            for conn, (process, chunk, deadline) in list(children.items()):
+            for conn, (process, chunk, deadline, _) in list(children.items()):
                 if now > deadline:  # hung: no element for too long
                     _stop(process)
                     del children[conn]
                     pending_one_by_one += [i for i in chunk if i not in seen]
             if not children:
                 break
-            ready = wait(list(children), timeout=max(0.0, min(d for _, _, d in children.values()) - now))
+            ready = wait(list(children), timeout=max(0.0, min(c[2] for c in children.values()) - now))
             for conn in ready:
-                process, chunk, _ = children[conn]  # type: ignore[index]
+                process, chunk, _, kernel = children[conn]  # type: ignore[index]
                 try:
                     message = conn.recv()  # type: ignore[union-attr]
                 except EOFError:  # the child crashed (a kernel segfault): its rest one by one
@@ -353,11 +376,12 @@ def _pass(
                     del children[conn]  # type: ignore[arg-type]
                     pending_one_by_one += [i for i in chunk if i not in seen]
                     continue
-                children[conn] = (process, chunk, time.monotonic() + element_timeout_s)  # type: ignore[index]
+                children[conn] = (process, chunk, time.monotonic() + element_timeout_s, kernel)  # type: ignore[index]
                 if message[0] == "batch":
                     for shape in message[1]:
                         if shape[1] in expected and shape[1] not in seen:
                             seen.add(shape[1])
+                            counts[kernel] += 1
                             yield _to_shape(shape, geometries)
                 elif message[0] == "log":
                     logs.append(message[1])
@@ -365,10 +389,12 @@ def _pass(
                     _stop(process)
                     del children[conn]  # type: ignore[arg-type]
     finally:
-        for process, _, _ in children.values():
+        for process, *_ in children.values():
             _stop(process)
     if pending_one_by_one:
+        before = len(seen)
         yield from _one_by_one(model, pending_one_by_one, element_timeout_s, seen, geometries)
+        counts[KERNEL] += len(seen) - before
 
 
 def _one_by_one(

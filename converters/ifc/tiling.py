@@ -39,6 +39,7 @@ PARENT_TRIANGLES = 60_000
 COARSE_RATIO = 0.25  # an inner tile keeps about this share of its subtree's triangles
 COARSE_MIN_TRIANGLES = 2_000  # smaller subtrees get no coarse content
 COARSE_MAX_FRACTION = 0.6  # a simplification keeping more than this is not worth a level
+PARALLEL_MIN_TRIANGLES = 50_000  # smaller models are written in-process (workers cost more to start)
 
 
 def write_tileset(
@@ -127,7 +128,7 @@ def write_tileset(
     for node, name in nodes:
         tasks.append(partial(write_coarse if node.children else write_leaf, node, name))
         weights.append(sum(elements[i].triangles for i in node.keys) * (2 if node.children else 1))
-    results = run_tasks(tasks, weights, jobs)
+    results = run_tasks(tasks, weights, jobs if total >= PARALLEL_MIN_TRIANGLES else 1)
     written: dict[str, Any] = {"contents": 0, "bytes": 0, "max_content_triangles": 0, "coarse": []}
     by_name = {}
     for (_, name), result in zip(nodes, results[1:], strict=True):
