@@ -35,7 +35,7 @@ from converters.footprints.writer import WriteResult, write_buildings
 from converters.georef import parse_crs
 from converters.options import ConvertOptions
 from converters.pointcloud.fast_transform import FastToEnu
-from converters.pointcloud.placement import place_in_crs
+from converters.pointcloud.placement import Placement, place_in_crs
 from tiles.mesh import Material
 from tiles.tileset import BoundingVolume
 
@@ -243,7 +243,7 @@ def _triangle_counts(kept: np.ndarray) -> tuple[np.ndarray, int]:
     return (2 * vertices + 2 * caps).astype(np.int64), int(vertices.sum())
 
 
-def _small(path: Path, source: FootprintSource, crs: str, rule: HeightRule, placement: Any, total: int,
+def _small(path: Path, source: FootprintSource, crs: str, rule: HeightRule, placement: Placement, total: int,
            keep: np.ndarray, kept: np.ndarray, height: np.ndarray, base: np.ndarray,
            skipped: list[dict[str, Any]], skip_counts: dict[str, int], to_enu: FastToEnu, out_dir: Path,
            options: ConvertOptions, started: float) -> dict[str, Any]:

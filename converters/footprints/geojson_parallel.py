@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import multiprocessing
 import re
+from multiprocessing.connection import Connection
+from multiprocessing.context import ForkProcess
 from pickle import UnpicklingError
 from typing import Any
 
@@ -28,6 +30,7 @@ _MARKER = b'"\\u0000cim-features"'
 _DATA: dict[str, bytes] = {}
 
 Part = tuple[np.ndarray, dict[str, list[Any]], dict[int, str], np.ndarray]  # + known valid
+WkbPart = Part  # the same with the geometries as WKB (what a worker sends back)
 
 
 def _ranges(data: bytes, parts: int) -> tuple[dict[str, Any], list[tuple[int, int]]] | None:
@@ -65,15 +68,15 @@ def _read_range(lo: int, hi: int) -> Part:
     return geometries, columns, problems, known_valid
 
 
-def _read_range_wkb(lo: int, hi: int) -> tuple[np.ndarray, dict[str, list[Any]], dict[int, str], np.ndarray]:
+def _read_range_wkb(lo: int, hi: int) -> WkbPart:
     geometries, columns, problems, known_valid = _read_range(lo, hi)
     return shapely.to_wkb(geometries), columns, problems, known_valid
 
 
-def _child(lo: int, hi: int, conn: Any) -> None:
+def _child(lo: int, hi: int, conn: Connection[Any, Any]) -> None:
     """Forked worker: parse one range and send it back pickled (an exception is sent as such)."""
     try:
-        payload: Any = _read_range_wkb(lo, hi)
+        payload: WkbPart | Exception = _read_range_wkb(lo, hi)
     except Exception as error:  # reported to the parent, which falls back to the ordinary parse
         payload = error
     try:
@@ -96,7 +99,7 @@ def read_parallel(data: bytes, parts: int) -> tuple[dict[str, Any], Part] | None
     head, ranges = cut
     _DATA["data"] = data
     context = multiprocessing.get_context("fork")
-    workers: list[tuple[Any, Any]] = []
+    workers: list[tuple[ForkProcess, Connection[Any, Any]]] = []
     try:
         for lo, hi in ranges[1:]:
             receive, send = context.Pipe(duplex=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import multiprocessing
 import shutil
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from converters.pointcloud.las_source import LasInfo, iter_chunks
 from converters.pointcloud.nodes import PointSet, bucket_path, to_records
 from converters.pointcloud.octree import BITS, Cube
 from converters.pointcloud.outline import Occupancy
+from converters.pointcloud.placement import ToEnu
 
 _STATE: dict[str, Any] = {}
 
@@ -84,8 +86,8 @@ def _read_range(worker: int, start: int, stop: int) -> Pass1Result:
     return result
 
 
-def parallel_pass1(info: LasInfo, transform: Any, cube: Cube, depth: int, spill_dir: Path, chunk_points: int,
-                   jobs: int, progress: Any) -> Pass1Result:
+def parallel_pass1(info: LasInfo, transform: ToEnu, cube: Cube, depth: int, spill_dir: Path, chunk_points: int,
+                   jobs: int, progress: Callable[[int], None]) -> Pass1Result:
     """Read, transform and spill the whole file with ``jobs`` processes; merge their bucket files."""
     context = multiprocessing.get_context("fork")
     counter = context.Value("q", 0)

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from pyproj import CRS
 
 from converters.errors import GeoreferencingError
 from converters.georef import LocalFrame, MapToLocal, parse_crs
@@ -46,7 +47,7 @@ def _rotation_scale(options: ConvertOptions) -> NDArray[np.float64]:
     return np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) * float(options.scale)
 
 
-def place_in_crs(crs: Any, lo: ArrayLike, hi: ArrayLike, z_unit_factor: float | None = None) -> Placement:
+def place_in_crs(crs: str | CRS, lo: ArrayLike, hi: ArrayLike, z_unit_factor: float | None = None) -> Placement:
     """Coordinates are map coordinates of ``crs``; the frame sits at the bounding box centre."""
     centre = tuple(float(v) for v in (np.asarray(lo) + np.asarray(hi)) / 2)
     probe = MapToLocal(crs, LocalFrame(0.0, 0.0, 0.0), z_unit_factor=z_unit_factor)
