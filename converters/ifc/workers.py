@@ -4,8 +4,9 @@
 order. With ``jobs`` > 1 and more than one task, ``jobs`` forked workers share the tasks, heaviest
 first: the callables and everything they reach (the converted elements) are inherited through the
 fork, only results travel back (pickled). A worker is killed with the converting process
-(:func:`converters.process_guard.die_with_parent`). Call it from the thread that will outlive the
-workers (the converter's main thread).
+(:func:`converters.process_guard.die_with_parent`); a task that gives no answer for
+``TASK_TIMEOUT_S`` (a worker killed by the kernel loses its task) raises instead of waiting
+forever. Call it from the thread that will outlive the workers (the converter's main thread).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from converters.process_guard import die_with_parent
 
+TASK_TIMEOUT_S = 900.0
 _TASKS: Sequence[Callable[[], Any]] = ()
 _PARENT = 0
 
@@ -39,7 +41,12 @@ def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(min(jobs, len(tasks)), initializer=_start_worker) as pool:
-            for index, result in pool.imap_unordered(_call, order):
+            answers = pool.imap_unordered(_call, order)
+            for _ in order:
+                try:
+                    index, result = answers.next(timeout=TASK_TIMEOUT_S)
+                except multiprocessing.TimeoutError as error:  # a worker died (its task is lost) or hangs
+                    raise RuntimeError(f"a tile writer gave no answer for {TASK_TIMEOUT_S:.0f} s") from error
                 results[index] = result
     finally:
         _TASKS = ()
