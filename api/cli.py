@@ -6,7 +6,7 @@ import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -45,8 +45,11 @@ def prepare_database(settings: Settings) -> str:
 
 
 @contextmanager
-def running_platform_database(settings: Settings) -> Iterator[str]:
-    """The migrated database with a bootstrap admin; a private cluster started here is stopped after."""
+def running_platform_database(
+    settings: Settings, *, on_first_start: Callable[[accounts.BootstrapCredentials], None] | None = None
+) -> Iterator[str]:
+    """The migrated database with a bootstrap admin; a private cluster started here is stopped after.
+    The first start's credentials go to ``on_first_start`` (default: printed once)."""
     load_session_keys(settings)  # refuses a weak CIM_SESSION_SECRET; generates one into the data folder
     cluster = None if settings.database_url else private_cluster(settings)
     started_here = cluster is not None and not cluster.is_running()
@@ -54,7 +57,9 @@ def running_platform_database(settings: Settings) -> Iterator[str]:
     with session_scope(get_engine(settings)) as session:
         first = accounts.bootstrap_admin(session, settings.bootstrap_org)
         nobody_can_sign_in = first is None and not accounts.anyone_has_a_password(session)
-    if first:
+    if first and on_first_start is not None:
+        on_first_start(first)
+    elif first:
         typer.echo(f"first start: admin token (shown once, store it now): {first.token}")
         typer.echo(f"first start: sign in as {first.username!r} with the password (shown once): {first.password}")
     elif nobody_can_sign_in:
@@ -65,7 +70,8 @@ def running_platform_database(settings: Settings) -> Iterator[str]:
         if started_here and cluster is not None:
             get_engine(settings).dispose()
             cluster.stop()
-            typer.echo("private database stopped")
+            if on_first_start is None:
+                typer.echo("private database stopped")
 
 
 @db_app.command("upgrade")
@@ -269,14 +275,16 @@ def demo(
     port: Annotated[int | None, typer.Option(help="Port (default 8000)", min=1, max=65535)] = None,
 ) -> None:
     """Bring the platform up (database, server, worker, viewer) with the demo city loaded, until Ctrl-C."""
-    from api.demo import run_demo
+    from api.demo import remember_credentials, run_demo
 
     settings = Settings()
     settings.host, settings.port = host or settings.host, port or settings.port
     if port_in_use(settings.port):
         raise SetupError(f"port {settings.port} is in use: choose another with --port")
-    with running_platform_database(settings) as url:
+    typer.echo("starting the database …")
+    with running_platform_database(settings, on_first_start=remember_credentials(settings)) as url:
         run_demo(settings, url)
+    typer.echo("stopped.")
 
 
 @app.command("backup")

@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,7 @@ def load_samples(settings: Settings, base_url: str) -> list[dict[str, Any]]:
                 continue
             fields = {
                 "name": item["name"],
+                "description": item.get("description", ""),
                 "visibility": "public",
                 **({"district": item["district"]} if item.get("district") else {}),
                 **item.get("params", {}),
@@ -84,18 +86,54 @@ def load_samples(settings: Settings, base_url: str) -> list[dict[str, Any]]:
     return results
 
 
+CREDENTIALS_FILE = "demo-credentials.json"
+
+
+def remember_credentials(settings: Settings) -> Callable[[accounts.BootstrapCredentials], None]:
+    """Keep the first start's admin credentials in the data folder (0600), so every demo start can
+    print how to sign in (a demo machine's convenience; ``cim serve`` shows them once only)."""
+
+    def remember(first: accounts.BootstrapCredentials) -> None:
+        path = settings.resolved_data_dir / CREDENTIALS_FILE
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            json.dump({"username": first.username, "password": first.password, "token": first.token}, handle)
+
+    return remember
+
+
+def _credentials(settings: Settings) -> dict[str, str] | None:
+    path = settings.resolved_data_dir / CREDENTIALS_FILE
+    try:
+        loaded: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return loaded
+
+
 def run_demo(settings: Settings, database_url: str) -> None:
     base_url = f"http://{settings.host}:{settings.port}"
     env = {**os.environ, "CIM_DATABASE_URL": database_url}
-    server = start_server(settings.host, settings.port, env, extra_args=["--with-worker"])
+    logs = settings.resolved_data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    typer.echo(f"starting the server and a worker (logs in {logs}) …")
+    with open(logs / "server.log", "ab") as log:
+        server = start_server(settings.host, settings.port, env, extra_args=["--with-worker"], output=log)
     try:
         try:
             wait_until_healthy(base_url, server)
         except SetupError as exc:
-            raise SystemExit(server.returncode or 1) from exc
-        typer.echo("loading the demo city:")
+            typer.echo(f"error: {exc.message}; see {logs / 'server.log'}", err=True)
+            raise SystemExit(2) from exc
+        typer.echo("loading the demo city (synthetic sample data, converted like any upload):")
         load_samples(settings, base_url)
-        typer.echo(f"\nthe platform is up: {base_url}/  (viewer: {base_url}/viewer, API docs: {base_url}/docs)")
+        typer.echo(f"\nthe platform is up: {base_url}/   (API documentation: {base_url}/docs)")
+        credentials = _credentials(settings)
+        if credentials:
+            typer.echo(f"sign in as {credentials['username']!r} with the password {credentials['password']!r}")
+        else:
+            typer.echo("sign in with your account (set a password: .venv/bin/cim admin set-password admin)")
         typer.echo("Ctrl-C stops it.")
         server.wait()
     except KeyboardInterrupt:
