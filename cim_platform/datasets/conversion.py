@@ -4,17 +4,16 @@ half-published, and the job runs again)."""
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import uuid
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +30,9 @@ from cim_platform.datasets.models import Dataset, DatasetRevision, Publication, 
 from cim_platform.datasets.publishing import publish
 from cim_platform.datasets.sources import source_path
 from cim_platform.datasets.tilestore import StoredFile, origin_from_transform, read_tileset_folder, root_extent
+from converters.process_guard import die_with_parent
 
 logger = logging.getLogger(__name__)
-PR_SET_PDEATHSIG = 1
 
 
 def _footprint(report: dict[str, Any]) -> MultiPolygon | None:
@@ -60,18 +59,6 @@ def _georef_fields(report: dict[str, Any]) -> tuple[str | None, str | None]:
     return (str(source)[:100] if source else None), (str(crs)[:100] if crs else None)
 
 
-try:  # loaded here, not in the forked child (dlopen after fork can deadlock)
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6", use_errno=True)
-except OSError:
-    _LIBC = None
-
-
-def _die_with_parent() -> None:
-    """In the child: be killed when the worker dies (Linux), so a crashed worker leaves no orphan."""
-    if _LIBC is not None:
-        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) -> dict[str, Any]:
     """Run ``python -m converters`` and relay its progress; the report, or InvalidSourceData."""
     command = [sys.executable, "-m", "converters", str(source), str(out_dir), "--options", json.dumps(params)]
@@ -79,7 +66,12 @@ def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) 
     stderr_path = out_dir.with_suffix(".stderr")
     stderr_file = stderr_path.open("w")
     child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=stderr_file, env=env, text=True, preexec_fn=_die_with_parent
+        command,
+        stdout=subprocess.PIPE,
+        stderr=stderr_file,
+        env=env,
+        text=True,
+        preexec_fn=partial(die_with_parent, os.getpid()),  # a crashed worker leaves no orphan converter
     )
     selector = selectors.DefaultSelector()
     assert child.stdout is not None
