@@ -10,6 +10,7 @@ from cim_platform.core.domains import Domain, check_declarations
 DOMAINS: tuple[Domain, ...] = (
     Domain("accounts"),
     Domain("datasets", reads=("accounts",)),
+    Domain("heritage", reads=("accounts", "datasets")),
 )
 
 

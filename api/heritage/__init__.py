@@ -1,0 +1,7 @@
+"""Historic buildings over HTTP: records, groups, reviewed edits and protection conflicts (issue 10)."""
+
+from fastapi import APIRouter
+
+from api.heritage import buildings, review
+
+ROUTERS: list[APIRouter] = [buildings.router, review.router]
