@@ -4,7 +4,8 @@ Tiles: a spatial binary tree (:func:`tiles.hierarchy.build_lod_hierarchy`) whose
 elements at full detail (at most ``MAX_CONTENT_TRIANGLES`` each) and whose inner tiles hold the
 whole subtree merged and simplified (:mod:`.lod`) to a quarter of its triangles (at most
 ``PARENT_TRIANGLES``), with ``REPLACE`` refinement: from afar the building keeps its silhouette in
-few triangles, and each tile's geometric error is the simplification error of its content. A model
+few triangles, and each tile's geometric error is the simplification error of its content (an inner
+tile whose level would repeat its parent's — same elements pruned, same error — gets none). A model
 of at least ``COARSE_MIN_TRIANGLES`` that fits in one leaf still gets a coarse root above it;
 smaller models are one tile.
 
@@ -27,7 +28,7 @@ from shapely.geometry import mapping
 
 from converters.georef import LocalFrame
 from converters.ifc.elements import Element
-from converters.ifc.lod import simplify_elements
+from converters.ifc.lod import prune_bound, simplify_elements
 from converters.ifc.workers import run_tasks
 from tiles.hierarchy import HierarchyNode, Item, build_lod_hierarchy, to_tiles
 from tiles.instancing import InstanceGroup
@@ -76,8 +77,7 @@ def write_tileset(
         subtree = sum(elements[i].triangles for i in node.keys)
         if subtree < COARSE_MIN_TRIANGLES:
             return {}
-        target = min(PARENT_TRIANGLES, int(np.ceil(COARSE_RATIO * subtree)))
-        coarse = simplify_elements(elements, node.keys, target, COARSE_MAX_FRACTION)
+        coarse = simplify_elements(elements, node.keys, _coarse_target(node, elements), COARSE_MAX_FRACTION)
         if coarse is None or coarse.triangles > COARSE_MAX_FRACTION * coarse.source_triangles:
             return {}
         keys = sorted({key for key, _ in coarse.parts}, key=lambda i: elements[i].guid)
@@ -123,10 +123,14 @@ def write_tileset(
         return _content_result(content)
 
     nodes = _named_nodes(root, "t")
+    repeats = _repeated_levels(root, elements)
     tasks: list[Callable[[], Any]] = [lambda: footprint(elements, frame)]
     weights = [total]
     for node, name in nodes:
-        tasks.append(partial(write_coarse if node.children else write_leaf, node, name))
+        if node.children and name in repeats:
+            tasks.append(dict)  # its coarse level would repeat its parent's: no content
+        else:
+            tasks.append(partial(write_coarse if node.children else write_leaf, node, name))
         weights.append(sum(elements[i].triangles for i in node.keys) * (2 if node.children else 1))
     results = run_tasks(tasks, weights, jobs if total >= PARALLEL_MIN_TRIANGLES else 1)
     written: dict[str, Any] = {"contents": 0, "bytes": 0, "max_content_triangles": 0, "coarse": []}
@@ -158,6 +162,29 @@ def write_tileset(
     written["depth"] = _depth(root)
     written["footprint"] = results[0]
     return written
+
+
+def _coarse_target(node: HierarchyNode, elements: list[Element]) -> int:
+    subtree = sum(elements[i].triangles for i in node.keys)
+    return min(PARENT_TRIANGLES, int(np.ceil(COARSE_RATIO * subtree)))
+
+
+def _repeated_levels(root: HierarchyNode, elements: list[Element]) -> set[str]:
+    """Inner nodes whose coarse level would prune at (almost) the same size as their parent's, i.e.
+    show the same elements with the same error: no refinement, only bytes (a grid of equal boxes)."""
+    repeated: set[str] = set()
+
+    def visit(node: HierarchyNode, name: str, parent_bound: float | None) -> None:
+        if not node.children:
+            return
+        bound, _ = prune_bound(elements, node.keys, _coarse_target(node, elements))
+        if parent_bound is not None and bound >= 0.9 * parent_bound:
+            repeated.add(name)
+        for i, child in enumerate(node.children):
+            visit(child, f"{name}_{i}", bound)
+
+    visit(root, "t", None)
+    return repeated
 
 
 def _named_nodes(node: HierarchyNode, name: str) -> list[tuple[HierarchyNode, str]]:
