@@ -4,35 +4,20 @@ No IfcConvert binary ships in the ifcopenshell wheel, so the anchor is what IfcC
 ``ifcopenshell.geom.iterator`` (same kernel, same thread count, IfcSpace/IfcOpeningElement excluded
 as IfcConvert does by default) feeding ``ifcopenshell.geom.serializers.gltf`` into one .glb.
 
-Each tool runs as a child process; recorded: wall time, peak memory summed over the child's process
-tree (proportional set size, so pages a forked child shares with its parent count once; sampled
-from /proc every 0.1 s), output bytes (the .glb for the anchor; tileset.json + glbs
-for ours). Inputs: every corpus IFC and a generated model of ``--large`` elements
+Each tool runs as a child process; recorded: wall time, CPU time of the child and every
+descendant it waited for (``getrusage(RUSAGE_CHILDREN)``; "cores busy" = CPU / wall), peak memory
+summed over the child's process tree (proportional set size, so pages a forked child shares with
+its parent count once; sampled from /proc every 0.1 s), output bytes (the .glb for the anchor;
+tileset.json + glbs for ours) and the 1-minute load average before each run (other work on the
+machine). Inputs: every corpus IFC and a generated model of ``--large`` elements
 (``sample_models/make_ifc_samples.py:make_large_model``).
 
 Run (long; in the background)::
 
     .venv/bin/python bench/bench_ifc.py --jobs 2 --large 50000 > bench/results/ifc.log 2>&1 &
 
-Results: ``bench/results/ifc.json`` and a Markdown table on stdout.
-
-Last run (2026-11-24, 2 cores shared with other work, ``--jobs 2``; ratios = ours / anchor;
-our bytes = tileset.json + glb contents with metadata, meshopt + quantization; anchor = one glb)::
-
-    input                           anchor s  ours s  time  anchor MB  ours MB  bytes  anchor/ours PSS MB
-    AC11-Institute-Var-2-IFC.ifczip     8.12    8.52  1.05       0.42     0.20   0.47   95.7 / 113.2
-    AC20-FZK-Haus.ifc                   8.77    4.51  0.51       0.45     0.21   0.48  110.8 / 126.9
-    IfcOpenHouse_IFC4.ifc               0.91    1.31  1.44       0.03     0.04   1.14   61.2 / 72.7
-    Office_A_20110811.ifc               7.69    5.68  0.74       1.01     0.43   0.43  118.3 / 111.0
-    PCERT_Infra-Bridge.ifc              4.62    1.34  0.29       0.28     0.12   0.42  161.0 / 109.3
-    Roof-01_BCAD.ifc                    1.91    2.40  1.26       0.05     0.05   0.98   57.9 / 73.2
-    SverchokFacadesIfcSverchok.ifc     14.68    2.42  0.17       1.23     0.39   0.32   84.9 / 101.4
-    geographic-referencing-utm.ifc      0.33    0.54  1.64       0.00     0.01   4.39   35.8 / 62.3
-    vectorworks_unicode.ifc             0.44    0.54  1.23       0.02     0.03   1.22   51.6 / 57.6
-    large_50000.ifc (generated)       101.43   52.78  0.52      44.98    13.87   0.31  695.1 / 872.9
-
-Small files (< 1 s) pay a fixed start-up (imports, a forked tessellation child) and a fixed
-tileset/metadata overhead of a few KB, so their ratios exceed 1.
+Results: ``bench/results/ifc.json`` and a Markdown table on stdout; the figures and their history
+are in ``bench/README.md`` (IFC section).
 """
 
 from __future__ import annotations
