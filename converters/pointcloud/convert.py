@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.errors import ConversionError, GeoreferencingError
 from converters.options import ConvertOptions
@@ -66,14 +67,15 @@ def _placement(info: LasInfo, options: ConvertOptions) -> tuple[Placement, dict[
     return place_in_crs(detection.crs, info.mins, info.maxs), detection.report()
 
 
-def _enu_bounds(transform: FastToEnu, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _enu_bounds(transform: FastToEnu, lo: NDArray[np.float64],
+                hi: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     t = np.linspace(0.0, 1.0, 5)
     gx, gy, gz = np.meshgrid(lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]), [lo[2], hi[2]])
     enu = transform(np.column_stack([gx.ravel(), gy.ravel(), gz.ravel()]))
     return enu.min(axis=0), enu.max(axis=0)
 
 
-def _cube(lo: np.ndarray, hi: np.ndarray) -> Cube:
+def _cube(lo: NDArray[np.float64], hi: NDArray[np.float64]) -> Cube:
     size = float((hi - lo).max())
     size = max(size * 1.001, 0.01)
     centre = (lo + hi) / 2
@@ -197,7 +199,7 @@ def _run_buckets(keys: list[int], depth: int, cube: Cube, out_dir: Path, attrs: 
     spill_dir = out_dir / SPILL_DIR
     nodes: list[NodeInfo] = []
     shared: list[PointSet] = []
-    shared_levels: list[np.ndarray] = []
+    shared_levels: list[NDArray[np.uint8]] = []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pending = {pool.submit(process_bucket, bucket_path(spill_dir, depth, key), depth, key, cube, out_dir, attrs,

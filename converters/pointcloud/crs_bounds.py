@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyproj
+from numpy.typing import NDArray
 from pyproj import CRS, Transformer
 
 from converters.errors import GeoreferencingError
@@ -32,7 +33,7 @@ def margin_deg(west: float, south: float, east: float, north: float) -> float:
     return max(1.0, 0.25 * max(east - west, north - south))
 
 
-def check_bounds(crs: CRS, mins: np.ndarray, maxs: np.ndarray, source: str, name: str) -> None:
+def check_bounds(crs: CRS, mins: NDArray[np.float64], maxs: NDArray[np.float64], source: str, name: str) -> None:
     """Raise :class:`GeoreferencingError` when the X/Y bounds cannot be coordinates of ``crs``."""
     horizontal = _horizontal(crs)
     x0, y0, x1, y1 = float(mins[0]), float(mins[1]), float(maxs[0]), float(maxs[1])

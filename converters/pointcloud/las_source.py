@@ -9,6 +9,7 @@ from typing import Any
 
 import laspy
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.errors import ConversionError
 
@@ -19,10 +20,10 @@ _READ_ERRORS: tuple[type[BaseException], ...] = (laspy.errors.LaspyException, Va
 
 @dataclass(slots=True)
 class PointChunk:
-    xyz: np.ndarray  # (n, 3) float64, file units
-    rgb: np.ndarray | None  # (n, 3) uint16, as stored
-    intensity: np.ndarray | None  # (n,) uint16
-    classification: np.ndarray | None  # (n,) uint8
+    xyz: NDArray[np.float64]  # (n, 3) file units
+    rgb: NDArray[np.uint16] | None  # (n, 3) as stored
+    intensity: NDArray[np.uint16] | None  # (n,)
+    classification: NDArray[np.uint8] | None  # (n,)
 
 
 @dataclass(slots=True)
@@ -31,8 +32,8 @@ class LasInfo:
     version: str
     point_format: int
     point_count: int
-    mins: np.ndarray
-    maxs: np.ndarray
+    mins: NDArray[np.float64]
+    maxs: NDArray[np.float64]
     compressed: bool
     copc: bool
     has_rgb: bool

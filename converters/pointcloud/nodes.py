@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.pointcloud.octree import BITS, Cube, assign_levels, group_nodes
 from tiles.points import write_points_glb
@@ -34,15 +35,15 @@ class Attributes:
 class PointSet:
     """Points in local ENU metres with raw attributes (rgb uint16, intensity uint16, class uint8)."""
 
-    enu: np.ndarray
-    rgb: np.ndarray
-    intensity: np.ndarray
-    classification: np.ndarray
+    enu: NDArray[np.float64]  # (n, 3)
+    rgb: NDArray[np.uint16]  # (n, 3)
+    intensity: NDArray[np.uint16]
+    classification: NDArray[np.uint8]
 
     def __len__(self) -> int:
         return len(self.enu)
 
-    def take(self, index: np.ndarray) -> PointSet:
+    def take(self, index: NDArray[np.integer] | NDArray[np.bool_]) -> PointSet:
         return PointSet(self.enu[index], self.rgb[index], self.intensity[index], self.classification[index])
 
     @staticmethod
@@ -59,8 +60,8 @@ class NodeInfo:
     level: int
     key: int
     count: int
-    lo: np.ndarray  # tight bounds of the content (ENU)
-    hi: np.ndarray
+    lo: NDArray[np.float64]  # tight bounds of the content (ENU)
+    hi: NDArray[np.float64]
     uri: str
 
 
@@ -73,7 +74,7 @@ def write_node(out_dir: Path, level: int, key: int, points: PointSet, attrs: Att
     if attrs.has_rgb:
         colors = (points.rgb >> attrs.rgb_shift).astype(np.uint8) if attrs.rgb_shift else \
             np.minimum(points.rgb, 255).astype(np.uint8)
-    properties: dict[str, np.ndarray] = {}
+    properties: dict[str, NDArray[np.integer]] = {}
     if attrs.has_intensity:
         properties["intensity"] = points.intensity
     if attrs.has_classification:
@@ -86,14 +87,14 @@ def write_node(out_dir: Path, level: int, key: int, points: PointSet, attrs: Att
 
 
 def build_nodes(points: PointSet, cube: Cube, depth: int, out_dir: Path,
-                attrs: Attributes) -> tuple[list[NodeInfo], PointSet, np.ndarray]:
+                attrs: Attributes) -> tuple[list[NodeInfo], PointSet, NDArray[np.uint8]]:
     """Write every node at level >= ``depth``; return them and the points (and levels) of the others."""
     codes = cube.codes(points.enu)
     order = np.argsort(codes)
     codes = codes[order]
     levels = assign_levels(codes, min_leaf_level=depth)
     written: list[NodeInfo] = []
-    shared_index: list[np.ndarray] = []
+    shared_index: list[NDArray[np.intp]] = []
     for level, key, index in group_nodes(codes, levels):
         if level < depth:
             shared_index.append(index)
@@ -103,7 +104,7 @@ def build_nodes(points: PointSet, cube: Cube, depth: int, out_dir: Path,
     return written, points.take(order[keep]), levels[keep]
 
 
-def write_shared(shared: PointSet, levels: np.ndarray, cube: Cube, out_dir: Path,
+def write_shared(shared: PointSet, levels: NDArray[np.uint8], cube: Cube, out_dir: Path,
                  attrs: Attributes) -> list[NodeInfo]:
     """Write the nodes whose points came back from several buckets."""
     if len(shared) == 0:
@@ -119,7 +120,7 @@ def write_shared(shared: PointSet, levels: np.ndarray, cube: Cube, out_dir: Path
             for s, e in zip(starts, ends, strict=True)]
 
 
-def to_records(points: PointSet, corner: np.ndarray) -> np.ndarray:
+def to_records(points: PointSet, corner: NDArray[np.float64]) -> NDArray[np.void]:
     records = np.empty(len(points), dtype=RECORD)
     relative = points.enu - corner
     records["x"], records["y"], records["z"] = relative[:, 0], relative[:, 1], relative[:, 2]
@@ -129,7 +130,7 @@ def to_records(points: PointSet, corner: np.ndarray) -> np.ndarray:
     return records
 
 
-def from_records(records: np.ndarray, corner: np.ndarray) -> PointSet:
+def from_records(records: NDArray[np.void], corner: NDArray[np.float64]) -> PointSet:
     enu = np.empty((len(records), 3), dtype=np.float64)
     enu[:, 0] = records["x"]
     enu[:, 1] = records["y"]
@@ -144,7 +145,7 @@ def bucket_path(spill_dir: Path, depth: int, key: int) -> Path:
 
 
 def process_bucket(path: Path, depth: int, key: int, cube: Cube, out_dir: Path, attrs: Attributes,
-                   max_points: int) -> tuple[list[NodeInfo], PointSet, np.ndarray]:
+                   max_points: int) -> tuple[list[NodeInfo], PointSet, NDArray[np.uint8]]:
     """Convert one bucket file (splitting it into children first when it is too large)."""
     count = path.stat().st_size // RECORD.itemsize
     corner, _ = cube.node_bounds(depth, key)
@@ -167,7 +168,7 @@ def process_bucket(path: Path, depth: int, key: int, cube: Cube, out_dir: Path, 
     path.unlink()
     written: list[NodeInfo] = []
     shared_parts: list[PointSet] = []
-    shared_levels: list[np.ndarray] = []
+    shared_levels: list[NDArray[np.uint8]] = []
     for child in sorted(children):
         nodes, shared, levels = process_bucket(bucket_path(path.parent, depth + 1, child), depth + 1, child,
                                                cube, out_dir, attrs, max_points)

@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -26,7 +27,7 @@ class Occupancy:
         self.z_sum = 0.0
         self.count = 0
 
-    def add(self, enu: np.ndarray) -> None:
+    def add(self, enu: NDArray[np.float64]) -> None:
         if len(enu) == 0:
             return
         cells = np.floor((enu[:, :2] - self.cube.origin[:2]) / self.cube.size * GRID).astype(np.int64)
@@ -52,7 +53,7 @@ class Occupancy:
         area = float(shape.area)
         height = self.z_sum / max(self.count, 1)
 
-        def to_lonlat(coords: np.ndarray) -> np.ndarray:
+        def to_lonlat(coords: NDArray[np.float64]) -> NDArray[np.float64]:
             enu = np.column_stack([coords[:, 0], coords[:, 1], np.full(len(coords), height)])
             return frame.enu_to_geodetic(enu)[:, :2]
 

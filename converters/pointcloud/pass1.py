@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.errors import ConversionCancelled
-from converters.pointcloud.las_source import LasInfo, iter_chunks
+from converters.pointcloud.las_source import LasInfo, PointChunk, iter_chunks
 from converters.pointcloud.nodes import PointSet, bucket_path, to_records
 from converters.pointcloud.octree import BITS, Cube
 from converters.pointcloud.outline import Occupancy
@@ -32,12 +33,12 @@ _STATE: dict[str, Any] = {}
 class Pass1Result:
     read: int
     rgb_max: int
-    grid: np.ndarray
+    grid: NDArray[np.bool_]
     z_sum: float
     buckets: set[int]
 
 
-def point_set(chunk: Any, enu: np.ndarray) -> PointSet:
+def point_set(chunk: PointChunk, enu: NDArray[np.float64]) -> PointSet:
     n = len(enu)
     return PointSet(
         enu,
