@@ -30,11 +30,12 @@ def _ranges(starts: NDArray[np.integer], counts: NDArray[np.integer]) -> NDArray
     return np.arange(total, dtype=np.int64) + np.repeat(starts - offsets, counts)
 
 
-def _yup(enu: np.ndarray) -> np.ndarray:
+def _yup(enu: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([enu[:, 0], enu[:, 2], -enu[:, 1]], axis=-1)
 
 
-def gather(blocks: Blocks, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+def gather(blocks: Blocks, keys: NDArray[np.integer]) -> list[tuple[NDArray[np.float64], NDArray[np.float64],
+                                                                    NDArray[np.integer], NDArray[np.integer]]]:
     """(positions, normals, triangles, feature row) for walls and for roofs+floors of ``keys``."""
     vs, ve = blocks.vertex_offsets[keys], blocks.vertex_offsets[keys + 1]
     counts = ve - vs
@@ -59,7 +60,7 @@ def gather(blocks: Blocks, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarra
     return [walls, (positions, normals, triangles, feature)]
 
 
-def write_blocks_glb(blocks: Blocks, keys: np.ndarray, materials: Sequence[Material],
+def write_blocks_glb(blocks: Blocks, keys: NDArray[np.integer], materials: Sequence[Material],
                      columns: dict[str, list[Any]], path: Path) -> tuple[BoundingVolume, int, int]:
     """Write the tile; returns its ENU box, size in bytes and triangle count."""
     pieces = gather(blocks, keys)

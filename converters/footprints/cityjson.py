@@ -17,6 +17,7 @@ from typing import Any
 import mapbox_earcut
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from converters.errors import ConversionError, GeoreferencingError
 from converters.footprints.outline import union_outline
@@ -57,7 +58,7 @@ def _surfaces(geometry: dict[str, Any]) -> Iterator[tuple[list[list[int]], Any]]
             yield surface, (vals[j] if isinstance(vals, list) and j < len(vals) else None)
 
 
-def _triangulate(rings: list[list[int]], vertices: np.ndarray) -> np.ndarray:
+def _triangulate(rings: list[list[int]], vertices: NDArray[np.float64]) -> NDArray[np.integer]:
     """Triangles (k, 3) of global vertex indices for one planar surface with holes."""
     flat = [i for ring in rings for i in ring]
     if len(rings[0]) < 3:
@@ -114,7 +115,7 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
 
     skipped: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
-    pieces: list[tuple[np.ndarray, None, np.ndarray, int]] = []
+    pieces: list[tuple[NDArray[np.float64], None, NDArray[np.integer], int]] = []
     semantic_names = list(SEMANTIC_COLOURS)
     objects = city.get("CityObjects") or {}
     buildings = 0
@@ -131,7 +132,7 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
             continue
         geometry = max(geometries, key=lambda g: float(str(g.get("lod", "0")) or 0))
         surfaces_meta = (geometry.get("semantics") or {}).get("surfaces") or []
-        groups: dict[str, list[np.ndarray]] = {}
+        groups: dict[str, list[NDArray[np.integer]]] = {}
         try:
             for rings, value in _surfaces(geometry):
                 semantic = "unclassified"

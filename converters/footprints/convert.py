@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 
 from converters.errors import ConversionError
 from converters.footprints.blocks_glb import write_blocks_glb
@@ -95,8 +96,8 @@ def _skip(skipped: list[dict[str, Any]], counts: dict[str, int], index: int, pro
         skipped.append({"index": index, "id": ident, "reason": reason})
 
 
-def _skip_reasons(source: FootprintSource, rule: HeightRule) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                        np.ndarray, dict[int, str]]:
+def _skip_reasons(source: FootprintSource, rule: HeightRule) -> tuple[
+        NDArray[np.integer], NDArray[np.object_], NDArray[np.float64], NDArray[np.float64], dict[int, str]]:
     """(built features, their geometries, heights, bases) and the skip reason of every other feature."""
     geometries = source.geometries.copy()
     count = len(geometries)
@@ -166,7 +167,7 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     weights, vertex_count = _triangle_counts(kept)
     columns = _columns(source, keep, height, base)
 
-    def write_content(keys: np.ndarray, tile_path: Path) -> tuple[BoundingVolume, int, int, float]:
+    def write_content(keys: NDArray[np.integer], tile_path: Path) -> tuple[BoundingVolume, int, int, float]:
         blocks = extrude(kept[keys], base[keys], height[keys], to_enu)
         at = keys.tolist()
         table = {name: list(map(values.__getitem__, at)) for name, values in columns.items()}
@@ -185,7 +186,8 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
                    skip_counts, result, outline, result.area, started, vertex_count=vertex_count)
 
 
-def _columns(source: FootprintSource, keep: np.ndarray, height: np.ndarray, base: np.ndarray) -> dict[str, list[Any]]:
+def _columns(source: FootprintSource, keep: NDArray[np.integer], height: NDArray[np.float64],
+             base: NDArray[np.float64]) -> dict[str, list[Any]]:
     rows = keep.tolist()
     everything = len(rows) == len(source)
     columns = {name: values if everything else list(map(values.__getitem__, rows))
@@ -197,8 +199,8 @@ def _columns(source: FootprintSource, keep: np.ndarray, height: np.ndarray, base
     return columns
 
 
-def _enu_boxes(kept: np.ndarray, base: np.ndarray, height: np.ndarray,
-               to_enu: FastToEnu) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _enu_boxes(kept: NDArray[np.object_], base: NDArray[np.float64], height: NDArray[np.float64],
+               to_enu: FastToEnu) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Per-building ENU boxes for tiling (map box centre at base and top ± the box's half size through
     the local Jacobian, padded), and the ENU corners of the map boxes (for the coverage outline).
 
@@ -225,7 +227,7 @@ def _enu_boxes(kept: np.ndarray, base: np.ndarray, height: np.ndarray,
     return lo, hi, np.concatenate([corners, bottom[:, :2]])
 
 
-def _triangle_counts(kept: np.ndarray) -> tuple[np.ndarray, int]:
+def _triangle_counts(kept: NDArray[np.object_]) -> tuple[NDArray[np.int64], int]:
     """Triangles per extruded building (2 per wall edge, n + 2 holes - 2 per roof and floor of each part)
     and the number of ring vertices (closing ones not counted), from shapely's counts only."""
     coordinates = shapely.get_num_coordinates(kept)
@@ -244,7 +246,7 @@ def _triangle_counts(kept: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def _small(path: Path, source: FootprintSource, crs: str, rule: HeightRule, placement: Placement, total: int,
-           keep: np.ndarray, kept: np.ndarray, height: np.ndarray, base: np.ndarray,
+           keep: NDArray[np.integer], kept: NDArray[np.object_], height: NDArray[np.float64], base: NDArray[np.float64],
            skipped: list[dict[str, Any]], skip_counts: dict[str, int], to_enu: FastToEnu, out_dir: Path,
            options: ConvertOptions, started: float) -> dict[str, Any]:
     """Small layers: extrude everything here, exact bounds, exact union outline."""
@@ -256,7 +258,7 @@ def _small(path: Path, source: FootprintSource, crs: str, rule: HeightRule, plac
     weights = 2 * np.diff(blocks.vertex_offsets) + 2 * np.diff(blocks.cap_offsets)
     columns = _columns(source, keep, height, base)
 
-    def write_content(keys: np.ndarray, tile_path: Path) -> tuple[BoundingVolume, int, int]:
+    def write_content(keys: NDArray[np.integer], tile_path: Path) -> tuple[BoundingVolume, int, int]:
         at = keys.tolist()
         table = {name: list(map(values.__getitem__, at)) for name, values in columns.items()}
         return write_blocks_glb(blocks, keys, MATERIALS, table, tile_path)

@@ -17,33 +17,35 @@ import numpy as np
 import shapely
 from numpy.typing import NDArray
 
-ToEnu = Callable[[np.ndarray], np.ndarray]
+FloatArray = NDArray[np.float64]
+IndexArray = NDArray[np.integer]
+ToEnu = Callable[[FloatArray], FloatArray]
 
 
 @dataclass(slots=True)
 class Blocks:
     """Meshes of ``n`` buildings; per-building slices via the offset arrays (length n + 1)."""
 
-    edge_next: np.ndarray  # (V,) end vertex of the wall edge starting at each ring vertex (index into cap_*)
-    edge_normals: np.ndarray  # (V, 3) unit outward normal of that wall (flat per wall)
-    wall_offsets: np.ndarray  # edge offsets per building (one edge per ring vertex)
-    cap_top: np.ndarray  # (V, 3) ENU, ring vertices at roof height
-    cap_bottom: np.ndarray  # (V, 3) ENU, ring vertices at base height
-    vertex_offsets: np.ndarray  # ring-vertex offsets per building
-    cap_triangles: np.ndarray  # (T, 3) roof triangles, indices into cap_top, grouped by building
-    cap_offsets: np.ndarray  # roof-triangle offsets per building
+    edge_next: IndexArray  # (V,) end vertex of the wall edge starting at each ring vertex (index into cap_*)
+    edge_normals: FloatArray  # (V, 3) unit outward normal of that wall (flat per wall)
+    wall_offsets: IndexArray  # edge offsets per building (one edge per ring vertex)
+    cap_top: FloatArray  # (V, 3) ENU, ring vertices at roof height
+    cap_bottom: FloatArray  # (V, 3) ENU, ring vertices at base height
+    vertex_offsets: IndexArray  # ring-vertex offsets per building
+    cap_triangles: IndexArray  # (T, 3) roof triangles, indices into cap_top, grouped by building
+    cap_offsets: IndexArray  # roof-triangle offsets per building
 
     def __len__(self) -> int:
         return len(self.vertex_offsets) - 1
 
-    def wall_quads(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def wall_quads(self, edges: IndexArray) -> tuple[FloatArray, FloatArray]:
         """Positions (bottom i, bottom i+1, top i+1, top i) and normals of the wall quads of ``edges``."""
         nxt = self.edge_next[edges]
         positions = np.stack([self.cap_bottom[edges], self.cap_bottom[nxt], self.cap_top[nxt], self.cap_top[edges]],
                              axis=1).reshape(-1, 3)
         return positions, np.repeat(self.edge_normals[edges], 4, axis=0)
 
-    def walls(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def walls(self, building: int) -> tuple[FloatArray, FloatArray, IndexArray]:
         """Positions, outward normals and triangles of one building's walls."""
         a, b = self.wall_offsets[building], self.wall_offsets[building + 1]
         quads = np.arange(b - a, dtype=np.int64)[:, None] * 4
@@ -51,7 +53,7 @@ class Blocks:
         positions, normals = self.wall_quads(np.arange(a, b))
         return positions, normals, triangles
 
-    def caps(self, building: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def caps(self, building: int) -> tuple[FloatArray, FloatArray, IndexArray]:
         """Positions, normals (up for the roof, down for the floor) and triangles of roof and floor."""
         a, b = self.vertex_offsets[building], self.vertex_offsets[building + 1]
         roof = self.cap_triangles[self.cap_offsets[building] : self.cap_offsets[building + 1]] - a
@@ -84,7 +86,7 @@ def _convex_single_ring(xy: NDArray[np.float64], ring_starts: NDArray[np.intp], 
     return single & (size >= 3) & ring_convex[first_ring]
 
 
-def _fans(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _fans(starts: IndexArray, sizes: IndexArray) -> tuple[NDArray[np.int64], IndexArray]:
     """Fan triangles (s, s+i, s+i+1) of convex rings, and the ring (index into ``starts``) of each."""
     counts = np.maximum(sizes - 2, 0)
     total = int(counts.sum())
@@ -94,8 +96,8 @@ def _fans(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return np.column_stack([s, s + i, s + i + 1]).astype(np.int64).reshape(-1, 3), ring
 
 
-def _earcut_parts(xy: np.ndarray, parts: np.ndarray, first_ring: np.ndarray, rings_of_part: np.ndarray,
-                  ring_starts: np.ndarray, ring_sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _earcut_parts(xy: FloatArray, parts: IndexArray, first_ring: IndexArray, rings_of_part: IndexArray,
+                  ring_starts: IndexArray, ring_sizes: IndexArray) -> tuple[NDArray[np.int64], IndexArray]:
     """Earcut triangles (global vertex indices, counter-clockwise) of ``parts``, and the part of each."""
     if len(parts) == 0:
         return np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
@@ -115,7 +117,7 @@ def _earcut_parts(xy: np.ndarray, parts: np.ndarray, first_ring: np.ndarray, rin
     return triangles, np.repeat(parts, counts)
 
 
-def extrude(geometries: np.ndarray, base: np.ndarray, height: np.ndarray, to_enu: ToEnu) -> Blocks:
+def extrude(geometries: NDArray[np.object_], base: FloatArray, height: FloatArray, to_enu: ToEnu) -> Blocks:
     """``geometries``: valid 2D (Multi)Polygons in map coordinates; base/height in map vertical units."""
     parts, building_of_part = shapely.get_parts(geometries, return_index=True)
     parts = shapely.orient_polygons(parts, exterior_cw=False)

@@ -15,11 +15,12 @@ import re
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkProcess
 from pickle import UnpicklingError
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
 import shapely
+from numpy.typing import NDArray
 
 from converters.footprints.sources import clean_features, read_features
 
@@ -29,7 +30,8 @@ _BOUNDARY = re.compile(rb"\}\s*,\s*\{")
 _MARKER = b'"\\u0000cim-features"'
 _DATA: dict[str, bytes] = {}
 
-Part = tuple[np.ndarray, dict[str, list[Any]], dict[int, str], np.ndarray]  # + known valid
+# geometries, columns, problems, known valid
+Part = tuple[NDArray[np.object_], dict[str, list[Any]], dict[int, str], NDArray[np.bool_]]
 WkbPart = Part  # the same with the geometries as WKB (what a worker sends back)
 
 
@@ -70,7 +72,9 @@ def _read_range(lo: int, hi: int) -> Part:
 
 def _read_range_wkb(lo: int, hi: int) -> WkbPart:
     geometries, columns, problems, known_valid = _read_range(lo, hi)
-    return shapely.to_wkb(geometries), columns, problems, known_valid
+    # types-shapely declares NDArray[bytes_]; shapely returns an object array of bytes (None stays None)
+    wkb = cast(NDArray[np.object_], shapely.to_wkb(geometries))
+    return wkb, columns, problems, known_valid
 
 
 def _child(lo: int, hi: int, conn: Connection[Any, Any]) -> None:

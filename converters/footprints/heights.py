@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.errors import ConversionError
 from converters.options import ConvertOptions
@@ -97,7 +98,7 @@ def height_and_base(props: dict[str, Any], rule: HeightRule) -> tuple[float, flo
     return height, base
 
 
-def _numbers(values: Sequence[Any] | None, count: int) -> np.ndarray:
+def _numbers(values: Sequence[Any] | None, count: int) -> NDArray[np.float64]:
     """Values as float64, NaN where :func:`_number` gives None (missing, text, bool, infinite)."""
     if values is None:
         return np.full(count, np.nan)
@@ -111,7 +112,7 @@ def _numbers(values: Sequence[Any] | None, count: int) -> np.ndarray:
 
 
 def resolve_heights(columns: dict[str, list[Any]], count: int, rule: HeightRule,
-                    rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, dict[int, str]]:
+                    rows: NDArray[np.integer]) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[int, str]]:
     """:func:`height_and_base` for the features ``rows`` at once: (height, base) of every row, and the
     skip reason of the rows that have none (by row)."""
     raw = columns.get(rule.field)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry import box, mapping
 from shapely.geometry.base import BaseGeometry
 
@@ -25,7 +26,7 @@ MIN_CELL_M = 20.0
 CLOSING_CELLS = 2  # gaps up to about 2 × CLOSING_CELLS cells between buildings are closed
 
 
-def _dilate(grid: np.ndarray) -> np.ndarray:
+def _dilate(grid: NDArray[np.bool_]) -> NDArray[np.bool_]:
     out = grid.copy()
     out[1:] |= grid[:-1]
     out[:-1] |= grid[1:]
@@ -34,7 +35,7 @@ def _dilate(grid: np.ndarray) -> np.ndarray:
     return out
 
 
-def _close(grid: np.ndarray, steps: int) -> np.ndarray:
+def _close(grid: NDArray[np.bool_], steps: int) -> NDArray[np.bool_]:
     padded = np.pad(grid, steps + 1)
     for _ in range(steps):
         padded = _dilate(padded)
@@ -43,7 +44,7 @@ def _close(grid: np.ndarray, steps: int) -> np.ndarray:
     return padded[steps + 1 : -steps - 1, steps + 1 : -steps - 1]
 
 
-def _raster_outline(points: np.ndarray) -> BaseGeometry:
+def _raster_outline(points: NDArray[np.float64]) -> BaseGeometry:
     """Coverage outline from ENU (x, y) points: every footprint vertex plus one interior-ish point each."""
     minx, miny = points.min(axis=0)
     maxx, maxy = points.max(axis=0)
@@ -64,21 +65,22 @@ def _raster_outline(points: np.ndarray) -> BaseGeometry:
 
 
 def _to_geojson(shape: BaseGeometry, frame: LocalFrame, height: float) -> dict[str, Any]:
-    def to_lonlat(xy: np.ndarray) -> np.ndarray:
+    def to_lonlat(xy: NDArray[np.float64]) -> NDArray[np.float64]:
         enu = np.column_stack([xy[:, 0], xy[:, 1], np.full(len(xy), height)])
         return frame.enu_to_geodetic(enu)[:, :2]
 
     return mapping(shapely.transform(shape, to_lonlat))
 
 
-def coverage_outline(points: np.ndarray, frame: LocalFrame, height: float) -> dict[str, Any] | None:
+def coverage_outline(points: NDArray[np.float64], frame: LocalFrame, height: float) -> dict[str, Any] | None:
     """:func:`union_outline`'s coverage outline for many footprints from ENU (x, y) points on them."""
     if len(points) == 0:
         return None
     return _to_geojson(_raster_outline(points), frame, height)
 
 
-def union_outline(polygons_enu: np.ndarray, frame: LocalFrame, height: float) -> tuple[dict[str, Any] | None, float]:
+def union_outline(polygons_enu: NDArray[np.object_], frame: LocalFrame,
+                  height: float) -> tuple[dict[str, Any] | None, float]:
     """GeoJSON geometry (lon/lat) of the covered area, and the footprint area in m² (see module doc)."""
     if len(polygons_enu) == 0:
         return None, 0.0

@@ -13,20 +13,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import NDArray
 
 MAX_DEPTH = 24
 
 
 @dataclass(slots=True)
 class QuadNode:
-    keys: np.ndarray  # building indices whose content is in this tile
-    lo: np.ndarray  # subtree bounds (ENU)
-    hi: np.ndarray
+    keys: NDArray[np.integer]  # building indices whose content is in this tile
+    lo: NDArray[np.float64]  # subtree bounds (ENU)
+    hi: NDArray[np.float64]
     geometric_error: float
     children: list[QuadNode] = field(default_factory=list)
 
 
-def build_quadtree(lo: np.ndarray, hi: np.ndarray, weights: np.ndarray, max_weight: int,
+def build_quadtree(lo: NDArray[np.float64], hi: NDArray[np.float64], weights: NDArray[np.integer], max_weight: int,
                    parent_weight: int) -> QuadNode:
     """``lo``/``hi``: (n, 3) per-building bounds; ``weights``: (n,) triangles per building."""
     centres = (lo[:, :2] + hi[:, :2]) / 2
@@ -36,7 +37,7 @@ def build_quadtree(lo: np.ndarray, hi: np.ndarray, weights: np.ndarray, max_weig
     x0, y0 = centres.min(axis=0)
     size = float(max(np.ptp(centres[:, 0]), np.ptp(centres[:, 1]), 1e-3)) * 1.0001
 
-    def build(idx: np.ndarray, corner: tuple[float, float], edge: float, depth: int) -> QuadNode:
+    def build(idx: NDArray[np.integer], corner: tuple[float, float], edge: float, depth: int) -> QuadNode:
         node_lo, node_hi = lo[idx].min(axis=0), hi[idx].max(axis=0)
         if cumulative_weight[idx].sum() <= max_weight or len(idx) == 1 or depth >= MAX_DEPTH:
             return QuadNode(idx, node_lo, node_hi, 0.0)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import shapely
+from numpy.typing import NDArray
 from shapely.geometry.base import BaseGeometry
 
 from converters.errors import ConversionError
@@ -30,7 +31,7 @@ _CRS_URN = re.compile(r"(?:EPSG(?:::|:|/0/|/))(\d+)", re.IGNORECASE)
 class FootprintSource:
     """The features of one layer, column-wise: position ``i`` is the ``i``-th feature of the source."""
 
-    geometries: np.ndarray  # object array of shapely geometries (None: missing or unreadable)
+    geometries: NDArray[np.object_]  # shapely geometries (None: missing or unreadable)
     properties: dict[str, list[Any]]  # attribute name → one value per feature (None where absent)
     problems: dict[int, str]  # position → why its geometry could not be read
     crs: str  # as found in the file ("EPSG:4326" for RFC 7946 GeoJSON)
@@ -38,7 +39,7 @@ class FootprintSource:
     layer: str | None = None
     # when set: the (Multi)Polygons are already 2D without repeated points (:func:`clean_polygons`),
     # and True marks those known to be valid
-    known_valid: np.ndarray | None = None
+    known_valid: NDArray[np.bool_] | None = None
 
     def __len__(self) -> int:
         return len(self.geometries)
@@ -114,7 +115,7 @@ def read_geojson(path: Path, data: dict[str, Any] | None = None) -> FootprintSou
     return FootprintSource(geometries, properties, problems, crs, note)
 
 
-def read_features(features: list[Any]) -> tuple[np.ndarray, dict[str, list[Any]], dict[int, str]]:
+def read_features(features: list[Any]) -> tuple[NDArray[np.object_], dict[str, list[Any]], dict[int, str]]:
     """GeoJSON features → (geometries, attribute columns, problems by position)."""
     geometries = np.full(len(features), None, dtype=object)
     rows: list[dict[str, Any]] = []
@@ -174,7 +175,8 @@ def _polygons(rings: list[list[Any]]) -> list[BaseGeometry | None]:
         return out
 
 
-def clean_polygons(polygons: np.ndarray, types: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def clean_polygons(polygons: NDArray[np.object_],
+                   types: NDArray[np.integer]) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
     """2D (Multi)Polygons without repeated points, and which are strictly convex single rings.
 
     ``force_2d`` and ``remove_repeated_points`` run only on the geometries that need them (found with
@@ -288,7 +290,7 @@ def read_gpkg(path: Path) -> FootprintSource:
     return FootprintSource(array, columns_of(rows), problems, crs, note, layer=table)
 
 
-def clean_features(geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def clean_features(geometries: NDArray[np.object_]) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
     """:func:`clean_polygons` applied to the (Multi)Polygons of a feature column: (geometries, known valid)."""
     geometries = geometries.copy()
     present = np.flatnonzero(np.fromiter((g is not None for g in geometries.tolist()), dtype=bool,

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.footprints.quadtree import QuadNode, build_quadtree
 from converters.georef import LocalFrame
@@ -25,11 +26,12 @@ MAX_TILE_TRIANGLES = 60_000
 PARENT_TRIANGLES = 15_000
 CONTENT_DIR = "blocks"
 
-Piece = tuple[np.ndarray, np.ndarray | None, np.ndarray, int]  # positions, normals or None, triangles, material
+# positions, normals or None, triangles, material
+Piece = tuple[NDArray[np.float64], NDArray[np.float64] | None, NDArray[np.integer], int]
 # box, bytes, triangles (and optionally the footprint area of those buildings, summed in the result)
 ContentResult = tuple[BoundingVolume, int, int] | tuple[BoundingVolume, int, int, float]
 # keys, path → ContentResult
-WriteContent = Callable[[np.ndarray, Path], ContentResult]
+WriteContent = Callable[[NDArray[np.integer], Path], ContentResult]
 
 
 @dataclass(slots=True)
@@ -58,7 +60,7 @@ def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[M
                   columns: Mapping[str, Sequence[Any]], compress: bool) -> WriteContent:
     """A content writer from per-building pieces (small inputs such as CityJSON)."""
 
-    def write(keys: np.ndarray, path: Path) -> tuple[BoundingVolume, int, int]:
+    def write(keys: NDArray[np.integer], path: Path) -> tuple[BoundingVolume, int, int]:
         parts = [MeshPart(positions, normals, triangles, material, row)
                  for row, building in enumerate(keys.tolist())
                  for positions, normals, triangles, material in pieces_of(building)]
@@ -72,11 +74,11 @@ def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[M
 _WRITER: dict[str, WriteContent] = {}
 
 
-def _write_job(keys: np.ndarray, path: Path) -> ContentResult:
+def _write_job(keys: NDArray[np.integer], path: Path) -> ContentResult:
     return _WRITER["write"](keys, path)
 
 
-def _write_all(jobs: list[tuple[str, np.ndarray, Path]], write_content: WriteContent, workers: int,
+def _write_all(jobs: list[tuple[str, NDArray[np.integer], Path]], write_content: WriteContent, workers: int,
                progress: Callable[[int], None]) -> dict[str, ContentResult]:
     """Write every tile content; with several workers, in forked processes (they inherit the data)."""
     results: dict[str, ContentResult] = {}
@@ -99,15 +101,15 @@ def _write_all(jobs: list[tuple[str, np.ndarray, Path]], write_content: WriteCon
     return results
 
 
-def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteContent, lo: np.ndarray,
-                    hi: np.ndarray, weights: np.ndarray, extras: dict[str, Any],
+def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteContent, lo: NDArray[np.float64],
+                    hi: NDArray[np.float64], weights: NDArray[np.integer], extras: dict[str, Any],
                     progress: Callable[[float], None] | None = None, workers: int = 1) -> WriteResult:
     """``lo``/``hi``: (n, 3) per-building ENU bounds; ``weights``: triangles per building."""
     root = build_quadtree(lo, hi, weights, MAX_TILE_TRIANGLES, PARENT_TRIANGLES)
     (out_dir / CONTENT_DIR).mkdir(parents=True, exist_ok=True)
     stats = _Totals()
     total = len(weights)
-    jobs: list[tuple[str, np.ndarray, Path]] = []
+    jobs: list[tuple[str, NDArray[np.integer], Path]] = []
 
     def collect(node: QuadNode, name: str) -> None:
         if len(node.keys):
