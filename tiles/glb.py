@@ -12,6 +12,7 @@ import struct
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 ARRAY_BUFFER = 34962
 ELEMENT_ARRAY_BUFFER = 34963
@@ -172,7 +173,7 @@ class GlbBuilder:
         accessors.append(accessor)
         return len(accessors) - 1
 
-    def add_indices(self, indices: np.ndarray, vertex_count: int) -> int:
+    def add_indices(self, indices: NDArray[np.integer], vertex_count: int) -> int:
         dtype = np.uint16 if vertex_count < 65535 else np.uint32
         return self.add_accessor(indices.astype(dtype).ravel(), target=ELEMENT_ARRAY_BUFFER)
 

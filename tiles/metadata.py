@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tiles.glb import GlbBuilder
 
@@ -259,7 +260,7 @@ class StructuralMetadata:
         self.builder.use_extension(STRUCTURAL_METADATA)
 
 
-def feature_id_attribute(builder: GlbBuilder, ids: np.ndarray) -> int:
+def feature_id_attribute(builder: GlbBuilder, ids: NDArray[np.integer]) -> int:
     """The ``_FEATURE_ID_n`` accessor: FLOAT (exact below 2**24; 4-byte aligned, validator-clean)."""
     if ids.size and int(ids.max()) >= 2**24:
         raise ValueError("too many features for a float feature-ID attribute")

@@ -34,7 +34,7 @@ def _y_up_to_z_up(vertices: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.column_stack([vertices[:, 0], -vertices[:, 2], vertices[:, 1]])
 
 
-def _placement(options: ConvertOptions, lo: np.ndarray, hi: np.ndarray, name: str) -> Placement:
+def _placement(options: ConvertOptions, lo: NDArray[np.float64], hi: NDArray[np.float64], name: str) -> Placement:
     if options.local:
         return place_local(options, lo, hi)
     if options.origin is not None:

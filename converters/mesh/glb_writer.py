@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.georef import enu_to_gltf
 from converters.mesh.load import Texture
@@ -22,10 +23,10 @@ from tiles.tileset import BoundingVolume
 
 @dataclass(slots=True)
 class Piece:
-    positions: np.ndarray  # (n, 3) ENU metres
-    faces: np.ndarray  # (m, 3)
-    uv: np.ndarray | None = None
-    colors: np.ndarray | None = None  # (n, 4) uint8
+    positions: NDArray[np.float64]  # (n, 3) ENU metres
+    faces: NDArray[np.integer]  # (m, 3)
+    uv: NDArray[np.float32] | None = None  # (n, 2)
+    colors: NDArray[np.uint8] | None = None  # (n, 4)
     texture: Texture | None = None
     rgba: tuple[float, float, float, float] = (0.8, 0.8, 0.8, 1.0)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import fast_simplification
 import numpy as np
+from numpy.typing import NDArray
 
 from converters.mesh.glb_writer import Piece
 
@@ -29,7 +30,7 @@ class LodNode:
         return sum(len(p.faces) for p in self.pieces)
 
 
-def _subset(piece: Piece, face_mask: np.ndarray) -> Piece:
+def _subset(piece: Piece, face_mask: NDArray[np.bool_]) -> Piece:
     faces = piece.faces[face_mask]
     used, local = np.unique(faces, return_inverse=True)
     return Piece(
