@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, text
 
 from cim_platform.core.access import Caller
@@ -38,11 +39,11 @@ _CONTENT = text(
      WHERE r.dataset_id = :dataset_id AND t.revision_id = :revision_id AND t.path = :path
     """
 )
-_CHUNK = text(
-    "SELECT substring(data from :start for :length) AS chunk FROM tile_contents"
-    " WHERE revision_id = :revision_id AND path = :path AND sha256 = :sha256"
+_CHUNK = (  # psycopg placeholders: run on the driver's connection with binary results (no hex copy)
+    "SELECT substring(data from %(start)s for %(length)s) FROM tile_contents"
+    " WHERE revision_id = %(revision_id)s AND path = %(path)s AND sha256 = %(sha256)s"
 )
-READ_CHUNK_BYTES = 4 * 1024 * 1024
+READ_CHUNK_BYTES = 1024 * 1024
 """Bytes read from PostgreSQL per query when copying a large content into the on-disk cache."""
 
 
@@ -163,19 +164,18 @@ class TileStreamer:
             yield tile.data
             return
         with self._reads, self.engine.connect() as conn:
-            for start in range(0, max(tile.size, 1), READ_CHUNK_BYTES):
-                chunk = conn.execute(
-                    _CHUNK,
-                    {
-                        "start": start + 1,  # SQL counts from 1
-                        "length": READ_CHUNK_BYTES,
-                        "revision_id": tile.revision_id,
-                        "path": tile.path,
-                        "sha256": tile.sha256,
-                    },
-                ).scalar_one()
-                yield bytes(chunk)
-                del chunk
+            driver: psycopg.Connection[Any] = conn.connection.driver_connection  # type: ignore[assignment]
+            with driver.cursor(binary=True) as cursor:
+                for start in range(0, max(tile.size, 1), READ_CHUNK_BYTES):
+                    params = {"start": start + 1, "length": READ_CHUNK_BYTES}  # SQL counts from 1
+                    cursor.execute(
+                        _CHUNK, {**params, "revision_id": tile.revision_id, "path": tile.path, "sha256": tile.sha256}
+                    )
+                    row = cursor.fetchone()
+                    if row is None:
+                        raise NotFound(f"no {tile.path} in revision {tile.revision_id}")
+                    yield bytes(row[0])
+                    del row
 
     def read(self, tile: TileFile) -> bytes:
         """The whole content (for JSON documents, which are answered gzipped or rewritten)."""
