@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.heritage import buildings, review
+from api.heritage import archive, buildings, review
 
-ROUTERS: list[APIRouter] = [buildings.router, review.router]
+ROUTERS: list[APIRouter] = [buildings.router, review.router, archive.router]

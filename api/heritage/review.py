@@ -23,7 +23,7 @@ from api.heritage.schemas import (
 from api.heritage.views import path_for, proposal_view
 from cim_platform.core.access import Scope
 from cim_platform.heritage import conflicts, groups, proposals, service
-from cim_platform.heritage.models import BuildingGroup, ProposalState
+from cim_platform.heritage.models import BuildingGroup, ProposalState, Status
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
 
@@ -119,7 +119,7 @@ def get_group(group_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> Gr
     """The group with its active member records (anonymous callers: the listed ones)."""
     group = groups.get_group(session, group_id)
     rows = groups.members(session, group_id, public_only=not service.reads_full(caller))
-    return _group_view(group, [GroupMember(id=b.id, code=b.code, name=b.name, status=b.status) for b in rows])  # type: ignore[arg-type]  # pydantic validates the status
+    return _group_view(group, [GroupMember(id=b.id, code=b.code, name=b.name, status=Status(b.status)) for b in rows])
 
 
 @router.get("/conflicts", response_model=ConflictList)

@@ -14,11 +14,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from cim_platform.heritage.models import (
     Category,
+    HeightDatum,
+    ItemKind,
     Level,
     Ownership,
     Preservation,
     ProposalState,
+    QaStage,
+    Section,
     Status,
+    SurveyTier,
     YearPrecision,
 )
 
@@ -249,3 +254,90 @@ class ConflictOut(BaseModel):
 class ConflictList(BaseModel):
     conflicts: list[ConflictOut]
     count: int
+
+
+class ArchiveItemForm(BaseModel):
+    """The text fields of an archive upload (multipart, next to the ``file`` part)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    section: Section
+    kind: ItemKind
+    title: str = Field(min_length=1, max_length=300)
+    description: str = Field(default="", max_length=20_000)
+    event_date: date | None = Field(default=None, description="Date of the change or intervention (sections 3, 4)")
+    plane_datum: str | None = Field(default=None, max_length=64, description="e.g. EPSG:4546")
+    height_datum: HeightDatum | None = None
+    survey_tier: SurveyTier | None = None
+    accuracy: str | None = Field(default=None, max_length=100)
+    captured_on: date | None = None
+    surveyor: str | None = Field(default=None, max_length=200)
+    organisation: str | None = Field(default=None, max_length=300)
+    equipment: str | None = Field(default=None, max_length=300)
+    supersedes: uuid.UUID | None = Field(default=None, description="The item this one is a new version of")
+
+
+class QaEntry(BaseModel):
+    stage: QaStage
+    by: str | None
+    at: datetime
+    comment: str | None = None
+
+
+class ArchiveItemOut(BaseModel):
+    id: uuid.UUID
+    building_id: uuid.UUID
+    section: Section
+    kind: ItemKind
+    title: str
+    description: str
+    event_date: date | None
+    filename: str
+    bytes: int
+    sha256: str
+    format: str
+    plane_datum: str | None
+    height_datum: HeightDatum | None
+    survey_tier: SurveyTier | None
+    accuracy: str | None
+    captured_on: date | None
+    surveyor: str | None
+    organisation: str | None
+    equipment: str | None
+    qa_stage: QaStage
+    qa_log: list[QaEntry]
+    version_no: int
+    supersedes_id: uuid.UUID | None
+    superseded_at: datetime | None
+    retired_at: datetime | None
+    retired_reason: str | None
+    created_at: datetime
+    file_url: str
+
+
+class ArchiveItemList(BaseModel):
+    items: list[ArchiveItemOut]
+
+
+class QaRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    to: QaStage
+    comment: str = Field(default="", max_length=5000)
+
+
+class BuildingCompletenessOut(BaseModel):
+    id: uuid.UUID
+    code: str
+    name: str
+    district: str
+    status: Status
+    complete: bool
+    missing: list[Section]
+
+
+class CompletenessOut(BaseModel):
+    buildings: list[BuildingCompletenessOut]
+    listed_total: int = Field(description="Listed, active records city-wide")
+    listed_complete: int = Field(description="Of those, with all five sections complete")
+    share_complete: float | None = Field(description="listed_complete / listed_total (city-wide)")

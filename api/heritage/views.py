@@ -6,7 +6,7 @@ from fastapi import Request
 
 from api.heritage.schemas import BuildingLinks, BuildingOut, BuildingPublic, ProposalOut
 from cim_platform.heritage.geometry import to_geojson
-from cim_platform.heritage.models import Building, Proposal
+from cim_platform.heritage.models import Building, Proposal, ProposalState
 
 
 def path_for(request: Request, name: str, **params: object) -> str:
@@ -20,7 +20,7 @@ def proposal_view(proposal: Proposal) -> ProposalOut:
         base_version=proposal.base_version,
         changes=proposal.changes,
         note=proposal.note,
-        state=proposal.state,  # type: ignore[arg-type]  # validated into the enum by pydantic
+        state=ProposalState(proposal.state),
         proposed_by=proposal.proposed_by_name,
         created_at=proposal.created_at,
         reviewed_by=proposal.reviewed_by_name,

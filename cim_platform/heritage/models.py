@@ -13,7 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from geoalchemy2 import Geometry
-from sqlalchemy import CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text, Uuid
+from sqlalchemy import BigInteger, CheckConstraint, Date, DateTime, Float, ForeignKey, Integer, String, Text, Uuid
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -161,3 +161,99 @@ class Proposal(CreatedAt, Base):
     reviewed_by_name: Mapped[str | None] = mapped_column(String(100))
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     review_comment: Mapped[str | None] = mapped_column(Text)
+
+
+class Section(enum.StrEnum):
+    """The five parts of a historic building's archive."""
+
+    features = "features"  # (1) artistic and historic features, construction date, rarity
+    technical = "technical"  # (2) technical documents of the building
+    use_ownership = "use_ownership"  # (3) current use and changes of ownership: a dated series with evidence
+    interventions = "interventions"  # (4) repairs, decoration, renovation: a dated series
+    survey = "survey"  # (5) survey-and-mapping records
+
+
+class ItemKind(enum.StrEnum):
+    site_plan = "site_plan"
+    plan = "plan"
+    elevation = "elevation"
+    section = "section"
+    detail = "detail"
+    point_cloud = "point_cloud"
+    orthophoto = "orthophoto"
+    photo = "photo"
+    panorama = "panorama"
+    model_3d = "model_3d"
+    bim_model = "bim_model"
+    video = "video"
+    survey_report = "survey_report"
+    repair_record = "repair_record"
+    ownership_record = "ownership_record"
+    approval_document = "approval_document"
+
+
+class QaStage(enum.StrEnum):
+    self_check = "self_check"
+    re_check = "re_check"
+    accepted = "accepted"
+
+
+class SurveyTier(enum.StrEnum):
+    outline = "outline"
+    typical = "typical"
+    full = "full"
+
+
+class HeightDatum(enum.StrEnum):
+    yellow_sea_1985 = "yellow_sea_1985"
+    other = "other"
+
+
+class ArchiveItem(CreatedAt, Base):
+    """One file of a building's archive, kept unchanged (size, SHA-256). A new version is a new item that
+    supersedes the old one; nothing is overwritten or deleted (items are retired with a reason)."""
+
+    __tablename__ = "heritage_archive_items"
+    __table_args__ = (
+        CheckConstraint(enum_check("section", Section), name="section"),
+        CheckConstraint(enum_check("kind", ItemKind), name="kind"),
+        CheckConstraint(enum_check("qa_stage", QaStage), name="qa_stage"),
+        CheckConstraint(f"survey_tier IS NULL OR {enum_check('survey_tier', SurveyTier)}", name="survey_tier"),
+        CheckConstraint(f"height_datum IS NULL OR {enum_check('height_datum', HeightDatum)}", name="height_datum"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    building_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("heritage_buildings.id", ondelete="RESTRICT"), index=True)
+    section: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    event_date: Mapped[date | None] = mapped_column(Date)
+    """The date of the change or intervention (sections 3 and 4 are dated series)."""
+    # the original file, unchanged
+    filename: Mapped[str] = mapped_column(String(500))
+    path: Mapped[str] = mapped_column(String(1000))  # relative to the data folder
+    bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(32))
+    # survey metadata
+    plane_datum: Mapped[str | None] = mapped_column(String(64))  # e.g. EPSG:4546 (CGCS2000 3-degree zone 37)
+    height_datum: Mapped[str | None] = mapped_column(String(24))
+    survey_tier: Mapped[str | None] = mapped_column(String(16))
+    accuracy: Mapped[str | None] = mapped_column(String(100))
+    captured_on: Mapped[date | None] = mapped_column(Date)
+    surveyor: Mapped[str | None] = mapped_column(String(200))
+    organisation: Mapped[str | None] = mapped_column(String(300))
+    equipment: Mapped[str | None] = mapped_column(String(300))
+    # QA and versions
+    qa_stage: Mapped[str] = mapped_column(String(16), default=QaStage.self_check.value)
+    qa_log: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, default=list)
+    """Each step: stage, by (username), at (ISO time), comment."""
+    version_no: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("heritage_archive_items.id", ondelete="RESTRICT"), unique=True
+    )
+    superseded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    retired_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

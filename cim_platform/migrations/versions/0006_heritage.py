@@ -1,8 +1,8 @@
-"""heritage
+"""Historic buildings: records, groups, proposals and archive items (issue 10)
 
 Revision ID: 0006
 Revises: 0005
-Create Date: 2026-12-02 07:34:00.939730
+Create Date: 2026-12-02
 """
 
 from __future__ import annotations
@@ -198,6 +198,77 @@ def upgrade() -> None:
     op.create_index(op.f("ix_heritage_buildings_level"), "heritage_buildings", ["level"], unique=False)
     op.create_index(op.f("ix_heritage_buildings_status"), "heritage_buildings", ["status"], unique=False)
     op.create_table(
+        "heritage_archive_items",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("building_id", sa.Uuid(), nullable=False),
+        sa.Column("section", sa.String(length=16), nullable=False),
+        sa.Column("kind", sa.String(length=24), nullable=False),
+        sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("event_date", sa.Date(), nullable=True),
+        sa.Column("filename", sa.String(length=500), nullable=False),
+        sa.Column("path", sa.String(length=1000), nullable=False),
+        sa.Column("bytes", sa.BigInteger(), nullable=False),
+        sa.Column("sha256", sa.String(length=64), nullable=False),
+        sa.Column("format", sa.String(length=32), nullable=False),
+        sa.Column("plane_datum", sa.String(length=64), nullable=True),
+        sa.Column("height_datum", sa.String(length=24), nullable=True),
+        sa.Column("survey_tier", sa.String(length=16), nullable=True),
+        sa.Column("accuracy", sa.String(length=100), nullable=True),
+        sa.Column("captured_on", sa.Date(), nullable=True),
+        sa.Column("surveyor", sa.String(length=200), nullable=True),
+        sa.Column("organisation", sa.String(length=300), nullable=True),
+        sa.Column("equipment", sa.String(length=300), nullable=True),
+        sa.Column("qa_stage", sa.String(length=16), nullable=False),
+        sa.Column("qa_log", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("version_no", sa.Integer(), nullable=False),
+        sa.Column("supersedes_id", sa.Uuid(), nullable=True),
+        sa.Column("superseded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("retired_reason", sa.Text(), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint(
+            "height_datum IS NULL OR height_datum IN ('yellow_sea_1985', 'other')",
+            name=op.f("ck_heritage_archive_items_height_datum"),
+        ),
+        sa.CheckConstraint(
+            "kind IN ('site_plan', 'plan', 'elevation', 'section', 'detail', 'point_cloud', 'orthophoto', 'photo', 'panorama', 'model_3d', 'bim_model', 'video', 'survey_report', 'repair_record', 'ownership_record', 'approval_document')",
+            name=op.f("ck_heritage_archive_items_kind"),
+        ),
+        sa.CheckConstraint(
+            "qa_stage IN ('self_check', 're_check', 'accepted')", name=op.f("ck_heritage_archive_items_qa_stage")
+        ),
+        sa.CheckConstraint(
+            "section IN ('features', 'technical', 'use_ownership', 'interventions', 'survey')",
+            name=op.f("ck_heritage_archive_items_section"),
+        ),
+        sa.CheckConstraint(
+            "survey_tier IS NULL OR survey_tier IN ('outline', 'typical', 'full')",
+            name=op.f("ck_heritage_archive_items_survey_tier"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["building_id"],
+            ["heritage_buildings.id"],
+            name=op.f("fk_heritage_archive_items_building_id_heritage_buildings"),
+            ondelete="RESTRICT",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_heritage_archive_items_created_by_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["supersedes_id"],
+            ["heritage_archive_items.id"],
+            name=op.f("fk_heritage_archive_items_supersedes_id_heritage_archive_items"),
+            ondelete="RESTRICT",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_heritage_archive_items")),
+        sa.UniqueConstraint("supersedes_id", name=op.f("uq_heritage_archive_items_supersedes_id")),
+    )
+    op.create_index(
+        op.f("ix_heritage_archive_items_building_id"), "heritage_archive_items", ["building_id"], unique=False
+    )
+    op.create_table(
         "heritage_proposals",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("building_id", sa.Uuid(), nullable=False),
@@ -237,6 +308,8 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_heritage_proposals_state"), table_name="heritage_proposals")
     op.drop_index(op.f("ix_heritage_proposals_building_id"), table_name="heritage_proposals")
     op.drop_table("heritage_proposals")
+    op.drop_index(op.f("ix_heritage_archive_items_building_id"), table_name="heritage_archive_items")
+    op.drop_table("heritage_archive_items")
     op.drop_index(op.f("ix_heritage_buildings_status"), table_name="heritage_buildings")
     op.drop_index(op.f("ix_heritage_buildings_level"), table_name="heritage_buildings")
     op.drop_index(op.f("ix_heritage_buildings_group_id"), table_name="heritage_buildings")
