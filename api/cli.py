@@ -16,6 +16,7 @@ import typer
 from api.cli_convert import convert_command
 from api.cli_deploy import deploy_app
 from api.core.logging_config import uvicorn_log_config
+from api.logging_filters import with_redaction
 from cim_platform.accounts import service as accounts
 from cim_platform.accounts.sessions import load_session_keys
 from cim_platform.core import migrate
@@ -234,6 +235,7 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
     import uvicorn
 
     from api.app import create_app
+    from api.http_limits import BoundedHttpToolsProtocol
 
     worker_process = None
     if with_worker:
@@ -249,7 +251,8 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
                 host=settings.host,
                 port=settings.port,
                 log_level="warning",
-                log_config=uvicorn_log_config(settings),
+                log_config=with_redaction(uvicorn_log_config(settings)),
+                http=BoundedHttpToolsProtocol,
             )
         else:
             uvicorn.run(
@@ -257,7 +260,8 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
                 host=settings.host,
                 port=settings.port,
                 log_level="info",
-                log_config=uvicorn_log_config(settings),
+                log_config=with_redaction(uvicorn_log_config(settings)),
+                http=BoundedHttpToolsProtocol,
             )
     finally:
         if worker_process is not None:
