@@ -5,10 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pyproj import CRS
-from pyproj.exceptions import CRSError
-
 from cim_platform.core.errors import InvalidInput
+from cim_platform.datasets.crs_input import validate_crs_text
 
 BOOL_FIELDS = ("allow_ungeoreferenced", "local", "include_spaces")
 TEXT_FIELDS = ("height_field", "floors_field", "base_field")
@@ -38,13 +36,7 @@ def convert_params(fields: dict[str, str]) -> dict[str, Any]:
     """ConvertOptions keyword arguments (JSON-able) from the upload's form fields."""
     params: dict[str, Any] = {}
     if crs := fields.get("crs", "").strip():
-        try:
-            CRS.from_user_input(crs)
-        except CRSError:
-            raise InvalidInput(
-                f"crs {crs!r} is not a coordinate reference system pyproj knows (e.g. EPSG:4546)"
-            ) from None
-        params["crs"] = crs
+        params["crs"] = validate_crs_text(crs)
     if origin := fields.get("origin", "").strip():
         numbers = [_float("origin", part) for part in origin.split(",")]
         if len(numbers) == 2:
