@@ -83,3 +83,24 @@ def test_tokens_of_any_spelling_never_reach_the_server_log(cast, live_server: st
     log = Path(settings.resolved_data_dir / "server.log").read_text(encoding="utf-8", errors="replace")
     assert "/api/v1/datasets" in log  # the access log is there …
     assert token not in log and token[4:] not in log  # … without the token
+
+
+def test_links_never_echo_the_host_header(client, cast) -> None:
+    """Without CIM_PUBLIC_URL, OGC and job links are root-relative, whatever Host a client sends."""
+    evil = {"Host": "attacker.invalid"}
+    landing = client.get("/ogc", headers=evil).json()
+    hrefs = [link["href"] for link in landing["links"]]
+    assert hrefs and all(href.startswith("/") and "attacker" not in href for href in hrefs), hrefs
+    assert {"/ogc", "/openapi.json", "/docs", "/ogc/conformance", "/ogc/collections"} <= set(hrefs)
+    assert client.get("/ogc/collections", headers=evil).json()["links"][0]["href"] == "/ogc/collections"
+
+
+def test_links_use_the_public_url_when_configured(settings) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings.public_url = "https://cim.example.gov.cn/"
+    with TestClient(create_app(settings)) as client:
+        hrefs = [link["href"] for link in client.get("/ogc", headers={"Host": "attacker.invalid"}).json()["links"]]
+    assert all(href.startswith("https://cim.example.gov.cn/") for href in hrefs), hrefs

@@ -69,29 +69,30 @@ CONFORMANCE = [
 ]
 
 
-def _base(request: Request) -> str:
-    """CIM_PUBLIC_URL when set (behind a proxy), else the address the client used."""
-    public = request.app.state.settings.public_url
-    return (public or str(request.base_url)).rstrip("/")
+def _href(request: Request, route: str, **params: object) -> str:
+    """A link to a route by name: absolute under CIM_PUBLIC_URL when set, else root-relative (never built
+    from the request's Host header, which a client controls)."""
+    path = str(request.app.url_path_for(route, **{key: str(value) for key, value in params.items()}))
+    public: str | None = request.app.state.settings.public_url
+    return public.rstrip("/") + path if public else path
 
 
 @router.get("", response_model=LandingPage, response_model_exclude_none=True)
 def landing(request: Request) -> LandingPage:
-    base = _base(request)
     return LandingPage.model_validate(
         {
             "title": "Ordos CIM platform – 3D GeoVolumes",
             "description": "Published BIM models and survey data of Ordos as 3D Tiles 1.1",
             "links": [
-                {"href": f"{base}/ogc", "rel": "self", "type": "application/json"},
+                {"href": _href(request, "landing"), "rel": "self", "type": "application/json"},
                 {
-                    "href": f"{base}/openapi.json",
+                    "href": _href(request, "openapi"),
                     "rel": "service-desc",
                     "type": "application/vnd.oai.openapi+json;version=3.0",
                 },
-                {"href": f"{base}/docs", "rel": "service-doc", "type": "text/html"},
-                {"href": f"{base}/ogc/conformance", "rel": "conformance", "type": "application/json"},
-                {"href": f"{base}/ogc/collections", "rel": "data", "type": "application/json"},
+                {"href": _href(request, "swagger_ui_html"), "rel": "service-doc", "type": "text/html"},
+                {"href": _href(request, "conformance"), "rel": "conformance", "type": "application/json"},
+                {"href": _href(request, "collections"), "rel": "data", "type": "application/json"},
             ],
         }
     )
@@ -103,10 +104,10 @@ def conformance() -> Conformance:
 
 
 def _collection(request: Request, dataset: Dataset, revision: DatasetRevision) -> Collection:
-    base = _base(request)
     hull, low, high = root_extent(revision.tileset or {})
     west, south, east, north = wkt.loads(hull).bounds
-    tileset = f"{base}/tiles/{dataset.id}/tileset.json"
+    tileset = _href(request, "dataset_tileset", dataset_id=dataset.id)
+    own = _href(request, "collection", dataset_id=dataset.id)
     return Collection.model_validate(
         {
             "id": str(dataset.id),
@@ -115,7 +116,7 @@ def _collection(request: Request, dataset: Dataset, revision: DatasetRevision) -
             "collectionType": "3d-container",
             "extent": {"spatial": {"bbox": [[west, south, low, east, north, high]], "crs": CRS84H}},
             "links": [
-                {"href": f"{base}/ogc/collections/{dataset.id}", "rel": "self", "type": "application/json"},
+                {"href": own, "rel": "self", "type": "application/json"},
                 {"href": tileset, "rel": "items", "type": "application/3dtiles+json", "title": "3D Tiles 1.1 tileset"},
             ],
             "content": [
@@ -134,9 +135,8 @@ def collections(request: Request, caller: CallerDep, session: SessionDep) -> Col
         .order_by(Dataset.name)
     )
     items = [_collection(request, d, r) for d, r in session.execute(query)]
-    base = _base(request)
     return Collections(
-        collections=items, links=[Link(href=f"{base}/ogc/collections", rel="self", type="application/json")]
+        collections=items, links=[Link(href=_href(request, "collections"), rel="self", type="application/json")]
     )
 
 
