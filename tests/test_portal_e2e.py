@@ -99,6 +99,8 @@ def watch_job(browsing: Browsing, timeout: float = 300) -> tuple[str, list[str],
         state = page.get_attribute("[data-testid=job-state]", "data-state") or ""
         if not states or states[-1] != state:
             states.append(state)
+        if state in ("failed", "cancelled"):
+            return state, states, progress
         text = page.inner_text("[data-testid=job-progress]").strip()
         if not progress or progress[-1] != text:
             progress.append(text)
@@ -166,7 +168,13 @@ def test_portal_upload_progress_city_pick_list_languages_roles(
         assert any(str(value) in panel for value in picked.values() if value not in (None, ""))
         assert b.page.locator("[data-panel=dataset]").count() == 1  # the extension point's built-in panel
         b.shot("portal-city-picked")
-        b.page.click("[data-testid=share]", no_wait_after=True)
+        # measure a distance between two clicked points
+        b.page.dispatch_event("[data-testid=measure-distance]", "click")  # buttons over a busy canvas
+        b.page.mouse.click(position[0], position[1])
+        b.page.mouse.click(position[0] + 120, position[1] + 40)
+        measured = b.page.wait_for_selector("[data-testid=measure-value]").inner_text()
+        assert "米" in measured, measured
+        b.page.dispatch_event("[data-testid=share]", "click")  # the canvas keeps the page busy
         b.page.wait_for_function("location.search.includes('view=')")
 
         # the datasets list and its filters

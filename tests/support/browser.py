@@ -76,7 +76,7 @@ def open_page(browser: Any, base: str, *, locale: str = "zh-CN", width: int = 12
     """A fresh context (own cookies) with every request and page error recorded."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": height}, accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(60_000)  # a shared 2-core machine draws WebGL slowly in software
     browsing = Browsing(page=page, base=base)
     page.on("request", lambda request: browsing.requests.append(request.url))
     page.on("pageerror", lambda error: browsing.errors.append(str(error)))
