@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.heritage import archive, buildings, review
+from api.heritage import archive, buildings, review, transfer
 
-ROUTERS: list[APIRouter] = [buildings.router, review.router, archive.router]
+ROUTERS: list[APIRouter] = [buildings.router, review.router, archive.router, transfer.router]

@@ -341,3 +341,18 @@ class CompletenessOut(BaseModel):
     listed_total: int = Field(description="Listed, active records city-wide")
     listed_complete: int = Field(description="Of those, with all five sections complete")
     share_complete: float | None = Field(description="listed_complete / listed_total (city-wide)")
+
+
+class RowProblemOut(BaseModel):
+    row: int = Field(description="Row as the city sees it (CSV/Excel: the sheet's row, header = 1; GeoJSON: feature)")
+    field: str
+    problem: str
+
+
+class ImportReportOut(BaseModel):
+    dry_run: bool
+    imported: bool = Field(description="True only when every row was valid and the import was real")
+    rows: int
+    valid_rows: int
+    problems: list[RowProblemOut]
+    created: list[uuid.UUID]

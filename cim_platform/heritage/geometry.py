@@ -8,6 +8,7 @@ easting/northing given in the wrong zone are refused with the place they would l
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import Any
 
@@ -17,7 +18,8 @@ from geoalchemy2.elements import WKBElement, WKTElement
 from geoalchemy2.shape import to_shape
 from numpy.typing import NDArray
 from pyproj import CRS, Transformer
-from pyproj.exceptions import CRSError
+from pyproj.exceptions import CRSError, ProjError
+from shapely.errors import ShapelyError
 from shapely.geometry import MultiPolygon, Point, Polygon, mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.validation import explain_validity
@@ -40,13 +42,18 @@ GeoJSON = dict[str, Any]
 def _transformer(crs_text: str) -> Transformer:
     try:
         source = CRS.from_user_input(crs_text)
-    except CRSError:
+    except (CRSError, ProjError, ValueError, TypeError):
         raise InvalidInput(f"unknown CRS {crs_text!r} (e.g. EPSG:4546)", params={"crs": crs_text}) from None
     if source.is_compound:
         source = source.sub_crs_list[0]
     if not (source.is_projected or source.is_geographic):
         raise InvalidInput(f"CRS {crs_text!r} is neither projected nor geographic", params={"crs": crs_text})
-    return Transformer.from_crs(source, CRS.from_epsg(STORAGE_SRID), always_xy=True)
+    try:
+        return Transformer.from_crs(source, CRS.from_epsg(STORAGE_SRID), always_xy=True)
+    except (CRSError, ProjError) as exc:
+        raise InvalidInput(
+            f"no transformation from {crs_text!r} to EPSG:4490: {exc}", params={"crs": crs_text}
+        ) from None
 
 
 def check_crs(crs_text: str) -> None:
@@ -56,7 +63,7 @@ def check_crs(crs_text: str) -> None:
 def _parse(field: str, value: GeoJSON) -> BaseGeometry:
     try:
         geometry = shape(value)
-    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError, ShapelyError) as exc:
         raise InvalidInput(f"{field} is not a GeoJSON geometry: {exc}", params={"field": field}) from None
     if geometry.is_empty:
         raise InvalidInput(f"{field} is empty", params={"field": field})
@@ -87,6 +94,8 @@ def to_storage(field: str, value: GeoJSON | None, crs_text: str = DEFAULT_CRS) -
             raise InvalidInput(f"{field} is not a valid polygon: {reason}", params={"field": field, "reason": reason})
     west, south, east, north = geometry.bounds
     bw, bs, be, bn = ORDOS_BOUNDS
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise InvalidInput(f"{field} has coordinates that cannot be placed in {crs_text}", params={"field": field})
     if not (bw <= west and east <= be and bs <= south and north <= bn):
         raise InvalidInput(
             f"{field} lands at {west:.4f},{south:.4f} (lon, lat), outside Ordos: is the CRS ({crs_text}) right?",
