@@ -285,6 +285,11 @@ def _report(path: Path, source: FootprintSource, crs: str, height_rule: dict[str
         "counts": {"features": total, "buildings": built, "skipped": total - built, "tiles": result.tiles,
                    "triangles": result.triangles, "footprint_vertices": vertex_count,
                    "max_buildings_per_tile": result.max_features_per_tile},
+        "warnings": (
+            [f"{result.split_by_count} places hold more buildings than one tile may carry (coincident or "
+             "overlapping footprints): they were shared out over several tiles by count"]
+            if result.split_by_count else []
+        ),
         "crs": {"crs": crs, "source": "user" if crs != source.crs else "file", "file_crs": source.crs,
                 "note": source.crs_note, "layer": source.layer},
         "heights": height_rule,

@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 MAX_DEPTH = 24
+MIN_EDGE_M = 0.01  # below a centimetre, quadrants no longer separate buildings: split by count instead
 
 
 @dataclass(slots=True)
@@ -25,6 +26,7 @@ class QuadNode:
     hi: NDArray[np.float64]
     geometric_error: float
     children: list[QuadNode] = field(default_factory=list)
+    split_by_count: bool = False  # buildings too close to separate by place, shared out by weight
 
 
 def build_quadtree(lo: NDArray[np.float64], hi: NDArray[np.float64], weights: NDArray[np.integer], max_weight: int,
@@ -39,8 +41,10 @@ def build_quadtree(lo: NDArray[np.float64], hi: NDArray[np.float64], weights: ND
 
     def build(idx: NDArray[np.integer], corner: tuple[float, float], edge: float, depth: int) -> QuadNode:
         node_lo, node_hi = lo[idx].min(axis=0), hi[idx].max(axis=0)
-        if cumulative_weight[idx].sum() <= max_weight or len(idx) == 1 or depth >= MAX_DEPTH:
+        if cumulative_weight[idx].sum() <= max_weight or len(idx) == 1:
             return QuadNode(idx, node_lo, node_hi, 0.0)
+        if depth >= MAX_DEPTH or edge < MIN_EDGE_M:
+            return by_count(idx, node_lo, node_hi)
         order = idx[np.argsort(-importance[idx], kind="stable")]
         taken = int(np.searchsorted(np.cumsum(cumulative_weight[order]), parent_weight, side="right"))
         own, rest = order[:taken], order[taken:]
@@ -54,6 +58,22 @@ def build_quadtree(lo: NDArray[np.float64], hi: NDArray[np.float64], weights: ND
                 child_corner = (corner[0] + half * e, corner[1] + half * n)
                 node.children.append(build(np.sort(members), child_corner, half, depth + 1))
         node.geometric_error = max([node.geometric_error, *(c.geometric_error for c in node.children)])
+        return node
+
+    def by_count(idx: NDArray[np.integer], node_lo: NDArray[np.float64], node_hi: NDArray[np.float64]) -> QuadNode:
+        """Buildings that share one place (coincident copies, a degenerate layer): contents of at most
+        ``max_weight`` each (one heavier building alone), the first in the node, the others its children."""
+        groups = np.zeros(len(idx), dtype=np.int64)
+        group, running = 0, 0
+        for position, weight in enumerate(cumulative_weight[idx].tolist()):
+            if running and running + weight > max_weight:
+                group, running = group + 1, 0
+            groups[position], running = group, running + weight
+        rest_error = float(diagonal[idx[groups > 0]].max()) if group else 0.0
+        node = QuadNode(idx[groups == 0], node_lo, node_hi, rest_error, split_by_count=True)
+        for number in range(1, group + 1):
+            members = idx[groups == number]
+            node.children.append(QuadNode(members, lo[members].min(axis=0), hi[members].max(axis=0), 0.0))
         return node
 
     return build(np.arange(len(weights)), (float(x0), float(y0)), size, 0)

@@ -42,6 +42,7 @@ class WriteResult:
     triangles: int
     max_features_per_tile: int
     area: float = 0.0  # sum of the areas the content writer reported (0 when it reports none)
+    split_by_count: int = 0  # nodes whose buildings shared one place and were shared out by weight
 
 
 @dataclass(slots=True)
@@ -54,6 +55,7 @@ class _Totals:
     max_features: int = 0
     written: int = 0  # buildings written so far (progress)
     area: float = 0.0
+    split_by_count: int = 0
 
 
 def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[Material],
@@ -136,6 +138,7 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
             stats.bytes += size
             stats.triangles += triangles
             stats.max_features = max(stats.max_features, len(node.keys))
+        stats.split_by_count += node.split_by_count
         children = [to_tile(child, f"{name}{i}") for i, child in enumerate(node.children)]
         t_lo, t_hi = node.lo, node.hi
         volumes = [c.bounding_volume for c in children]
@@ -153,4 +156,7 @@ def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteConten
     tileset = Tileset(root=root_tile, geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), root.geometric_error),
                       extras=extras)
     tileset_bytes = tileset.write(out_dir / "tileset.json")
-    return WriteResult(tileset_bytes, stats.bytes, stats.tiles, stats.triangles, stats.max_features, abs(stats.area))
+    return WriteResult(
+        tileset_bytes, stats.bytes, stats.tiles, stats.triangles, stats.max_features, abs(stats.area),
+        stats.split_by_count,
+    )
