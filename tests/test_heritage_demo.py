@@ -1,0 +1,68 @@
+"""The demo's historic-building records: clearly synthetic, in Dongsheng, loaded over HTTP through the
+same routes as people use; one of them conflicts with the demo footprint layer; loading is idempotent."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import uuid
+
+from geoalchemy2 import WKTElement
+from shapely.geometry import MultiPolygon, shape
+
+from api.heritage.demo import MANIFEST, SAMPLES, load_heritage_samples
+from cim_platform.core.db.engine import session_scope
+from cim_platform.datasets.models import Dataset, DatasetRevision
+
+
+def test_generator_is_deterministic(tmp_path) -> None:
+    before = MANIFEST.read_bytes()
+    subprocess.run([sys.executable, str(SAMPLES / "make_heritage_samples.py")], check=True)
+    assert MANIFEST.read_bytes() == before
+
+
+def test_demo_records_load_with_a_conflict(client, cast, settings) -> None:
+    manifest = json.loads(MANIFEST.read_text(encoding="utf-8"))
+    assert all("示例" in spec["name"] and "Example" in spec["name"] for spec in manifest["records"])
+    assert load_heritage_samples(settings, "", client) == len(manifest["records"])
+    official = cast.headers("official")
+    listing = client.get("/api/v1/heritage/buildings", headers=official).json()["buildings"]
+    status = {b["code"]: b["status"] for b in listing}
+    assert status == {spec["code"]: spec["target_status"] for spec in manifest["records"]}
+    assert {b["district"] for b in listing} == {"150602"}
+    report = client.get("/api/v1/heritage/completeness", headers=official, params={"district": "dongsheng"}).json()
+    assert report["listed_total"] == 3 and report["listed_complete"] == 1
+    queue = client.get("/api/v1/heritage/proposals", headers=official, params={"state": "pending"}).json()
+    assert queue["count"] == 1
+    # the demo footprint layer (as its conversion stores it) overlaps the old granary's zones
+    footprints = json.loads((SAMPLES.parent / "survey" / "ordos_footprints.geojson").read_text(encoding="utf-8"))
+    polygons = [shape(f["geometry"]) for f in footprints["features"]]
+    with session_scope(client.app.state.engine) as session:
+        dataset = Dataset(
+            id=uuid.uuid4(),
+            organization_id=cast.orgs["institute_a"],
+            name="footprints",
+            kind="footprints",
+            visibility="public",
+        )
+        session.add(dataset)
+        session.flush()
+        session.add(
+            DatasetRevision(
+                id=uuid.uuid4(),
+                dataset_id=dataset.id,
+                number=1,
+                state="ready",
+                source_filename="f.geojson",
+                source_path="x",
+                source_bytes=1,
+                source_sha256=hashlib.sha256(b"x").hexdigest(),
+                footprint=WKTElement(MultiPolygon(polygons).wkt, srid=4326),
+            )
+        )
+    conflicts = client.get("/api/v1/heritage/conflicts", headers=official).json()["conflicts"]
+    assert {c["building_code"] for c in conflicts} == {"EX-150602-003"}
+    assert all(c["area_m2"] > 0 for c in conflicts)
+    assert load_heritage_samples(settings, "", client) == 0
