@@ -11,6 +11,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("accounts"),
     Domain("datasets", reads=("accounts",)),
     Domain("heritage", reads=("accounts", "datasets")),
+    Domain("coverage", reads=("accounts", "datasets")),
 )
 
 
