@@ -196,6 +196,23 @@ def test_portal_upload_progress_city_pick_list_languages_roles(
         assert "IfcWall" in b.page.inner_text("[data-testid=report]")
         b.shot("portal-dataset")
 
+        # a new revision from the dataset page, then a roll back to the first
+        b.page.click("text=上传新版本")
+        b.page.set_input_files("[data-testid=file]", str(SAMPLE_IFC))
+        b.page.click("[data-testid=submit]")
+        state, states, _ = watch_job(b)
+        assert state == "succeeded", states
+        b.page.click("[data-testid=open-dataset]")
+        b.page.wait_for_selector("[data-testid=revisions] tbody tr:nth-child(2)")
+        revisions = b.page.locator("[data-testid=revisions] tbody tr")
+        assert "已发布" in revisions.nth(0).inner_text()  # the newest, revision 2
+        revisions.nth(1).locator("text=回滚到此版本").click()
+        b.page.wait_for_function(
+            "document.querySelectorAll('[data-testid=revisions] tbody tr')[1]?.innerText.includes('已发布')"
+        )
+        assert "已固定" in b.page.inner_text("main")
+        b.shot("portal-dataset-rolled-back")
+
         # languages: Chinese by default, English by the switch, remembered for the user
         assert nav_text(b, "datasets") == "数据集"
         choose_language(b, "en")
