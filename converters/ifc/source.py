@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import zipfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import ifcopenshell
@@ -48,12 +49,18 @@ def extract_ifczip(archive: Path, work_dir: Path, max_bytes: int = MAX_UNCOMPRES
         work_dir.mkdir(parents=True, exist_ok=True)
         target = work_dir / "model.ifc"
         written = 0
-        with zf.open(member) as source, target.open("wb") as sink:
-            while chunk := source.read(1 << 20):
-                written += len(chunk)
-                if written > member.file_size or written > max_bytes:  # lying headers
-                    raise ConversionError(f"{archive.name}: member larger than declared; refusing to extract")
-                sink.write(chunk)
+        try:
+            with zf.open(member) as source, target.open("wb") as sink:
+                while chunk := source.read(1 << 20):
+                    written += len(chunk)
+                    if written > member.file_size or written > max_bytes:  # lying headers
+                        raise ConversionError(f"{archive.name}: member larger than declared; refusing to extract")
+                    sink.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as error:  # a damaged member (CRC, deflate stream)
+            target.unlink(missing_ok=True)
+            raise ConversionError(
+                f"{archive.name}: {member.filename} is damaged in the archive ({error}); zip the model again"
+            ) from error
         return target
 
 

@@ -41,27 +41,35 @@ async def recover_stalled_jobs(app: procrastinate.App, settings: Settings) -> in
 @dataclass
 class _Recovery:
     """After this worker could not reach the database, every worker's heartbeat looks stale for a while
-    (theirs could not be written either): requeueing then would run live workers' jobs twice. So for
-    one stalled-worker timeout after the database answers again, stalled jobs are left alone."""
+    (theirs could not be written either): requeueing then would run live workers' jobs twice. So once
+    the database answers again, stalled jobs are left alone for one stalled-worker timeout (and one
+    heartbeat), time for every live worker to write its heartbeat again."""
 
+    lost: bool = False
     quiet_until: float = 0.0
 
-    def database_lost(self, settings: Settings) -> None:
+    def database_lost(self) -> None:
+        self.lost = True
+
+    def database_back(self, settings: Settings) -> None:
+        self.lost = False
         self.quiet_until = time.monotonic() + settings.stalled_worker_timeout_s + settings.worker_heartbeat_s
 
     def may_requeue(self) -> bool:
-        return time.monotonic() >= self.quiet_until
+        return not self.lost and time.monotonic() >= self.quiet_until
 
 
 async def _recovery_loop(app: procrastinate.App, settings: Settings, recovery: _Recovery) -> None:
     interval = max(1.0, settings.stalled_worker_timeout_s / 3)
     while True:
         try:
+            if recovery.lost and await _database_answers(settings):
+                recovery.database_back(settings)
             if recovery.may_requeue():
                 await recover_stalled_jobs(app, settings)
             await asyncio.to_thread(reconcile, settings, get_engine(settings, start=False))
         except Exception as exc:  # keep the loop alive through transient database errors
-            recovery.database_lost(settings)
+            recovery.database_lost()
             logger.warning("stalled-job recovery failed (%s); retrying", _first_line(exc))
         await asyncio.sleep(interval)
 
@@ -130,12 +138,12 @@ async def _run(settings: Settings, concurrency: int) -> None:
             raise
         except Exception as exc:
             logger.warning("the worker lost the database (%s); it takes jobs again once it answers", _first_line(exc))
-            recovery.database_lost(settings)
+            recovery.database_lost()
         else:
             if stopping.is_set():
                 break
             logger.warning("the worker stopped taking jobs (its database connection failed); starting again")
-            recovery.database_lost(settings)
+            recovery.database_lost()
         while not stopping.is_set():
             try:  # at least one pause, so a round failing at once does not spin
                 await asyncio.wait_for(stopping.wait(), timeout=DATABASE_RETRY_S)
@@ -144,7 +152,7 @@ async def _run(settings: Settings, concurrency: int) -> None:
             if await _database_answers(settings):
                 break
         if not stopping.is_set():
-            recovery.database_lost(settings)  # counted from now: the others' heartbeats resume now too
+            recovery.database_back(settings)  # counted from now: the others' heartbeats resume now too
             logger.info("the database answers again; taking jobs")
 
 
