@@ -28,14 +28,24 @@ def _add_revision(
 ) -> str:
     with session_scope(client.app.state.engine) as session:
         dataset = Dataset(
-            id=uuid.uuid4(), organization_id=cast.orgs[org], name=f"Project {org}", kind="footprints",
-            district_code="150602", visibility=visibility,
+            id=uuid.uuid4(),
+            organization_id=cast.orgs[org],
+            name=f"Project {org}",
+            kind="footprints",
+            district_code="150602",
+            visibility=visibility,
         )
         session.add(dataset)
         session.flush()
         revision = DatasetRevision(
-            id=uuid.uuid4(), dataset_id=dataset.id, number=1, state=state, source_filename="f.geojson",
-            source_path="x", source_bytes=1, source_sha256=hashlib.sha256(b"x").hexdigest(),
+            id=uuid.uuid4(),
+            dataset_id=dataset.id,
+            number=1,
+            state=state,
+            source_filename="f.geojson",
+            source_path="x",
+            source_bytes=1,
+            source_sha256=hashlib.sha256(b"x").hexdigest(),
             footprint=WKTElement(MultiPolygon([footprint]).wkt, srid=4326),
         )
         session.add(revision)
@@ -88,3 +98,41 @@ def test_conflicts_follow_dataset_visibility(client, cast) -> None:
     assert client.get(CONFLICTS, headers=cast.headers("uploader_b")).json()["count"] == 2
     assert client.get(CONFLICTS, headers=cast.headers("official")).json()["count"] == 2
     assert client.get(CONFLICTS).status_code == 401
+
+
+def test_publishing_a_conflicting_revision_needs_an_approval(client, cast) -> None:
+    from cim_platform.datasets import publishing
+
+    create(client, cast.headers("surveyor"), "150602-0220")
+    conflicting = _add_revision(client, cast, "institute_a", _footprint_wgs84(10, 10, 20, 20), visibility="public")
+    clear = _add_revision(client, cast, "institute_a", _footprint_wgs84(900, 900, 920, 920), visibility="public")
+    uploader = cast.headers("uploader_a")
+
+    def revision_of(dataset_id: str) -> str:
+        return str(
+            client.get(f"/api/v1/datasets/{dataset_id}/revisions", headers=uploader).json()["revisions"][0]["id"]
+        )
+
+    def publish(dataset_id: str) -> Any:
+        url = f"/api/v1/datasets/{dataset_id}/revisions/{revision_of(dataset_id)}/publish"
+        return client.post(url, headers=uploader)
+
+    assert publish(clear).status_code == 200
+    refused = publish(conflicting)
+    assert refused.status_code == 409 and "150602-0220" in refused.json()["detail"]
+    # a new conversion's automatic publication (the worker, as SYSTEM) is held back, not failed
+    with session_scope(client.app.state.engine) as session:
+        dataset = session.get(Dataset, uuid.UUID(conflicting))
+        assert dataset is not None
+        dataset.published_revision_id = None
+        revision = session.get(DatasetRevision, uuid.UUID(revision_of(conflicting)))
+        assert revision is not None
+        publishing.publish(session, dataset, revision)
+        assert dataset.published_revision_id is None
+    approvals = "/api/v1/heritage/approvals"
+    body = {"revision_id": revision_of(conflicting), "reference": "鄂住建审〔2026〕3号"}
+    assert client.post(approvals, headers=cast.headers("surveyor"), json=body).status_code == 403
+    assert client.post(approvals, headers=cast.headers("official"), json=body).status_code == 201
+    assert publish(conflicting).status_code == 200
+    listed_approvals = client.get(approvals, headers=uploader, params={"revision": body["revision_id"]}).json()
+    assert [a["reference"] for a in listed_approvals["approvals"]] == ["鄂住建审〔2026〕3号"]

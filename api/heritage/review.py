@@ -10,6 +10,9 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from api.deps import CallerDep, SessionDep
 from api.heritage.http import CONDITIONAL, HeritageRoute
 from api.heritage.schemas import (
+    ApprovalCreate,
+    ApprovalList,
+    ApprovalOut,
     ConflictList,
     ConflictOut,
     Decision,
@@ -22,8 +25,8 @@ from api.heritage.schemas import (
 )
 from api.heritage.views import path_for, proposal_view
 from cim_platform.core.access import Scope
-from cim_platform.heritage import conflicts, groups, proposals, service
-from cim_platform.heritage.models import BuildingGroup, ProposalState, Status
+from cim_platform.heritage import approvals, conflicts, groups, proposals, service
+from cim_platform.heritage.models import BuildingGroup, ProposalState, PublishApproval, Status
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
 
@@ -158,3 +161,29 @@ def list_conflicts(
         for r in rows
     ]
     return ConflictList(conflicts=views, count=len(views))
+
+
+def _approval_view(approval: PublishApproval) -> ApprovalOut:
+    return ApprovalOut(
+        id=approval.id,
+        revision_id=approval.revision_id,
+        reference=approval.reference,
+        comment=approval.comment,
+        approved_by=approval.approved_by_name,
+        created_at=approval.created_at,
+    )
+
+
+@router.post("/approvals", status_code=201, response_model=ApprovalOut)
+def approve_publication(body: ApprovalCreate, caller: CallerDep, session: SessionDep) -> ApprovalOut:
+    """Officials and admins: the approval document that lets a dataset revision overlapping protection
+    zones be published (the datasets domain's publish route refuses it before, with the conflicts)."""
+    approval = approvals.approve(session, caller, body.revision_id, body.reference, body.comment)
+    session.commit()
+    return _approval_view(approval)
+
+
+@router.get("/approvals", response_model=ApprovalList)
+def list_approvals(revision: uuid.UUID, caller: CallerDep, session: SessionDep) -> ApprovalList:
+    caller.require(Scope.heritage_read)
+    return ApprovalList(approvals=[_approval_view(a) for a in approvals.approvals_for(session, revision)])

@@ -356,3 +356,24 @@ class ImportReportOut(BaseModel):
     valid_rows: int
     problems: list[RowProblemOut]
     created: list[uuid.UUID]
+
+
+class ApprovalCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    revision_id: uuid.UUID = Field(description="The dataset revision overlapping protection zones")
+    reference: str = Field(min_length=1, max_length=200, description="The approval document's reference")
+    comment: str = Field(default="", max_length=5000)
+
+
+class ApprovalOut(BaseModel):
+    id: uuid.UUID
+    revision_id: uuid.UUID
+    reference: str
+    comment: str
+    approved_by: str | None
+    created_at: datetime
+
+
+class ApprovalList(BaseModel):
+    approvals: list[ApprovalOut]

@@ -1,1 +1,7 @@
-"""Historic buildings (issue 10): declaration records, groups, reviewed edits and protection checks."""
+"""Historic buildings (issue 10): declaration records, groups, reviewed edits, archives and protection checks.
+
+Loading the domain registers its publish guard (``approvals``): dataset revisions overlapping protection
+zones are published only with an approval reference.
+"""
+
+from cim_platform.heritage import approvals as approvals
