@@ -29,6 +29,7 @@ class Scope(enum.StrEnum):
     heritage_read = "heritage:read"  # historic-building records in full (anonymous: listed records, public fields)
     heritage_write = "heritage:write"  # create and edit records and archives (edits of listed records become proposals)
     heritage_review = "heritage:review"  # review: status workflow, accept or reject proposals, retire
+    coverage_admin = "coverage:admin"  # coverage: built-up areas, CIM-level mapping, targets, snapshots
     admin = "admin"
 
 
@@ -39,7 +40,14 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
         {Scope.datasets_read, Scope.datasets_write, Scope.jobs_read, Scope.heritage_read, Scope.heritage_write}
     ),
     Role.official: frozenset(
-        {Scope.datasets_read, Scope.jobs_read, Scope.audit_read, Scope.heritage_read, Scope.heritage_review}
+        {
+            Scope.datasets_read,
+            Scope.jobs_read,
+            Scope.audit_read,
+            Scope.heritage_read,
+            Scope.heritage_review,
+            Scope.coverage_admin,
+        }
     ),
     Role.viewer: frozenset({Scope.datasets_read, Scope.heritage_read}),
 }
