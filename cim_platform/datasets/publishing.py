@@ -9,6 +9,7 @@ from cim_platform.core.access import Caller
 from cim_platform.core.audit import SYSTEM, record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict
+from cim_platform.core.guards import PublishAttempt, publish_refusals
 from cim_platform.core.hooks import Published, run_after_publish
 from cim_platform.datasets.models import Dataset, DatasetRevision, Publication, RevisionState
 
@@ -19,6 +20,11 @@ def publish(session: Session, dataset: Dataset, revision: DatasetRevision, *, ca
     ``caller`` is who asked (the audit trail's actor); a worker publishing a new conversion is SYSTEM."""
     if revision.state != RevisionState.ready.value:
         raise Conflict(f"revision {revision.number} is {revision.state}; only a ready revision can be published")
+    refusals = publish_refusals(session, PublishAttempt(dataset.id, revision.id, caller))
+    if refusals:  # another domain's guard objects (cim_platform.core.guards)
+        if caller is SYSTEM:
+            return  # a new conversion's automatic publication is held back; an owner publishes it later
+        raise Conflict("; ".join(refusals))
     newest_ready = session.scalar(
         select(func.max(DatasetRevision.number)).where(
             DatasetRevision.dataset_id == dataset.id, DatasetRevision.state == RevisionState.ready.value
