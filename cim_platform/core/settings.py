@@ -42,6 +42,10 @@ class Settings(BaseSettings):
         default_factory=list, description="Extra modules with procrastinate tasks (plug-ins)"
     )
 
+    coverage_count_share: float = Field(
+        default=0.5, gt=0, le=1, description="Share of a building's footprint covered for it to count as covered"
+    )
+
     tile_cache_mb: int = Field(default=256, description="Per-process cache of immutable tile contents")
     tile_access_ttl_s: float = Field(default=2.0, description="How long visibility and tokens are cached")
     # tile streaming: large contents, the on-disk cache, nginx in front (cim_platform/datasets/streaming.py)
