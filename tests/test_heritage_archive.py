@@ -156,3 +156,39 @@ def test_archive_role_matrix(client, cast, actor) -> None:
     assert recheck.status_code == {None: 401, "surveyor": 409, "official": 200, "admin": 200}.get(actor, 403)
     retire = client.post(f"{ITEMS}/{item['id']}/retire", headers=headers, json={"reason": "test"})
     assert retire.status_code == {None: 401, "surveyor": 200, "official": 200, "admin": 200}.get(actor, 403)
+
+
+def test_point_cloud_item_converts_to_a_linked_dataset(client, cast, start_worker) -> None:
+    from tests.support.http_api import wait_job
+
+    surveyor = cast.headers("surveyor")
+    record, _ = listed(client, cast, "150602-0330")
+    scan = Path(__file__).resolve().parents[1] / "sample_models" / "survey" / "kangbashi_scan.laz"
+    not_convertible = _file(client, surveyor, record["id"], "features", "photo", "a.jpg", b"x", convert="true")
+    assert not_convertible.status_code == 422
+    filed = _file(
+        client,
+        surveyor,
+        record["id"],
+        "survey",
+        "point_cloud",
+        scan.name,
+        scan.read_bytes(),
+        convert="true",
+        plane_datum="EPSG:4546",
+    )
+    assert filed.status_code == 201, filed.text
+    item = filed.json()
+    assert item["dataset_id"] is not None and item["sha256"] == hashlib.sha256(scan.read_bytes()).hexdigest()
+    dataset = client.get(f"/api/v1/datasets/{item['dataset_id']}", headers=surveyor).json()
+    assert dataset["kind"] == "pointcloud" and dataset["district"] == "150602"
+    revisions = client.get(f"/api/v1/datasets/{item['dataset_id']}/revisions", headers=surveyor).json()["revisions"]
+    start_worker()
+    job = wait_job(client, surveyor, f"/api/v1/jobs/{revisions[0]['job_id']}")
+    assert job["state"] == "succeeded", job
+    found = client.get(BUILDINGS, headers=cast.headers("viewer"), params={"dataset": item["dataset_id"]}).json()
+    assert [b["id"] for b in found["buildings"]] == [record["id"]]
+    actions = [
+        e["action"] for e in client.get(f"{BUILDINGS}/{record['id']}/history", headers=surveyor).json()["entries"]
+    ]
+    assert actions[-2:] == ["heritage.item.added", "heritage.item.converted"]

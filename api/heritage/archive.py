@@ -32,9 +32,12 @@ from api.heritage.views import path_for
 from cim_platform.core.access import Caller, Scope
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.errors import InvalidInput
+from cim_platform.core.jobs.service import enqueue
 from cim_platform.core.settings import Settings
+from cim_platform.datasets.params import convert_params
 from cim_platform.datasets.sources import IncomingFile, source_path
 from cim_platform.heritage import archive, service
+from cim_platform.heritage.conversion import convert_item
 from cim_platform.heritage.models import ArchiveItem, Status
 from cim_platform.heritage.package import bag_name, build_package
 
@@ -65,11 +68,14 @@ def _file(
     incoming: IncomingFile,
     form: ArchiveItemForm,
 ) -> ArchiveItem:
+    """File the item (and, with ``convert``, create its dataset and conversion job) in one transaction;
+    the job is queued once it is committed."""
+    job_id = None
     try:
         with session_scope(engine) as session:
             building = service.get_building(session, caller, building_id)
-            metadata = form.model_dump(exclude={"section", "kind", "supersedes"}, exclude_unset=True)
-            return archive.add_item(
+            metadata = form.model_dump(exclude={"section", "kind", "supersedes", "convert", "crs"}, exclude_unset=True)
+            item = archive.add_item(
                 session,
                 settings,
                 caller,
@@ -80,9 +86,15 @@ def _file(
                 metadata=metadata,
                 supersedes=form.supersedes,
             )
+            if form.convert:
+                params = convert_params({"crs": form.crs} if form.crs else {})
+                job_id = convert_item(session, settings, caller, building, item, params)
     except BaseException:
         incoming.discard()
         raise
+    if job_id is not None:
+        enqueue(settings, engine, job_id)
+    return item
 
 
 @router.post("/buildings/{building_id}/items", status_code=201, response_model=ArchiveItemOut)

@@ -275,6 +275,8 @@ class ArchiveItemForm(BaseModel):
     organisation: str | None = Field(default=None, max_length=300)
     equipment: str | None = Field(default=None, max_length=300)
     supersedes: uuid.UUID | None = Field(default=None, description="The item this one is a new version of")
+    convert: bool = Field(default=False, description="Point clouds, meshes, BIM models: convert to a linked dataset")
+    crs: str | None = Field(default=None, max_length=100, description="The conversion's CRS (as for dataset uploads)")
 
 
 class QaEntry(BaseModel):
@@ -312,6 +314,7 @@ class ArchiveItemOut(BaseModel):
     retired_at: datetime | None
     retired_reason: str | None
     created_at: datetime
+    dataset_id: uuid.UUID | None = Field(description="The dataset its conversion became (convert=true)")
     file_url: str
 
 

@@ -257,6 +257,8 @@ class ArchiveItem(CreatedAt, Base):
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     retired_reason: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"), index=True)
+    """The dataset its conversion became (point clouds, meshes, BIM models filed with ``convert``)."""
 
 
 class PublishApproval(CreatedAt, Base):

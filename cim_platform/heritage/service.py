@@ -30,7 +30,7 @@ from cim_platform.heritage.errors import (
     RecordRetired,
 )
 from cim_platform.heritage.fields import EDITABLE_FIELDS, REQUIRED_FIELDS, from_json, snapshot, value_json
-from cim_platform.heritage.models import STORAGE_SRID, Building, BuildingGroup, Status
+from cim_platform.heritage.models import STORAGE_SRID, ArchiveItem, Building, BuildingGroup, Status
 
 OBJECT_TYPE = "heritage_building"
 
@@ -99,6 +99,8 @@ class BuildingFilter:
     text: str | None = None
     bbox: tuple[float, float, float, float] | None = None
     group_id: uuid.UUID | None = None
+    dataset_id: uuid.UUID | None = None
+    """Records with an archive item converted into this dataset (a feature clicked in the 3D city)."""
     include_retired: bool = False
     limit: int = 100
     offset: int = 0
@@ -124,6 +126,9 @@ def filtered(session: Session, caller: Caller, filters: BuildingFilter) -> Selec
         query = query.where(Building.level == filters.level)
     if filters.group_id:
         query = query.where(Building.group_id == filters.group_id)
+    if filters.dataset_id:
+        linked = select(ArchiveItem.building_id).where(ArchiveItem.dataset_id == filters.dataset_id)
+        query = query.where(Building.id.in_(linked))
     if filters.text:
         pattern = "%" + filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(

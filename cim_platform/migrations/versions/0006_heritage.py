@@ -227,6 +227,7 @@ def upgrade() -> None:
         sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("retired_reason", sa.Text(), nullable=True),
         sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("dataset_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
         sa.CheckConstraint(
             "height_datum IS NULL OR height_datum IN ('yellow_sea_1985', 'other')",
@@ -248,6 +249,12 @@ def upgrade() -> None:
             name=op.f("ck_heritage_archive_items_survey_tier"),
         ),
         sa.ForeignKeyConstraint(
+            ["dataset_id"],
+            ["datasets.id"],
+            name=op.f("fk_heritage_archive_items_dataset_id_datasets"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
             ["building_id"],
             ["heritage_buildings.id"],
             name=op.f("fk_heritage_archive_items_building_id_heritage_buildings"),
@@ -264,6 +271,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_heritage_archive_items")),
         sa.UniqueConstraint("supersedes_id", name=op.f("uq_heritage_archive_items_supersedes_id")),
+    )
+    op.create_index(
+        op.f("ix_heritage_archive_items_dataset_id"), "heritage_archive_items", ["dataset_id"], unique=False
     )
     op.create_index(
         op.f("ix_heritage_archive_items_building_id"), "heritage_archive_items", ["building_id"], unique=False
@@ -336,6 +346,7 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_heritage_proposals_state"), table_name="heritage_proposals")
     op.drop_index(op.f("ix_heritage_proposals_building_id"), table_name="heritage_proposals")
     op.drop_table("heritage_proposals")
+    op.drop_index(op.f("ix_heritage_archive_items_dataset_id"), table_name="heritage_archive_items")
     op.drop_index(op.f("ix_heritage_archive_items_building_id"), table_name="heritage_archive_items")
     op.drop_table("heritage_archive_items")
     op.drop_index(op.f("ix_heritage_buildings_status"), table_name="heritage_buildings")
