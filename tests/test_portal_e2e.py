@@ -174,6 +174,13 @@ def test_portal_upload_progress_city_pick_list_languages_roles(
         b.page.mouse.click(position[0] + 120, position[1] + 40)
         measured = b.page.wait_for_selector("[data-testid=measure-value]").inner_text()
         assert "米" in measured, measured
+        # underground view, and a screenshot of the view as a file
+        b.page.dispatch_event("[data-testid=underground]", "click")
+        b.page.wait_for_function("location.search.includes('underground=1')")
+        assert b.page.evaluate("window.cimViewer.scene.globe.translucency.enabled")
+        with b.page.expect_download() as download:
+            b.page.dispatch_event("[data-testid=screenshot]", "click")
+        assert download.value.suggested_filename.endswith(".png")
         b.page.dispatch_event("[data-testid=share]", "click")  # the canvas keeps the page busy
         b.page.wait_for_function("location.search.includes('view=')")
 

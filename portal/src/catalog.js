@@ -30,3 +30,9 @@ export async function loadOrganizations() {
 export function organizationName(id) {
   return organizations.value.find((o) => o.id === id)?.name || "";
 }
+
+/** the dataset id a job works on (from its links) */
+export function jobDatasetId(job) {
+  const link = job.links?.dataset || "";
+  return link.split("/datasets/")[1]?.split("/")[0] || null;
+}
