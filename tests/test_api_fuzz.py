@@ -104,13 +104,22 @@ def fuzz_target(pg_cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFac
         wait_for(lambda: httpx.get(job_url, headers=headers, timeout=30).json()["state"] == "succeeded", timeout=240)
         worker.terminate()
         worker.wait(timeout=30)
-        KNOWN_IDS.update(dataset_id=body["dataset"]["id"], revision_id=body["revision"]["id"], job_id=body["job"]["id"])
+        dataset_id, revision_id = body["dataset"]["id"], body["revision"]["id"]
+        tileset = httpx.get(f"{base}/tiles/{dataset_id}/tileset.json", timeout=30).json()
+        content = _first_content_uri(tileset["root"]).removeprefix(f"r/{revision_id}/")
+        KNOWN_IDS.update(dataset_id=dataset_id, revision_id=revision_id, job_id=body["job"]["id"], path=content)
         yield {"base": base, "tokens": cast.tokens, "server": server, "running": running, "data_dir": data_dir}
         KNOWN_IDS.clear()
         log = running.log(server)
     engine.dispose()
     postgis.drop_database(pg_cluster, name)
     assert "Traceback" not in log, log[-5000:]
+
+
+def _first_content_uri(tile: dict[str, Any]) -> str:
+    if "content" in tile:
+        return str(tile["content"]["uri"])
+    return next(_first_content_uri(child) for child in tile.get("children", []))
 
 
 def test_the_fuzzed_document_is_the_served_one(fuzz_target: dict[str, Any]) -> None:
