@@ -270,6 +270,12 @@ def test_portal_administration(portal_server: str, cast) -> None:
         form.locator("input[type=password]").fill("wang-fang-password-2026")
         form.locator("button[type=submit]").click()
         b.page.wait_for_function("document.querySelector('[data-testid=users-table]')?.innerText.includes('wang.fang')")
+        # reset a password inline
+        row = b.page.locator("[data-testid=users-table] tbody tr", has_text="wang.fang")
+        row.locator("button", has_text="Reset password").or_(row.locator("button", has_text="重置密码")).click()
+        row.locator("input[type=password]").fill("wang-fang-new-password-2026")
+        row.locator("form button[type=submit]").click()
+        b.page.wait_for_selector("p.ok")
         # a token, shown once
         b.page.click("[role=tab]:nth-child(3)")
         b.page.locator("form.row select").select_option("wang.fang")
@@ -277,8 +283,14 @@ def test_portal_administration(portal_server: str, cast) -> None:
         secret = b.page.wait_for_selector("[data-testid=token-secret]").inner_text()
         assert len(secret) > 20
         b.shot("portal-admin-token")
+        token_row = b.page.locator("[data-testid=tokens-table] tbody tr", has_text="wang.fang")
+        token_row.locator("button").click()
+        b.page.wait_for_function(
+            "[...document.querySelectorAll('[data-testid=tokens-table] tbody tr')]"
+            ".some((tr) => tr.innerText.includes('wang.fang') && !tr.querySelector('button'))"
+        )
         newcomer = open_page(browser, portal_server)
-        sign_in(newcomer, "wang.fang", "wang-fang-password-2026")
+        sign_in(newcomer, "wang.fang", "wang-fang-new-password-2026")
         assert newcomer.page.locator("[data-nav=admin]").count() == 0
         assert "王芳" in newcomer.page.inner_text("[data-testid=who]")
         errors = b.errors + newcomer.errors
