@@ -7,6 +7,12 @@ session cookies, revision pinning, ETag/304, CORS) but answers a content with it
 named by SHA-256, filled from PostGIS on first read); nginx then sends the file itself (sendfile),
 restoring the platform's ETag, Vary, CORS and request-id headers. JSON documents, 304s and errors
 come from the platform as they are. nginx must run on the machine whose disk holds the cache.
+
+Public contents asked for anonymously are the one exception: the platform answers them with their
+bytes and ``X-Accel-Expires: CIM_TILE_ACCESS_TTL_S``, and nginx keeps them that long in a small proxy
+cache (keyed by URL and Origin, never for requests with a token or a session cookie), revalidating
+with the ETag afterwards. So a dataset made internal stops being served by nginx within twice that
+time, as it stops in every server process within it.
 """
 
 from __future__ import annotations
@@ -33,19 +39,36 @@ RESTORED_HEADERS = (
 )
 
 
-def _proxy(accel: bool) -> str:
-    return "\n".join(
-        f"            {line}"
-        for line in (
-            "proxy_pass http://cim_platform;",
-            "proxy_http_version 1.1;",
-            'proxy_set_header Connection "";',
-            "proxy_set_header Host $http_host;",
-            "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
-            "proxy_set_header X-Forwarded-Proto $scheme;",
-            f'proxy_set_header {ACCEL_REQUEST_HEADER.title()} "{"1" if accel else ""}";',
-        )
-    )
+# requests that carry credentials: never answered from, nor stored in, nginx's cache
+CREDENTIALS = "$http_authorization$cookie_cim_session$arg_access_token"
+
+
+def _proxy(accel: bool, cache: bool = False) -> str:
+    lines = [
+        "proxy_pass http://cim_platform;",
+        "proxy_http_version 1.1;",
+        'proxy_set_header Connection "";',
+        "proxy_set_header Host $http_host;",
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        f'proxy_set_header {ACCEL_REQUEST_HEADER.title()} "{"1" if accel else ""}";',
+    ]
+    if cache:
+        lines += [
+            "proxy_set_header X-Request-ID $cim_request_id;",
+            "proxy_set_header If-None-Match $cim_if_none_match;",
+            "proxy_cache cim_tiles;",
+            'proxy_cache_key "$request_uri $http_origin";',
+            f"proxy_cache_bypass {CREDENTIALS};",
+            f"proxy_no_cache {CREDENTIALS};",
+            "proxy_ignore_headers Cache-Control Expires;  # only X-Accel-Expires (public, anonymous) is cached",
+            "proxy_cache_revalidate on;",
+            "proxy_cache_lock on;",
+            "proxy_cache_use_stale updating;",
+            "proxy_hide_header X-Request-ID;",
+            "add_header X-Request-ID $cim_request_id always;",
+        ]
+    return "\n".join(f"            {line}" for line in lines)
 
 
 def nginx_conf(
@@ -63,7 +86,9 @@ def nginx_conf(
     upstream = upstream or f"{settings.host}:{settings.port}"
     main = [f"user {user};" if user else "", f"worker_processes {worker_processes};"]
     temp = ""
+    proxy_cache = Path("/var/cache/nginx/cim-tiles")
     if run_dir is not None:
+        proxy_cache = run_dir.resolve() / "proxy_cache"
         run_dir = run_dir.resolve()
         main += [f"pid {run_dir}/nginx.pid;", f"error_log {run_dir}/error.log warn;"]
         kinds = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -97,6 +122,17 @@ http {{
         keepalive 128;
     }}
 
+    # public contents asked for anonymously, for X-Accel-Expires seconds (CIM_TILE_ACCESS_TTL_S)
+    proxy_cache_path {proxy_cache} levels=1:2 keys_zone=cim_tiles:16m max_size=1g inactive=10m use_temp_path=off;
+    map "{CREDENTIALS}" $cim_if_none_match {{
+        "" $upstream_cache_etag;               # anonymous: nginx revalidates its own copy
+        default $http_if_none_match;           # with credentials (never cached): the platform answers 304
+    }}
+    map $http_x_request_id $cim_request_id {{  # the client's id when sane, as the platform does, else nginx's
+        "~^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{{0,127}}$" $http_x_request_id;
+        default $request_id;
+    }}
+
     server {{
         listen {listen};
         server_name _;
@@ -112,6 +148,11 @@ http {{
         # tiles: the platform authorises every request; contents are answered with X-Accel-Redirect
         location /tiles/ {{
 {_proxy(accel=True)}
+        }}
+
+        # revision-pinned (immutable) contents: the same, and public ones kept a few seconds for anonymous callers
+        location ~ ^/tiles/[^/]+/r/ {{
+{_proxy(accel=True, cache=True)}
         }}
 
         # the content-addressed on-disk cache (files named by SHA-256), reachable only by X-Accel-Redirect

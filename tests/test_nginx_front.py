@@ -156,7 +156,22 @@ def test_nginx_front_same_answers_bytes_from_the_disk_cache(  # type: ignore[no-
         assert dataset is not None
         dataset.visibility = "public"
     time.sleep(settings.tile_access_ttl_s + 0.3)
-    for _ in range(2):
+    for _ in range(3):  # the platform's answer, then nginx's few-seconds copy of it
         front, bare = _get(nginx_front, url), _get(live_server, url)
         _same(front, bare)
         assert front.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "x-accel-expires" not in front.headers
+    cors = {"Origin": "http://viewer.example"}
+    _same(_get(nginx_front, url, headers=cors), _get(live_server, url, headers=cors), "access-control-allow-origin")
+    assert _get(nginx_front, url, headers={"X-Request-ID": "probe-18"}).headers["x-request-id"] == "probe-18"
+    etag = {"If-None-Match": bare.headers["etag"]}
+    assert _get(nginx_front, url, headers=etag).status_code == 304
+    # made internal again: nginx stops serving it to anonymous callers within twice CIM_TILE_ACCESS_TTL_S
+    with session_scope(cast.engine) as session:
+        dataset = session.get(Dataset, uuid.UUID(dataset_id))
+        assert dataset is not None
+        dataset.visibility = "internal"
+    time.sleep(2 * settings.tile_access_ttl_s + 0.5)
+    _same(_get(nginx_front, url), _get(live_server, url), "content-type")
+    assert _get(nginx_front, url).status_code == 404
+    assert _get(nginx_front, url, headers=surveyor).status_code == 200

@@ -17,12 +17,20 @@ from urllib.parse import parse_qs
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.datasets.tile_http import ACCEL_REQUEST_HEADER, accel_path, etag_matches, tile_headers
+from api.datasets.tile_http import (
+    ACCEL_EXPIRES,
+    ACCEL_REQUEST_HEADER,
+    accel_expires,
+    accel_path,
+    etag_matches,
+    shared_by_nginx,
+    tile_headers,
+)
 from api.deps import CallerCache, cached_session_caller
 from cim_platform.accounts import sessions
 from cim_platform.core.access import ANONYMOUS, Caller
 from cim_platform.core.errors import CimError
-from cim_platform.datasets.streaming import TileStreamer
+from cim_platform.datasets.streaming import TileFile, TileStreamer
 
 UUID = r"[0-9a-fA-F-]{36}"
 PINNED = re.compile(rf"^/tiles/({UUID})/r/({UUID})/(.+)$")
@@ -40,9 +48,18 @@ class _Route:
 PINNED_ROUTE = _Route("/tiles/{dataset_id}/r/{revision_id}/{path:path}")
 
 
+@dataclass(frozen=True)
+class _Answer:
+    not_modified: tuple[tuple[bytes, bytes], ...]
+    ok: tuple[tuple[bytes, bytes], ...]
+    accel: tuple[tuple[bytes, bytes], ...]
+
+
 class TileFastPath:
     def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache) -> None:
         self.app, self.streamer, self.callers = app, streamer, callers
+        self._answers: dict[tuple[str, bool, str], _Answer] = {}
+        self._expires = (ACCEL_EXPIRES.lower().encode(), accel_expires(streamer.access_ttl_s).encode())
 
     def _caller(self, scope: Scope, authorization: bytes | None, cookie: bytes | None) -> Caller | None:
         """The cached caller, ANONYMOUS, or None when only the routes can tell (not cached, bad header)."""
@@ -93,25 +110,43 @@ class TileFastPath:
             tile = None
         if tile is None or tile.media_type == "application/json":  # JSON: the routes gzip it
             return await self.app(scope, receive, send)
+        shared = shared_by_nginx(accel, caller is ANONYMOUS, tile)  # nginx keeps it a few seconds
+        accel = accel and not shared
         if accel and not self.streamer.on_disk(tile):
             return await self.app(scope, receive, send)  # the route fills the on-disk cache first
         if not accel and tile.data is None:
             return await self.app(scope, receive, send)  # too large to hold: the route streams the file
         scope["route"] = PINNED_ROUTE
-        headers = [(k.lower().encode(), v.encode()) for k, v in tile_headers(tile, immutable=True).items()]
-        if etag_matches(if_none_match, tile.sha256):
+        answer = self._answers.get((tile.sha256, tile.public, tile.media_type))
+        if answer is None:
+            answer = self._prepare(tile)
+        if if_none_match is not None and etag_matches(if_none_match, tile.sha256):
+            headers = [*answer.not_modified, self._expires] if shared else list(answer.not_modified)
             await send({"type": "http.response.start", "status": 304, "headers": headers})
             await send({"type": "http.response.body", "body": b""})
             return None
-        headers.append((b"content-type", tile.media_type.encode()))
         if accel:
-            headers.append((b"x-accel-redirect", accel_path(self.streamer.disk.relative(tile.sha256)).encode()))
-            headers.append((b"content-length", b"0"))
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.start", "status": 200, "headers": list(answer.accel)})
             await send({"type": "http.response.body", "body": b""})
             return None
         assert tile.data is not None
-        headers.append((b"content-length", str(len(tile.data)).encode()))
+        headers = [*answer.ok, self._expires] if shared else list(answer.ok)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else tile.data})
         return None
+
+    def _prepare(self, tile: TileFile) -> _Answer:
+        """The header lists of a content's answers, built once (the middlewares outside add to copies)."""
+        headers = tuple((k.lower().encode(), v.encode()) for k, v in tile_headers(tile, immutable=True).items())
+        typed = (*headers, (b"content-type", tile.media_type.encode()))
+        accel = accel_path(self.streamer.disk.relative(tile.sha256)).encode()
+        length = str(len(tile.data) if tile.data is not None else tile.size).encode()
+        answer = _Answer(
+            not_modified=headers,
+            ok=(*typed, (b"content-length", length)),
+            accel=(*typed, (b"x-accel-redirect", accel), (b"content-length", b"0")),
+        )
+        if len(self._answers) >= 10_000:
+            self._answers.clear()
+        self._answers[(tile.sha256, tile.public, tile.media_type)] = answer
+        return answer

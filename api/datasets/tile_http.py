@@ -37,6 +37,20 @@ ACCEL_REQUEST_HEADER = "x-cim-accel"
 ACCEL_LOCATION = "/_cim_content/"
 
 
+ACCEL_EXPIRES = "X-Accel-Expires"
+
+
+def accel_expires(ttl_s: float) -> str:
+    """How long nginx may keep a public content for anonymous callers: the access cache's time."""
+    return str(int(ttl_s))
+
+
+def shared_by_nginx(accel: bool, anonymous: bool, tile: TileFile) -> bool:
+    """Whether nginx may keep this answer a few seconds (public content, asked for without credentials):
+    then the platform sends the bytes themselves, with X-Accel-Expires, instead of X-Accel-Redirect."""
+    return accel and anonymous and tile.public and tile.data is not None
+
+
 def accel_path(sha256_relative: str) -> str:
     """The X-Accel-Redirect target of a file of the on-disk cache (its path below the cache folder)."""
     return ACCEL_LOCATION + sha256_relative

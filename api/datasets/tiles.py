@@ -19,15 +19,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse
 
 from api.datasets.tile_http import (
+    ACCEL_EXPIRES,
     ACCEL_REQUEST_HEADER,
     PUBLISHED,
+    accel_expires,
     accel_path,
     cache_control,
     caching_headers,
     etag_matches,
+    shared_by_nginx,
     tile_headers,
 )
 from api.deps import CallerDep, SessionDep
+from cim_platform.core.access import Caller
 from cim_platform.datasets.city import city_tileset
 from cim_platform.datasets.streaming import TileFile, TileStreamer
 
@@ -83,18 +87,22 @@ def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
 
 async def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep) -> Response:
     tile = await run_in_threadpool(_streamer(request).published_tileset, caller, dataset_id)
-    return await _content(request, tile, immutable=False)
+    return await _content(request, tile, immutable=False, caller=caller)
 
 
-async def _content(request: Request, tile: TileFile, immutable: bool) -> Response:
+async def _content(request: Request, tile: TileFile, immutable: bool, caller: Caller) -> Response:
     streamer = _streamer(request)
     if tile.media_type == "application/json":  # small documents, gzipped when asked
         body = tile.data if tile.data is not None else await run_in_threadpool(streamer.read, tile)
         return _answer(request, body, tile.sha256, tile.media_type, cache_control(tile.public, immutable))
     headers = tile_headers(tile, immutable)
+    accel = request.method == "GET" and ACCEL_REQUEST_HEADER in request.headers
+    if immutable and shared_by_nginx(accel, not caller.authenticated, tile):
+        headers[ACCEL_EXPIRES] = accel_expires(streamer.access_ttl_s)  # nginx keeps it a few seconds
+        accel = False
     if etag_matches(request.headers.get("if-none-match"), tile.sha256):
         return Response(status_code=304, headers=headers)
-    if request.method == "GET" and ACCEL_REQUEST_HEADER in request.headers:  # nginx sends the file
+    if accel:  # nginx sends the file
         if not streamer.on_disk(tile):
             await run_in_threadpool(streamer.file, tile)
         headers["X-Accel-Redirect"] = accel_path(streamer.disk.relative(tile.sha256))
@@ -108,11 +116,12 @@ async def _content(request: Request, tile: TileFile, immutable: bool) -> Respons
 async def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
-    return await _content(request, await _file(request, caller, dataset_id, revision_id, path), immutable=True)
+    tile = await _file(request, caller, dataset_id, revision_id, path)
+    return await _content(request, tile, immutable=True, caller=caller)
 
 
 async def published_file(dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep) -> Response:
-    return await _content(request, await _file(request, caller, dataset_id, None, path), immutable=False)
+    return await _content(request, await _file(request, caller, dataset_id, None, path), immutable=False, caller=caller)
 
 
 # GET documented, HEAD answered the same way (without a body)

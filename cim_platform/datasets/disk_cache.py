@@ -93,4 +93,3 @@ class ContentCache:
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
-

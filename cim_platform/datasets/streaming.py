@@ -26,9 +26,10 @@ import psycopg
 from sqlalchemy import Engine, text
 
 from cim_platform.core.access import Caller
-from cim_platform.core.caches import ByteLRU, TTLCache
+from cim_platform.core.caches import ByteLRU
 from cim_platform.core.errors import NotFound
 from cim_platform.core.settings import Settings
+from cim_platform.datasets.access_cache import RefreshAheadCache
 from cim_platform.datasets.disk_cache import ContentCache
 
 _ACCESS = text("SELECT organization_id, visibility, published_revision_id FROM datasets WHERE id = :dataset_id")
@@ -85,9 +86,13 @@ def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
 class TileStreamer:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self.engine = engine
+        self.access_ttl_s = settings.tile_access_ttl_s
         cache_bytes = settings.tile_cache_mb * 1024 * 1024
         self.inline_max = cache_bytes // 4  # what ByteLRU keeps; larger contents go through the disk
-        self._access: TTLCache[uuid.UUID, DatasetAccess] = TTLCache(settings.tile_access_ttl_s)
+        # refreshed ahead of expiry by one thread: no herd of requests to the database every TTL
+        self._access: RefreshAheadCache[uuid.UUID, DatasetAccess] = RefreshAheadCache(
+            settings.tile_access_ttl_s, self._read_access
+        )
         self._contents: ByteLRU[tuple[uuid.UUID, uuid.UUID, str], TileFile] = ByteLRU(
             cache_bytes, lambda tile: (len(tile.data) if tile.data is not None else 0) + 200
         )
@@ -95,12 +100,20 @@ class TileStreamer:
         self._reads = threading.BoundedSemaphore(settings.tile_max_concurrent_reads)
 
     # -- access --------------------------------------------------------------------------
-    def _load_access(self, dataset_id: uuid.UUID) -> DatasetAccess:
+    def _read_access(self, dataset_id: uuid.UUID) -> DatasetAccess | None:
         with self.engine.connect() as conn:
             row = conn.execute(_ACCESS, {"dataset_id": dataset_id}).first()
-        if row is None:
+        return (
+            None
+            if row is None
+            else DatasetAccess(row.organization_id, row.visibility == "public", row.published_revision_id)
+        )
+
+    def _load_access(self, dataset_id: uuid.UUID) -> DatasetAccess:
+        access = self._read_access(dataset_id)
+        if access is None:
+            self._access.forget(dataset_id)
             raise NotFound(f"no dataset {dataset_id}")
-        access = DatasetAccess(row.organization_id, row.visibility == "public", row.published_revision_id)
         self._access.put(dataset_id, access)
         return access
 
