@@ -1,0 +1,47 @@
+"""Covered and uncovered built-up area per unit as GeoJSON, from PostGIS (the dashboard's map)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cim_platform.coverage.compute import BUILT_SQL, prepare_parts, year_of
+from cim_platform.coverage.definition import Definition
+
+MAP_SQL = f"""
+    WITH built AS ({BUILT_SQL}),
+    cov AS (
+      SELECT b.unit_code, ST_Union(ST_CollectionExtract(ST_Intersection(p.geom, b.geom), 3)) AS g
+        FROM built b JOIN coverage_parts p ON ST_Intersects(p.geom, b.geom)
+       GROUP BY b.unit_code
+    )
+    SELECT b.unit_code, b.year, u.name, u.name_zh,
+           ST_AsGeoJSON(cov.g, :digits) AS covered,
+           ST_AsGeoJSON(CASE WHEN cov.g IS NULL THEN b.geom ELSE ST_Difference(b.geom, cov.g) END, :digits) AS uncovered
+      FROM built b
+      JOIN coverage_units u ON u.code = b.unit_code
+      LEFT JOIN cov ON cov.unit_code = b.unit_code
+     ORDER BY b.unit_code
+"""
+
+
+def coverage_map(session: Session, definition: Definition, units: list[str], digits: int = 6) -> dict[str, Any]:
+    """A FeatureCollection: for each unit one ``covered`` and one ``uncovered`` feature (EPSG:4326)."""
+    prepare_parts(session, definition)
+    rows = session.execute(text(MAP_SQL), {"year": year_of(definition), "units": units, "digits": digits})
+    features = []
+    for code, year, name, name_zh, covered, uncovered in rows:
+        for state, geometry in (("covered", covered), ("uncovered", uncovered)):
+            if geometry is None:
+                continue
+            features.append(
+                {
+                    "type": "Feature",
+                    "geometry": json.loads(geometry),
+                    "properties": {"unit": code, "name": name, "name_zh": name_zh, "year": year, "state": state},
+                }
+            )
+    return {"type": "FeatureCollection", "definition": definition.as_dict(), "features": features}
