@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.heritage import archive, buildings, review, transfer
+from api.heritage import alerts, archive, buildings, review, transfer
 
-ROUTERS: list[APIRouter] = [buildings.router, review.router, archive.router, transfer.router]
+ROUTERS: list[APIRouter] = [buildings.router, review.router, archive.router, transfer.router, alerts.router]

@@ -380,3 +380,26 @@ class ApprovalOut(BaseModel):
 
 class ApprovalList(BaseModel):
     approvals: list[ApprovalOut]
+
+
+class AlertOut(BaseModel):
+    id: uuid.UUID
+    building_id: uuid.UUID
+    kind: str
+    dataset_id: uuid.UUID | None
+    revision_id: uuid.UUID | None
+    detail: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None
+
+
+class AlertList(BaseModel):
+    alerts: list[AlertOut]
+
+
+class Resolution(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resolution: str = Field(min_length=1, max_length=5000)

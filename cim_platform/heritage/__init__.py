@@ -1,7 +1,9 @@
 """Historic buildings (issue 10): declaration records, groups, reviewed edits, archives and protection checks.
 
-Loading the domain registers its publish guard (``approvals``): dataset revisions overlapping protection
-zones are published only with an approval reference.
+Loading the domain registers its publish guard (``approvals``: dataset revisions overlapping protection
+zones are published only with an approval reference) and its after-publish hook (``watch``: the
+demolition watch on newly published footprint layers).
 """
 
 from cim_platform.heritage import approvals as approvals
+from cim_platform.heritage import watch as watch

@@ -273,3 +273,20 @@ class PublishApproval(CreatedAt, Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     approved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     approved_by_name: Mapped[str | None] = mapped_column(String(100))
+
+
+class Alert(CreatedAt, Base):
+    """Demolition watch: a newly published footprint layer covers the place of a listed building but holds
+    no building there. Officials resolve alerts with a comment; nothing is deleted."""
+
+    __tablename__ = "heritage_alerts"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    building_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("heritage_buildings.id", ondelete="RESTRICT"), index=True)
+    kind: Mapped[str] = mapped_column(String(32), default="missing_in_layer")
+    dataset_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"))
+    revision_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("dataset_revisions.id", ondelete="SET NULL"))
+    detail: Mapped[str] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    resolved_by_name: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(Text)
