@@ -188,3 +188,14 @@ def test_groups_link_records(client, cast) -> None:
 def test_only_writers_create(client, cast, actor) -> None:
     response = client.post(BUILDINGS, headers=cast.headers(actor), json=building_body("150602-0040"))
     assert response.status_code == 403
+
+
+def test_clearing_fields(client, cast) -> None:
+    headers = cast.headers("surveyor")
+    body, etag = create(client, headers, "150602-0050", aliases=["甲"])
+    url = f"{BUILDINGS}/{body['id']}"
+    for refused in ({"level": None}, {"name": None}, {"district": None}, {"code": ""}):
+        response = client.patch(url, headers={**headers, "If-Match": etag}, json=refused)
+        assert response.status_code == 422, (refused, response.text)
+    cleared = client.patch(url, headers={**headers, "If-Match": etag}, json={"aliases": None, "outline": None})
+    assert cleared.status_code == 200 and cleared.json()["aliases"] == [] and cleared.json()["outline"] is None

@@ -185,9 +185,11 @@ def normalise(session: Session, changes: dict[str, Any], crs: str) -> dict[str, 
             if session.get(BuildingGroup, value) is None:
                 raise InvalidInput(f"no group {value}", params={"group_id": str(value)})
             out[field] = str(value)
+        elif field == "aliases":
+            out[field] = [str(alias) for alias in value or []]
         else:
             out[field] = jsonable(value)
-    for field in REQUIRED_FIELDS:
+    for field in (*REQUIRED_FIELDS, "level"):
         if field in out and out[field] in (None, ""):
             raise InvalidInput(f"{field} is required", params={"field": field})
     return out
