@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.coverage import routes
+from api.coverage import admin, routes
 
-ROUTERS: list[APIRouter] = [routes.router]
+ROUTERS: list[APIRouter] = [routes.router, admin.router]
