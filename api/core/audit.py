@@ -6,12 +6,22 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import BeforeValidator
 
 from api.core.schemas import AuditEntryOut, AuditPage
 from api.deps import SessionDep, requires
 from cim_platform.core.access import Caller, Scope
 from cim_platform.core.audit import AuditEntry, AuditFilter, list_entries
 
+
+def _iso_only(value: object) -> object:
+    """The document says date-time: a bare number (which pydantic would read as a Unix time) is refused."""
+    if isinstance(value, str) and value.strip().replace(".", "", 1).lstrip("-").isdigit():
+        raise ValueError("give an ISO 8601 date-time such as 2026-01-31T00:00:00+08:00")
+    return value
+
+
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 router = APIRouter(prefix="/api/v1", tags=["audit"])
 AuditReader = Annotated[Caller, Depends(requires(Scope.audit_read))]
 
@@ -39,7 +49,9 @@ def list_audit(
     object_type: Annotated[str | None, Query(max_length=64, description="e.g. dataset, dataset_revision")] = None,
     object_id: Annotated[str | None, Query(max_length=200)] = None,
     actor: Annotated[str | None, Query(max_length=100, description="a username or a user id")] = None,
-    since: Annotated[datetime | None, Query(description="ISO 8601; entries at or after this time")] = None,
+    since: Annotated[
+        IsoDatetime | None, Query(description="ISO 8601 date-time; entries at or after this time")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> AuditPage:
     """Audit entries, newest first. The trail is append-only: no route changes or removes an entry."""

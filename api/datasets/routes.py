@@ -220,6 +220,7 @@ def download_source(
     return FileResponse(
         source_path(settings, revision.source_path),
         filename=revision.source_filename,
+        media_type="application/octet-stream",  # the bytes as uploaded, whatever their format
         headers={"Digest": f"sha-256={revision.source_sha256}"},
     )
 
