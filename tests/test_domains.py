@@ -81,3 +81,22 @@ def test_every_route_declares_a_response_model() -> None:
         if route.response_model is None and default_class and route.status_code != 204:
             missing.append(f"{sorted(route.methods)} {route.path}")
     assert not missing, missing
+
+
+def test_a_link_to_an_unknown_route_is_left_out_not_a_500(client, cast) -> None:
+    from cim_platform.core.jobs.registry import JobKind, RouteLink
+
+    KINDS["test.unknown_link"] = JobKind(
+        "test.unknown_link", handler=lambda run: None, links=lambda params, state: {"x": RouteLink("no_such_route", {})}
+    )
+    try:
+        with session_scope(client.app.state.engine) as session:
+            job = Job(task="test.unknown_link", state="succeeded", params={}, organization_id=cast.orgs["bureau"])
+            session.add(job)
+            session.flush()
+            job_id = job.id
+        answer = client.get(f"/api/v1/jobs/{job_id}", headers=cast.headers("admin"))
+        assert answer.status_code == 200 and set(answer.json()["links"]) == {"self"}
+        assert client.get("/api/v1/jobs", headers=cast.headers("admin")).status_code == 200
+    finally:
+        del KINDS["test.unknown_link"]
