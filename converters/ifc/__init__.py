@@ -57,6 +57,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         kernels: dict[str, Any] = {}
         shapes = tessellate(model, jobs, options.element_timeout_s, options.include_spaces, kernels, expected)
         collected = element_module.collect(shapes, georef, progress)
+        del shapes, expected  # 50 000 entity wrappers on the large model: not needed any more
         lap("geometry_s")
         if not collected.elements:
             raise ConversionError(f"{Path(input_path).name}: no element produced any geometry")

@@ -8,7 +8,10 @@ reached — small elements inside the building — go first, the large ones that
 stay). Parts are never welded to each other, so every kept triangle still belongs to exactly one
 element and one material: the coarse content keeps per-element feature IDs and colours.
 
-The error is what the simplifier reports (``SIMPLIFY_ERROR_ABSOLUTE``: metres of deviation of the
+The error bound comes from the element sizes (:func:`prune_bound`: the bound at which pruning the
+smaller elements brings the triangles within the budget); elements well under it are left out of
+the mesh before simplifying, and only welded vertices go to the simplifier (memory and time on the
+50 000-element model). The error is what the simplifier reports (``SIMPLIFY_ERROR_ABSOLUTE``: metres of deviation of the
 kept surface), raised to the largest diagonal of any element removed entirely (what a viewer misses
 at that level) — the content's geometric error.
 """
@@ -31,7 +34,7 @@ class Coarse:
     parts: list[tuple[int, ElementPart]]  # (element key, flat-shaded part in tile ENU)
     error_m: float
     triangles: int
-    source_triangles: int
+    source_triangles: int  # of all the elements given (before welding and pruning)
 
 
 def _element_parts(element: Element) -> list[ElementPart]:
@@ -47,13 +50,21 @@ def _element_parts(element: Element) -> list[ElementPart]:
     ]
 
 
+def _quantized(positions: np.ndarray, step: float) -> list[np.ndarray]:
+    """Each coordinate column on a ``step`` grid as int32 (±2 000 km at 1 mm), one column at a time."""
+    return [np.rint(positions[:, c].astype(np.float64) / step).astype(np.int32) for c in range(positions.shape[1])]
+
+
 def _weld(positions: np.ndarray, part_of_vertex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(representative vertex index per vertex, unique vertex indices): same part and same position."""
-    quantized = np.round(positions / WELD_STEP_M).astype(np.int64)
-    order = np.lexsort((quantized[:, 2], quantized[:, 1], quantized[:, 0], part_of_vertex))
-    keys = np.column_stack([part_of_vertex[order], quantized[order]])
-    starts = np.ones(len(order), dtype=bool)
-    starts[1:] = np.any(keys[1:] != keys[:-1], axis=1)
+    """(representative vertex index per vertex, unique vertex indices): same part and same position.
+    Column-wise int32 keys and one sort: a few bytes per vertex on the way (large coarse levels)."""
+    columns = [part_of_vertex, *_quantized(positions, WELD_STEP_M)]
+    order = np.lexsort(columns[::-1])
+    starts = np.zeros(len(order), dtype=bool)
+    starts[0] = True
+    for column in columns:
+        ordered = column[order]
+        starts[1:] |= ordered[1:] != ordered[:-1]
     group = np.cumsum(starts) - 1
     first = order[starts]
     representative = np.empty(len(order), dtype=np.int64)
@@ -83,19 +94,22 @@ def simplify_elements(
     """The elements ``keys`` merged and simplified to about ``target_triangles``. None when nothing
     is left, or when pruning cannot bring the triangles below ``max_fraction`` of the source (checked
     from the element sizes before any mesh is built)."""
+    source_triangles = sum(elements[k].triangles for k in keys)
     bound, estimate = prune_bound(elements, keys, max(1, int(target_triangles)))
-    if estimate > max_fraction * sum(elements[k].triangles for k in keys):
+    if estimate > max_fraction * source_triangles:
         return None
+    # elements well under the bound would only be pruned: leave them out of the mesh from the start
+    candidates = [k for k in keys if float(np.linalg.norm(elements[k].hi - elements[k].lo)) / 2 > bound / 2]
     positions, triangles, part_owner, part_material = [], [], [], []
     owner_of_part: list[int] = []
     offset = 0
-    for key in keys:
+    for key in candidates:
         for part in _element_parts(elements[key]):
             if not len(part.triangles):
                 continue
             positions.append(np.asarray(part.positions, dtype=np.float32))
             triangles.append(part.triangles.astype(np.int64) + offset)
-            part_owner.append(np.full(len(part.positions), len(owner_of_part), dtype=np.int64))
+            part_owner.append(np.full(len(part.positions), len(owner_of_part), dtype=np.int32))
             part_material.append(part.material)
             owner_of_part.append(key)
             offset += len(part.positions)
@@ -104,14 +118,17 @@ def simplify_elements(
     vertices = np.concatenate(positions)
     part_of_vertex = np.concatenate(part_owner)
     faces = np.concatenate(triangles)
-    representative, _ = _weld(vertices.astype(np.float64), part_of_vertex)
-    faces = representative[faces]
+    representative, first = _weld(vertices, part_of_vertex)
+    compact = np.empty(len(vertices), dtype=np.int64)  # welded vertices only go to the simplifier
+    compact[first] = np.arange(len(first))
+    faces = compact[representative[faces]]
+    del representative
     faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
-    source_triangles = len(faces)
     indices = faces.astype(np.uint32).ravel()
-    points = np.ascontiguousarray(vertices, dtype=np.float32)
+    del faces
+    points = np.ascontiguousarray(vertices[first], dtype=np.float32)
     count, destination, error = _simplify(indices, points, max(1, int(target_triangles)), bound)
-    kept = destination[:count].reshape(-1, 3).astype(np.int64)
+    kept = first[destination[:count].reshape(-1, 3).astype(np.int64)]
     if not len(kept):
         return None
     parts = _flat_parts(vertices, kept, part_of_vertex, owner_of_part, part_material)

@@ -226,12 +226,18 @@ def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | No
         else:
             continue
         coordinates.append(np.asarray(xy, dtype=np.float64))
-        owners.append(np.full(len(xy), index))
+        owners.append(np.full(len(xy), index, dtype=np.int32))
     if not coordinates:
         return None
-    grid = np.round(np.concatenate(coordinates) * 100).astype(np.int64)  # 1 cm grid
-    keyed = np.unique(np.column_stack([np.concatenate(owners), grid]), axis=0)  # each element's distinct points
-    hulls = shapely.convex_hull(shapely.multipoints(keyed[:, 1:] / 100.0, indices=keyed[:, 0]))
+    owner = np.concatenate(owners).astype(np.int32)
+    xy = np.concatenate(coordinates)
+    x, y = (np.rint(xy[:, c] * 100).astype(np.int32) for c in range(2))  # 1 cm grid
+    order = np.lexsort((y, x, owner))
+    keep = np.ones(len(order), dtype=bool)  # each element's distinct points only
+    keep[1:] = (np.diff(owner[order]) != 0) | (np.diff(x[order]) != 0) | (np.diff(y[order]) != 0)
+    order = order[keep]
+    points = np.column_stack([x[order], y[order]]) / 100.0
+    hulls = shapely.convex_hull(shapely.multipoints(points, indices=owner[order]))
     hulls = hulls[shapely.area(hulls) > 1e-6]
     if not len(hulls):
         return None
