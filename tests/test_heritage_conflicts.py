@@ -136,3 +136,26 @@ def test_publishing_a_conflicting_revision_needs_an_approval(client, cast) -> No
     assert publish(conflicting).status_code == 200
     listed_approvals = client.get(approvals, headers=uploader, params={"revision": body["revision_id"]}).json()
     assert [a["reference"] for a in listed_approvals["approvals"]] == ["鄂住建审〔2026〕3号"]
+
+
+def test_a_survey_of_the_building_itself_is_no_conflict(client, cast) -> None:
+    import io
+
+    from cim_platform.heritage.models import ArchiveItem
+
+    record, _ = create(client, cast.headers("surveyor"), "150602-0230")
+    own = _add_revision(client, cast, "survey", _footprint_wgs84(30, 30, 70, 50), visibility="public")
+    other = _add_revision(client, cast, "institute_a", _footprint_wgs84(30, 30, 70, 50), visibility="public")
+    filed = client.post(
+        f"/api/v1/heritage/buildings/{record['id']}/items",
+        headers=cast.headers("surveyor"),
+        data={"section": "survey", "kind": "point_cloud", "title": "scan"},
+        files={"file": ("scan.laz", io.BytesIO(b"LASF"))},
+    )
+    assert filed.status_code == 201, filed.text
+    with session_scope(client.app.state.engine) as session:
+        item = session.get(ArchiveItem, uuid.UUID(filed.json()["id"]))
+        assert item is not None
+        item.dataset_id = uuid.UUID(own)
+    rows = client.get(CONFLICTS, headers=cast.headers("official"), params={"building": record["id"]}).json()
+    assert {row["dataset_id"] for row in rows["conflicts"]} == {other}

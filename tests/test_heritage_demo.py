@@ -33,7 +33,7 @@ def test_demo_records_load_with_a_conflict(client, cast, settings) -> None:
     assert status == {spec["code"]: spec["target_status"] for spec in manifest["records"]}
     assert {b["district"] for b in listing} == {"150602"}
     report = client.get("/api/v1/heritage/completeness", headers=official, params={"district": "dongsheng"}).json()
-    assert report["listed_total"] == 3 and report["listed_complete"] == 1
+    assert report["listed_total"] == 4 and report["listed_complete"] == 1
     queue = client.get("/api/v1/heritage/proposals", headers=official, params={"state": "pending"}).json()
     assert queue["count"] == 1
     # the demo footprint layer (as its conversion stores it) overlaps the old granary's zones
@@ -63,6 +63,12 @@ def test_demo_records_load_with_a_conflict(client, cast, settings) -> None:
             )
         )
     conflicts = client.get("/api/v1/heritage/conflicts", headers=official).json()["conflicts"]
-    assert {c["building_code"] for c in conflicts} == {"EX-150602-003"}
+    assert "EX-150602-003" in {c["building_code"] for c in conflicts}  # over the layer on purpose
     assert all(c["area_m2"] > 0 for c in conflicts)
+    # the stele's scan mesh was filed with convert: a dataset linked to its record, its conversion queued
+    stele = next(b for b in listing if b["code"] == "EX-150602-006")
+    items = client.get(f"/api/v1/heritage/buildings/{stele['id']}/items", headers=official).json()["items"]
+    assert [i["kind"] for i in items] == ["model_3d"] and items[0]["dataset_id"] is not None
+    found = client.get("/api/v1/heritage/buildings", headers=official, params={"dataset": items[0]["dataset_id"]})
+    assert [b["code"] for b in found.json()["buildings"]] == ["EX-150602-006"]
     assert load_heritage_samples(settings, "", client) == 0

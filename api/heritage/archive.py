@@ -74,7 +74,9 @@ def _file(
     try:
         with session_scope(engine) as session:
             building = service.get_building(session, caller, building_id)
-            metadata = form.model_dump(exclude={"section", "kind", "supersedes", "convert", "crs"}, exclude_unset=True)
+            metadata = form.model_dump(
+                exclude={"section", "kind", "supersedes", "convert", "crs", "origin"}, exclude_unset=True
+            )
             item = archive.add_item(
                 session,
                 settings,
@@ -87,7 +89,7 @@ def _file(
                 supersedes=form.supersedes,
             )
             if form.convert:
-                params = convert_params({"crs": form.crs} if form.crs else {})
+                params = convert_params({k: v for k, v in (("crs", form.crs), ("origin", form.origin)) if v})
                 job_id = convert_item(session, settings, caller, building, item, params)
     except BaseException:
         incoming.discard()

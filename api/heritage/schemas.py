@@ -277,6 +277,7 @@ class ArchiveItemForm(BaseModel):
     supersedes: uuid.UUID | None = Field(default=None, description="The item this one is a new version of")
     convert: bool = Field(default=False, description="Point clouds, meshes, BIM models: convert to a linked dataset")
     crs: str | None = Field(default=None, max_length=100, description="The conversion's CRS (as for dataset uploads)")
+    origin: str | None = Field(default=None, max_length=200, description="The conversion's origin E,N[,H] (meshes)")
 
 
 class QaEntry(BaseModel):

@@ -13,13 +13,13 @@ import uuid
 from dataclasses import dataclass
 
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, cast, func, or_, select
+from sqlalchemy import ColumnElement, cast, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from cim_platform.core.access import Caller, Scope
 from cim_platform.datasets.models import Dataset, DatasetRevision, District, RevisionState, Visibility
 from cim_platform.datasets.service import resolve_district
-from cim_platform.heritage.models import Building
+from cim_platform.heritage.models import ArchiveItem, Building
 
 ZONES: dict[str, InstrumentedAttribute[object]] = {
     "protection_range": Building.protection_range,
@@ -73,6 +73,8 @@ def find_conflicts(session: Session, caller: Caller, filters: ConflictFilter) ->
     for name, column in ZONES.items():
         if filters.zone and filters.zone != name:
             continue
+        # a survey of the building itself (an archive item converted into this dataset) is no threat to it
+        own_survey = exists().where(ArchiveItem.dataset_id == Dataset.id, ArchiveItem.building_id == Building.id)
         zone = func.ST_Transform(column, 4326)
         overlap = func.ST_Intersection(zone, DatasetRevision.footprint)
         query = (
@@ -96,6 +98,7 @@ def find_conflicts(session: Session, caller: Caller, filters: ConflictFilter) ->
             .join(Dataset, Dataset.id == DatasetRevision.dataset_id)
             .where(Building.retired_at.is_(None), column.is_not(None))
             .where(DatasetRevision.state == RevisionState.ready.value)
+            .where(~own_survey)
         )
         if visible is not None:
             query = query.where(visible)

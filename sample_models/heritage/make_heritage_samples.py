@@ -104,6 +104,36 @@ def main() -> None:
     dongsheng = [shape(f["geometry"]) for f in footprints if shape(f["geometry"]).centroid.y > 39.8]
     granary = gk(dongsheng[0].centroid.x, dongsheng[0].centroid.y)  # over a demo footprint: a conflict
     courtyard = gk(109.9760, 39.8240)
+    # the stele of the demo's scan mesh (survey/stele_scan_colour.ply, placed at this origin): its archive
+    # holds the scan, converted through the jobs into a dataset linked to the record
+    stele_origin = (411217.47, 4410390.77)
+    stele = record(
+        "EX-150602-006",
+        "示例 东胜石碑 · Example: Dongsheng stele",
+        stele_origin,
+        target_status="listed",
+        category="structure",
+        construction_period="清 Qing",
+        year_precision="period",
+        structure_type="石 stone",
+    )
+    stele.update(outline=rect(stele_origin, 1.5, 1), protection_range=rect(stele_origin, 6, 6))
+    stele["control_zone"] = rect(stele_origin, 20, 20)
+    stele["items"] = [
+        {
+            "section": "survey",
+            "kind": "model_3d",
+            "file": "../survey/stele_scan_colour.ply",
+            "convert": "true",
+            "crs": "EPSG:4546+5737",
+            "origin": "411217.47,4410390.77,1290.0",
+            "title": "示例 石碑扫描 Example stele scan",
+            "plane_datum": CRS,
+            "height_datum": "yellow_sea_1985",
+            "survey_tier": "full",
+            "accepted": True,
+        }
+    ]
     records = [
         record(
             "EX-150602-001",
@@ -154,6 +184,7 @@ def main() -> None:
             construction_period="清 Qing",
             year_precision="period",
         ),
+        stele,
         record("EX-150602-005", "示例 老邮局 · Example: old post office", gk(109.9820, 39.8250), target_status="draft"),
     ]
     document = {
