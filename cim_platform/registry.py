@@ -12,6 +12,7 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("datasets", reads=("accounts",)),
     Domain("heritage", reads=("accounts", "datasets")),
     Domain("coverage", reads=("accounts", "datasets")),
+    Domain("facades", reads=("accounts", "datasets", "heritage")),
 )
 
 

@@ -1,0 +1,7 @@
+"""Facade renovation and showcase streets over HTTP (issue 11)."""
+
+from fastapi import APIRouter
+
+from api.facades import routes
+
+ROUTERS: list[APIRouter] = [routes.router]
