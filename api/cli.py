@@ -16,6 +16,7 @@ import typer
 from api.cli_convert import convert_command
 from api.cli_deploy import deploy_app
 from api.core.logging_config import uvicorn_log_config
+from api.coverage.cli import coverage_app
 from api.logging_filters import with_redaction
 from cim_platform.accounts import service as accounts
 from cim_platform.accounts.sessions import load_session_keys
@@ -36,6 +37,7 @@ app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.command("convert")(convert_command)
 app.add_typer(deploy_app, name="deploy")  # cim deploy nginx-conf
+app.add_typer(coverage_app, name="coverage")  # cim coverage [load-built-up | snapshot]
 
 
 def prepare_database(settings: Settings) -> str:
