@@ -96,13 +96,13 @@ def watch_job(browsing: Browsing, timeout: float = 300) -> tuple[str, list[str],
     progress: list[str] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        state = page.get_attribute("[data-testid=job-state]", "data-state") or ""
+        state, text = page.evaluate(
+            """() => [document.querySelector('[data-testid=job-state]')?.dataset.state || '',
+                      document.querySelector('[data-testid=job-progress]')?.innerText.trim() ?? null]"""
+        )  # read together: the progress bar goes away when a job fails
         if not states or states[-1] != state:
             states.append(state)
-        if state in ("failed", "cancelled"):
-            return state, states, progress
-        text = page.inner_text("[data-testid=job-progress]").strip()
-        if not progress or progress[-1] != text:
+        if text is not None and (not progress or progress[-1] != text):
             progress.append(text)
         if state in ("succeeded", "failed", "cancelled"):
             return state, states, progress
@@ -197,6 +197,10 @@ def test_portal_upload_progress_city_pick_list_languages_roles(
         b.page.press("input[name=q]", "Enter")
         b.page.wait_for_selector("[data-testid=datasets-table]")
         b.page.wait_for_function("location.search.includes('q=FZK') && location.search.includes('kind=ifc')")
+        assert "FZK 住宅" in b.page.inner_text("[data-testid=datasets-table]")
+        b.page.click("[data-testid=visible-box]")  # the box of the map's visible area (fitted to the footprints)
+        b.page.wait_for_function("location.search.includes('bbox=')")
+        b.page.wait_for_selector("[data-testid=datasets-table]")
         assert "FZK 住宅" in b.page.inner_text("[data-testid=datasets-table]")
         b.page.click("text=FZK 住宅")
         b.page.wait_for_selector("[data-testid=report]")
