@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import typer
 
+from api.coverage.demo import load_coverage_samples
 from api.heritage.demo import load_heritage_samples
 from api.server_process import start_server, wait_until_healthy
 from cim_platform.accounts import service as accounts
@@ -130,6 +131,7 @@ def run_demo(settings: Settings, database_url: str) -> None:
         typer.echo("loading the demo city (synthetic sample data, converted like any upload):")
         load_samples(settings, base_url)
         typer.echo(f"  historic buildings (synthetic, Dongsheng): {load_heritage_samples(settings, base_url)} loaded")
+        typer.echo(f"  3D-data coverage: {load_coverage_samples(settings)}")
         typer.echo(f"\nthe platform is up: {base_url}/   (API documentation: {base_url}/docs)")
         credentials = _credentials(settings)
         if credentials:
