@@ -1,12 +1,15 @@
-"""Tile streaming throughput: the platform vs nginx serving the same bytes from disk, same run.
+"""Tile streaming throughput: the platform, bare and behind nginx, vs nginx serving the same bytes
+from disk, same run.
 
     python bench/bench_streaming.py [--model PATH] [--seconds 10] [--connections 64] [--workers 2]
 
 Starts a private PostGIS, `cim serve --with-worker`, uploads one model through the API, mirrors
-its tiles to a folder that nginx serves, then drives both with wrk (many concurrent clients on
-loopback) over the same list of tile-content URLs. Reports requests/s, p50/p99 latency and the ratio
-platform/nginx; writes bench/results/streaming.json. Needs the Debian packages nginx-light and wrk
-(installed by this script when run as root).
+its tiles to a folder that nginx serves, then drives three servers with wrk (many concurrent clients
+on loopback) over the same list of tile-content URLs: the bare platform, the production layout (nginx
+configured by `cim deploy nginx-conf` in front of the same platform: the platform authorises, nginx
+sends the file of the on-disk cache) and nginx alone. Every server gets the same number of processes.
+Reports requests/s, p50/p99 latency and the ratios to nginx; writes bench/results/streaming-*.json.
+Needs the Debian packages nginx-light and wrk (installed by this script when run as root).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -27,6 +31,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from api.cli_deploy import nginx_conf  # noqa: E402
 from api.server_process import start_server, wait_until_healthy  # noqa: E402
 from cim_platform.accounts import service as accounts  # noqa: E402
 from cim_platform.core import migrate  # noqa: E402
@@ -63,7 +68,15 @@ def wait_nginx(url: str, timeout: float = 30) -> None:
     raise SystemExit(f"nginx did not answer {url}")
 
 
-def wrk(base: str, paths: list[str], seconds: int, connections: int, threads: int, work: Path) -> dict[str, float]:
+def wrk(
+    base: str,
+    paths: list[str],
+    seconds: int,
+    connections: int,
+    threads: int,
+    work: Path,
+    headers: dict[str, str] | None = None,
+) -> dict[str, float]:
     script = work / "paths.lua"
     script.write_text(
         "paths = {" + ",".join(json.dumps(p) for p in paths) + "}\n"
@@ -72,7 +85,17 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int, threads: in
         "  return wrk.format('GET', paths[(counter % #paths) + 1])\nend\n"
     )
     out = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(script), base],
+        [
+            "wrk",
+            f"-t{threads}",
+            f"-c{connections}",
+            f"-d{seconds}s",
+            "--latency",
+            "-s",
+            str(script),
+            *(arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")),
+            base,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -95,12 +118,24 @@ def wrk(base: str, paths: list[str], seconds: int, connections: int, threads: in
     }
 
 
+SERVERS = ("platform", "nginx_layout", "nginx_layout_token", "nginx")
+"""The bare platform; nginx in front (anonymous: public contents from nginx's few-seconds copy; with a
+token: every request authorised by the platform, bytes by X-Accel-Redirect); nginx alone."""
+
+
+def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
-    parser.add_argument("--workers", type=int, default=1, help="server processes for both servers")
+    parser.add_argument("--workers", type=int, default=2, help="server processes of every server (one per core)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds; the median of each figure is reported"
+    )
     parser.add_argument("--field", action="append", default=[], help="upload form field NAME=VALUE (e.g. local=true)")
     args = parser.parse_args()
     ensure_tools()
@@ -115,19 +150,23 @@ def main() -> None:
             org = accounts.create_organization(session, "Bench Institute", "design_institute")
             user = accounts.create_user(session, org, "bench", "uploader")
             token, _ = accounts.create_token(session, user)
-        port, nginx_port = postgis.free_port(), postgis.free_port()
+        port, nginx_port, front_port = postgis.free_port(), postgis.free_port(), postgis.free_port()
         env = postgis.subprocess_env(url, work / "data")
         server = start_server(
             "127.0.0.1",
             port,
             env,
             extra_args=["--with-worker", "--workers", str(args.workers)],
-            output=subprocess.DEVNULL,
+            output=(work / "server.log").open("wb"),
         )
-        nginx = None
+        nginx = front = None
         try:
             base = f"http://127.0.0.1:{port}"
-            wait_until_healthy(base, server)
+            try:
+                wait_until_healthy(base, server, timeout=240)  # other jobs may share the cores
+            except Exception:
+                print((work / "server.log").read_text()[-3000:], file=sys.stderr)
+                raise
             headers = {"Authorization": f"Bearer {token}"}
             with args.model.open("rb") as handle:
                 created = httpx.post(
@@ -165,17 +204,50 @@ def main() -> None:
             docroot.chmod(0o755)
             for folder in docroot.rglob("*"):
                 folder.chmod(0o755 if folder.is_dir() else 0o644)
-            nginx = subprocess.Popen([shutil.which("nginx") or "/usr/sbin/nginx", "-c", str(conf)])
+            nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
+            nginx = subprocess.Popen([nginx_bin, "-c", str(conf)])
             wait_nginx(f"http://127.0.0.1:{nginx_port}{paths[0]}")
+            # the production layout: nginx in front of the same platform, configured by `cim deploy nginx-conf`
+            (work / "front").mkdir()
+            front_conf = work / "front" / "nginx.conf"
+            front_conf.write_text(
+                nginx_conf(
+                    settings,
+                    listen=f"127.0.0.1:{front_port}",
+                    upstream=f"127.0.0.1:{port}",
+                    worker_processes=str(args.workers),
+                    user="root" if os.geteuid() == 0 else None,
+                    run_dir=work / "front",
+                )
+            )
+            front = subprocess.Popen([nginx_bin, "-c", str(front_conf), "-g", "daemon off;"])
+            front_base = f"http://127.0.0.1:{front_port}"
+            wait_nginx(f"{front_base}{paths[0]}")
+            for path in paths:  # the same bytes, now sent by nginx from the on-disk cache
+                if httpx.get(front_base + path).content != (docroot / path.lstrip("/")).read_bytes():
+                    raise SystemExit(f"the nginx layout answered other bytes for {path}")
             threads = 2
-            ours = wrk(base, paths, args.seconds, args.connections, threads, work)
-            anchor = wrk(f"http://127.0.0.1:{nginx_port}", paths, args.seconds, args.connections, threads, work)
+            nginx_base = f"http://127.0.0.1:{nginx_port}"
+            authorised = {"Authorization": f"Bearer {token}"}
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
+            load_before = os.getloadavg()
+            for _ in range(args.rounds):  # interleaved, so that other load on the machine hits all alike
+                for name, url, extra in (
+                    ("platform", base, None),
+                    ("nginx_layout", front_base, None),
+                    ("nginx_layout_token", front_base, authorised),
+                    ("nginx", nginx_base, None),
+                ):
+                    runs[name].append(wrk(url, paths, args.seconds, args.connections, threads, work, extra))
+            load_after = os.getloadavg()
         finally:
-            if nginx is not None:
-                nginx.terminate()
-                nginx.wait()
+            for process in (nginx, front):
+                if process is not None:
+                    process.terminate()
+                    process.wait()
             server.terminate()
             server.wait(timeout=30)
+    anchor = median_run(runs["nginx"])
     result = {
         "model": args.model.name,
         "contents": len(paths),
@@ -183,9 +255,18 @@ def main() -> None:
         "connections": args.connections,
         "server_processes": args.workers,
         "seconds": args.seconds,
-        "platform": ours,
-        "nginx": anchor,
-        "throughput_ratio": round(ours["requests_per_s"] / anchor["requests_per_s"], 3),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in load_after],
+        "rounds": args.rounds,
+        **{name: median_run(runs[name]) for name in SERVERS},
+        "ratios": {
+            name: {
+                "requests_per_s": round(median_run(runs[name])["requests_per_s"] / anchor["requests_per_s"], 3),
+                "p99": round(median_run(runs[name])["p99_ms"] / anchor["p99_ms"], 2),
+            }
+            for name in SERVERS[:-1]
+        },
+        "runs": runs,
     }
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

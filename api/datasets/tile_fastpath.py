@@ -9,11 +9,13 @@ falls through to the FastAPI routes, which give the same answers the slow way.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -28,7 +30,9 @@ from api.datasets.tile_http import (
 )
 from api.deps import CallerCache, cached_session_caller
 from cim_platform.accounts import sessions
+from cim_platform.accounts.service import authenticate
 from cim_platform.core.access import ANONYMOUS, Caller
+from cim_platform.core.db.engine import session_scope
 from cim_platform.core.errors import CimError
 from cim_platform.datasets.streaming import TileFile, TileStreamer
 
@@ -49,6 +53,15 @@ PINNED_ROUTE = _Route("/tiles/{dataset_id}/r/{revision_id}/{path:path}")
 
 
 @dataclass(frozen=True)
+class _Missing:
+    """A token or session not in the callers' cache yet."""
+
+    cache_key: str | tuple[str, str]
+    token: str | None = None
+    session_key: str | None = None
+
+
+@dataclass(frozen=True)
 class _Answer:
     not_modified: tuple[tuple[bytes, bytes], ...]
     ok: tuple[tuple[bytes, bytes], ...]
@@ -59,20 +72,22 @@ class TileFastPath:
     def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache) -> None:
         self.app, self.streamer, self.callers = app, streamer, callers
         self._answers: dict[tuple[str, bool, str], _Answer] = {}
+        self._loading: dict[str | tuple[str, str], asyncio.Future[Caller | None]] = {}
         self._expires = (ACCEL_EXPIRES.lower().encode(), accel_expires(streamer.access_ttl_s).encode())
 
-    def _caller(self, scope: Scope, authorization: bytes | None, cookie: bytes | None) -> Caller | None:
-        """The cached caller, ANONYMOUS, or None when only the routes can tell (not cached, bad header)."""
+    def _caller(self, scope: Scope, authorization: bytes | None, cookie: bytes | None) -> Caller | _Missing | None:
+        """The cached caller, ANONYMOUS, what to load (not cached yet), or None when only the routes can
+        tell (a malformed header, no cookie keys loaded yet)."""
         token = None
         if authorization is not None:
             scheme, _, rest = authorization.decode("latin-1").partition(" ")
-            if scheme.lower() != "bearer":
+            if scheme.lower() != "bearer" or not rest.strip():
                 return None
             token = rest.strip()
         if token is None and scope.get("query_string"):
             token = (parse_qs(scope["query_string"].decode("latin-1")).get("access_token") or [None])[0]
         if token is not None:
-            return self.callers.get(token)
+            return self.callers.get(token) or _Missing(token, token=token)
         if cookie is None:
             return ANONYMOUS
         text = cookie.decode("latin-1")
@@ -82,7 +97,39 @@ class TileFastPath:
         keys: sessions.SessionKeys | None = getattr(getattr(scope.get("app"), "state", None), "session_keys", None)
         if not value or keys is None:
             return None if value else ANONYMOUS
-        return cached_session_caller(self.callers, keys, value)
+        caller = cached_session_caller(self.callers, keys, value)
+        if caller is not None:
+            return caller
+        key = keys.key_from_cookie(value)
+        return ANONYMOUS if key is None else _Missing(("session", sessions.hash_key(key)), session_key=key)
+
+    async def _load(self, missing: _Missing) -> Caller | None:
+        """Authenticate once for all concurrent requests with the same token or cookie (no herd of
+        database reads when a cached caller expires); None: the routes answer (e.g. 401)."""
+        pending = self._loading.get(missing.cache_key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        pending = asyncio.get_running_loop().create_future()
+        self._loading[missing.cache_key] = pending
+        caller: Caller | None = None
+        try:
+            caller = await run_in_threadpool(self._authenticate, missing)
+            if caller is not None:
+                self.callers.put(missing.cache_key, caller)
+        except Exception:  # the routes give the proper answer (503, 401, …)
+            caller = None
+        finally:
+            del self._loading[missing.cache_key]
+            pending.set_result(caller)
+        return caller
+
+    def _authenticate(self, missing: _Missing) -> Caller | None:
+        with session_scope(self.streamer.engine) as session:
+            if missing.token is not None:
+                return authenticate(session, missing.token)
+            assert missing.session_key is not None
+            row = sessions.live_session(session, self.streamer.settings, missing.session_key)
+            return ANONYMOUS if row is None else sessions.session_caller(row)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
@@ -101,7 +148,8 @@ class TileFastPath:
                 if_none_match = value.decode("latin-1")
             elif name == _ACCEL:
                 accel = scope["method"] == "GET"
-        caller = self._caller(scope, authorization, cookie)
+        found = self._caller(scope, authorization, cookie)
+        caller = await self._load(found) if isinstance(found, _Missing) else found
         if caller is None:
             return await self.app(scope, receive, send)
         try:

@@ -85,7 +85,7 @@ def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
 
 class TileStreamer:
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self.engine = engine
+        self.engine, self.settings = engine, settings
         self.access_ttl_s = settings.tile_access_ttl_s
         cache_bytes = settings.tile_cache_mb * 1024 * 1024
         self.inline_max = cache_bytes // 4  # what ByteLRU keeps; larger contents go through the disk
@@ -98,6 +98,8 @@ class TileStreamer:
         )
         self.disk = ContentCache(settings.tile_disk_cache_dir or settings.resolved_data_dir / "tile-cache")
         self._reads = threading.BoundedSemaphore(settings.tile_max_concurrent_reads)
+        self._locks: dict[tuple[uuid.UUID, uuid.UUID, str], threading.Lock] = {}
+        self._locks_guard = threading.Lock()
 
     # -- access --------------------------------------------------------------------------
     def _read_access(self, dataset_id: uuid.UUID) -> DatasetAccess | None:
@@ -148,18 +150,39 @@ class TileStreamer:
         key = (dataset_id, revision_id, path)
         tile = self._contents.get(key)
         if tile is None:
-            with self._reads, self.engine.connect() as conn:
-                row = conn.execute(
-                    _CONTENT,
-                    {"dataset_id": dataset_id, "revision_id": revision_id, "path": path, "inline_max": self.inline_max},
-                ).first()
-            if row is None:
-                raise NotFound(f"no {path} in dataset {dataset_id}")
-            data = bytes(row.data) if row.data is not None else None
-            tile = TileFile(revision_id, row.sha256, row.media_type, data, access.public, path, row.size)
-            self._contents.put(key, tile)
-        elif tile.public != access.public:
+            with self._content_lock(key):  # concurrent first reads of one content: one database read
+                tile = self._contents.get(key) or self._read_content(key, dataset_id, revision_id, path, access)
+        if tile.public != access.public:
             tile = replace(tile, public=access.public)
+        return tile
+
+    def _content_lock(self, key: tuple[uuid.UUID, uuid.UUID, str]) -> threading.Lock:
+        with self._locks_guard:
+            lock = self._locks.get(key)
+            if lock is None:
+                if len(self._locks) > 4096:
+                    self._locks = {k: v for k, v in self._locks.items() if v.locked()}
+                lock = self._locks[key] = threading.Lock()
+            return lock
+
+    def _read_content(
+        self,
+        key: tuple[uuid.UUID, uuid.UUID, str],
+        dataset_id: uuid.UUID,
+        revision_id: uuid.UUID,
+        path: str,
+        access: DatasetAccess,
+    ) -> TileFile:
+        with self._reads, self.engine.connect() as conn:
+            row = conn.execute(
+                _CONTENT,
+                {"dataset_id": dataset_id, "revision_id": revision_id, "path": path, "inline_max": self.inline_max},
+            ).first()
+        if row is None:
+            raise NotFound(f"no {path} in dataset {dataset_id}")
+        data = bytes(row.data) if row.data is not None else None
+        tile = TileFile(revision_id, row.sha256, row.media_type, data, access.public, path, row.size)
+        self._contents.put(key, tile)
         return tile
 
     def on_disk(self, tile: TileFile) -> bool:
