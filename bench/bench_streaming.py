@@ -127,6 +127,11 @@ def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
+def round_ratio(runs: list[dict[str, float]], anchors: list[dict[str, float]], key: str) -> float:
+    """The median over rounds of a figure divided by nginx's in the same round."""
+    return statistics.median(run[key] / anchor[key] for run, anchor in zip(runs, anchors, strict=True))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", type=Path, default=DEFAULT_MODEL)
@@ -263,6 +268,14 @@ def main() -> None:
             name: {
                 "requests_per_s": round(median_run(runs[name])["requests_per_s"] / anchor["requests_per_s"], 3),
                 "p99": round(median_run(runs[name])["p99_ms"] / anchor["p99_ms"], 2),
+            }
+            for name in SERVERS[:-1]
+        },
+        # the same ratios per round (each server measured next to nginx), median over the rounds
+        "ratios_per_round": {
+            name: {
+                "requests_per_s": round(round_ratio(runs[name], runs["nginx"], "requests_per_s"), 3),
+                "p99": round(round_ratio(runs[name], runs["nginx"], "p99_ms"), 2),
             }
             for name in SERVERS[:-1]
         },
