@@ -1,4 +1,5 @@
-"""Historic buildings over HTTP: records, groups, reviewed edits and protection conflicts (issue 10)."""
+"""Historic buildings over HTTP (issue 10): records, groups, reviewed edits, the archive, protection conflicts
+and approvals, the demolition watch, import and export."""
 
 from fastapi import APIRouter
 
