@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.facades import routes
+from api.facades import projects, routes
 
-ROUTERS: list[APIRouter] = [routes.router]
+ROUTERS: list[APIRouter] = [routes.router, projects.router]

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from cim_platform.facades.models import StreetStatus
+from cim_platform.facades.models import MeasureKind, Orientation, PhotoStage, ProjectStatus, StreetStatus
 from cim_platform.facades.palette import ColourUse, Outcome, Rule, Zone
 
 GeoJSONGeometry = dict[str, Any]
@@ -207,3 +207,134 @@ class StreetOut(BaseModel):
 class StreetList(BaseModel):
     total: int
     items: list[StreetOut]
+
+
+class Measure(BaseModel):
+    kind: MeasureKind
+    quantity: float = Field(ge=0, le=1e9)
+    unit: str = Field(default="", max_length=20, description="m², signs, lights …")
+    done: float | None = Field(default=None, ge=0, le=1e9, description="quantity done so far")
+    note: str = Field(default="", max_length=1000)
+
+
+class Signs(BaseModel):
+    count: int = Field(default=0, ge=0, le=100000)
+    sizes: list[str] = Field(default_factory=list, max_length=200, description="e.g. 6.0×1.2 m")
+
+
+class ApprovalDocument(BaseModel):
+    reference: str = Field(min_length=1, max_length=300)
+    issued_on: date | None = None
+    issuer: str = Field(default="", max_length=300)
+
+
+class ProjectFields(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=300)
+    street_id: uuid.UUID | None = None
+    district: str | None = Field(default=None, max_length=40, description="district or banner (else the street's)")
+    zone: Zone | None = Field(default=None, description="colour-rule zone (else the street's)")
+    dataset_id: uuid.UUID | None = Field(default=None, description="the building: a published dataset …")
+    feature_id: str | None = Field(default=None, max_length=200, description="… and its feature (element id)")
+    footprint: GeoJSONGeometry | None = Field(default=None, description="or a drawn footprint (Polygon)")
+    crs: str = Field(default="EPSG:4490", max_length=2000)
+    orientation: Orientation | None = None
+    facade_area_m2: float | None = Field(default=None, ge=0, le=1e7)
+    measures: list[Measure] | None = Field(default=None, max_length=50)
+    materials: list[str] | None = Field(default=None, max_length=50)
+    signs: Signs | None = None
+    lighting: str | None = Field(default=None, max_length=2000)
+    budget_cny: float | None = Field(default=None, ge=0, le=1e12)
+    spent_cny: float | None = Field(default=None, ge=0, le=1e12)
+    funding_source: str | None = Field(default=None, max_length=300)
+    contractor: str | None = Field(default=None, max_length=300)
+    planned_start: date | None = None
+    planned_end: date | None = None
+    actual_start: date | None = None
+    actual_end: date | None = None
+    colours: list[FacadeColourIn] | None = Field(default=None, max_length=50)
+    approval_documents: list[ApprovalDocument] | None = Field(default=None, max_length=50)
+    note: str | None = Field(default=None, max_length=4000)
+
+
+class ProjectCreate(ProjectFields):
+    code: str = Field(min_length=1, max_length=64)
+    name: str | None = Field(min_length=1, max_length=300)
+
+
+class ProjectUpdate(ProjectFields):
+    pass
+
+
+class ProjectStatusChange(BaseModel):
+    status: ProjectStatus
+
+
+class HeritageTouch(BaseModel):
+    building_id: uuid.UUID
+    code: str
+    name: str
+    level: str
+    status: str
+    zone: str = Field(description="historic_building, protection_range or control_zone")
+
+
+class ProjectOut(BaseModel):
+    id: uuid.UUID
+    version: int
+    code: str
+    name: str
+    organization_id: uuid.UUID
+    street_id: uuid.UUID | None
+    district_code: str
+    zone: Zone
+    status: ProjectStatus
+    dataset_id: uuid.UUID | None
+    feature_id: str | None
+    footprint: GeoJSONGeometry | None
+    orientation: Orientation | None
+    facade_area_m2: float | None
+    measures: list[Measure]
+    materials: list[str]
+    signs: Signs
+    lighting: str
+    budget_cny: float | None
+    spent_cny: float | None
+    funding_source: str
+    contractor: str
+    planned_start: date | None
+    planned_end: date | None
+    actual_start: date | None
+    actual_end: date | None
+    colours: list[FacadeColourOut]
+    colour_check: CheckOut | None
+    heritage: list[HeritageTouch]
+    approval_required: bool
+    approval_documents: list[ApprovalDocument]
+    note: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProjectList(BaseModel):
+    total: int
+    items: list[ProjectOut]
+
+
+class PhotoOut(BaseModel):
+    id: uuid.UUID
+    project_id: uuid.UUID
+    stage: PhotoStage
+    filename: str
+    bytes: int
+    sha256: str
+    width: int | None
+    height: int | None
+    captured_at: datetime | None
+    direction_deg: float | None
+    caption: str
+    created_at: datetime
+    file_url: str
+
+
+class PhotoList(BaseModel):
+    items: list[PhotoOut]

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
-from api.facades.schemas import ColourOut, FacadeColourOut, MunsellOut, RulesOut, StreetOut, TargetRow, UnitOut
+from api.facades.schemas import (
+    CheckOut,
+    ColourOut,
+    FacadeColourOut,
+    MunsellOut,
+    PhotoOut,
+    ProjectOut,
+    RulesOut,
+    StreetOut,
+    TargetRow,
+    UnitOut,
+)
 from cim_platform.facades import geometry, units
 from cim_platform.facades.colours import ColourReading
-from cim_platform.facades.models import Street
+from cim_platform.facades.models import Photo, Project, Street
 from cim_platform.facades.palette import ColourRules, FacadeColour, Zone
 from cim_platform.facades.targets import UnitReport
 
@@ -85,4 +96,64 @@ def street_view(street: Street) -> StreetOut:
         geometry=geometry.to_geojson(street.geometry),
         created_at=street.created_at,
         updated_at=street.updated_at,
+    )
+
+
+def project_view(project: Project) -> ProjectOut:
+    colours = [{k: v for k, v in c.items() if k != "input"} for c in project.colours]
+    return ProjectOut.model_validate(
+        {
+            "id": project.id,
+            "version": project.version,
+            "code": project.code,
+            "name": project.name,
+            "organization_id": project.organization_id,
+            "street_id": project.street_id,
+            "district_code": project.district_code,
+            "zone": project.zone,
+            "status": project.status,
+            "dataset_id": project.dataset_id,
+            "feature_id": project.feature_id,
+            "footprint": geometry.to_geojson(project.footprint),
+            "orientation": project.orientation,
+            "facade_area_m2": project.facade_area_m2,
+            "measures": project.measures,
+            "materials": project.materials,
+            "signs": project.signs or {},
+            "lighting": project.lighting,
+            "budget_cny": project.budget_cny,
+            "spent_cny": project.spent_cny,
+            "funding_source": project.funding_source,
+            "contractor": project.contractor,
+            "planned_start": project.planned_start,
+            "planned_end": project.planned_end,
+            "actual_start": project.actual_start,
+            "actual_end": project.actual_end,
+            "colours": colours,
+            "colour_check": CheckOut.model_validate(project.colour_check) if project.colour_check else None,
+            "heritage": project.heritage,
+            "approval_required": project.approval_required,
+            "approval_documents": project.approval_documents,
+            "note": project.note,
+            "created_at": project.created_at,
+            "updated_at": project.updated_at,
+        }
+    )
+
+
+def photo_view(photo: Photo) -> PhotoOut:
+    return PhotoOut(
+        id=photo.id,
+        project_id=photo.project_id,
+        stage=photo.stage,  # type: ignore[arg-type]  # validated by pydantic from the stored value
+        filename=photo.filename,
+        bytes=photo.bytes,
+        sha256=photo.sha256,
+        width=photo.width,
+        height=photo.height,
+        captured_at=photo.captured_at,
+        direction_deg=photo.direction_deg,
+        caption=photo.caption,
+        created_at=photo.created_at,
+        file_url=f"/api/v1/facades/photos/{photo.id}/file",
     )
