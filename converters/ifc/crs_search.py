@@ -64,9 +64,7 @@ class Grid:
 
     @property
     def chosen(self) -> Fit:
-        return sorted(
-            self.members, key=lambda f: (_neg(f.datum_date), not f.east_first, f.area_deg2, _code(f.crs))
-        )[0]
+        return sorted(self.members, key=lambda f: (_neg(f.datum_date), not f.east_first, f.area_deg2, _code(f.crs)))[0]
 
     def equivalents(self) -> list[dict[str, object]]:
         chosen = self.chosen
