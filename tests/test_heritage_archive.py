@@ -107,6 +107,10 @@ def test_items_qa_versions_and_completeness(client, cast) -> None:
     report = client.get("/api/v1/heritage/completeness", headers=official).json()
     assert report["listed_complete"] == 0
     assert {r["code"]: r for r in report["buildings"]}["150602-0300"]["missing"] == ["technical"]
+    sections = {s["section"]: s for s in client.get(f"{BUILDINGS}/{record['id']}", headers=surveyor).json()["archive"]}
+    assert [name for name, s in sections.items() if not s["complete"]] == ["technical"]
+    assert sections["technical"] == {"section": "technical", "items": 1, "accepted": 0, "complete": False}
+    assert sections["survey"] == {"section": "survey", "items": 1, "accepted": 1, "complete": True}
     retired = client.post(f"{ITEMS}/{ids['survey']}/retire", headers=surveyor, json={"reason": "wrong building"})
     assert retired.status_code == 403  # accepted items are retired by reviewers
     history = client.get(f"{BUILDINGS}/{record['id']}/history", headers=surveyor).json()["entries"]

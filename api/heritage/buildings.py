@@ -30,7 +30,7 @@ from api.heritage.schemas import (
 from api.heritage.views import building_view, path_for, proposal_view
 from cim_platform.core.access import Caller, Scope
 from cim_platform.core.errors import InvalidInput
-from cim_platform.heritage import proposals, service
+from cim_platform.heritage import archive, proposals, service
 from cim_platform.heritage.models import Building, Level, Status
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
@@ -39,7 +39,9 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", description="The record
 
 def _answer(request: Request, response: Response, session: Any, caller: Caller, building: Building) -> BuildingOut:
     response.headers["ETag"] = service.etag(building)
-    view = building_view(request, building, full=True, pending=proposals.pending_for(session, building.id))
+    pending = proposals.pending_for(session, building.id)
+    items = archive.list_items(session, caller, building.id, every_version=False)
+    view = building_view(request, building, full=True, pending=pending, items=items)
     assert isinstance(view, BuildingOut)
     return view
 

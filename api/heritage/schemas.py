@@ -139,6 +139,13 @@ class ProposalOut(BaseModel):
     review_comment: str | None
 
 
+class SectionSummary(BaseModel):
+    section: Section
+    items: int = Field(description="Current items (not superseded, not retired)")
+    accepted: int = Field(description="Of those, accepted by QA")
+    complete: bool = Field(description="Holds an accepted item of a kind that completes the section")
+
+
 class BuildingOut(BuildingPublic):
     """The whole record (signed-in readers)."""
 
@@ -156,6 +163,7 @@ class BuildingOut(BuildingPublic):
     created_at: datetime
     updated_at: datetime | None
     pending_proposals: list[ProposalOut] | None = Field(default=None, description="Detail views only")
+    archive: list[SectionSummary] | None = Field(default=None, description="The five sections (detail views only)")
 
 
 class BuildingList(BaseModel):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import Request
 
-from api.heritage.schemas import BuildingLinks, BuildingOut, BuildingPublic, ProposalOut
+from api.heritage.schemas import BuildingLinks, BuildingOut, BuildingPublic, ProposalOut, SectionSummary
+from cim_platform.heritage.archive import missing_sections
 from cim_platform.heritage.geometry import to_geojson
-from cim_platform.heritage.models import Building, Proposal, ProposalState
+from cim_platform.heritage.models import ArchiveItem, Building, Proposal, ProposalState, QaStage, Section
 
 
 def path_for(request: Request, name: str, **params: object) -> str:
@@ -29,8 +30,26 @@ def proposal_view(proposal: Proposal) -> ProposalOut:
     )
 
 
+def sections_view(items: list[ArchiveItem]) -> list[SectionSummary]:
+    missing = set(missing_sections(items))
+    return [
+        SectionSummary(
+            section=section,
+            items=sum(1 for i in items if i.section == section.value),
+            accepted=sum(1 for i in items if i.section == section.value and i.qa_stage == QaStage.accepted.value),
+            complete=section not in missing,
+        )
+        for section in Section
+    ]
+
+
 def building_view(
-    request: Request, building: Building, *, full: bool, pending: list[Proposal] | None = None
+    request: Request,
+    building: Building,
+    *,
+    full: bool,
+    pending: list[Proposal] | None = None,
+    items: list[ArchiveItem] | None = None,
 ) -> BuildingOut | BuildingPublic:
     links = BuildingLinks(self=path_for(request, "get_building", building_id=building.id))
     common = {
@@ -82,5 +101,6 @@ def building_view(
             "created_at": building.created_at,
             "updated_at": building.updated_at,
             "pending_proposals": [proposal_view(p) for p in pending] if pending is not None else None,
+            "archive": sections_view(items) if items is not None else None,
         }
     )
