@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from api.cli_deploy import nginx_conf  # noqa: E402
-from api.server_process import start_server, wait_until_healthy  # noqa: E402
+from api.server_process import start_server, stop, wait_until_healthy  # noqa: E402
 from cim_platform.accounts import service as accounts  # noqa: E402
 from cim_platform.core import migrate  # noqa: E402
 from cim_platform.core.db.engine import get_engine, session_scope  # noqa: E402
@@ -250,8 +250,7 @@ def main() -> None:
                 if process is not None:
                     process.terminate()
                     process.wait()
-            server.terminate()
-            server.wait(timeout=30)
+            stop(server)  # killed if it does not end in time
     anchor = median_run(runs["nginx"])
     result = {
         "model": args.model.name,
