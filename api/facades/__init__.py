@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.facades import projects, routes
+from api.facades import model_checks, projects, routes
 
-ROUTERS: list[APIRouter] = [routes.router, projects.router]
+ROUTERS: list[APIRouter] = [routes.router, projects.router, model_checks.router]

@@ -338,3 +338,56 @@ class PhotoOut(BaseModel):
 
 class PhotoList(BaseModel):
     items: list[PhotoOut]
+
+
+class ModelCheckRequest(BaseModel):
+    dataset: uuid.UUID
+    revision: uuid.UUID | None = Field(default=None, description="default: the published (else newest) revision")
+    zone: Zone = Zone.old_town
+
+
+class ModelCheckSubmitted(BaseModel):
+    job_id: uuid.UUID
+    job_url: str
+    dataset_id: uuid.UUID
+    revision_id: uuid.UUID
+    check_url: str
+
+
+class ModelElementOut(BaseModel):
+    global_id: str
+    ifc_class: str
+    name: str
+    hex: str | None
+    area_m2: float
+    area_source: str
+    fails: bool
+
+
+class ModelColourOut(BaseModel):
+    hex: str | None
+    munsell: str
+    chroma: float
+    value: float
+    high_chroma: bool
+    use: str
+    share: float
+    elements: list[str]
+
+
+class ModelCheckOut(BaseModel):
+    dataset_id: uuid.UUID
+    revision_id: uuid.UUID
+    job_id: uuid.UUID | None
+    zone: Zone
+    outcome: Outcome
+    checked_at: datetime
+    colours: list[ModelColourOut]
+    check: CheckOut
+    elements: list[ModelElementOut]
+    failing_elements: list[str] = Field(description="GlobalIds to highlight in the 3D city")
+    skipped_elements: list[str] = Field(description="exterior elements without a colour or an area")
+
+
+class ModelCheckList(BaseModel):
+    items: list[ModelCheckOut]

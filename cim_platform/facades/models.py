@@ -218,3 +218,22 @@ class Photo(CreatedAt, Base):
     direction_deg: Mapped[float | None] = mapped_column(Float)
     caption: Mapped[str] = mapped_column(Text, default="")
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class ModelCheck(Base):
+    """The colour check of an uploaded IFC revision's exterior (job ``facades.check_model_colours``),
+    one per dataset revision (a new check replaces the old)."""
+
+    __tablename__ = "facade_model_checks"
+    __table_args__ = (CheckConstraint(enum_check("zone", Zone), name="zone"),)
+
+    revision_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("dataset_revisions.id", ondelete="CASCADE"), primary_key=True
+    )
+    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    zone: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str] = mapped_column(String(8))
+    result: Mapped[dict[str, Any]] = mapped_column(JSONB)
+    checked_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    checked_by: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id", ondelete="SET NULL"))

@@ -1,5 +1,5 @@
 """Facades (issue 11): colour rules per zone, yearly showcase-street targets per unit, showcase streets,
-facade projects and their photos
+facade projects and their photos, colour checks of IFC model revisions
 
 Revision ID: 0008
 Revises: 0007
@@ -228,8 +228,39 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_facade_photos_project_id"), "facade_photos", ["project_id"], unique=False)
 
+    op.create_table(
+        "facade_model_checks",
+        sa.Column("revision_id", sa.Uuid(), nullable=False),
+        sa.Column("dataset_id", sa.Uuid(), nullable=False),
+        sa.Column("job_id", sa.Uuid(), nullable=True),
+        sa.Column("zone", sa.String(length=24), nullable=False),
+        sa.Column("outcome", sa.String(length=8), nullable=False),
+        sa.Column("result", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("checked_by", sa.Uuid(), nullable=True),
+        sa.CheckConstraint(
+            "zone IN ('old_town', 'protection_zone', 'new_district')", name=op.f("ck_facade_model_checks_zone")
+        ),
+        sa.ForeignKeyConstraint(
+            ["checked_by"], ["users.id"], name=op.f("fk_facade_model_checks_checked_by_users"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"], ["datasets.id"], name=op.f("fk_facade_model_checks_dataset_id_datasets"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["revision_id"],
+            ["dataset_revisions.id"],
+            name=op.f("fk_facade_model_checks_revision_id_dataset_revisions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("revision_id", name=op.f("pk_facade_model_checks")),
+    )
+    op.create_index(op.f("ix_facade_model_checks_dataset_id"), "facade_model_checks", ["dataset_id"], unique=False)
+
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_facade_model_checks_dataset_id"), table_name="facade_model_checks")
+    op.drop_table("facade_model_checks")
     op.drop_index(op.f("ix_facade_photos_project_id"), table_name="facade_photos")
     op.drop_table("facade_photos")
     op.drop_index(op.f("ix_facade_projects_street_id"), table_name="facade_projects")
