@@ -6,14 +6,13 @@ import logging
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from sqlalchemy import select
+from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy import func, select
 from starlette.routing import NoMatchFound
 
 from api.core.schemas import JobOut
 from api.deps import SessionDep, SettingsDep, requires
 from cim_platform.core.access import Caller, Scope
-from cim_platform.core.errors import InvalidInput
 from cim_platform.core.jobs import service
 from cim_platform.core.jobs.models import Job, JobState
 from cim_platform.core.jobs.registry import result_links
@@ -58,18 +57,22 @@ def list_jobs(
     caller: JobReader,
     session: SessionDep,
     request: Request,
-    state: Annotated[str | None, Query(description="queued, running, succeeded, failed or cancelled")] = None,
+    response: Response,
+    state: Annotated[JobState | None, Query(description="Only jobs in this state")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[JobOut]:
-    """The caller's organisation's jobs, newest first (all jobs for admins and officials)."""
-    query = select(Job).order_by(Job.created_at.desc()).limit(limit)
+    """The caller's organisation's jobs, newest first (all jobs for admins and officials); the number of
+    matching jobs is in the ``X-Total-Count`` header."""
+    query = select(Job)
     if not caller.reads_everything():
         query = query.where(Job.organization_id == caller.organization_id)
-    if state:
-        if state not in JobState.__members__:
-            raise InvalidInput(f"unknown state {state!r}; expected one of: {', '.join(JobState.__members__)}")
+    if state is not None:
         query = query.where(Job.state == state)
-    return [job_out(job, request) for job in session.scalars(query)]
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    response.headers["X-Total-Count"] = str(total)
+    page = query.order_by(Job.created_at.desc(), Job.id).limit(limit).offset(offset)
+    return [job_out(job, request) for job in session.scalars(page)]
 
 
 @router.get("/{job_id}", response_model=JobOut, name="get_job")

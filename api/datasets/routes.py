@@ -8,6 +8,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import FileResponse
+from geoalchemy2 import WKBElement
+from geoalchemy2.shape import to_shape
+from shapely.geometry import Point
 from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 
@@ -236,12 +239,21 @@ def publish_revision(
     return dataset_view(request, dataset, revision, full=True)
 
 
+def _point(geometry: WKBElement | None) -> list[float] | None:
+    if geometry is None:
+        return None
+    point = to_shape(geometry)
+    return [point.x, point.y] if isinstance(point, Point) else None
+
+
 @router.get("/districts", tags=["city"], response_model=DistrictList)
 def list_districts(session: SessionDep) -> DistrictList:
     rows = session.scalars(select(District).order_by(District.code))
     return DistrictList(
         districts=[
-            DistrictOut(code=d.code, slug=d.slug, name=d.name, name_zh=d.name_zh, kind=d.kind, epsg=d.epsg)
+            DistrictOut(
+                code=d.code, slug=d.slug, name=d.name, name_zh=d.name_zh, kind=d.kind, epsg=d.epsg, seat=_point(d.seat)
+            )
             for d in rows
         ]
     )

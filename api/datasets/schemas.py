@@ -72,6 +72,7 @@ class DatasetOut(BaseModel):
     district: str | None = Field(description="Administrative division code")
     visibility: Visibility
     organization_id: uuid.UUID
+    organization_name: str
     created_at: datetime | None
     updated_at: datetime | None
     published_revision_id: uuid.UUID | None
@@ -109,7 +110,8 @@ class DistrictOut(BaseModel):
     name: str
     name_zh: str
     kind: str
-    epsg: int | None
+    epsg: int | None = Field(description="The CGCS2000 3-degree Gauss-Krüger zone of the district (EPSG code)")
+    seat: list[float] | None = Field(description="The seat of government, [longitude, latitude] (WGS84)")
 
 
 class DistrictList(BaseModel):

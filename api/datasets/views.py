@@ -86,6 +86,7 @@ def dataset_view(
         district=dataset.district_code,
         visibility=Visibility(dataset.visibility),
         organization_id=dataset.organization_id,
+        organization_name=dataset.organization.name,
         created_at=dataset.created_at,
         updated_at=dataset.updated_at,
         published_revision_id=dataset.published_revision_id,

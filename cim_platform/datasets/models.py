@@ -28,6 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cim_platform.accounts.models import Organization
 from cim_platform.core.db.base import Base, CreatedAt, enum_check, new_id
 
 
@@ -92,6 +93,7 @@ class Dataset(CreatedAt, Base):
     created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
+    organization: Mapped[Organization] = relationship(lazy="joined", innerjoin=True)
     revisions: Mapped[list[DatasetRevision]] = relationship(
         back_populates="dataset", foreign_keys="DatasetRevision.dataset_id", order_by="DatasetRevision.number"
     )
