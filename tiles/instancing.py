@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from tiles.glb import GlbBuilder
 
@@ -53,7 +54,8 @@ def quaternions(rotations: np.ndarray) -> np.ndarray:
         else:
             s = 2.0 * np.sqrt(1.0 + m[2, 2] - m[0, 0] - m[1, 1])
             out[i] = [(m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, s / 4, (m[1, 0] - m[0, 1]) / s]
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
+    normalised: NDArray[np.float64] = out / np.linalg.norm(out, axis=1, keepdims=True)
+    return normalised
 
 
 def trs(matrices: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -61,6 +61,8 @@ def encode_primitives(
     """Encode welded primitives (from :func:`weld`) into one vertex and one index bufferView;
     returns (attribute accessors, index accessor) per primitive."""
     layout = _vertex_layout(np.zeros((0, 3), dtype=np.int16 if quantized else np.float32))
+    fields = layout.fields
+    assert fields is not None, "the vertex layout is a structured dtype"
     stride = layout.itemsize
     vertices = np.concatenate([v for v, _ in primitives])
     indices = np.concatenate([i for _, i in primitives])
@@ -86,12 +88,12 @@ def encode_primitives(
                 vertex_view, INT16 if quantized else FLOAT, count, "VEC3", base, normalized=quantized, bounds=bounds
             ),
             "NORMAL": builder.add_view_accessor(
-                vertex_view, INT8, count, "VEC3", base + layout.fields["n"][1], normalized=True
+                vertex_view, INT8, count, "VEC3", base + fields["n"][1], normalized=True
             ),
         }
         if feature_ids:
             attributes["_FEATURE_ID_0"] = builder.add_view_accessor(
-                vertex_view, FLOAT, count, "SCALAR", base + layout.fields["f"][1]
+                vertex_view, FLOAT, count, "SCALAR", base + fields["f"][1]
             )
         index_accessor = builder.add_view_accessor(
             index_view, UINT16 if index_size == 2 else UINT32, len(local_indices), "SCALAR", index_start * index_size
