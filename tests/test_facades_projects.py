@@ -12,41 +12,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from tests.support import heritage
-
-PROJECTS = "/api/v1/facades/projects"
-GOOD_COLOURS = [
-    {"hex": "#E6DCC8", "use": "main", "share": 70},
-    {"munsell": "5YR 5/2", "use": "secondary", "share": 20},
-    {"lab": [30, 20, 15], "use": "accent", "share": 10},
-]
-
-
-def project_body(code: str, west: float, south: float, **extra: Any) -> dict[str, Any]:
-    """A project on a 20×10 m footprint drawn in EPSG:4546, (west, south) metres from the Dongsheng seat."""
-    return {
-        "code": code,
-        "name": f"示例 example facade {code}",
-        "district": "dongsheng",
-        "crs": heritage.GK,
-        "footprint": heritage.polygon(west, south, west + 20, south + 10),
-        "orientation": "S",
-        "facade_area_m2": 420.5,
-        "measures": [
-            {"kind": "wall_renewal", "quantity": 400, "unit": "m²"},
-            {"kind": "shop_signs", "quantity": 6, "unit": "signs"},
-            {"kind": "lighting", "quantity": 24, "unit": "lights"},
-        ],
-        "materials": ["真石漆 stone paint", "铝板 aluminium panels"],
-        "signs": {"count": 6, "sizes": ["6.0×1.2 m", "4.0×1.0 m"]},
-        "lighting": "LED 3000 K wall washers",
-        "budget_cny": 1_250_000,
-        "funding_source": "city facade programme",
-        "contractor": "示例 contractor",
-        "planned_start": "2024-04-01",
-        "planned_end": "2024-09-30",
-        "colours": GOOD_COLOURS,
-        **extra,
-    }
+from tests.support.facades import GOOD_COLOURS, PROJECTS, project_body
 
 
 def _step(client: TestClient, headers: dict[str, str], project_id: str, status: str) -> Any:

@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from api.facades import model_checks, projects, routes
+from api.facades import model_checks, progress, projects, routes
 
-ROUTERS: list[APIRouter] = [routes.router, projects.router, model_checks.router]
+ROUTERS: list[APIRouter] = [routes.router, projects.router, model_checks.router, progress.router]

@@ -391,3 +391,23 @@ class ModelCheckOut(BaseModel):
 
 class ModelCheckList(BaseModel):
     items: list[ModelCheckOut]
+
+
+class ProgressRowOut(BaseModel):
+    key: str
+    label: str
+    projects: int
+    by_status: dict[str, int]
+    wall_m2_planned: float
+    wall_m2_done: float
+    signs_planned: float
+    signs_done: float
+    lights_planned: float
+    lights_done: float
+    budget_cny: float
+    spent_cny: float
+
+
+class ProgressOut(BaseModel):
+    group_by: str
+    rows: list[ProgressRowOut]

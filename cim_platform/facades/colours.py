@@ -86,6 +86,14 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+@lru_cache(maxsize=1)
+def _load() -> bool:
+    """Import colour-science once, without its notice that matplotlib (plotting) is missing."""
+    with _quiet():
+        import colour  # noqa: F401
+    return True
+
+
 def _r1(x: float) -> float:
     return round(float(x), 1)
 
@@ -180,6 +188,7 @@ def _approximate(xyY: np.ndarray) -> Munsell:
 
 def munsell_from_xyY(x: float, y: float, Y: float) -> Munsell:
     """The Munsell reading of a colour given as CIE xyY under illuminant C (Y in 0..1)."""
+    _load()
     from colour.notation import munsell as m
 
     Y = min(max(float(Y), 0.0), 1.0)
@@ -234,6 +243,7 @@ def normalise_hex(text: str) -> str:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _read_hex(hex_: str) -> ColourReading:
+    _load()
     import colour
 
     with _quiet():
@@ -252,6 +262,7 @@ def read_hex(text: str) -> ColourReading:
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _read_lab(L: float, a: float, b: float) -> ColourReading:
+    _load()
     xyY = _xyY_from_lab(np.array([L, a, b]))
     if float(xyY[2]) <= 0 or not np.all(np.isfinite(xyY)):
         xyY = np.array([_ILLUMINANT_C[0], _ILLUMINANT_C[1], 0.0])
@@ -280,6 +291,7 @@ _MUNSELL = re.compile(
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _read_munsell(text: str) -> ColourReading:
+    _load()
     from colour.notation import munsell as m
 
     match = _MUNSELL.match(text)

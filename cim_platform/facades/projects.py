@@ -173,7 +173,6 @@ def _place(session: Session, caller: Caller, project: Project, values: dict[str,
         raise InvalidInput(
             "the building is a feature of a published dataset or a drawn footprint", params={"field": "footprint"}
         )
-    session.flush()
     shape = project.footprint
     if shape is None and project.dataset_id is not None:
         shape = heritage_check.dataset_footprint(session, project.dataset_id)
@@ -205,9 +204,10 @@ def create(session: Session, caller: Caller, values: dict[str, Any], crs: str) -
     for key in PLAIN_FIELDS:
         if values.get(key) is not None:
             setattr(project, key, values[key])
+    with session.no_autoflush:  # the project is complete only once placed
+        _place(session, caller, project, values, crs)
+        recheck_colours(session, project, values.get("colours") or [])
     session.add(project)
-    _place(session, caller, project, values, crs)
-    recheck_colours(session, project, values.get("colours") or [])
     try:
         with session.begin_nested():
             session.flush()
