@@ -1,8 +1,9 @@
 """The coverage computed in PostGIS, per unit: built-up area, covered area, breakdown, building counts.
 
-Published footprints are dumped into their polygons once (a temporary table with a GIST index), kept
-whole where they lie within the built-up area and clipped otherwise, unioned per unit (overlaps count
-once) and measured on the ellipsoid (``geography``). Every unit is computed independently, so a snapshot
+Published footprints are dumped into their polygons once (a temporary table with a GIST index, invalid
+polygons made valid), kept whole where they lie within the built-up area and clipped otherwise,
+clustered where they touch or overlap and unioned within clusters (overlaps count once), and measured
+on the ellipsoid (``geography``). Every unit is computed independently, so a snapshot
 recomputes only the units whose inputs changed (``snapshots.py``).
 """
 
@@ -36,6 +37,58 @@ BUILT_SQL = """
 """
 
 
+# Clip the parts to the built-up areas (whole where within); identical pieces (the same footprint in
+# several datasets, e.g. LOD1 and LOD2 of one inventory) count once; the remaining pieces are clustered
+# where they touch or overlap (ST_ClusterDBSCAN, distance 0) and unioned only within their cluster: a
+# piece alone in its cluster is measured as it is. Each kind's and each level's union is measured the same
+# way within the same clusters. Areas on the ellipsoid (geography).
+AREAS_SQL = f"""
+    WITH built AS ({BUILT_SQL}),
+    pieces AS MATERIALIZED (
+      SELECT b.unit_code, p.kind, p.level,
+             CASE WHEN ST_Within(p.geom, b.geom) THEN p.geom
+                  ELSE ST_CollectionExtract(ST_Intersection(p.geom, b.geom), 3) END AS g
+        FROM built b JOIN coverage_parts p ON ST_Intersects(p.geom, b.geom)
+    ),
+    distinct_pieces AS MATERIALIZED (
+      SELECT unit_code, g, array_agg(DISTINCT kind) AS kinds, array_agg(DISTINCT level) AS levels
+        FROM pieces WHERE NOT ST_IsEmpty(g) GROUP BY unit_code, g
+    ),
+    clustered AS MATERIALIZED (
+      SELECT unit_code, g, kinds, levels, ST_Area(g::geography) AS ga,
+             ST_ClusterDBSCAN(g, 0, 1) OVER (PARTITION BY unit_code) AS c
+        FROM distinct_pieces
+    ),
+    sized AS MATERIALIZED (
+      SELECT *, count(*) OVER (PARTITION BY unit_code, c) AS n FROM clustered
+    ),
+    by_kind AS MATERIALIZED (
+      SELECT unit_code, c, kind, g, ga, count(*) OVER (PARTITION BY unit_code, c, kind) AS n
+        FROM sized, unnest(kinds) AS kind
+    ),
+    by_level AS MATERIALIZED (
+      SELECT unit_code, c, level, g, ga, count(*) OVER (PARTITION BY unit_code, c, level) AS n
+        FROM sized, unnest(levels) AS level
+    ),
+    measured AS (
+      SELECT unit_code, 'total' AS dim, '' AS key, ga AS a FROM sized WHERE n = 1
+      UNION ALL
+      SELECT unit_code, 'total', '', ST_Area(ST_Union(g)::geography) FROM sized WHERE n > 1 GROUP BY unit_code, c
+      UNION ALL
+      SELECT unit_code, 'kind', kind, ga FROM by_kind WHERE n = 1
+      UNION ALL
+      SELECT unit_code, 'kind', kind, ST_Area(ST_Union(g)::geography) FROM by_kind WHERE n > 1
+       GROUP BY unit_code, c, kind
+      UNION ALL
+      SELECT unit_code, 'level', level::text, ga FROM by_level WHERE n = 1
+      UNION ALL
+      SELECT unit_code, 'level', level::text, ST_Area(ST_Union(g)::geography) FROM by_level WHERE n > 1
+       GROUP BY unit_code, c, level
+    )
+    SELECT unit_code, dim, key, sum(a) FROM measured GROUP BY unit_code, dim, key
+"""
+
+
 @dataclass
 class UnitFigure:
     unit_code: str
@@ -60,16 +113,34 @@ def year_of(definition: Definition) -> int:
     return definition.year if definition.year is not None else 9999
 
 
-def prepare_parts(session: Session, definition: Definition) -> None:
+def prepare_parts(session: Session, definition: Definition, units: list[str]) -> None:
+    """The polygons of the selected footprints near the units' built-up areas or inventories (bounding
+    boxes), made valid, in a temporary table (GIST-indexed when an inventory needs it)."""
     session.execute(text("DROP TABLE IF EXISTS coverage_parts"))
     session.execute(
         text(
             f"""CREATE TEMPORARY TABLE coverage_parts ON COMMIT DROP AS
-                SELECT s.kind, s.level, (ST_Dump(s.footprint)).geom AS geom FROM ({SELECTED_SQL}) s"""
+                WITH built AS ({BUILT_SQL}),
+                inv AS (SELECT ST_SetSRID(ST_Extent(footprint)::geometry, 4326) AS ext
+                          FROM coverage_inventory_buildings WHERE unit_code = ANY(:units)),
+                near AS (SELECT geom FROM built UNION ALL SELECT ext FROM inv WHERE ext IS NOT NULL),
+                dumped AS (
+                  SELECT s.kind, s.level, (ST_Dump(s.footprint)).geom AS geom FROM ({SELECTED_SQL}) s
+                   WHERE EXISTS (SELECT 1 FROM near WHERE near.geom && s.footprint)
+                )
+                SELECT kind, level,
+                       CASE WHEN ST_IsValid(geom) THEN geom ELSE ST_CollectionExtract(ST_MakeValid(geom), 3) END AS geom
+                  FROM dumped d
+                 WHERE EXISTS (SELECT 1 FROM near WHERE near.geom && d.geom)"""
         ),
-        {"level": definition.level, "kind": definition.kind},
+        {"level": definition.level, "kind": definition.kind, "year": year_of(definition), "units": units},
     )
-    session.execute(text("CREATE INDEX ON coverage_parts USING gist (geom)"))
+    inventory = session.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM coverage_inventory_buildings WHERE unit_code = ANY(:units))"),
+        {"units": units},
+    )
+    if inventory:
+        session.execute(text("CREATE INDEX ON coverage_parts USING gist (geom)"))
     session.execute(text("ANALYZE coverage_parts"))
 
 
@@ -78,28 +149,11 @@ def compute_units(session: Session, definition: Definition, units: list[str]) ->
     figures = {code: UnitFigure(code) for code in units}
     if not units:
         return figures
-    prepare_parts(session, definition)
+    prepare_parts(session, definition, units)
     params = {"year": year_of(definition), "units": units}
     for code, year, area in session.execute(text(f"SELECT unit_code, year, area_m2 FROM ({BUILT_SQL}) b"), params):
         figures[code].built_up_year, figures[code].built_up_m2 = year, area
-    rows = session.execute(
-        text(
-            f"""WITH built AS ({BUILT_SQL}),
-                pieces AS MATERIALIZED (
-                  SELECT b.unit_code, p.kind, p.level,
-                         CASE WHEN ST_Within(p.geom, b.geom) THEN p.geom
-                              ELSE ST_CollectionExtract(ST_Intersection(p.geom, b.geom), 3) END AS g
-                    FROM built b JOIN coverage_parts p ON ST_Intersects(p.geom, b.geom)
-                )
-                SELECT unit_code, 'total', '', ST_Area(ST_Union(g)::geography) FROM pieces GROUP BY unit_code
-                UNION ALL
-                SELECT unit_code, 'kind', kind, ST_Area(ST_Union(g)::geography) FROM pieces GROUP BY unit_code, kind
-                UNION ALL
-                SELECT unit_code, 'level', level::text, ST_Area(ST_Union(g)::geography)
-                  FROM pieces GROUP BY unit_code, level"""
-        ),
-        params,
-    )
+    rows = session.execute(text(AREAS_SQL), params)
     for code, dimension, key, area in rows:
         figure = figures[code]
         if dimension == "total":

@@ -30,7 +30,7 @@ MAP_SQL = f"""
 
 def coverage_map(session: Session, definition: Definition, units: list[str], digits: int = 6) -> dict[str, Any]:
     """A FeatureCollection: for each unit one ``covered`` and one ``uncovered`` feature (EPSG:4326)."""
-    prepare_parts(session, definition)
+    prepare_parts(session, definition, units)
     rows = session.execute(text(MAP_SQL), {"year": year_of(definition), "units": units, "digits": digits})
     features = []
     for code, year, name, name_zh, covered, uncovered in rows:

@@ -1,7 +1,8 @@
 """Snapshots: a computed coverage stored with its time, definition, inputs and figures per unit.
 
 The inputs of a unit are its built-up area (row, year, SHA-256 of the geometry), its inventory (count
-and id range) and the published revisions (id, kind, CIM level) whose footprint touches them; their
+and id range) and the published revisions (id, kind, CIM level) whose footprint's bounding box touches
+them (a box touching without the footprint only costs a needless recomputation, never a wrong figure); their
 hash (``unit_hash``) decides whether a unit is recomputed: a unit whose inputs an earlier snapshot
 already had is copied from it, so one new dataset in one district recomputes that district only. The
 snapshot's ``inputs_hash`` (definition + every unit hash) makes recomputing with unchanged inputs
@@ -40,7 +41,7 @@ INPUTS_SQL = f"""
            (SELECT coalesce(json_agg(json_build_array(s.revision_id::text, s.kind, s.level)
                                      ORDER BY s.revision_id), '[]'::json)
               FROM sel s
-             WHERE (b.geom IS NOT NULL AND ST_Intersects(s.footprint, b.geom))
+             WHERE (b.geom IS NOT NULL AND s.footprint && b.geom)
                 OR (inv.ext IS NOT NULL AND s.footprint && inv.ext)) AS revisions
       FROM coverage_units u
       LEFT JOIN built b ON b.unit_code = u.code
