@@ -85,7 +85,10 @@ def add_town(session: Session, caller: Caller, code: str, parent: str, name: str
 
 
 def _merged(features: list[Feature]) -> MultiPolygon:
-    merged = shapely.union_all([f.geometry for f in features])
+    try:
+        merged = shapely.union_all([f.geometry for f in features])
+    except shapely.errors.GEOSException as exc:
+        raise BadGeometryFile(f"the polygons cannot be merged: {exc}") from None
     parts: list[Polygon] = [g for g in getattr(merged, "geoms", [merged]) if isinstance(g, Polygon)]
     if not parts:
         raise BadGeometryFile("no polygon area left after merging")

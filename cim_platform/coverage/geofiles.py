@@ -124,7 +124,10 @@ def read_geojson(data: bytes, crs: str | None = None) -> list[Feature]:
 
 
 def _feature(geometry: BaseGeometry, properties: dict[str, Any], crs: str | None) -> list[Feature]:
-    polygons = as_multipolygon(_to_4326(geometry, crs))
+    try:
+        polygons = as_multipolygon(_to_4326(geometry, crs))
+    except shapely.errors.GEOSException as exc:
+        raise BadGeometryFile(f"unusable geometry: {exc}") from None
     if polygons is None:
         return []
     _check_lonlat(polygons)
