@@ -258,7 +258,7 @@ class ProjectFields(BaseModel):
 
 class ProjectCreate(ProjectFields):
     code: str = Field(min_length=1, max_length=64)
-    name: str | None = Field(min_length=1, max_length=300)
+    name: str = Field(min_length=1, max_length=300)  # required on creation
 
 
 class ProjectUpdate(ProjectFields):
