@@ -77,11 +77,13 @@ def _submit(
                 service.resolve_kind(incoming.filename, dataset.kind)
             params = convert_params(fields)
             new = service.add_revision(session, settings, caller, dataset, incoming, params)
+            session.flush()
+            accepted = _accepted(request, response, dataset, new)  # while the session can load what it needs
     except BaseException:
         incoming.discard()
         raise
     enqueue(settings, engine, new.job.id)
-    return _accepted(request, response, dataset, new)
+    return accepted
 
 
 def _check_managed(engine: Engine, caller: Caller, dataset_id: uuid.UUID, filename: str | None = None) -> None:

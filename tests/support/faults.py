@@ -125,7 +125,7 @@ class Processes:
         """A `cim worker` taking the test job kinds (and the platform's), with quick heartbeats."""
         defaults = {
             "CIM_WORKER_HEARTBEAT_S": "1",
-            "CIM_STALLED_WORKER_TIMEOUT_S": "3",
+            "CIM_STALLED_WORKER_TIMEOUT_S": "12",  # a loaded 2-core CI machine writes heartbeats late
             "CIM_JOB_IMPORT_PATHS": f'["{IMPORT_PATH}"]',
         }
         return self._start(["worker"], "worker", {**defaults, **self.worker_env, **env})
