@@ -24,7 +24,7 @@ def load_coverage_samples(settings: Settings) -> str:
     """Load the demo built-up areas that are missing and take a snapshot; one line saying what happened."""
     features = read_polygons(SAMPLE.read_bytes(), SAMPLE.name)
     with session_scope(get_engine(settings)) as session:
-        present = set(session.execute(select(BuiltUpArea.unit_code, BuiltUpArea.year)).tuples())
+        present = {(unit, year) for unit, year in session.execute(select(BuiltUpArea.unit_code, BuiltUpArea.year))}
         missing = [f for f in features if (str(f.properties["unit"]), int(f.properties["year"])) not in present]
         if missing:
             areas.load_built_up(session, OPERATOR, missing, unit=None, year=None, source="demo", note=NOTE)

@@ -170,7 +170,7 @@ class SnapshotList(BaseModel):
 
 class TargetCreate(BaseModel):
     unit: str = Field("city", min_length=1, max_length=80, description="'city', or a unit's code, slug or name")
-    due_date: date
+    due_date: date = Field(strict=True, description="ISO date, e.g. 2025-12-31")
     share: float = Field(gt=0, le=1, description="fraction, 0.3 = 30 %")
     min_level: int = Field(1, ge=1, le=7)
     note: str = Field("", max_length=2000)
@@ -178,7 +178,7 @@ class TargetCreate(BaseModel):
 
 class TargetUpdate(BaseModel):
     unit: str | None = Field(None, min_length=1, max_length=80)
-    due_date: date | None = None
+    due_date: date | None = Field(None, strict=True)
     share: float | None = Field(None, gt=0, le=1)
     min_level: int | None = Field(None, ge=1, le=7)
     note: str | None = Field(None, max_length=2000)
