@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+
+
+def _iso_date(value: Any) -> Any:
+    """Dates as ISO strings only (pydantic would read a number as seconds since 1970)."""
+    if isinstance(value, int | float):
+        raise ValueError("a date is an ISO string, e.g. 2025-12-31")
+    return value
 
 
 class UnitOut(BaseModel):
@@ -170,18 +178,22 @@ class SnapshotList(BaseModel):
 
 class TargetCreate(BaseModel):
     unit: str = Field("city", min_length=1, max_length=80, description="'city', or a unit's code, slug or name")
-    due_date: date = Field(strict=True, description="ISO date, e.g. 2025-12-31")
+    due_date: date = Field(description="ISO date, e.g. 2025-12-31")
     share: float = Field(gt=0, le=1, description="fraction, 0.3 = 30 %")
     min_level: int = Field(1, ge=1, le=7)
     note: str = Field("", max_length=2000)
 
+    _due_date_iso = field_validator("due_date", mode="before")(_iso_date)
+
 
 class TargetUpdate(BaseModel):
     unit: str | None = Field(None, min_length=1, max_length=80)
-    due_date: date | None = Field(None, strict=True)
+    due_date: date | None = None
     share: float | None = Field(None, gt=0, le=1)
     min_level: int | None = Field(None, ge=1, le=7)
     note: str | None = Field(None, max_length=2000)
+
+    _due_date_iso = field_validator("due_date", mode="before")(_iso_date)
 
 
 class TargetList(BaseModel):
