@@ -15,6 +15,7 @@ import httpx
 import typer
 
 from api.coverage.demo import load_coverage_samples
+from api.facades.demo import load_facade_samples
 from api.heritage.demo import load_heritage_samples
 from api.server_process import start_server, wait_until_healthy
 from cim_platform.accounts import service as accounts
@@ -132,6 +133,7 @@ def run_demo(settings: Settings, database_url: str) -> None:
         load_samples(settings, base_url)
         typer.echo(f"  historic buildings (synthetic, Dongsheng): {load_heritage_samples(settings, base_url)} loaded")
         typer.echo(f"  3D-data coverage: {load_coverage_samples(settings)}")
+        typer.echo(f"  facade programme (synthetic streets and projects): {load_facade_samples(settings, base_url)}")
         typer.echo(f"\nthe platform is up: {base_url}/   (API documentation: {base_url}/docs)")
         credentials = _credentials(settings)
         if credentials:
