@@ -64,6 +64,10 @@ def test_role_matrix(client, cast) -> None:
             assert client.get(url, headers=cast.headers(actor)).status_code == 200, (url, actor)
     assert len(client.get("/api/v1/coverage", headers=cast.headers("viewer")).json()["units"]) == 10
     target = client.get("/api/v1/coverage/targets").json()["items"][0]["id"]
+    assert client.get(f"/api/v1/coverage/targets/{target}").status_code == 200
+    missing = "/api/v1/coverage/snapshots/00000000-0000-0000-0000-000000000000"
+    assert client.get(missing).status_code == 401
+    assert client.get(missing, headers=cast.headers("viewer")).json()["error"] == "coverage_no_snapshot"
     changes = [
         ("post", "/api/v1/coverage/targets", {"json": {"unit": "dongsheng", "due_date": "2027-12-31", "share": 0.4}}),
         ("patch", f"/api/v1/coverage/targets/{target}", {"json": {"note": "plan"}}),
