@@ -17,6 +17,8 @@ from cim_platform.facades.models import MeasureKind, Orientation, PhotoStage, Pr
 from cim_platform.facades.palette import ColourUse, Outcome, Rule, Zone
 
 GeoJSONGeometry = dict[str, Any]
+MAX_COLOURS = 12
+"""Colours of one facade (a few in practice); each new colour costs up to a second to read."""
 Year = Field(ge=2000, le=2100)
 
 
@@ -77,7 +79,7 @@ class CheckOut(BaseModel):
 
 class CheckRequest(BaseModel):
     zone: Zone = Zone.old_town
-    colours: list[FacadeColourIn] = Field(max_length=50)
+    colours: list[FacadeColourIn] = Field(max_length=MAX_COLOURS)
 
 
 class CheckAnswer(BaseModel):
@@ -251,7 +253,7 @@ class ProjectFields(BaseModel):
     planned_end: date | None = None
     actual_start: date | None = None
     actual_end: date | None = None
-    colours: list[FacadeColourIn] | None = Field(default=None, max_length=50)
+    colours: list[FacadeColourIn] | None = Field(default=None, max_length=MAX_COLOURS)
     approval_documents: list[ApprovalDocument] | None = Field(default=None, max_length=50)
     note: str | None = Field(default=None, max_length=4000)
 
