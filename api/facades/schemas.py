@@ -11,7 +11,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from cim_platform.facades.models import MeasureKind, Orientation, PhotoStage, ProjectStatus, StreetStatus
 from cim_platform.facades.palette import ColourUse, Outcome, Rule, Zone
@@ -24,13 +24,13 @@ Year = Field(ge=2000, le=2100)
 
 class ColourIn(BaseModel):
     hex: str | None = Field(default=None, max_length=16, examples=["#E6DCC8"])
-    lab: tuple[float, float, float] | None = None
+    lab: tuple[StrictFloat, StrictFloat, StrictFloat] | None = None
     munsell: str | None = Field(default=None, max_length=40, examples=["5YR 7/2"])
 
 
 class FacadeColourIn(ColourIn):
     use: ColourUse
-    share: float = Field(ge=0, le=100, description="percent of the facade area")
+    share: StrictFloat = Field(ge=0, le=100, description="percent of the facade area")
     label: str | None = Field(default=None, max_length=200)
 
 
@@ -88,13 +88,13 @@ class CheckAnswer(BaseModel):
 
 
 class RulesFields(BaseModel):
-    main_max_chroma_warm: float | None = Field(default=None, ge=0, le=50)
+    main_max_chroma_warm: StrictFloat | None = Field(default=None, ge=0, le=50)
     warm_families: list[str] | None = Field(default=None, max_length=10)
-    main_max_chroma_other: float | None = Field(default=None, ge=0, le=50)
-    max_chroma: float | None = Field(default=None, ge=0, le=50)
-    accent_max_share: float | None = Field(default=None, ge=0, le=100)
-    main_min_value: float | None = Field(default=None, ge=0, le=10)
-    main_max_value: float | None = Field(default=None, ge=0, le=10)
+    main_max_chroma_other: StrictFloat | None = Field(default=None, ge=0, le=50)
+    max_chroma: StrictFloat | None = Field(default=None, ge=0, le=50)
+    accent_max_share: StrictFloat | None = Field(default=None, ge=0, le=100)
+    main_min_value: StrictFloat | None = Field(default=None, ge=0, le=10)
+    main_max_value: StrictFloat | None = Field(default=None, ge=0, le=10)
     main_chroma_severity: Outcome | None = None
     max_chroma_severity: Outcome | None = None
     accent_share_severity: Outcome | None = None
@@ -135,7 +135,7 @@ class UnitList(BaseModel):
 
 
 class TargetIn(BaseModel):
-    target: int = Field(ge=0, le=1000)
+    target: StrictInt = Field(ge=0, le=1000)
     note: str = Field(default="", max_length=2000)
 
 
@@ -163,7 +163,7 @@ class StreetCreate(BaseModel):
     district: str = Field(max_length=40, description="district or banner: slug or code")
     town: str | None = Field(default=None, max_length=40, description="e.g. altan-xire (a unit of its own)")
     zone: Zone = Zone.old_town
-    year: int = Year
+    year: StrictInt = Year
     note: str = Field(default="", max_length=4000)
     crs: str = Field(default="EPSG:4490", max_length=2000)
     geometry: GeoJSONGeometry
@@ -174,7 +174,7 @@ class StreetUpdate(BaseModel):
     district: str | None = Field(default=None, max_length=40)
     town: str | None = Field(default=None, max_length=40)
     zone: Zone | None = None
-    year: int | None = Field(default=None, ge=2000, le=2100)
+    year: StrictInt | None = Field(default=None, ge=2000, le=2100)
     note: str | None = Field(default=None, max_length=4000)
     crs: str = Field(default="EPSG:4490", max_length=2000)
     geometry: GeoJSONGeometry | None = None
@@ -213,14 +213,14 @@ class StreetList(BaseModel):
 
 class Measure(BaseModel):
     kind: MeasureKind
-    quantity: float = Field(ge=0, le=1e9)
+    quantity: StrictFloat = Field(ge=0, le=1e9)
     unit: str = Field(default="", max_length=20, description="m², signs, lights …")
-    done: float | None = Field(default=None, ge=0, le=1e9, description="quantity done so far")
+    done: StrictFloat | None = Field(default=None, ge=0, le=1e9, description="quantity done so far")
     note: str = Field(default="", max_length=1000)
 
 
 class Signs(BaseModel):
-    count: int = Field(default=0, ge=0, le=100000)
+    count: StrictInt = Field(default=0, ge=0, le=100000)
     sizes: list[str] = Field(default_factory=list, max_length=200, description="e.g. 6.0×1.2 m")
 
 
@@ -240,13 +240,13 @@ class ProjectFields(BaseModel):
     footprint: GeoJSONGeometry | None = Field(default=None, description="or a drawn footprint (Polygon)")
     crs: str = Field(default="EPSG:4490", max_length=2000)
     orientation: Orientation | None = None
-    facade_area_m2: float | None = Field(default=None, ge=0, le=1e7)
+    facade_area_m2: StrictFloat | None = Field(default=None, ge=0, le=1e7)
     measures: list[Measure] | None = Field(default=None, max_length=50)
     materials: list[str] | None = Field(default=None, max_length=50)
     signs: Signs | None = None
     lighting: str | None = Field(default=None, max_length=2000)
-    budget_cny: float | None = Field(default=None, ge=0, le=1e12)
-    spent_cny: float | None = Field(default=None, ge=0, le=1e12)
+    budget_cny: StrictFloat | None = Field(default=None, ge=0, le=1e12)
+    spent_cny: StrictFloat | None = Field(default=None, ge=0, le=1e12)
     funding_source: str | None = Field(default=None, max_length=300)
     contractor: str | None = Field(default=None, max_length=300)
     planned_start: date | None = None
