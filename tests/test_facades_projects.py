@@ -157,3 +157,25 @@ def test_photos_keep_originals_and_exif(client: TestClient, cast: Any) -> None:
         headers=cast.headers("uploader_b"),
     )
     assert other.status_code == 403
+
+
+def test_etag_and_if_match(client: TestClient, cast: Any) -> None:
+    uploader = cast.headers("uploader_a")
+    created = client.post(PROJECTS, json=project_body("P-E", 5000, 0), headers=uploader)
+    first = created.headers["ETag"]
+    read = client.get(f"{PROJECTS}/{created.json()['id']}", headers=uploader)
+    assert read.headers["ETag"] == first
+    changed = client.patch(
+        f"{PROJECTS}/{created.json()['id']}", json={"contractor": "示例 B"}, headers={**uploader, "If-Match": first}
+    )
+    assert changed.status_code == 200 and changed.headers["ETag"] != first
+    stale = client.patch(
+        f"{PROJECTS}/{created.json()['id']}", json={"contractor": "示例 C"}, headers={**uploader, "If-Match": first}
+    )
+    assert stale.status_code == 412 and stale.json()["error"] == "precondition_failed"
+    assert stale.headers["ETag"] == changed.headers["ETag"]
+    step = client.post(
+        f"{PROJECTS}/{created.json()['id']}/status", json={"status": "design"}, headers={**uploader, "If-Match": first}
+    )
+    assert step.status_code == 412
+    assert client.get(f"{PROJECTS}/{created.json()['id']}", headers=uploader).json()["contractor"] == "示例 B"

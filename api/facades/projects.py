@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import Engine
@@ -13,7 +13,9 @@ from starlette.concurrency import run_in_threadpool
 
 from api.datasets.uploads import parse_upload
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
+from api.errors import error_response
 from api.facades.schemas import (
+    ErrorBody,
     PhotoList,
     PhotoOut,
     ProjectCreate,
@@ -29,10 +31,34 @@ from cim_platform.core.errors import InvalidInput
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.sources import IncomingFile, source_path
 from cim_platform.facades import photos, projects
-from cim_platform.facades.models import Photo, PhotoStage, ProjectStatus
+from cim_platform.facades.models import Photo, PhotoStage, Project, ProjectStatus
 from cim_platform.facades.palette import Outcome
 
 router = APIRouter(prefix="/api/v1/facades", tags=["facades"])
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the project's ETag as read (optional)")]
+STALE: dict[int | str, dict[str, Any]] = {
+    412: {"model": ErrorBody, "description": "If-Match names an older version of the project: nothing was written"}
+}
+
+
+def etag(project: Project) -> str:
+    return f'"{project.id}.{project.version}"'
+
+
+def stale(project: Project, if_match: str | None) -> Response | None:
+    """412 when If-Match names another version (a write without If-Match is taken as is)."""
+    if if_match is None or not if_match.strip():
+        return None
+    tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
+    if etag(project) in tags or "*" in tags:
+        return None
+    return error_response(
+        412,
+        "precondition_failed",
+        f"the project changed since you read it (now version {project.version}); nothing was written",
+        {"etag": etag(project), "version": project.version},
+        headers={"ETag": etag(project)},
+    )
 
 
 def _values(body: ProjectCreate | ProjectUpdate) -> dict[str, Any]:
@@ -54,6 +80,7 @@ def create_project(body: ProjectCreate, response: Response, caller: CallerDep, s
     project = projects.create(session, caller, _values(body), body.crs)
     session.commit()
     response.headers["Location"] = f"/api/v1/facades/projects/{project.id}"
+    response.headers["ETag"] = etag(project)
     return project_view(project)
 
 
@@ -82,27 +109,51 @@ def list_projects(
 
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
-def get_project(project_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> ProjectOut:
+def get_project(project_id: uuid.UUID, response: Response, caller: CallerDep, session: SessionDep) -> ProjectOut:
     caller.require(Scope.facades_read)
-    return project_view(projects.get(session, project_id))
-
-
-@router.patch("/projects/{project_id}", response_model=ProjectOut)
-def update_project(project_id: uuid.UUID, body: ProjectUpdate, caller: CallerDep, session: SessionDep) -> ProjectOut:
-    caller.require(Scope.facades_write)
-    project = projects.update(session, caller, projects.get(session, project_id), _values(body), body.crs)
-    session.commit()
+    project = projects.get(session, project_id)
+    response.headers["ETag"] = etag(project)
     return project_view(project)
 
 
-@router.post("/projects/{project_id}/status", response_model=ProjectOut)
+@router.patch("/projects/{project_id}", response_model=ProjectOut, responses=STALE)
+def update_project(
+    project_id: uuid.UUID,
+    body: ProjectUpdate,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> ProjectOut | Response:
+    caller.require(Scope.facades_write)
+    project = projects.get(session, project_id)
+    refused = stale(project, if_match)
+    if refused is not None:
+        return refused
+    project = projects.update(session, caller, project, _values(body), body.crs)
+    session.commit()
+    response.headers["ETag"] = etag(project)
+    return project_view(project)
+
+
+@router.post("/projects/{project_id}/status", response_model=ProjectOut, responses=STALE)
 def change_project_status(
-    project_id: uuid.UUID, body: ProjectStatusChange, caller: CallerDep, session: SessionDep
-) -> ProjectOut:
+    project_id: uuid.UUID,
+    body: ProjectStatusChange,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> ProjectOut | Response:
     """planned → design → approved (officials) → construction → completed → accepted (officials)."""
     caller.require(Scope.facades_write)
-    project = projects.change_status(session, caller, projects.get(session, project_id), body.status)
+    project = projects.get(session, project_id)
+    refused = stale(project, if_match)
+    if refused is not None:
+        return refused
+    project = projects.change_status(session, caller, project, body.status)
     session.commit()
+    response.headers["ETag"] = etag(project)
     return project_view(project)
 
 

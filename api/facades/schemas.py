@@ -22,6 +22,12 @@ MAX_COLOURS = 12
 Year = Field(ge=2000, le=2100)
 
 
+class ErrorBody(BaseModel):
+    error: str
+    detail: str
+    params: dict[str, Any] | None = None
+
+
 class ColourIn(BaseModel):
     hex: str | None = Field(default=None, max_length=16, examples=["#E6DCC8"])
     lab: tuple[StrictFloat, StrictFloat, StrictFloat] | None = None
