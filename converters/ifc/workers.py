@@ -3,10 +3,7 @@
 ``run_tasks(tasks, weights, jobs)`` calls every zero-argument callable and returns their results in
 order. With ``jobs`` > 1 and more than one task, ``jobs`` forked workers share the tasks, heaviest
 first: the callables and everything they reach (the converted elements) are inherited through the
-fork, only results travel back (pickled); each task gets a fresh worker (what one task allocated
-is gone before the next starts: memory peaks do not add up); the inherited objects are frozen out of the cyclic
-collector first (``gc.freeze``), so that the workers' collections do not write to — and so copy —
-every page of the parent's heap. A worker is killed with the converting process
+fork, only results travel back (pickled). A worker is killed with the converting process
 (:func:`converters.process_guard.die_with_parent`); a task that gives no answer for
 ``TASK_TIMEOUT_S`` (a worker killed by the kernel loses its task) raises instead of waiting
 forever. Call it from the thread that will outlive the workers (the converter's main thread).
@@ -14,8 +11,6 @@ forever. Call it from the thread that will outlive the workers (the converter's 
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -24,10 +19,6 @@ from typing import Any
 from converters.process_guard import die_with_parent
 
 TASK_TIMEOUT_S = 900.0
-try:  # loaded at import, before any fork
-    _LIBC: ctypes.CDLL | None = ctypes.CDLL("libc.so.6")
-except OSError:
-    _LIBC = None
 _TASKS: Sequence[Callable[[], Any]] = ()
 _PARENT = 0
 
@@ -47,13 +38,9 @@ def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs
     order = sorted(range(len(tasks)), key=lambda i: -weights[i])
     _TASKS, _PARENT = tasks, os.getpid()
     results: list[Any] = [None] * len(tasks)
-    gc.collect()
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)  # hand freed heap (the tessellated shapes) back before the workers inherit it
-    gc.freeze()  # the workers' collections then leave the inherited objects (and their pages) alone
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(min(jobs, len(tasks)), initializer=_start_worker, maxtasksperchild=1) as pool:
+        with context.Pool(min(jobs, len(tasks)), initializer=_start_worker) as pool:
             answers = pool.imap_unordered(_call, order)
             for _ in order:
                 try:
@@ -63,5 +50,4 @@ def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs
                 results[index] = result
     finally:
         _TASKS = ()
-        gc.unfreeze()
     return results
