@@ -115,7 +115,8 @@ def _jacobian(to_enu: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     probe = np.array([[0.0, 0, 0], [1.0, 0, 0], [0, 1.0, 0], [0, 0, 1.0]])
     enu = to_enu(probe)
     jacobian = (enu[1:] - enu[0]).T
-    return jacobian / np.linalg.norm(jacobian, axis=0)
+    unit: np.ndarray = jacobian / np.linalg.norm(jacobian, axis=0)
+    return unit
 
 
 def collect(

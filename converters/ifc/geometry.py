@@ -31,7 +31,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import Any, Final
 
 import ifcopenshell
 import ifcopenshell.geom
@@ -39,8 +39,8 @@ import numpy as np
 
 from converters.process_guard import die_with_parent
 
-FAST_KERNEL = "hybrid-cgal-simple"
-KERNEL = "opencascade"  # the reference: tessellates everything the fast kernel leaves out
+FAST_KERNEL: Final = "hybrid-cgal-simple"
+KERNEL: Final = "opencascade"  # the reference: tessellates everything the fast kernel leaves out
 EXCLUDED_ALWAYS = ("IfcOpeningElement", "IfcAnnotation", "IfcGrid", "IfcVirtualElement")
 INIT_ALLOWANCE_S = 60.0  # the iterator's set-up before its first shape, plus 2 ms per element
 INIT_ALLOWANCE_PER_ELEMENT_S = 0.002
@@ -78,7 +78,8 @@ class ElementShape:
     @property
     def positions(self) -> np.ndarray:
         """World (engineering) coordinates."""
-        return self.geometry.positions @ self.matrix[:3, :3].T + self.matrix[:3, 3]
+        world: np.ndarray = self.geometry.positions @ self.matrix[:3, :3].T + self.matrix[:3, 3]
+        return world
 
     @property
     def triangles(self) -> np.ndarray:
@@ -367,16 +368,18 @@ def _pass(
             if not children:
                 break
             ready = wait(list(children), timeout=max(0.0, min(c[2] for c in children.values()) - now))
-            for conn in ready:
-                process, chunk, _, kernel = children[conn]  # type: ignore[index]
+            for answered in ready:
+                assert isinstance(answered, Connection), "only the children's pipes are waited on"
+                conn = answered
+                process, chunk, _, kernel = children[conn]
                 try:
-                    message = conn.recv()  # type: ignore[union-attr]
+                    message = conn.recv()
                 except EOFError:  # the child crashed (a kernel segfault): its rest one by one
                     _stop(process)
-                    del children[conn]  # type: ignore[arg-type]
+                    del children[conn]
                     pending_one_by_one += [i for i in chunk if i not in seen]
                     continue
-                children[conn] = (process, chunk, time.monotonic() + element_timeout_s, kernel)  # type: ignore[index]
+                children[conn] = (process, chunk, time.monotonic() + element_timeout_s, kernel)
                 if message[0] == "batch":
                     for shape in message[1]:
                         if shape[1] in expected and shape[1] not in seen:
@@ -387,7 +390,7 @@ def _pass(
                     logs.append(message[1])
                 elif message[0] == "done":
                     _stop(process)
-                    del children[conn]  # type: ignore[arg-type]
+                    del children[conn]
     finally:
         for process, *_ in children.values():
             _stop(process)

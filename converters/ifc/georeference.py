@@ -263,7 +263,7 @@ def _compound_angle(value: Any) -> float | None:
     parts = list(value) + [0] * (4 - len(value))
     sign = -1.0 if any(p < 0 for p in parts) else 1.0
     d, m, s, u = (abs(p) for p in parts[:4])
-    return sign * (d + m / 60 + (s + u / 1e6) / 3600)
+    return float(sign * (d + m / 60 + (s + u / 1e6) / 3600))
 
 
 def _angle_resolution_m(value: Any, shrink: float) -> float:
@@ -299,7 +299,7 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
 
         def to_enu(points: np.ndarray, anchor: np.ndarray = anchor, rotation: np.ndarray = rotation) -> np.ndarray:
             shifted = points - anchor
-            out = np.empty_like(shifted)
+            out: np.ndarray = np.empty_like(shifted)
             out[:, :2] = shifted[:, :2] @ rotation.T
             out[:, 2] = shifted[:, 2]
             return out
@@ -328,12 +328,13 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
 def resolve(model: ifcopenshell.file, options: ConvertOptions) -> IfcGeoreference:
     """The first source that applies (see the module docstring); raises GeoreferencingError if none."""
     project_m = float(ifcopenshell.util.unit.calculate_unit_scale(model))
-    for finder in (
+    finders: tuple[Callable[[], IfcGeoreference | None], ...] = (
         lambda: from_options(options),
         lambda: from_map_conversion(model, project_m),
         lambda: from_property_sets(model, project_m),
         lambda: from_site(model, project_m),
-    ):
+    )
+    for finder in finders:
         found = finder()
         if found is not None:
             return found

@@ -104,8 +104,9 @@ def write_tileset(
         ]
         groups: dict[str, tuple[Any, list[np.ndarray], list[int]]] = {}
         for row, i in enumerate(keys):
-            if elements[i].instance is not None:
-                geometry, affine = elements[i].instance
+            instance = elements[i].instance
+            if instance is not None:
+                geometry, affine = instance
                 entry = groups.setdefault(geometry.key, (geometry, [], []))
                 entry[1].append(affine)
                 entry[2].append(row)
@@ -134,7 +135,7 @@ def write_tileset(
         weights.append(sum(elements[i].triangles for i in node.keys) * (2 if node.children else 1))
     results = run_tasks(tasks, weights, jobs if total >= PARALLEL_MIN_TRIANGLES else 1)
     written: dict[str, Any] = {"contents": 0, "bytes": 0, "max_content_triangles": 0, "coarse": []}
-    by_name = {}
+    by_name: dict[str, Any] = {}
     for (_, name), result in zip(nodes, results[1:], strict=True):
         by_name[name] = result
         if result:
@@ -150,7 +151,8 @@ def write_tileset(
     def place(node: HierarchyNode, name: str) -> BoundingVolume | None:
         result = by_name[name]
         node.geometric_error = result.get("error", 0.0)
-        return result.get("box")
+        box: BoundingVolume | None = result.get("box")
+        return box
 
     root_tile = to_tiles(root, place, refine="REPLACE")
     root_tile.transform = frame.tileset_transform()
@@ -237,7 +239,7 @@ def footprint(elements: list[Element], frame: LocalFrame) -> dict[str, Any] | No
     keep[1:] = (np.diff(owner[order]) != 0) | (np.diff(x[order]) != 0) | (np.diff(y[order]) != 0)
     order = order[keep]
     points = np.column_stack([x[order], y[order]]) / 100.0
-    hulls = shapely.convex_hull(shapely.multipoints(points, indices=owner[order]))
+    hulls = np.asarray(shapely.convex_hull(shapely.multipoints(points, indices=owner[order])), dtype=object)
     hulls = hulls[shapely.area(hulls) > 1e-6]
     if not len(hulls):
         return None
