@@ -104,3 +104,22 @@ def test_links_use_the_public_url_when_configured(settings) -> None:
     with TestClient(create_app(settings)) as client:
         hrefs = [link["href"] for link in client.get("/ogc", headers={"Host": "attacker.invalid"}).json()["links"]]
     assert all(href.startswith("https://cim.example.gov.cn/") for href in hrefs), hrefs
+
+
+def test_originals_are_private_and_job_errors_show_no_server_paths(client, cast, settings) -> None:
+    """Originals readable by the platform's user only (0400 files in 0700 folders); a job's error names
+    paths relative to the data folder."""
+    import stat
+
+    from cim_platform.core.jobs.runner import without_server_paths
+    from tests.support.http_api import upload
+
+    sample = Path(__file__).resolve().parents[1] / "sample_models" / "survey" / "stele_scan_colour.ply"
+    assert upload(client, cast.headers("surveyor"), sample, name="private").status_code == 202
+    sources = settings.uploads_dir / "sources"
+    for path in [settings.uploads_dir, sources, *sources.rglob("*")]:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        assert mode & 0o077 == 0, (path, oct(mode))
+    inside = settings.resolved_data_dir / "work" / "rev-1" / "model.ifc"
+    assert without_server_paths(f"{inside}: bad header", settings) == "work/rev-1/model.ifc: bad header"
+    assert str(settings.resolved_data_dir) not in without_server_paths(f"in {settings.resolved_data_dir}", settings)

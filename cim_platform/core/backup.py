@@ -349,11 +349,12 @@ def restore(settings: Settings, url: str, archive_path: Path, *, force: bool = F
         staged_sources = staging / SOURCES
         if staged_sources.is_dir():
             for path in staged_sources.rglob("*"):
-                if path.is_file():
-                    path.chmod(0o444)  # originals are never written again
+                path.chmod(0o400 if path.is_file() else 0o700)  # never written again; the platform's user only
+            staged_sources.chmod(0o700)
             staged_sources.replace(sources)
         else:
-            sources.mkdir()
+            sources.mkdir(mode=0o700)
+        sources.parent.chmod(0o700)
     summary.files = len(summary.members) - 1
     summary.bytes = archive_path.stat().st_size
     return summary

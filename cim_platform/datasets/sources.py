@@ -118,14 +118,16 @@ def keep_source(settings: Settings, incoming: IncomingFile, revision_id: uuid.UU
     folder = settings.uploads_dir / "sources" / str(revision_id)
     target = folder / incoming.filename
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        for private in (settings.uploads_dir, folder.parent, folder):  # the platform's user only
+            private.mkdir(parents=True, exist_ok=True)
+            private.chmod(0o700)
         shutil.move(incoming.path, target)  # a rename on one file system; a copy (that can fill a disk) across two
     except OSError as exc:
         target.unlink(missing_ok=True)
         shutil.rmtree(folder, ignore_errors=True)
         raise _storage_error(exc) from exc
     incoming.path = target
-    target.chmod(0o444)  # the archive copy is never written again
+    target.chmod(0o400)  # the archive copy is never written again, and read by the platform's user only
     return str(target.relative_to(settings.resolved_data_dir))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from typing import Any
@@ -47,6 +48,13 @@ def connection_lost(exc: BaseException) -> bool:
 def _first_line(exc: BaseException) -> str:
     text = str(getattr(exc, "orig", None) or exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def without_server_paths(message: str, settings: Settings) -> str:
+    """A job's error as its submitter may read it: paths under the data folder relative to it, so the
+    server's layout is not shown (``work/<revision>/model.ifc``, not ``/srv/cim/var/work/…``)."""
+    root = str(settings.resolved_data_dir)
+    return message.replace(root + os.sep, "").replace(root, ".")
 
 
 def _update(engine: Engine, job_id: uuid.UUID, **values: Any) -> None:
@@ -145,7 +153,7 @@ def run_platform_job(job_id_text: str, context: procrastinate.JobContext | None)
             job_id,
             state=JobState.failed.value,
             error_kind=(ErrorKind.data if exc.blames_input else ErrorKind.internal).value,
-            error=exc.message,
+            error=without_server_paths(exc.message, settings),
             message="failed: the input could not be used" if exc.blames_input else "failed",
             finished_at=utcnow(),
         )
