@@ -39,7 +39,8 @@ GeoJSON = dict[str, Any]
 
 
 @lru_cache(maxsize=64)
-def _transformer(crs_text: str) -> Transformer:
+def transformer_to_storage(crs_text: str) -> Transformer:
+    """From ``crs_text`` (its horizontal part) to EPSG:4490; InvalidInput for an unknown or unusable CRS."""
     try:
         source = CRS.from_user_input(crs_text)
     except (CRSError, ProjError, ValueError, TypeError):
@@ -57,10 +58,10 @@ def _transformer(crs_text: str) -> Transformer:
 
 
 def check_crs(crs_text: str) -> None:
-    _transformer(crs_text)
+    transformer_to_storage(crs_text)
 
 
-def _parse(field: str, value: GeoJSON) -> BaseGeometry:
+def parse_geojson(field: str, value: GeoJSON) -> BaseGeometry:
     try:
         geometry = shape(value)
     except (AttributeError, KeyError, TypeError, ValueError, IndexError, ShapelyError) as exc:
@@ -74,13 +75,13 @@ def to_storage(field: str, value: GeoJSON | None, crs_text: str = DEFAULT_CRS) -
     """The value to store for a geometry field (None clears it); InvalidInput says what is wrong."""
     if value is None:
         return None
-    transformer = _transformer(crs_text)
+    transformer = transformer_to_storage(crs_text)
 
     def project(coords: NDArray[np.float64]) -> NDArray[np.float64]:
         x, y = transformer.transform(coords[:, 0], coords[:, 1])
         return np.column_stack([x, y])
 
-    geometry = shapely.transform(_parse(field, value), project)
+    geometry = shapely.transform(parse_geojson(field, value), project)
     if field in POINT_FIELDS:
         if not isinstance(geometry, Point):
             raise InvalidInput(f"{field} must be a Point", params={"field": field})
@@ -92,6 +93,12 @@ def to_storage(field: str, value: GeoJSON | None, crs_text: str = DEFAULT_CRS) -
         if not geometry.is_valid:
             reason = explain_validity(geometry)
             raise InvalidInput(f"{field} is not a valid polygon: {reason}", params={"field": field, "reason": reason})
+    return placed_in_ordos(geometry, field, crs_text)
+
+
+def placed_in_ordos(geometry: BaseGeometry, field: str, crs_text: str) -> WKTElement:
+    """A geometry already in EPSG:4490 as stored, once it is finite and inside Ordos (a wrong CRS lands
+    elsewhere: the message says where, and asks about the CRS)."""
     west, south, east, north = geometry.bounds
     bw, bs, be, bn = ORDOS_BOUNDS
     if not all(math.isfinite(v) for v in (west, south, east, north)):
@@ -99,7 +106,7 @@ def to_storage(field: str, value: GeoJSON | None, crs_text: str = DEFAULT_CRS) -
     if not (bw <= west and east <= be and bs <= south and north <= bn):
         raise InvalidInput(
             f"{field} lands at {west:.4f},{south:.4f} (lon, lat), outside Ordos: is the CRS ({crs_text}) right?",
-            params={"field": field, "crs": crs_text, "lon": round(west, 4), "lat": round(south, 4)},
+            params={"field": field, "crs": crs_text[:60], "lon": round(west, 4), "lat": round(south, 4)},
         )
     return WKTElement(geometry.wkt, srid=STORAGE_SRID)
 
