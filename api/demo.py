@@ -4,6 +4,8 @@ design institute uses. Idempotent: datasets already loaded (same name and file h
 from __future__ import annotations
 
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
 import time
@@ -14,9 +16,6 @@ from typing import Any
 import httpx
 import typer
 
-from api.coverage.demo import load_coverage_samples
-from api.facades.demo import load_facade_samples
-from api.heritage.demo import load_heritage_samples
 from api.server_process import start_server, wait_until_healthy
 from cim_platform.accounts import service as accounts
 from cim_platform.accounts.models import Organization
@@ -24,6 +23,7 @@ from cim_platform.core.db.engine import get_engine, session_scope
 from cim_platform.core.errors import SetupError
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetRevision
+from cim_platform.registry import load_domains
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_models"
 
@@ -115,6 +115,16 @@ def _credentials(settings: Settings) -> dict[str, str] | None:
     return loaded
 
 
+def load_domain_samples(settings: Settings, base_url: str) -> None:
+    """Each domain's demo data, in registry order: ``api/<domain>/demo.py`` defines ``demo_step(settings,
+    base_url) -> str`` (the line printed)."""
+    for domain in load_domains():
+        if importlib.util.find_spec(f"api.{domain.name}.demo") is None:
+            continue
+        step: Callable[[Settings, str], str] = importlib.import_module(f"api.{domain.name}.demo").demo_step
+        typer.echo(f"  {step(settings, base_url)}")
+
+
 def run_demo(settings: Settings, database_url: str) -> None:
     base_url = f"http://{settings.host}:{settings.port}"
     env = {**os.environ, "CIM_DATABASE_URL": database_url}
@@ -131,9 +141,7 @@ def run_demo(settings: Settings, database_url: str) -> None:
             raise SystemExit(2) from exc
         typer.echo("loading the demo city (synthetic sample data, converted like any upload):")
         load_samples(settings, base_url)
-        typer.echo(f"  historic buildings (synthetic, Dongsheng): {load_heritage_samples(settings, base_url)} loaded")
-        typer.echo(f"  3D-data coverage: {load_coverage_samples(settings)}")
-        typer.echo(f"  facade programme (synthetic streets and projects): {load_facade_samples(settings, base_url)}")
+        load_domain_samples(settings, base_url)
         typer.echo(f"\nthe platform is up: {base_url}/   (API documentation: {base_url}/docs)")
         credentials = _credentials(settings)
         if credentials:

@@ -13,6 +13,9 @@ DOMAINS: tuple[Domain, ...] = (
     Domain("heritage", reads=("accounts", "datasets")),
     Domain("coverage", reads=("accounts", "datasets")),
     Domain("facades", reads=("accounts", "datasets", "heritage")),
+    Domain("ground", reads=("accounts", "datasets")),
+    Domain("pipelines", reads=("accounts", "datasets", "heritage")),
+    Domain("bim_review", reads=("accounts", "datasets")),
 )
 
 

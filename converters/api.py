@@ -12,6 +12,7 @@ grids used for orthometric heights, when any were: the city grid of ``options.ge
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import time
 from pathlib import Path
@@ -26,6 +27,11 @@ KIND_MODULES: dict[str, str] = {
     "pointcloud": "converters.pointcloud",
     "mesh": "converters.mesh",
     "footprints": "converters.footprints",
+    "terrain": "converters.terrain",
+    "imagery": "converters.imagery",
+    "tileset": "converters.tilesets",
+    "oblique": "converters.oblique",
+    "pipelines": "converters.pipelines",
 }
 
 SUFFIX_KINDS: dict[str, str] = {
@@ -43,6 +49,17 @@ SUFFIX_KINDS: dict[str, str] = {
     ".city.json": "footprints",
 }
 
+# Suffixes several kinds share: each candidate's module decides with ``sniff(path) -> bool`` (a cheap look at the
+# file), in this order; a candidate whose module is not there is skipped.
+SHARED_SUFFIXES: dict[str, tuple[str, ...]] = {
+    ".tif": ("terrain", "imagery"),  # one band of heights, or colour bands
+    ".tiff": ("terrain", "imagery"),
+    ".zip": ("tileset", "oblique", "pipelines"),  # tileset.json, OSGB folders with metadata.xml, zipped Shapefiles
+    ".gpkg": ("pipelines", "footprints"),  # pipeline point and line layers, else building footprints
+    ".csv": ("pipelines",),
+    ".xlsx": ("pipelines",),
+}
+
 REPORT_NAME = "report.json"
 TILESET_NAME = "tileset.json"
 
@@ -56,12 +73,27 @@ def detect_kind(path: Path, declared: str | None = None) -> str:
             )
         return declared
     name = path.name.lower()
+    for suffix, candidates in SHARED_SUFFIXES.items():
+        if name.endswith(suffix):
+            kind = _sniffed_kind(path, candidates)
+            if kind is not None:
+                return kind
     for suffix, kind in sorted(SUFFIX_KINDS.items(), key=lambda item: -len(item[0])):
         if name.endswith(suffix):
             return kind
-    raise UnsupportedFormatError(
-        f"{path.name}: not a supported format (expected one of {', '.join(sorted(set(SUFFIX_KINDS)))})"
-    )
+    suffixes = sorted(set(SUFFIX_KINDS) | set(SHARED_SUFFIXES))
+    raise UnsupportedFormatError(f"{path.name}: not a supported format (expected one of {', '.join(suffixes)})")
+
+
+def _sniffed_kind(path: Path, candidates: tuple[str, ...]) -> str | None:
+    """The first candidate kind whose converter recognises the file (its module's ``sniff``)."""
+    for kind in candidates:
+        if importlib.util.find_spec(KIND_MODULES[kind]) is None:
+            continue
+        sniff = getattr(importlib.import_module(KIND_MODULES[kind]), "sniff", None)
+        if sniff is not None and sniff(path):
+            return kind
+    return None
 
 
 def footprint_geometry(report: dict[str, Any]) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ command -v node >/dev/null 2>&1 || need_pkgs+=(nodejs npm)
 [ -f /usr/share/postgresql/15/extension/postgis.control ] || need_pkgs+=(postgresql-15-postgis-3)
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 [ -f /usr/share/proj/egm96_15.gtx ] || need_pkgs+=(proj-data)
+[ -x /usr/bin/osgconv ] || need_pkgs+=(openscenegraph)  # reads and writes OSGB oblique-photography tiles (issue 14)
 [ -x /usr/sbin/nginx ] && [ -x /usr/bin/wrk ] || need_pkgs+=(nginx-light wrk)  # nginx in front (tests, bench)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"

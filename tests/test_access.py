@@ -189,3 +189,17 @@ def test_dataset_routes(client, cast) -> None:
     }
     assert internal_id not in listed["uploader_b"] and public_id in listed["uploader_b"]
     assert {internal_id, public_id} <= listed["official"]
+
+
+def test_domains_register_their_own_scopes() -> None:
+    from cim_platform.core.access import Role, register_scopes, scopes_of
+
+    register_scopes("example_domain", {"example:read", "example:write"}, {Role.viewer: {"example:read"}})
+    assert "example:read" in scopes_of(Role.viewer) and "example:write" not in scopes_of(Role.viewer)
+    assert {"example:read", "example:write"} <= scopes_of(Role.admin)
+    with pytest.raises(ValueError, match="already declared"):
+        register_scopes("other_domain", {"example:read"}, {})
+    with pytest.raises(ValueError, match="already declared"):
+        register_scopes("other_domain", {"datasets:read"}, {})  # a core scope
+    with pytest.raises(ValueError, match="undeclared"):
+        register_scopes("third_domain", {"third:read"}, {Role.viewer: {"third:write"}})

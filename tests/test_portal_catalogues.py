@@ -23,7 +23,17 @@ def flat(tree: dict, prefix: str = "") -> dict[str, str]:
 
 
 def catalogue(locale: str) -> dict[str, str]:
-    return flat(json.loads((PORTAL / "src" / "locales" / f"{locale}.json").read_text(encoding="utf-8")))
+    """The core catalogue and every domain module's (portal/src/<domain>/locales/), merged as the portal does."""
+    files = [PORTAL / "src" / "locales" / f"{locale}.json", *sorted(PORTAL.glob(f"src/*/locales/{locale}.json"))]
+    merged: dict[str, str] = {}
+    for path in files:
+        tree = json.loads(path.read_text(encoding="utf-8"))
+        if path.parent.parent.name != "src":  # a domain module's: its own top-level keys, and error messages
+            owned = set(tree) - {"errors"}
+            assert not owned & {key.split(".")[0] for key in merged}, f"{path} redefines a top-level key"
+            assert not set(flat(tree.get("errors", {}), "errors.")) & set(merged), f"{path} redefines an error"
+        merged.update(flat(tree))
+    return merged
 
 
 def sources() -> str:

@@ -27,7 +27,7 @@ from tests.support.postgis import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 LAS = ROOT.parent / "shared" / "corpus" / "survey" / "hexbin-crop.las"
-USER_KEYS = {"id", "username", "display_name", "role", "organization_id", "organization_name", "locale"}
+USER_KEYS = {"id", "username", "display_name", "role", "organization_id", "organization_name", "locale", "scopes"}
 
 
 def _set_cookie(response) -> SimpleCookie:  # type: ignore[no-untyped-def]
@@ -68,6 +68,7 @@ def test_sign_in_cookie_session_and_sign_out(client: TestClient, cast: Cast) -> 
     assert set(body["user"]) == USER_KEYS
     assert body["user"]["username"] == "surveyor" and body["user"]["role"] == "surveyor"
     assert body["user"]["organization_name"] == "Ordos Survey Team" and body["user"]["locale"] == "zh-CN"
+    assert "heritage:write" in body["user"]["scopes"] and "audit:read" not in body["user"]["scopes"]
     assert body["csrf_token"] and body["expires_at"]
     attributes = _cookie_attributes(response)
     assert "httponly" in attributes and attributes["samesite"].lower() == "lax" and attributes["path"] == "/"

@@ -59,7 +59,7 @@ def me(caller: CallerDep) -> Me:
         username=caller.username,
         organization_id=caller.organization_id,
         role=caller.role.value if caller.role else None,
-        scopes=sorted(s.value for s in caller.scopes),
+        scopes=sorted(str(s) for s in caller.scopes),
     )
 
 

@@ -90,6 +90,7 @@ class SessionUser(BaseModel):
     organization_id: uuid.UUID
     organization_name: str
     locale: str
+    scopes: list[str] = Field(description="What the user may do (the portal shows only what can work)")
 
 
 class SessionOut(BaseModel):

@@ -15,6 +15,7 @@ from api.errors import error_response
 from cim_platform.accounts import passwords, sessions
 from cim_platform.accounts.errors import CsrfFailed, NotSignedIn, TooManyAttempts
 from cim_platform.accounts.models import User, UserSession
+from cim_platform.core.access import Role, scopes_of
 from cim_platform.core.errors import CimError
 from cim_platform.core.settings import Settings
 
@@ -62,6 +63,7 @@ def session_user(user: User) -> SessionUser:
         organization_id=user.organization_id,
         organization_name=user.organization.name,
         locale=user.locale,
+        scopes=sorted(scopes_of(Role(user.role))),
     )
 
 

@@ -34,3 +34,8 @@ def load_coverage_samples(settings: Settings) -> str:
         )
         share = result.figures[CITY].share
     return f"{len(missing)} approximate built-up areas loaded (示例), city coverage {(share or 0) * 100:.2f}%"
+
+
+def demo_step(settings: Settings, base_url: str) -> str:
+    """The line ``cim demo`` prints for this domain (api/demo.py calls every domain's ``demo_step``)."""
+    return f"3D-data coverage: {load_coverage_samples(settings)}"

@@ -101,3 +101,8 @@ def load_facade_samples(settings: Settings, base_url: str, client: httpx.Client 
             _project(client, h, spec, streets)
             new_projects += 1
     return f"{new_streets} showcase streets and {new_projects} facade projects loaded"
+
+
+def demo_step(settings: Settings, base_url: str) -> str:
+    """The line ``cim demo`` prints for this domain (api/demo.py calls every domain's ``demo_step``)."""
+    return f"facade programme (synthetic streets and projects): {load_facade_samples(settings, base_url)}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from cim_platform.core.errors import Forbidden, NotFound, Unauthenticated
@@ -76,6 +77,29 @@ ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
 
 READS_EVERYTHING = frozenset({Role.admin, Role.official})
 
+_DOMAIN_SCOPES: dict[str, str] = {}  # scope -> the domain that declared it
+_DOMAIN_GRANTS: dict[Role, set[str]] = {role: set() for role in Role}
+
+
+def register_scopes(domain: str, scopes: Iterable[str], grants: Mapping[Role, Iterable[str]]) -> None:
+    """A domain's own scopes (a ``StrEnum`` in its package) and the roles that hold them; admins hold all.
+    Called when the domain's package is imported, so the core names no domain's scopes."""
+    declared = set(scopes)
+    for scope in declared:
+        owner = _DOMAIN_SCOPES.setdefault(scope, domain)
+        if owner != domain or scope in {core.value for core in Scope}:
+            raise ValueError(f"scope {scope!r} of domain {domain!r} is already declared by {owner!r}")
+    for role, granted in grants.items():
+        unknown = set(granted) - declared
+        if unknown:
+            raise ValueError(f"domain {domain!r} grants undeclared scopes {sorted(unknown)}")
+        _DOMAIN_GRANTS[role].update(granted)
+    _DOMAIN_GRANTS[Role.admin].update(declared)
+
+
+def scopes_of(role: Role) -> frozenset[str]:
+    return frozenset(ROLE_SCOPES[role]) | _DOMAIN_GRANTS[role]
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -92,14 +116,14 @@ class Caller:
         return self.role is not None
 
     @property
-    def scopes(self) -> frozenset[Scope]:
-        return ROLE_SCOPES[self.role] if self.role else frozenset()
+    def scopes(self) -> frozenset[str]:
+        return scopes_of(self.role) if self.role else frozenset()
 
-    def require(self, scope: Scope) -> None:
+    def require(self, scope: str) -> None:
         if not self.authenticated:
             raise Unauthenticated("this needs an API token (Authorization: Bearer <token>)")
         if scope not in self.scopes:
-            raise Forbidden(f"role {self.role} lacks the scope {scope.value}")
+            raise Forbidden(f"role {self.role} lacks the scope {scope}")
 
     def reads_everything(self) -> bool:
         return self.role in READS_EVERYTHING

@@ -37,6 +37,11 @@ class DatasetKind(enum.StrEnum):
     pointcloud = "pointcloud"
     mesh = "mesh"
     footprints = "footprints"
+    terrain = "terrain"  # a DEM → quantized-mesh terrain (issue 14)
+    imagery = "imagery"  # an orthophoto → imagery tiles (issue 14)
+    tileset = "tileset"  # an existing 3D Tiles tileset (1.0 or 1.1), checked and upgraded (issue 14)
+    oblique = "oblique"  # oblique photogrammetry delivered as OSGB (issue 14)
+    pipelines = "pipelines"  # underground pipeline survey tables (issue 15)
 
 
 class Visibility(enum.StrEnum):
@@ -54,6 +59,7 @@ class RevisionState(enum.StrEnum):
     ready = "ready"  # converted, tiles stored
     failed = "failed"
     cancelled = "cancelled"
+    withdrawn = "withdrawn"  # taken back by its owner: its pinned URLs are no longer served (issue 18)
 
 
 class District(Base):

@@ -104,6 +104,11 @@ const ABILITIES = {
   official: ["jobs"],
   viewer: [],
 };
+/** a scope the API grants the signed-in user (GET /api/v1/session lists them), e.g. "heritage:review" */
+export function hasScope(scope) {
+  return Boolean(session.user && (session.user.scopes || []).includes(scope));
+}
+
 export function can(ability) {
   return Boolean(session.user && (ABILITIES[session.user.role] || []).includes(ability));
 }

@@ -2,6 +2,7 @@
 import { createI18n } from "vue-i18n";
 import zhCN from "./locales/zh-CN.json";
 import en from "./locales/en.json";
+import { withModuleMessages } from "./catalogues.js";
 
 export const LOCALES = ["zh-CN", "en"];
 const STORED = "cim.locale";
@@ -34,7 +35,7 @@ export const i18n = createI18n({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: "en",
-  messages: { "zh-CN": zhCN, en },
+  messages: { "zh-CN": withModuleMessages(zhCN, "zh-CN"), en: withModuleMessages(en, "en") },
   numberFormats,
   datetimeFormats,
   missingWarn: false,

@@ -4,8 +4,9 @@ import "@fontsource-variable/noto-sans-sc";
 import "ol/ol.css";
 import "./style.css";
 import App from "./App.vue";
-import { can, loadSession, session } from "./api.js";
+import { can, hasScope, loadSession, session } from "./api.js";
 import { i18n, setLocale } from "./i18n.js";
+import { moduleRoutes } from "./modules.js";
 
 const routes = [
   { path: "/", name: "home", component: () => import("./views/HomePage.vue") },
@@ -17,6 +18,7 @@ const routes = [
   { path: "/jobs/:id", name: "job", component: () => import("./views/JobPage.vue"), props: true, meta: { ability: "jobs" } },
   { path: "/admin", name: "admin", component: () => import("./views/AdminPage.vue"), meta: { ability: "admin" } },
   { path: "/city", name: "city", component: () => import("./views/CityPage.vue") },
+  ...moduleRoutes,
   { path: "/:rest(.*)*", name: "missing", component: () => import("./views/MissingPage.vue") },
 ];
 
@@ -29,6 +31,7 @@ router.beforeEach(async (to) => {
   if (to.meta.public) return true;
   if (!session.user) return { name: "signin", query: { next: to.fullPath } };
   if (to.meta.ability && !can(to.meta.ability)) return { name: "home" };
+  if (to.meta.scope && !hasScope(to.meta.scope)) return { name: "home" };
   return true;
 });
 

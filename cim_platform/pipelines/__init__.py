@@ -1,0 +1,1 @@
+"""Underground pipelines fused with the CIM: registry, clearance checks, monitoring (issue 15)."""
