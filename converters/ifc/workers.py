@@ -11,6 +11,7 @@ forever. Call it from the thread that will outlive the workers (the converter's 
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -38,6 +39,8 @@ def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs
     order = sorted(range(len(tasks)), key=lambda i: -weights[i])
     _TASKS, _PARENT = tasks, os.getpid()
     results: list[Any] = [None] * len(tasks)
+    gc.collect()
+    gc.freeze()  # the inherited objects stay out of the workers' collections: their pages are not copied
     try:
         context = multiprocessing.get_context("fork")
         with context.Pool(min(jobs, len(tasks)), initializer=_start_worker) as pool:
@@ -50,4 +53,5 @@ def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs
                 results[index] = result
     finally:
         _TASKS = ()
+        gc.unfreeze()
     return results
