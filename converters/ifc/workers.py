@@ -11,6 +11,8 @@ forever. Call it from the thread that will outlive the workers (the converter's 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import multiprocessing
 import os
@@ -28,8 +30,17 @@ def _start_worker() -> None:
     die_with_parent(_PARENT)
 
 
+def _release_freed_memory() -> None:
+    """Give the pages of freed arrays back to the system (glibc keeps them in its arenas otherwise)."""
+    libc = ctypes.util.find_library("c")
+    if libc:
+        ctypes.CDLL(libc).malloc_trim(0)
+
+
 def _call(index: int) -> tuple[int, Any]:
-    return index, _TASKS[index]()
+    result = _TASKS[index]()
+    _release_freed_memory()
+    return index, result
 
 
 def run_tasks(tasks: Sequence[Callable[[], Any]], weights: Sequence[float], jobs: int) -> list[Any]:
