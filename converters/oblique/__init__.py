@@ -1,0 +1,17 @@
+"""Oblique photogrammetry delivered as OSGB (zip) → 3D Tiles 1.1 (issue 14). ``sniff(path)``: a zip with
+``.osgb`` files and a ``metadata.xml`` (a delivery without it is still this kind, and is refused with a
+clear message by :func:`convert`); see :mod:`converters.oblique.convert`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from converters.oblique.convert import convert
+from converters.tilesets.archive import member_names
+
+
+def sniff(path: Path) -> bool:
+    return any(name.lower().endswith(".osgb") for name in member_names(Path(path)))
+
+
+__all__ = ["convert", "sniff"]
