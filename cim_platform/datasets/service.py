@@ -55,11 +55,11 @@ def resolve_district(session: Session, value: str | None) -> str | None:
     return district.code
 
 
-def resolve_kind(filename: str, declared: str | None) -> str:
+def resolve_kind(filename: str, declared: str | None, content: Path | None = None) -> str:
     if declared and declared not in DatasetKind.__members__:
         raise InvalidInput(f"unknown kind {declared!r}; expected one of: {', '.join(DatasetKind.__members__)}")
     try:
-        return detect_kind(Path(filename), declared or None)
+        return detect_kind(Path(filename), declared or None, content)
     except UnsupportedFormatError as error:
         raise InvalidInput(str(error)) from None
 

@@ -69,7 +69,8 @@ def _colours(e: NDArray[np.float64], n: NDArray[np.float64]) -> NDArray[np.uint8
     r = 110 + 40 * checker + np.clip(h * 3, 0, 90)
     g = 120 + 30 * checker + np.clip(10 - h, 0, 10) * 5
     b = 90 + 20 * checker + np.clip(h * 2, 0, 60)
-    return np.clip(np.stack([r, g, b], axis=-1), 0, 255).astype(np.uint8)
+    rgb: NDArray[np.uint8] = np.clip(np.stack([r, g, b], axis=-1), 0, 255).astype(np.uint8)
+    return rgb
 
 
 def tile_mesh(west: float, south: float, size: float, grid: int) -> tuple[NDArray[np.float64], NDArray[np.int64],

@@ -92,7 +92,8 @@ def _container(magic: bytes, ft_json: bytes, ft_bin: bytes, bt_json: bytes, bt_b
 
 def point_positions() -> np.ndarray:
     rng = np.random.default_rng(14)
-    return np.c_[rng.uniform(-60, 60, 400), rng.uniform(-60, 60, 400), rng.uniform(0, 2, 400)]
+    points: np.ndarray = np.c_[rng.uniform(-60, 60, 400), rng.uniform(-60, 60, 400), rng.uniform(0, 2, 400)]
+    return points
 
 
 def pnts() -> bytes:
