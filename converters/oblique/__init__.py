@@ -6,12 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from converters.oblique.convert import convert
-from converters.tilesets.archive import member_names
+from converters.oblique.convert import convert, find_delivery
+from converters.tilesets.archive import inspect_zip, member_names
 
 
 def sniff(path: Path) -> bool:
-    return any(name.lower().endswith(".osgb") for name in member_names(Path(path)))
+    """A zip holding ``.osgb`` files. A hostile archive or a delivery without ``metadata.xml`` is refused
+    here already (ConversionError), before it is stored."""
+    if not any(name.lower().endswith(".osgb") for name in member_names(Path(path))):
+        return False
+    find_delivery(inspect_zip(Path(path)), Path(path).name)
+    return True
 
 
 __all__ = ["convert", "sniff"]

@@ -46,6 +46,43 @@ def _safe_name(archive: Path, member: zipfile.ZipInfo) -> PurePosixPath:
     return name
 
 
+def _checked_members(archive: Path, zf: zipfile.ZipFile, max_members: int, max_bytes: int) -> list[zipfile.ZipInfo]:
+    members = [m for m in zf.infolist() if not m.is_dir()]
+    if not members:
+        raise ConversionError(f"{archive.name}: the archive is empty")
+    if len(members) > max_members:
+        raise ConversionError(f"{archive.name}: {len(members)} files in the archive (at most {max_members})")
+    names: dict[str, zipfile.ZipInfo] = {}
+    for member in members:
+        name = _safe_name(archive, member).as_posix()
+        if name.lower() in names:
+            raise ConversionError(f"{archive.name}: {member.filename!r} appears twice in the archive")
+        names[name.lower()] = member
+    total = sum(m.file_size for m in members)
+    if total > max_bytes:
+        raise ConversionError(f"{archive.name}: unpacks to {total} bytes (limit {max_bytes}); nothing was extracted")
+    for member in members:
+        if (member.file_size > RATIO_CHECK_MIN_BYTES
+                and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)):
+            raise ConversionError(
+                f"{archive.name}: the compression ratio of {member.filename!r} suggests a zip bomb; refused"
+            )
+    return members
+
+
+def _open(archive: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError, ValueError) as error:
+        raise ConversionError(f"{archive.name}: not a readable zip archive") from error
+
+
+def inspect_zip(archive: Path, max_members: int = MAX_MEMBERS, max_bytes: int = MAX_UNCOMPRESSED_BYTES) -> list[str]:
+    """The member names after every check :func:`extract_zip` makes before writing (no extraction)."""
+    with _open(archive) as zf:
+        return [m.filename for m in _checked_members(archive, zf, max_members, max_bytes)]
+
+
 def extract_zip(
     archive: Path,
     target: Path,
@@ -53,33 +90,8 @@ def extract_zip(
     max_bytes: int = MAX_UNCOMPRESSED_BYTES,
 ) -> list[str]:
     """Check every member, then extract all files under ``target``; returns their relative paths."""
-    try:
-        zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError, ValueError) as error:
-        raise ConversionError(f"{archive.name}: not a readable zip archive") from error
-    with zf:
-        members = [m for m in zf.infolist() if not m.is_dir()]
-        if not members:
-            raise ConversionError(f"{archive.name}: the archive is empty")
-        if len(members) > max_members:
-            raise ConversionError(f"{archive.name}: {len(members)} files in the archive (at most {max_members})")
-        names: dict[str, zipfile.ZipInfo] = {}
-        for member in members:
-            name = _safe_name(archive, member).as_posix()
-            if name.lower() in names:
-                raise ConversionError(f"{archive.name}: {member.filename!r} appears twice in the archive")
-            names[name.lower()] = member
-        total = sum(m.file_size for m in members)
-        if total > max_bytes:
-            raise ConversionError(
-                f"{archive.name}: unpacks to {total} bytes (limit {max_bytes}); nothing was extracted"
-            )
-        for member in members:
-            if (member.file_size > RATIO_CHECK_MIN_BYTES
-                    and member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)):
-                raise ConversionError(
-                    f"{archive.name}: the compression ratio of {member.filename!r} suggests a zip bomb; refused"
-                )
+    with _open(archive) as zf:
+        members = _checked_members(archive, zf, max_members, max_bytes)
         target.mkdir(parents=True, exist_ok=True)
         root = target.resolve()
         written: list[str] = []
