@@ -20,8 +20,9 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import shapely
 from numpy.typing import NDArray
-from shapely.geometry import MultiPoint, Polygon
+from shapely.geometry import Polygon
 
 from converters.errors import ConversionError
 from converters.mesh.glb_writer import Piece, write_scan_glb
@@ -139,7 +140,7 @@ def convert_file(data_dir: Path, relative: str, out_dir: Path,
 
 def _hull(georeference: Georeference, enu: NDArray[np.float64]) -> list[tuple[float, float]] | None:
     step = max(1, len(enu) // 20000)
-    hull = MultiPoint([tuple(p) for p in enu[::step, :2]]).convex_hull
+    hull = shapely.convex_hull(shapely.multipoints(enu[::step, :2]))
     if not isinstance(hull, Polygon):
         return None
     corners = np.array(hull.exterior.coords)

@@ -30,7 +30,15 @@ from converters.tilesets import implicit
 from converters.tilesets.archive import cleanup, extract_zip
 from converters.tilesets.checks import check_tileset
 from converters.tilesets.legacy import read_legacy, split_cmpt
-from converters.tilesets.upgrade import Upgraded, b3dm_to_glb, i3dm_to_glb, pnts_to_glb
+from converters.tilesets.upgrade import (
+    Z_UP_TO_Y_UP,
+    Upgraded,
+    b3dm_to_glb,
+    editable_glb,
+    i3dm_to_glb,
+    pnts_to_glb,
+    wrap_scene,
+)
 
 OUTPUT_DIR = "c"
 MAX_EXTERNAL_TILESETS = 10_000
@@ -235,10 +243,11 @@ class TilesetConverter:
             return self.read(self.resolve(source.parent, uri))
 
         if magic == b"glTF":
-            from converters.tilesets.upgrade import editable_glb
-
-            editable_glb(data, name)  # a readable glb 2.0 (else a clear refusal)
-            return Upgraded(data)
+            builder, gltf, _ = editable_glb(data, name)  # a readable glb 2.0 (else a clear refusal)
+            if not self.job.z_up:
+                return Upgraded(data)
+            wrap_scene(gltf, Z_UP_TO_Y_UP)  # 1.0 with gltfUpAxis Z: 1.1 glTF is y-up
+            return Upgraded(builder.to_bytes())
         if magic == b"b3dm":
             return b3dm_to_glb(read_legacy(data, name), name, self.job.z_up, sibling)
         if magic == b"pnts":

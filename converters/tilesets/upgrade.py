@@ -79,7 +79,7 @@ def _embed_external_images(builder: GlbBuilder, gltf: dict[str, Any], read: Call
             image.setdefault("mimeType", "image/png" if data[:4] == b"\x89PNG" else "image/jpeg")
 
 
-def _wrap_scene(gltf: dict[str, Any], matrix: NDArray[np.float64]) -> None:
+def wrap_scene(gltf: dict[str, Any], matrix: NDArray[np.float64]) -> None:
     if np.allclose(matrix, np.eye(4)):
         return
     nodes = gltf.setdefault("nodes", [])
@@ -128,7 +128,7 @@ def b3dm_to_glb(legacy: Legacy, name: str, z_up: bool, read: Callable[[str], byt
         if not gltf.get("extensions"):
             gltf.pop("extensions", None)
     to_yup = Z_UP_TO_Y_UP @ _translation(rtc) @ (np.eye(4) if z_up else Y_UP_TO_Z_UP)
-    _wrap_scene(gltf, to_yup)
+    wrap_scene(gltf, to_yup)
     used_features = _feature_ids(builder, gltf, binary, count, table)
     if used_features:
         builder.use_extension(MESH_FEATURES)
