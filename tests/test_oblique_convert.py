@@ -110,3 +110,28 @@ def test_damaged_osgb_refused(delivery: Path, tmp_path: Path) -> None:
     with pytest.raises(ConversionError, match="OpenSceneGraph cannot read"):
         convert(archive, tmp_path / "out", ConvertOptions(jobs=2))
     assert not (tmp_path / "out" / "tileset.json").exists()
+
+
+def test_metadata_forms() -> None:
+    from pyproj import CRS, Transformer
+
+    from converters.errors import GeoreferencingError
+    from converters.oblique.metadata import read_metadata
+
+    def xml(srs: str, origin: str = "395780,4386290,1290") -> bytes:
+        return f"<ModelMetadata><SRS>{srs}</SRS><SRSOrigin>{origin}</SRSOrigin></ModelMetadata>".encode()
+
+    by_code = read_metadata(xml("EPSG:4546"))
+    by_wkt = read_metadata(xml(CRS.from_epsg(4546).to_wkt()))
+    point = np.array([[10.0, 20.0, 5.0]])
+    assert np.abs(by_code.to_enu(point) - by_wkt.to_enu(point)).max() < 1e-6
+    lon, lat = Transformer.from_crs("EPSG:4546", "EPSG:4326", always_xy=True).transform(395780, 4386290)
+    assert abs(by_code.frame.lon - lon) < 1e-9 and abs(by_code.frame.lat - lat) < 1e-9
+    enu = read_metadata(xml("ENU:39.6,109.79", "1,2,3"))
+    assert (enu.frame.lat, enu.frame.lon) == (39.6, 109.79) and np.allclose(enu.to_enu(point), [[11, 22, 8]])
+    with pytest.raises(GeoreferencingError, match="names no SRS"):
+        read_metadata(b"<ModelMetadata><SRSOrigin>0,0,0</SRSOrigin></ModelMetadata>")
+    with pytest.raises(GeoreferencingError, match="unknown coordinate reference system"):
+        read_metadata(xml("EPSG:999999"))
+    with pytest.raises(ConversionError, match="DTD"):
+        read_metadata(b'<!DOCTYPE x [<!ENTITY e "boom">]><ModelMetadata><SRS>&e;</SRS></ModelMetadata>')
