@@ -98,9 +98,9 @@ def test_texture_kept_and_oriented(converted: tuple[Path, dict]) -> None:
 
 def test_delivery_without_metadata_refused(tmp_path: Path) -> None:
     archive = oblique_zip(tmp_path, skip=("metadata.xml",))
-    with pytest.raises(ConversionError, match="no metadata.xml"):
+    with pytest.raises(ConversionError, match=r"no metadata\.xml"):
         detect_kind(archive)
-    with pytest.raises(ConversionError, match="no metadata.xml"):
+    with pytest.raises(ConversionError, match=r"no metadata\.xml"):
         convert(archive, tmp_path / "out", ConvertOptions(kind="oblique"))
     assert not (tmp_path / "out" / "tileset.json").exists()
 
