@@ -79,7 +79,8 @@ def _waves(data_dir: Path, out_dir: Path, georef: Georeference, roots: list[str]
     seen, pending, done = set(roots), list(roots), 0
     _PARENT = os.getpid()
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_start_worker, maxtasksperchild=200) as pool:
+    pool = context.Pool(jobs, initializer=_start_worker)
+    try:
         while pending:
             wave, pending = pending, []
             answers = pool.imap_unordered(task, wave)
@@ -96,6 +97,10 @@ def _waves(data_dir: Path, out_dir: Path, georef: Georeference, roots: list[str]
                 if done % 10 == 0 or done == total:
                     options.report_progress(0.05 + 0.85 * done / max(total, done), f"{done} of {total} OSGB files")
                 yield result
+        pool.close()  # all answered: let the workers end on their own (terminate can hang on the queue lock)
+        pool.join()
+    finally:
+        pool.terminate()
 
 
 def _tile(path: str, results: dict[str, FileResult], depth: int = 0) -> Tile | None:
