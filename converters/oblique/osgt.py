@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[{}]|\n|[^\s{}"]+')
+_TOKEN = re.compile(r'"[^"]*"|[{}]|[^\s{}"]+')
 GL_RGB, GL_RGBA, GL_LUMINANCE, GL_BGR, GL_BGRA = 6407, 6408, 6409, 32992, 32993
 DXT = {33776: ("RGBA", 1, 8), 33777: ("RGBA", 1, 8), 33778: ("RGBA", 2, 16), 33779: ("RGBA", 3, 16)}
 JPEG_QUALITY = 88
@@ -33,6 +33,7 @@ class OsgtError(ValueError):
 class Block:
     head: list[str]
     items: list[Block | list[str]] = field(default_factory=list)
+    raw: str | None = None  # the body of a ``vector`` block, unsplit
 
     def blocks(self, name: str | None = None) -> list[Block]:
         return [i for i in self.items if isinstance(i, Block) and (name is None or (i.head and i.head[0] == name))]
@@ -48,36 +49,64 @@ class Block:
         return None
 
     def numbers(self) -> NDArray[np.float64]:
-        text = " ".join(" ".join(item) for item in self.items if isinstance(item, list))
+        text = self.raw if self.raw is not None else " ".join(
+            " ".join(item) for item in self.items if isinstance(item, list))
         return np.array(text.split(), dtype=np.float64) if text else np.zeros(0)
 
 
 def parse(text: str) -> Block:
+    """The scene as nested blocks. Lines are split on white space; ``vector N { … }`` bodies (the bulk:
+    vertices, indices, coordinates) are kept as raw text for NumPy, and quoted strings may span lines
+    (base64 image data)."""
     root = Block([])
     stack = [root]
-    line: list[str] = []
-    for match in _TOKEN.finditer(text):
-        piece = match.group()
-        if piece == "\n":
-            if line:
-                stack[-1].items.append(line)
-                line = []
-        elif piece == "{":
-            block = Block(line)
-            stack[-1].items.append(block)
-            stack.append(block)
-            line = []
-        elif piece == "}":
-            if line:
-                stack[-1].items.append(line)
-                line = []
-            if len(stack) == 1:
-                raise OsgtError("unbalanced braces")
-            stack.pop()
-        elif piece.startswith("#") and not line:
-            continue
+    pos, end = 0, len(text)
+    while pos < end:
+        newline = text.find("\n", pos)
+        newline = end if newline < 0 else newline
+        line = text[pos:newline]
+        if '"' in line:
+            scan = pos
+            while (opening := text.find('"', scan, newline)) >= 0:
+                closing = text.find('"', opening + 1)
+                if closing < 0:
+                    raise OsgtError("a quoted string never ends")
+                if closing > newline:  # the string spans lines (image data): the line ends after it
+                    newline = text.find("\n", closing)
+                    newline = end if newline < 0 else newline
+                scan = closing + 1
+            line = text[pos:newline]
+            tokens = _TOKEN.findall(line)
         else:
-            line.append(piece)
+            tokens = line.replace("{", " { ").replace("}", " } ").split()
+        pos = newline + 1
+        if tokens and tokens[0].startswith("#") and len(stack) == 1:
+            continue
+        current: list[str] = []
+        for piece in tokens:
+            if piece == "{":
+                block = Block(current)
+                stack[-1].items.append(block)
+                current = []
+                if block.head[:1] == ["vector"]:  # raw numbers up to the closing brace
+                    close = text.find("}", pos)
+                    if close < 0:
+                        raise OsgtError("a vector never ends")
+                    block.raw = text[pos:close]
+                    pos = close + 1
+                    continue
+                stack.append(block)
+            elif piece == "}":
+                if current:
+                    stack[-1].items.append(current)
+                    current = []
+                if len(stack) == 1:
+                    raise OsgtError("unbalanced braces")
+                stack.pop()
+            else:
+                current.append(piece)
+        if current:
+            stack[-1].items.append(current)
     if len(stack) != 1:
         raise OsgtError("the scene ends inside a block")
     return root
