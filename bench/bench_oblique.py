@@ -2,7 +2,8 @@
 reading every file and writing it as ``.osgt`` (what the converter asks of OpenSceneGraph), with as
 many processes as the converter has workers — the floor no osgconv-based converter can beat.
 
-    PYTHONPATH=$PWD .venv/bin/python bench/bench_oblique.py [--blocks 8x8] [--levels 3] [--workers 2]
+    PYTHONPATH=$PWD .venv/bin/python bench/bench_oblique.py [--blocks 8x8] [--levels 3] [--workers 2] \
+        [--grid 8] [--texture 32]
 
 Reports files (tiles) per second and input MB per second for both, their ratio, and the load average;
 writes ``bench/results/oblique-<time>.json``.
@@ -47,9 +48,11 @@ def main() -> None:
     parser.add_argument("--blocks", default="8x8")
     parser.add_argument("--levels", type=int, default=3)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--grid", type=int, default=8, help="quads per tile side")
+    parser.add_argument("--texture", type=int, default=32, help="texture pixels per tile side")
     args = parser.parse_args()
     east, north = (int(v) for v in args.blocks.split("x"))
-    layout = Layout(blocks=(east, north), levels=args.levels)
+    layout = Layout(blocks=(east, north), levels=args.levels, grid=args.grid, texture_px=args.texture)
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="cim-bench-oblique-") as tmp:
         work = Path(tmp)
@@ -68,6 +71,7 @@ def main() -> None:
         output_mb = report["output_bytes"] / 1e6
     result = {
         "files": len(files), "blocks": east * north, "levels": args.levels, "workers": args.workers,
+        "vertices_per_tile": (args.grid + 1) ** 2, "texture_px": args.texture,
         "input_mb": round(input_mb, 2), "output_mb": round(output_mb, 2), "generate_s": round(generate_s, 1),
         "converter": {"total_s": round(total_s, 2), "tiles_s": round(tiles_s, 2),
                       "files_per_s": round(len(files) / total_s, 1), "mb_per_s": round(input_mb / total_s, 2)},
