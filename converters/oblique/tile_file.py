@@ -58,20 +58,27 @@ def run_osgconv(source: Path, relative: str) -> str:
     """The file as osgt text (raises ConversionError when OpenSceneGraph cannot read it)."""
     with tempfile.TemporaryDirectory(prefix="cim-osgt-") as tmp:
         target = Path(tmp) / "tile.osgt"
+        said = Path(tmp) / "said.txt"
         env = {**os.environ, "OSG_OPTIMIZER": "OFF", "OSG_NOTIFY_LEVEL": "WARN"}
         try:
-            done = subprocess.run(
-                [OSGCONV, "-O", "WriteImageHint=IncludeData", str(source), str(target)],
-                capture_output=True, text=True, env=env, timeout=OSGCONV_TIMEOUT_S, check=False,
-            )
+            with said.open("wb") as log:  # a damaged file can make osgconv print megabytes before it dies
+                done = subprocess.run(
+                    [OSGCONV, "-O", "WriteImageHint=IncludeData", str(source), str(target)],
+                    stdout=log, stderr=log, env=env, timeout=OSGCONV_TIMEOUT_S, check=False,
+                )
         except subprocess.TimeoutExpired as error:
             raise ConversionError(f"{relative}: OpenSceneGraph took over {OSGCONV_TIMEOUT_S} s to read it") from error
         except FileNotFoundError as error:
             raise RuntimeError("osgconv (Debian package openscenegraph) is not installed") from error
         if done.returncode != 0 or not target.is_file():
-            said = " ".join((done.stderr + done.stdout).split())[-200:]
-            raise ConversionError(f"{relative}: OpenSceneGraph cannot read this OSGB file ({said or 'no data'}); "
-                                  "the delivery is damaged: export it again")
+            with said.open("rb") as log:
+                log.seek(max(0, said.stat().st_size - 4096))
+                tail = log.read().decode("utf-8", "replace")
+            tail = " ".join(tail.replace(str(source.parent), "").split())[-160:]
+            crashed = " (it crashed)" if done.returncode < 0 else ""
+            detail = f" ({tail})" if tail else ""
+            raise ConversionError(f"{relative}: OpenSceneGraph cannot read this OSGB file{crashed}{detail}; "
+                                  "the delivery is damaged, export it again")
         return target.read_text(encoding="latin-1")
 
 
