@@ -152,3 +152,24 @@ def test_broken_tileset_json_refused(tmp_path: Path) -> None:
     archive = write_zip(tmp_path / "bad.zip", {"tileset.json": json.dumps(tileset).encode()})
     with pytest.raises(ConversionError, match=r"boundingVolume.box needs 12"):
         convert(archive, tmp_path / "out", ConvertOptions())
+
+
+def test_z_up_glb_content_turned_y_up(tmp_path: Path) -> None:
+    """A 1.0 tileset with ``asset.gltfUpAxis: Z`` (older Cesium exporters): its glb contents are z-up."""
+    from tiles.glb import GlbBuilder
+
+    corners, faces = _box((3.0, -4.0), (6.0, 8.0, 10.0))
+    builder = GlbBuilder()
+    position = builder.add_accessor(corners.astype(np.float32), with_bounds=True)  # z-up, as those tools wrote
+    mesh = builder.add_mesh([{"attributes": {"POSITION": position}, "indices": builder.add_indices(faces, 8)}])
+    builder.add_node({"mesh": mesh})
+    tileset = {"asset": {"version": "1.0", "gltfUpAxis": "Z"}, "geometricError": 10,
+               "root": {"transform": FRAME.tileset_transform(), "refine": "ADD", "geometricError": 0,
+                        "boundingVolume": {"box": [3, -4, 5, 4, 0, 0, 0, 5, 0, 0, 0, 6]},
+                        "content": {"uri": "box.glb"}}}
+    archive = write_zip(tmp_path / "zup.zip", {"tileset.json": json.dumps(tileset).encode(),
+                                               "box.glb": builder.to_bytes()})
+    convert(archive, tmp_path / "out", ConvertOptions())
+    assert_output_valid(tmp_path / "out")
+    glb, world = _content(tmp_path / "out", "box.glb")
+    assert np.abs(ecef_positions(glb, world) - FRAME.enu_to_ecef(corners)).max() < 0.005
