@@ -135,3 +135,15 @@ def test_metadata_forms() -> None:
         read_metadata(xml("EPSG:999999"))
     with pytest.raises(ConversionError, match="DTD"):
         read_metadata(b'<!DOCTYPE x [<!ENTITY e "boom">]><ModelMetadata><SRS>&e;</SRS></ModelMetadata>')
+
+
+def test_range_modes_give_geometric_errors() -> None:
+    from converters.oblique.osgt import PagedLevel
+    from converters.oblique.tile_file import VIEW_PIXELS_PER_UNIT, _level_error
+
+    pixels = PagedLevel("PIXEL_SIZE_ON_SCREEN", [(0, 400), (400, 1e30)], ["", "a.osgb"], None, 50.0)
+    assert _level_error(pixels, 0.0) == pytest.approx(16 * 2 * 50.0 / 400)  # SSE 16 where OSG switches
+    distance = PagedLevel("DISTANCE_FROM_EYE_POINT", [(300, 1e30), (0, 300)], ["", "a.osgb"], None, 50.0)
+    assert _level_error(distance, 0.0) == pytest.approx(16 * 300 / VIEW_PIXELS_PER_UNIT)
+    leaf = PagedLevel("PIXEL_SIZE_ON_SCREEN", [(0, 1e30)], [""], None, 50.0)
+    assert _level_error(leaf, 10.0) == 0.0
