@@ -64,8 +64,9 @@ REPORT_NAME = "report.json"
 TILESET_NAME = "tileset.json"
 
 
-def detect_kind(path: Path, declared: str | None = None) -> str:
-    """The converter kind for ``path``: the declared one if given, else by file name."""
+def detect_kind(path: Path, declared: str | None = None, content: Path | None = None) -> str:
+    """The converter kind for ``path``: the declared one if given, else by file name (and, for shared
+    suffixes, by a look at the file: ``content`` when the bytes are elsewhere, e.g. an upload in progress)."""
     if declared:
         if declared not in KIND_MODULES:
             raise UnsupportedFormatError(
@@ -75,7 +76,7 @@ def detect_kind(path: Path, declared: str | None = None) -> str:
     name = path.name.lower()
     for suffix, candidates in SHARED_SUFFIXES.items():
         if name.endswith(suffix):
-            kind = _sniffed_kind(path, candidates)
+            kind = _sniffed_kind(content or path, candidates)
             if kind is not None:
                 return kind
     for suffix, kind in sorted(SUFFIX_KINDS.items(), key=lambda item: -len(item[0])):

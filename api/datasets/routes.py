@@ -70,11 +70,11 @@ def _submit(
         with session_scope(engine) as session:
             if dataset_id is None:
                 assert dataset_fields is not None
-                kind = service.resolve_kind(incoming.filename, dataset_fields.pop("kind"))
+                kind = service.resolve_kind(incoming.filename, dataset_fields.pop("kind"), incoming.path)
                 dataset = service.create_dataset(session, caller, kind=kind, **dataset_fields)
             else:
                 dataset = service.get_managed_dataset(session, caller, dataset_id)
-                service.resolve_kind(incoming.filename, dataset.kind)
+                service.resolve_kind(incoming.filename, dataset.kind, incoming.path)
             params = convert_params(fields)
             new = service.add_revision(session, settings, caller, dataset, incoming, params)
             session.flush()

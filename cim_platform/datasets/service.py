@@ -22,7 +22,7 @@ from cim_platform.datasets.jobs import CONVERT_TASK
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, District, RevisionState, Visibility
 from cim_platform.datasets.sources import IncomingFile, keep_source
 from converters.api import detect_kind
-from converters.errors import UnsupportedFormatError
+from converters.errors import ConversionError
 
 LOD_BY_KIND = {"ifc": "LOD3", "pointcloud": "points", "mesh": "mesh", "footprints": "LOD1"}
 AUDITED_DATASET_FIELDS = ("id", "organization_id", "name", "kind", "district_code", "visibility", "description", "lod")
@@ -55,12 +55,12 @@ def resolve_district(session: Session, value: str | None) -> str | None:
     return district.code
 
 
-def resolve_kind(filename: str, declared: str | None) -> str:
+def resolve_kind(filename: str, declared: str | None, content: Path | None = None) -> str:
     if declared and declared not in DatasetKind.__members__:
         raise InvalidInput(f"unknown kind {declared!r}; expected one of: {', '.join(DatasetKind.__members__)}")
     try:
-        return detect_kind(Path(filename), declared or None)
-    except UnsupportedFormatError as error:
+        return detect_kind(Path(filename), declared or None, content)
+    except ConversionError as error:  # not a format we read, or refused at first look (a hostile archive)
         raise InvalidInput(str(error)) from None
 
 
