@@ -2,12 +2,20 @@
 import { ref } from "vue";
 import { api, can, session } from "./api.js";
 
-export const KINDS = ["ifc", "pointcloud", "mesh", "footprints"];
+export const KINDS = ["ifc", "pointcloud", "mesh", "footprints", "terrain", "imagery", "tileset", "oblique", "pipelines"];
 export const SUFFIX_KINDS = [
   [".city.json", "footprints"], [".ifczip", "ifc"], [".ifc", "ifc"], [".las", "pointcloud"], [".laz", "pointcloud"],
   [".obj", "mesh"], [".ply", "mesh"], [".gltf", "mesh"], [".glb", "mesh"], [".geojson", "footprints"],
-  [".gpkg", "footprints"], [".json", "footprints"],
+  [".json", "footprints"],
 ];
+// suffixes several kinds share (a DEM or an orthophoto .tif, a zipped tileset, OSGB delivery or Shapefile …):
+// the platform looks inside the file (converters/api.py SHARED_SUFFIXES)
+export const SHARED_SUFFIXES = [".tif", ".tiff", ".zip", ".gpkg", ".csv", ".xlsx"];
+
+export function recognisedByContent(filename) {
+  const name = (filename || "").toLowerCase();
+  return SHARED_SUFFIXES.some((suffix) => name.endsWith(suffix));
+}
 
 export function detectKind(filename) {
   const name = (filename || "").toLowerCase();
