@@ -81,3 +81,20 @@ def project_body(code: str, west: float, south: float, **extra: Any) -> dict[str
         "colours": GOOD_COLOURS,
         **extra,
     }
+
+
+def jpeg(*, taken: str | None = "2024:05:06 10:11:12", direction: float | None = 135.0) -> bytes:
+    """A small JPEG photo, with EXIF capture time (DateTimeOriginal) and GPSImgDirection when given."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (200, 180, 150))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    if taken is not None:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    if direction is not None:
+        exif.get_ifd(0x8825)[0x0011] = direction
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    return buffer.getvalue()

@@ -13,7 +13,7 @@ export function targetChart(element, rows, labels) {
     animation: false,
     textStyle: { fontFamily: "\"Noto Sans SC Variable\", system-ui, sans-serif" },
     tooltip: { trigger: "axis", axisPointer: { type: "shadow" } },
-    legend: { data: [labels.accepted, labels.underWay, labels.target] },
+    legend: { top: 0, data: [labels.accepted, labels.underWay, labels.target] },
     grid: { left: 40, right: 16, bottom: 90, top: 40 },
     xAxis: { type: "category", data: rows.map((r) => r.label), axisLabel: { rotate: 35, interval: 0 } },
     yAxis: { type: "value", minInterval: 1 },
