@@ -43,7 +43,8 @@ def seed_streets(client: Any, official: dict[str, str]) -> dict[str, Any]:
 def spa_go(b: Browsing, path: str) -> None:
     """Go to a page of the portal by its router (as a link would): the server answers the app's index.html on
     the core's client routes only (api/portal.py), not yet on the domain modules' (/facades/…)."""
-    b.page.evaluate("(path) => document.querySelector('#app').__vue_app__.config.globalProperties.$router.push(path)", path)
+    router = "document.querySelector('#app').__vue_app__.config.globalProperties.$router"
+    b.page.evaluate(f"(path) => {router}.push(path)", path)
     b.page.wait_for_function("(path) => location.pathname + location.search === path", arg=path)
 
 
@@ -123,12 +124,21 @@ def test_targets_dashboard_and_project_colour_picker(portal_server: str, client:
         table = b.page.wait_for_selector("[data-testid=streets-table]").inner_text()
         assert all(f"FP-K{n}" in table for n in range(3)) and "FP-D1" not in table
         assert table.count("Under construction") == 3
+        # the official accepts one of them on its page (a conditional write with the street's ETag)
+        b.page.click("[data-testid=streets-table] [data-street=FP-K0] a")
+        b.page.wait_for_selector("[data-testid=street-steps]")
+        b.page.fill("input[name=acceptance_document]", "示例验收 FP-K0")
+        b.page.fill("input[name=accepted_on]", f"{YEAR}-01-03")
+        b.page.click("[data-testid=street-steps] [data-step=accepted]")
+        b.page.wait_for_function("document.querySelector('[data-testid=street-status]').innerText.includes('Accepted')")
+        kangbashi = client.get(TARGETS, params={"year": YEAR}, headers=official).json()["units"][1]
+        assert (kangbashi["unit"]["slug"], kangbashi["accepted"], kangbashi["under_way"]) == ("kangbashi", 1, 2)
 
         # a design institute, in Chinese: a new project on a street; the live colour check
         d = open_page(browser, portal_server)
         sign_in(d, "uploader_a", cast.password("uploader_a"))
         d.page.click("[data-nav=facades]")
-        d.page.click(f"[data-testid=streets-table] [data-street=FP-D2] a")
+        d.page.click("[data-testid=streets-table] [data-street=FP-D2] a")
         d.page.click("[data-testid=new-project]")
         d.page.wait_for_selector("[data-testid=colour-reading-0][data-outcome=pass]")  # the palette to start from
         d.page.fill("input[name=code]", "FP-P1")

@@ -41,8 +41,19 @@ def make_street(
     return street
 
 
+def if_match(client: TestClient, headers: dict[str, str], street_id: str) -> dict[str, str]:
+    """``headers`` with If-Match: the street's ETag as read now."""
+    answer = client.get(f"{STREETS}/{street_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return {**headers, "If-Match": answer.headers["ETag"]}
+
+
 def advance(client: TestClient, headers: dict[str, str], street_id: str, status: str, **extra: Any) -> dict[str, Any]:
-    answer = client.post(f"{STREETS}/{street_id}/status", json={"status": status, **extra}, headers=headers)
+    answer = client.post(
+        f"{STREETS}/{street_id}/status",
+        json={"status": status, **extra},
+        headers=if_match(client, headers, street_id),
+    )
     assert answer.status_code == 200, answer.text
     out: dict[str, Any] = answer.json()
     return out
