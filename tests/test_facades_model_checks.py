@@ -5,11 +5,16 @@
 from __future__ import annotations
 
 import importlib.util
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cim_platform.core.db.engine import get_engine
+from cim_platform.core.jobs.service import enqueue
+from cim_platform.core.settings import Settings
+from cim_platform.facades.model_checks import TASK
 from cim_platform.facades.model_colours import read_model
 from tests.support.http_api import upload, wait_job
 
@@ -49,7 +54,7 @@ def test_exterior_colours_and_areas(sample: tuple[Path, dict[str, tuple[str, flo
     ]
 
 
-def test_model_check_job(client: Any, cast: Any, start_worker: Any, sample: Any) -> None:
+def test_model_check_job(client: Any, cast: Any, start_worker: Any, sample: Any, settings: Settings) -> None:
     path, _ = sample
     start_worker()
     uploader = cast.headers("uploader_a")
@@ -65,6 +70,23 @@ def test_model_check_job(client: Any, cast: Any, start_worker: Any, sample: Any)
     )
     assert answer.status_code == 202, answer.text
     dataset_id = answer.json()["dataset"]["id"]
+    converted = wait_job(client, uploader, answer.json()["job"]["href"])
+    assert converted["state"] == "succeeded", converted
+
+    # publishing the IFC revision recorded a colour check (handed to the queue by a worker's reconciler after
+    # its grace period: the test hands it over itself, as the reconciler would)
+    jobs = client.get("/api/v1/jobs", params={"limit": 10}, headers=uploader).json()
+    (auto,) = [job for job in jobs if job["task"] == TASK]
+    assert auto["state"] == "queued"
+    enqueue(settings, get_engine(settings), uuid.UUID(auto["id"]))
+    assert wait_job(client, uploader, f"/api/v1/jobs/{auto['id']}")["state"] == "succeeded"
+    (automatic,) = client.get("/api/v1/facades/model-checks", params={"dataset": dataset_id}, headers=uploader).json()[
+        "items"
+    ]
+    assert automatic["job_id"] == auto["id"] and automatic["zone"] == "old_town" and automatic["outcome"] == "fail"
+    dataset = client.get(f"/api/v1/datasets/{dataset_id}", headers=uploader).json()
+    assert automatic["revision_id"] == dataset["published_revision_id"]
+
     submitted = client.post(
         "/api/v1/facades/model-checks", json={"dataset": dataset_id, "zone": "old_town"}, headers=uploader
     )

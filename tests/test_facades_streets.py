@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.support.facades import GK, STREETS, advance, line, make_street
+from tests.support.facades import GK, STREETS, advance, if_match, line, make_street
 
 TARGETS = "/api/v1/facades/targets"
 
@@ -86,16 +86,30 @@ def test_street_workflow_geometry_and_errors(client: TestClient, cast: Any) -> N
     assert street["length_m"] == pytest.approx(300, abs=0.5)
     dup = client.post(STREETS, json={**_body("S-1")}, headers=uploader)
     assert dup.status_code == 409 and dup.json()["error"] == "duplicate_code"
-    skip = client.post(f"{STREETS}/{street['id']}/status", json={"status": "accepted"}, headers=official)
+    stale = {**official, "If-Match": f'"street-{street["id"]}.0"'}
+    refused = client.post(f"{STREETS}/{street['id']}/status", json={"status": "accepted"}, headers=stale)
+    assert refused.status_code == 412 and refused.json()["error"] == "precondition_failed"
+    assert refused.headers["ETag"] == f'"street-{street["id"]}.1"'
+    unconditional = client.post(f"{STREETS}/{street['id']}/status", json={"status": "accepted"}, headers=official)
+    assert unconditional.status_code == 428 and unconditional.json()["error"] == "precondition_required"
+    skip = client.post(
+        f"{STREETS}/{street['id']}/status",
+        json={"status": "accepted"},
+        headers=if_match(client, official, street["id"]),
+    )
     assert skip.status_code == 409 and skip.json()["error"] == "invalid_transition"
     advance(client, uploader, street["id"], "under_construction")
     not_theirs = client.post(
         f"{STREETS}/{street['id']}/status",
         json={"status": "accepted", "acceptance_document": "X", "accepted_on": "2024-05-01"},
-        headers=uploader,
+        headers=if_match(client, uploader, street["id"]),
     )
     assert not_theirs.status_code == 403
-    missing = client.post(f"{STREETS}/{street['id']}/status", json={"status": "accepted"}, headers=official)
+    missing = client.post(
+        f"{STREETS}/{street['id']}/status",
+        json={"status": "accepted"},
+        headers=if_match(client, official, street["id"]),
+    )
     assert missing.status_code == 422 and missing.json()["error"] == "acceptance_required"
     done = advance(
         client,
@@ -107,10 +121,20 @@ def test_street_workflow_geometry_and_errors(client: TestClient, cast: Any) -> N
     )
     assert done["acceptance_document"] and done["accepted_on"] == "2024-05-01" and done["version"] == 3
     polygon = {"type": "Polygon", "coordinates": [[[109.96, 39.82], [109.97, 39.82], [109.97, 39.83], [109.96, 39.82]]]}
+    read = client.get(f"{STREETS}/{street['id']}", headers=uploader)
+    assert read.headers["ETag"] == f'"street-{street["id"]}.3"'
     changed = client.patch(
-        f"{STREETS}/{street['id']}", json={"geometry": polygon, "name": "示例 新名"}, headers=uploader
+        f"{STREETS}/{street['id']}",
+        json={"geometry": polygon, "name": "示例 新名"},
+        headers={**uploader, "If-Match": read.headers["ETag"]},
     )
     assert changed.status_code == 200 and changed.json()["geometry"]["type"] == "Polygon"
+    assert changed.headers["ETag"] == f'"street-{street["id"]}.4"'
+    again = client.patch(
+        f"{STREETS}/{street['id']}", json={"name": "示例 旧名"}, headers={**uploader, "If-Match": read.headers["ETag"]}
+    )
+    assert again.status_code == 412
+    assert client.get(f"{STREETS}/{street['id']}", headers=uploader).json()["name"] == "示例 新名"
     assert changed.json()["length_m"] is None
     wrong_zone = client.post(STREETS, json={**_body("S-2"), "crs": "EPSG:4548"}, headers=uploader)
     assert wrong_zone.status_code == 422 and "outside Ordos" in wrong_zone.json()["detail"]

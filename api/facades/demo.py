@@ -56,13 +56,17 @@ def _ok(response: httpx.Response, what: str) -> dict[str, Any]:
 
 def _street(client: httpx.Client, h: dict[str, dict[str, str]], spec: dict[str, Any]) -> str:
     body = {k: v for k, v in spec.items() if k not in ("status", "acceptance_document", "accepted_on")}
-    street = _ok(client.post("/api/v1/facades/streets", headers=h["uploader"], json=body), spec["code"])
+    created = client.post("/api/v1/facades/streets", headers=h["uploader"], json=body)
+    street = _ok(created, spec["code"])
+    etag = created.headers["ETag"]  # streets change only with their ETag (If-Match)
     target = spec["status"]
     for step in STREET_STEPS[: STREET_STEPS.index(target) + 1] if target != "candidate" else ():
         extra = {k: spec[k] for k in ("acceptance_document", "accepted_on")} if step == "accepted" else {}
         role = "official" if step == "accepted" else "uploader"
         path = f"/api/v1/facades/streets/{street['id']}/status"
-        _ok(client.post(path, headers=h[role], json={"status": step, **extra}), f"{spec['code']} {step}")
+        changed = client.post(path, headers={**h[role], "If-Match": etag}, json={"status": step, **extra})
+        _ok(changed, f"{spec['code']} {step}")
+        etag = changed.headers["ETag"]
     return str(street["id"])
 
 

@@ -1,24 +1,27 @@
 """Facade colours, rules, units, yearly targets and showcase streets (issue 11).
 
 Every signed-in role reads; design institutes and officials write streets (``facades:write``);
-officials change rules and targets and accept streets (``facades:admin``).
+officials change rules and targets and accept streets (``facades:admin``). A street is read with its ETag
+and changed only with it (``If-Match``): 412 when it names an older version, 428 when it is missing.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Header, Query, Response
 
 from api.deps import CallerDep, SessionDep
+from api.errors import error_response
 from api.facades.schemas import (
     CheckAnswer,
     CheckOut,
     CheckRequest,
     ColourIn,
     ColourOut,
+    ErrorBody,
     FacadeColourIn,
     RulesFields,
     RulesList,
@@ -36,10 +39,43 @@ from api.facades.views import colour_view, facade_colour_view, rules_view, stree
 from cim_platform.core.access import Scope
 from cim_platform.facades import rules, streets, targets, units
 from cim_platform.facades.colours import ColourReading, read_colour
-from cim_platform.facades.models import StreetStatus
+from cim_platform.facades.models import Street, StreetStatus
 from cim_platform.facades.palette import FacadeColour, Zone, check_colours
 
 router = APIRouter(prefix="/api/v1/facades", tags=["facades"])
+IfMatch = Annotated[str | None, Header(alias="If-Match", description="the street's ETag as read (required)")]
+CONDITIONAL: dict[int | str, dict[str, Any]] = {
+    412: {"model": ErrorBody, "description": "If-Match names an older version of the street: nothing was written"},
+    428: {"model": ErrorBody, "description": "If-Match is missing: read the street and send its ETag"},
+}
+
+
+def street_etag(street: Street) -> str:
+    return f'"street-{street.id}.{street.version}"'
+
+
+def refused(street: Street, if_match: str | None) -> Response | None:
+    """428 without If-Match, 412 when it names another version of the street; None when the write may go."""
+    tag = street_etag(street)
+    headers = {"ETag": tag}
+    if if_match is None or not if_match.strip():
+        return error_response(
+            428,
+            "precondition_required",
+            "send If-Match with the street's ETag (read the street first): nothing was written",
+            {"etag": tag},
+            headers=headers,
+        )
+    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
+    if tag in tags or "*" in tags:
+        return None
+    return error_response(
+        412,
+        "precondition_failed",
+        f"the street changed since you read it (now version {street.version}); nothing was written",
+        {"etag": tag, "version": street.version},
+        headers=headers,
+    )
 
 
 def read_in(colour: ColourIn) -> ColourReading:
@@ -116,6 +152,7 @@ def create_street(body: StreetCreate, response: Response, caller: CallerDep, ses
     street = streets.create(session, caller, body.model_dump(exclude={"crs"}), body.crs)
     session.commit()
     response.headers["Location"] = f"/api/v1/facades/streets/{street.id}"
+    response.headers["ETag"] = street_etag(street)
     return street_view(street)
 
 
@@ -138,34 +175,59 @@ def list_streets(
 
 
 @router.get("/streets/{street_id}", response_model=StreetOut)
-def get_street(street_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> StreetOut:
+def get_street(street_id: uuid.UUID, response: Response, caller: CallerDep, session: SessionDep) -> StreetOut:
+    """The street with its ETag (send it as If-Match to change the street)."""
     caller.require(Scope.facades_read)
-    return street_view(streets.get(session, street_id))
-
-
-@router.patch("/streets/{street_id}", response_model=StreetOut)
-def update_street(street_id: uuid.UUID, body: StreetUpdate, caller: CallerDep, session: SessionDep) -> StreetOut:
-    caller.require(Scope.facades_write)
-    street = streets.update(
-        session, caller, streets.get(session, street_id), body.model_dump(exclude_unset=True, exclude={"crs"}), body.crs
-    )
-    session.commit()
+    street = streets.get(session, street_id)
+    response.headers["ETag"] = street_etag(street)
     return street_view(street)
 
 
-@router.post("/streets/{street_id}/status", response_model=StreetOut)
-def change_street_status(
-    street_id: uuid.UUID, body: StreetStatusChange, caller: CallerDep, session: SessionDep
-) -> StreetOut:
-    """candidate → under_construction → accepted (officials; acceptance document and date)."""
+@router.patch("/streets/{street_id}", response_model=StreetOut, responses=CONDITIONAL)
+def update_street(
+    street_id: uuid.UUID,
+    body: StreetUpdate,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> StreetOut | Response:
+    """Change the street (``If-Match`` required)."""
     caller.require(Scope.facades_write)
+    street = streets.get(session, street_id, lock=True)
+    stop = refused(street, if_match)
+    if stop is not None:
+        return stop
+    street = streets.update(session, caller, street, body.model_dump(exclude_unset=True, exclude={"crs"}), body.crs)
+    session.commit()
+    response.headers["ETag"] = street_etag(street)
+    return street_view(street)
+
+
+@router.post("/streets/{street_id}/status", response_model=StreetOut, responses=CONDITIONAL)
+def change_street_status(
+    street_id: uuid.UUID,
+    body: StreetStatusChange,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> StreetOut | Response:
+    """candidate → under_construction → accepted (officials; acceptance document and date); ``If-Match``
+    required."""
+    caller.require(Scope.facades_write)
+    street = streets.get(session, street_id, lock=True)
+    stop = refused(street, if_match)
+    if stop is not None:
+        return stop
     street = streets.change_status(
         session,
         caller,
-        streets.get(session, street_id),
+        street,
         body.status,
         acceptance_document=body.acceptance_document,
         accepted_on=body.accepted_on,
     )
     session.commit()
+    response.headers["ETag"] = street_etag(street)
     return street_view(street)

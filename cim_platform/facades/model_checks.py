@@ -1,4 +1,10 @@
-"""Colour checks of uploaded IFC models: submitted as a job, the result stored per dataset revision."""
+"""Colour checks of uploaded IFC models: submitted as a job, the result stored per dataset revision.
+
+Every IFC revision published (or rolled back to) that has no check yet gets one automatically: the
+after-publish hook (``cim_platform.core.hooks``) records the job in the publication's transaction, and a
+worker's reconciler hands it to the queue after its grace period (``core.jobs.reconcile.GRACE_S``), as
+coverage snapshots are. The zone is that of the newest facade project on the dataset (else the old town).
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,14 @@ import uuid
 from typing import Any
 
 from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller, Scope
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput, NotFound
+from cim_platform.core.hooks import Published, after_publish
+from cim_platform.core.jobs.models import Job, JobState
 from cim_platform.core.jobs.service import create_job
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision
@@ -18,7 +27,7 @@ from cim_platform.datasets.service import get_dataset
 from cim_platform.datasets.sources import source_path
 from cim_platform.facades import rules
 from cim_platform.facades.model_colours import read_model
-from cim_platform.facades.models import ModelCheck
+from cim_platform.facades.models import ModelCheck, Project
 from cim_platform.facades.palette import Outcome, Zone, check_colours
 
 TASK = "facades.check_model_colours"
@@ -52,6 +61,40 @@ def submit_check(
     params = {"dataset_id": str(dataset.id), "revision_id": str(revision.id), "zone": zone.value}
     job = create_job(session, TASK, params, organization_id=caller.organization_id, user_id=caller.user_id)
     return job.id, revision
+
+
+def zone_for(session: Session, dataset_id: uuid.UUID) -> Zone:
+    """The colour zone of the newest facade project on the dataset, else the old town."""
+    zone = session.scalar(
+        select(Project.zone).where(Project.dataset_id == dataset_id).order_by(Project.created_at.desc()).limit(1)
+    )
+    return Zone(zone) if zone else Zone.old_town
+
+
+@after_publish("facades")
+def check_after_publish(session: Session, event: Published) -> None:
+    """Record a colour check of a newly published IFC revision, unless it has one or one is waiting."""
+    dataset = session.get(Dataset, event.dataset_id)
+    if dataset is None or dataset.kind != DatasetKind.ifc.value:
+        return
+    if session.get(ModelCheck, event.revision_id) is not None:
+        return
+    waiting = session.scalar(
+        select(Job.id).where(
+            Job.task == TASK,
+            Job.state.in_([JobState.queued.value, JobState.running.value]),
+            Job.params["revision_id"].as_string() == str(event.revision_id),
+        )
+    )
+    if waiting is not None:
+        return
+    params = {
+        "dataset_id": str(dataset.id),
+        "revision_id": str(event.revision_id),
+        "zone": zone_for(session, dataset.id).value,
+        "auto": True,
+    }
+    create_job(session, TASK, params, organization_id=dataset.organization_id, user_id=event.caller.user_id)
 
 
 def run_check(session: Session, settings: Settings, params: dict[str, Any], job_id: uuid.UUID | None) -> ModelCheck:
@@ -97,15 +140,26 @@ def run_check(session: Session, settings: Settings, params: dict[str, Any], job_
         "failing_elements": sorted(failing),
         "skipped_elements": model.skipped,
     }
-    check = session.get(ModelCheck, revision.id)
+    fields = {
+        "job_id": job_id,
+        "zone": zone.value,
+        "outcome": result.outcome.value,
+        "result": stored,
+        "checked_at": utcnow(),
+    }
+    check = session.get(ModelCheck, revision.id, with_for_update=True)
     if check is None:
-        check = ModelCheck(revision_id=revision.id, dataset_id=revision.dataset_id)
-        session.add(check)
-    check.job_id = job_id
-    check.zone = zone.value
-    check.outcome = result.outcome.value
-    check.result = stored
-    check.checked_at = utcnow()
+        try:  # two checks of one revision (e.g. the automatic one and one asked for) may end together
+            with session.begin_nested():
+                check = ModelCheck(revision_id=revision.id, dataset_id=revision.dataset_id, **fields)
+                session.add(check)
+                session.flush()
+            return check
+        except IntegrityError:
+            check = session.get(ModelCheck, revision.id, with_for_update=True, populate_existing=True)
+            assert check is not None
+    for key, value in fields.items():
+        setattr(check, key, value)
     session.flush()
     return check
 

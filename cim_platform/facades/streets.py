@@ -97,8 +97,9 @@ def create(session: Session, caller: Caller, values: dict[str, Any], crs: str) -
     return street
 
 
-def get(session: Session, street_id: uuid.UUID) -> Street:
-    street = session.get(Street, street_id)
+def get(session: Session, street_id: uuid.UUID, *, lock: bool = False) -> Street:
+    """The street (``lock``: held until the transaction ends, for a conditional write)."""
+    street = session.get(Street, street_id, with_for_update=lock)
     if street is None:
         raise NotFound("no such showcase street")
     return street

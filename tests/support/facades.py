@@ -41,8 +41,19 @@ def make_street(
     return street
 
 
+def if_match(client: TestClient, headers: dict[str, str], street_id: str) -> dict[str, str]:
+    """``headers`` with If-Match: the street's ETag as read now."""
+    answer = client.get(f"{STREETS}/{street_id}", headers=headers)
+    assert answer.status_code == 200, answer.text
+    return {**headers, "If-Match": answer.headers["ETag"]}
+
+
 def advance(client: TestClient, headers: dict[str, str], street_id: str, status: str, **extra: Any) -> dict[str, Any]:
-    answer = client.post(f"{STREETS}/{street_id}/status", json={"status": status, **extra}, headers=headers)
+    answer = client.post(
+        f"{STREETS}/{street_id}/status",
+        json={"status": status, **extra},
+        headers=if_match(client, headers, street_id),
+    )
     assert answer.status_code == 200, answer.text
     out: dict[str, Any] = answer.json()
     return out
@@ -81,3 +92,20 @@ def project_body(code: str, west: float, south: float, **extra: Any) -> dict[str
         "colours": GOOD_COLOURS,
         **extra,
     }
+
+
+def jpeg(*, taken: str | None = "2024:05:06 10:11:12", direction: float | None = 135.0) -> bytes:
+    """A small JPEG photo, with EXIF capture time (DateTimeOriginal) and GPSImgDirection when given."""
+    import io
+
+    from PIL import Image
+
+    image = Image.new("RGB", (64, 48), (200, 180, 150))
+    buffer = io.BytesIO()
+    exif = Image.Exif()
+    if taken is not None:
+        exif.get_ifd(0x8769)[0x9003] = taken
+    if direction is not None:
+        exif.get_ifd(0x8825)[0x0011] = direction
+    image.save(buffer, "JPEG", exif=exif.tobytes())
+    return buffer.getvalue()
