@@ -123,6 +123,24 @@ def test_styles_become_materials(hall: Path, tmp_path: Path) -> None:
     assert any(name.startswith("default IfcColumn") for name in by_name)  # unstyled: class default
 
 
+def test_styles_without_transparency_stay_opaque(tmp_path: Path) -> None:
+    """A surface style that states no transparency reads NaN from the kernel: opaque, not invisible."""
+    generator = REPO / "sample_models" / "facades" / "make_facade_ifc.py"
+    spec = importlib.util.spec_from_file_location("facade_model", generator)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    model = tmp_path / "facade.ifc"
+    module.make_facade_model(model)
+    styles = ifcopenshell.open(str(model)).by_type("IfcSurfaceStyleShading")
+    assert styles and all(getattr(style, "Transparency", None) is None for style in styles)
+    convert(model, tmp_path / "out", ConvertOptions(jobs=1, allow_ungeoreferenced=True))
+    for glb in (tmp_path / "out").glob("*.glb"):
+        gltf, _ = read_glb(glb.read_bytes())
+        for material in gltf["materials"]:
+            assert material["pbrMetallicRoughness"]["baseColorFactor"][3] == 1.0, material
+            assert "alphaMode" not in material, material
+
+
 # ----------------------------------------------------------------- refusals
 
 

@@ -24,6 +24,7 @@ did not produce (openings cut); the report says how many each kernel produced.
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import re
@@ -117,6 +118,18 @@ def _settings() -> ifcopenshell.geom.settings:
     return settings
 
 
+def _alpha(material: Any) -> float:
+    """Opacity of a kernel material: 1 − transparency when the style states one. ``has_transparency`` is a
+    method in ifcopenshell 0.9 (a property before), and an unstated transparency reads NaN: both mean opaque."""
+    stated = material.has_transparency
+    if callable(stated):
+        stated = stated()
+    transparency = float(material.transparency)
+    if not stated or not math.isfinite(transparency):
+        return 1.0
+    return min(1.0, max(0.0, 1.0 - transparency))
+
+
 def _style_name(model: ifcopenshell.file, name: str, cache: dict[str, str | None]) -> str | None:
     """The IfcSurfaceStyle name behind a kernel material name like ``IfcSurfaceStyleShading-42``;
     None for the kernel's defaults (``DefaultMaterial``, class names)."""
@@ -161,8 +174,7 @@ def _shape_message(
             materials.append(None)  # the kernel's default: the parent picks a colour per class
             continue
         diffuse = material.diffuse
-        alpha = 1.0 - float(material.transparency or 0.0) if material.has_transparency else 1.0
-        materials.append((name, (diffuse.r(), diffuse.g(), diffuse.b(), alpha)))
+        materials.append((name, (diffuse.r(), diffuse.g(), diffuse.b(), _alpha(material))))
     payload = (
         verts,
         normals if len(normals) == len(verts) else None,
