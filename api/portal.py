@@ -1,11 +1,13 @@
 """The web portal: the single-page app built from portal/ (``npm run build`` → api/static/portal) served at ``/``.
 
-Client routes (/datasets/…, /upload, /jobs, /admin, /city, /signin) answer the app's index.html; its hashed assets
-are served under /portal/assets. Nothing here shadows the API (/api, /tiles, /ogc, /health, /docs, /viewer …):
-only the listed client routes fall back to the app."""
+Client routes (/datasets/…, /upload, /jobs, /admin, /city, /signin, and each domain's pages: /<domain>/… or the
+``PORTAL_PATHS`` its ``api/<domain>/__init__.py`` names) answer the app's index.html, so a reload or a shared link
+opens the page; its hashed assets are served under /portal/assets. Nothing here shadows the API (/api, /tiles, /ogc,
+/health, /docs, /viewer …): only the listed client routes fall back to the app."""
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
+
+from cim_platform.registry import load_domains
 
 BUILT = Path(__file__).resolve().parent / "static" / "portal"
 CLIENT_ROUTES = (
@@ -42,6 +46,16 @@ class ImmutableFiles(StaticFiles):
         return response
 
 
+def domain_client_routes() -> list[str]:
+    """The client routes of the domains' portal pages: ``/<domain>`` (or the domain's ``PORTAL_PATHS``) and below."""
+    routes: list[str] = []
+    for domain in load_domains():
+        package = importlib.import_module(f"api.{domain.name}")
+        for prefix in getattr(package, "PORTAL_PATHS", (f"/{domain.name}",)):
+            routes += [prefix, f"{prefix}/{{rest:path}}"]
+    return routes
+
+
 def _index() -> Response:
     index = BUILT / "index.html"
     if not index.is_file():
@@ -53,7 +67,7 @@ def install_portal(app: FastAPI, settings: Any = None) -> None:
     """Serve the portal at / and its assets at /portal/assets. The client routes go first, so the portal replaces
     any earlier page at /; they are exact paths, so they never hide an API route."""
     router = APIRouter(include_in_schema=False)
-    for path in CLIENT_ROUTES:
+    for path in (*CLIENT_ROUTES, *domain_client_routes()):
         router.add_api_route(path, _index, methods=["GET", "HEAD"], response_class=HTMLResponse)
     before = len(app.router.routes)
     app.include_router(router)

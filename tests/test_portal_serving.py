@@ -28,7 +28,9 @@ def test_portal_at_root_and_client_routes(portal_client: TestClient) -> None:
     root = portal_client.get("/")
     assert root.status_code == 200 and root.headers["content-type"].startswith("text/html")
     assert '<div id="app">' in root.text and "/portal/assets/" in root.text
-    for path in ("/signin", "/datasets", "/datasets/0b7c…", "/upload", "/jobs", "/jobs/abc", "/admin", "/city"):
+    core_pages = ("/signin", "/datasets", "/datasets/0b7c…", "/upload", "/jobs", "/jobs/abc", "/admin", "/city")
+    domain_pages = ("/heritage", "/heritage/0b7c/edit", "/facades/streets/1", "/coverage")  # reloads, shared links
+    for path in (*core_pages, *domain_pages):
         answer = portal_client.get(path)
         assert answer.status_code == 200 and answer.text == root.text, path
     assert portal_client.head("/").status_code == 200

@@ -36,9 +36,9 @@ async function failure(response) {
   return new ApiError(response.status, body);
 }
 
-/** fetch JSON; returns { data, response } when whole is true */
-export async function api(path, { method = "GET", json, body, query, whole = false } = {}) {
-  const extra = {};
+/** fetch JSON; returns { data, response } when whole is true; `headers` adds request headers (e.g. If-Match) */
+export async function api(path, { method = "GET", json, body, query, whole = false, headers: more = {} } = {}) {
+  const extra = { ...more };
   if (json !== undefined) { extra["Content-Type"] = "application/json"; body = JSON.stringify(json); }
   let response;
   try {
