@@ -64,14 +64,20 @@ def _index() -> Response:
 
 
 def install_portal(app: FastAPI, settings: Any = None) -> None:
-    """Serve the portal at / and its assets at /portal/assets. The client routes go first, so the portal replaces
-    any earlier page at /; they are exact paths, so they never hide an API route."""
+    """Serve the portal at / and its assets at /portal/assets. The core's client routes go first, so the portal
+    replaces any earlier page at /; they are exact paths, so they never hide an API route. The domains' page
+    prefixes go last (call this after every router is included): a domain's own routes below the same prefix,
+    such as /ground/terrain/…, still answer first."""
     router = APIRouter(include_in_schema=False)
-    for path in (*CLIENT_ROUTES, *domain_client_routes()):
+    for path in CLIENT_ROUTES:
         router.add_api_route(path, _index, methods=["GET", "HEAD"], response_class=HTMLResponse)
     before = len(app.router.routes)
     app.include_router(router)
     added = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = added
+    pages = APIRouter(include_in_schema=False)
+    for path in domain_client_routes():
+        pages.add_api_route(path, _index, methods=["GET", "HEAD"], response_class=HTMLResponse)
+    app.include_router(pages)
     app.mount("/portal/assets", ImmutableFiles(directory=BUILT / "assets", check_dir=False), name="portal-assets")
