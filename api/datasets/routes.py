@@ -70,12 +70,13 @@ def _submit(
         with session_scope(engine) as session:
             if dataset_id is None:
                 assert dataset_fields is not None
-                kind = service.resolve_kind(incoming.filename, dataset_fields.pop("kind"))
+                kind = service.resolve_kind(incoming.filename, dataset_fields.pop("kind"), incoming.path)
                 dataset = service.create_dataset(session, caller, kind=kind, **dataset_fields)
             else:
                 dataset = service.get_managed_dataset(session, caller, dataset_id)
                 service.resolve_kind(incoming.filename, dataset.kind)
             params = convert_params(fields)
+            service.check_source(dataset.kind, incoming.path, params)
             new = service.add_revision(session, settings, caller, dataset, incoming, params)
             session.flush()
             accepted = _accepted(request, response, dataset, new)  # while the session can load what it needs

@@ -12,9 +12,10 @@ __all__ = ["CONTENTS_NAME", "LAYER_NAME", "TERRAIN_MEDIA_TYPE", "check_input", "
 
 
 def sniff(path: Path) -> bool:
-    """One band of heights (integers wider than a byte, or floats)."""
+    """One band of heights (integers wider than a byte, or floats); also a file that cannot be read as a
+    raster at all, so that its refusal (``check_input``) says why rather than "not a supported format"."""
     layout = band_layout(path)
-    return layout is not None and layout[0] == 1 and layout[1] in HEIGHT_DTYPES
+    return layout is None or (layout[0] == 1 and layout[1] in HEIGHT_DTYPES)
 
 
 def check_input(path: Path, options: ConvertOptions) -> None:

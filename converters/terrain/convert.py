@@ -63,8 +63,13 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         footprint = footprint_wgs84(source, crs)
         west, south, east, north = footprint.bounds
         native = (east - west) / source.width
-        dem = {"width": source.width, "height": source.height, "resolution_deg": native,
-               "nodata": source.nodata, "dtype": source.dtypes[0]}
+        dem = {
+            "width": source.width,
+            "height": source.height,
+            "resolution_deg": native,
+            "nodata": source.nodata,
+            "dtype": source.dtypes[0],
+        }
         top = max_level_for(native)
         options.report_progress(0.02, "resampling the DEM")
         grid = build_grid(source, crs, (west, south, east, north), top, Path(work))
@@ -86,16 +91,28 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
                     target.write_bytes(tile.data)
                     vertices += tile.vertices
                     low, high = min(low, tile.min_height), max(high, tile.max_height)
-                    contents.append({
-                        "path": key.path, "media_type": TERRAIN_MEDIA_TYPE, "geometric_error": error,
-                        "bounds_wkt": _coverage(key.bounds, footprint).wkt,
-                        "min_height": tile.min_height, "max_height": tile.max_height,
-                    })
+                    contents.append(
+                        {
+                            "path": key.path,
+                            "media_type": TERRAIN_MEDIA_TYPE,
+                            "geometric_error": error,
+                            "bounds_wkt": _coverage(key.bounds, footprint).wkt,
+                            "min_height": tile.min_height,
+                            "max_height": tile.max_height,
+                        }
+                    )
                     done += 1
                     if done % 16 == 0:
                         options.report_progress(0.05 + 0.9 * done / total, f"terrain tiles {done}/{total}")
-                levels.append({"level": tile_range.level, "tiles": len(tile_range), "max_error_m": error,
-                               "vertices": vertices, **tile_range.as_layer()})
+                levels.append(
+                    {
+                        "level": tile_range.level,
+                        "tiles": len(tile_range),
+                        "max_error_m": error,
+                        "vertices": vertices,
+                        **tile_range.as_layer(),
+                    }
+                )
         shutil.rmtree(work, ignore_errors=True)
     layer = layer_json(input_path.stem, (west, south, east, north), ranges)
     (out_dir / LAYER_NAME).write_text(json.dumps(layer, indent=1), encoding="utf-8")
@@ -108,8 +125,13 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         "georeferencing": {"source": "geotiff" if not options.crs else "upload", **grid.to_map.report()},
         "footprint_wgs84": mapping(footprint),
         "dem": dem,
-        "terrain": {"max_level": top, "levels": levels, "tiles": total,
-                    "heights": {"min_m": low, "max_m": high, "datum": "WGS84 ellipsoid"}},
+        "terrain": {
+            "max_level": top,
+            "bounds_wgs84": [west, south, east, north],
+            "levels": levels,
+            "tiles": total,
+            "heights": {"min_m": low, "max_m": high, "datum": "WGS84 ellipsoid"},
+        },
         "min_height": low,
         "max_height": high,
         "nodata": "holes and the part of a tile outside the DEM take the nearest valid height",

@@ -20,10 +20,10 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from rasterio.crs import CRS as RasterioCRS
 from rasterio.enums import Resampling
+from rasterio.fill import fillnodata
 from rasterio.io import DatasetReader
 from rasterio.warp import reproject
 from rasterio.windows import Window
-from scipy import ndimage
 
 from converters.georef import LocalFrame, MapToLocal, geoid_undulation
 from converters.terrain.tiling import GRID, TileKey, tile_degrees
@@ -47,7 +47,7 @@ class HeightGrid:
         """The tile's (GRID + 1)² heights in the DEM's units, NaN where the DEM has none."""
         out = np.full((GRID + 1, GRID + 1), np.nan, dtype=np.float32)
         scale = 1 << (self.level - key.level)
-        west, south, _, north = key.bounds
+        west, _south, _, north = key.bounds
         first_col = round((west + 180.0) / self.resolution) - self.column0  # grid column of the tile's west edge
         first_row = self.row_top - round((north + 90.0) / self.resolution)
         # output sample k covers grid columns [first_col + (k - 1/2)·scale, first_col + (k + 1/2)·scale)
@@ -61,7 +61,7 @@ class HeightGrid:
         col_end = min(float(self.width), first_col + (k1 + 0.5) * scale + 0.5)
         row_off = max(0.0, first_row + (r0 - 0.5) * scale + 0.5)
         row_end = min(float(self.height), first_row + (r1 + 0.5) * scale + 0.5)
-        window = Window(col_off, row_off, col_end - col_off, row_end - row_off)  # type: ignore[no-untyped-call]
+        window = Window(col_off, row_off, col_end - col_off, row_end - row_off)
         part = dataset.read(
             1, window=window, out_shape=(r1 - r0 + 1, k1 - k0 + 1), resampling=Resampling.bilinear, masked=False
         )
@@ -74,8 +74,9 @@ class HeightGrid:
         if not valid.any():
             filled = np.full_like(heights, self.fallback_height)
         elif not valid.all():
-            nearest = ndimage.distance_transform_edt(~valid, return_distances=False, return_indices=True)
-            filled = heights[tuple(nearest)]
+            filled = fillnodata(
+                heights, mask=valid.astype(np.uint8), max_search_distance=2 * GRID, smoothing_iterations=0
+            )
         else:
             filled = heights
         metres = filled.astype(np.float64) * self.to_map.vertical_unit
@@ -91,8 +92,9 @@ class HeightGrid:
         n = geoid_undulation(grid_lon.ravel(), np.clip(grid_lat.ravel(), -89.99, 89.99), self.to_map.geoid)
         coarse = n.reshape(GEOID_SAMPLES, GEOID_SAMPLES)
         steps = np.linspace(0, GEOID_SAMPLES - 1, GRID + 1)
-        rows, cols = np.meshgrid(steps, steps, indexing="ij")
-        return np.asarray(ndimage.map_coordinates(coarse, [rows, cols], order=1), dtype=np.float64)
+        knots = np.arange(GEOID_SAMPLES, dtype=np.float64)
+        across = np.stack([np.interp(steps, knots, row) for row in coarse])  # (GEOID_SAMPLES, GRID + 1)
+        return np.stack([np.interp(steps, knots, column) for column in across.T], axis=1)
 
 
 def build_grid(
@@ -113,9 +115,18 @@ def build_grid(
     )
     path = work / "heights-4326.tif"
     profile = {
-        "driver": "GTiff", "width": width, "height": height, "count": 1, "dtype": "float32",
-        "crs": "EPSG:4326", "transform": transform, "nodata": float("nan"),
-        "tiled": True, "blockxsize": 256, "blockysize": 256, "BIGTIFF": "IF_SAFER",
+        "driver": "GTiff",
+        "width": width,
+        "height": height,
+        "count": 1,
+        "dtype": "float32",
+        "crs": "EPSG:4326",
+        "transform": transform,
+        "nodata": float("nan"),
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
+        "BIGTIFF": "IF_SAFER",
     }
     source_crs = RasterioCRS.from_wkt(crs.to_wkt())
     with rasterio.open(path, "w", **profile) as grid:
@@ -128,7 +139,8 @@ def build_grid(
             resampling=Resampling.bilinear,
             warp_mem_limit=256,
         )
-        factors, size = [], max(width, height)
+        factors: list[int] = []
+        size = max(width, height)
         while size > GRID:
             factors.append(1 << (len(factors) + 1))
             size //= 2

@@ -64,7 +64,7 @@ def encode_tile(key: TileKey, heights: NDArray[np.float32], max_error: float) ->
     tin = Delatin(np.ascontiguousarray(heights, dtype=np.float32), max_error=max_error)
     vertices = np.asarray(tin.vertices, dtype=np.float64).reshape(-1, 3)
     triangles = np.asarray(tin.triangles, dtype=np.uint32).reshape(-1, 3)
-    west, south, east, north = key.bounds
+    west, _south, east, north = key.bounds
     step = (east - west) / GRID
     grid_points = np.c_[np.rint(vertices[:, 0]), GRID - np.rint(vertices[:, 1])]  # Delatin's y counts from the last row
     triangles = _counter_clockwise(np.c_[grid_points[:, 0], -grid_points[:, 1]], triangles)

@@ -88,7 +88,7 @@ def footprint_wgs84(dataset: DatasetReader, crs: CRS) -> BaseGeometry:
     outline = box(left, bottom, right, top).segmentize(max(right - left, top - bottom) / 16)
     to_wgs84 = Transformer.from_crs(horizontal_of(crs), "EPSG:4326", always_xy=True)
     try:
-        polygon = transform(to_wgs84.transform, outline)
+        polygon: BaseGeometry = transform(to_wgs84.transform, outline)
     except ProjError:
         raise GeoreferencingError("the raster's extent does not map to WGS84 coordinates; check its CRS") from None
     if not all(math.isfinite(v) for v in polygon.bounds):

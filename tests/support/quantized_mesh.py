@@ -87,8 +87,9 @@ def decode(data: bytes) -> QuantizedMesh:
     )
 
 
-def heights_at(mesh: QuantizedMesh, bounds: tuple[float, float, float, float], lon: NDArray[np.float64],
-               lat: NDArray[np.float64]) -> NDArray[np.float64]:
+def heights_at(
+    mesh: QuantizedMesh, bounds: tuple[float, float, float, float], lon: NDArray[np.float64], lat: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """The mesh's height at each (lon, lat) inside the tile (barycentric within its triangle), NaN outside."""
     points = mesh.positions(*bounds)
     out = np.full(len(lon), np.nan)
