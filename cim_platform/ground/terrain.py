@@ -122,7 +122,8 @@ def combined_layer(sources: list[TerrainSource]) -> dict[str, Any]:
 
 def choose_tile(session: Session, caller: Caller, key: TileKey) -> TileChoice | None:
     """The published terrain tile ``key`` of the finest visible terrain that covers the tile wholly,
-    else of the one covering the largest part of it; None when no terrain has this tile."""
+    else of the one covering the largest part of it; None when no terrain has this tile. (Terrains
+    covering a tile wholly have equal coverage areas, so the level decides between them.)"""
     west, south, east, north = key.bounds
     rectangle = func.ST_MakeEnvelope(west, south, east, north, 4326)
     covers = func.coalesce(func.ST_Covers(TileContent.bounds, rectangle), literal(False))
@@ -135,7 +136,7 @@ def choose_tile(session: Session, caller: Caller, key: TileKey) -> TileChoice | 
         .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
         .join(TileContent, TileContent.revision_id == DatasetRevision.id)
         .where(Dataset.kind == DatasetKind.terrain.value, TileContent.path == key.path)
-        .order_by(covers.desc(), max_level.desc(), covered_area.desc(), DatasetRevision.published_at.desc())
+        .order_by(covers.desc(), covered_area.desc(), max_level.desc(), DatasetRevision.published_at.desc())
         .limit(1)
     )
     row = session.execute(query).first()

@@ -134,5 +134,5 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         },
         "min_height": low,
         "max_height": high,
-        "nodata": "holes and the part of a tile outside the DEM take the nearest valid height",
+        "nodata": "holes interpolated linearly along rows then columns; outside the DEM its edge heights extended",
     }

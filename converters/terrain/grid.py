@@ -5,7 +5,8 @@ in one windowed read: GDAL picks the overview that fits the level, memory stays 
 Heights leave here ellipsoidal (WGS84): orthometric DEM heights (a 2D CRS, or a vertical CRS such as
 Yellow Sea 1985) get the geoid undulation of :mod:`converters.georef` (the city grid for EPSG:5737, else
 EGM96), sampled on a coarse grid per tile and interpolated (the geoid varies over kilometres).
-Nodata: holes and the area of a tile outside the DEM take the nearest valid height."""
+Nodata: holes are interpolated linearly along rows (then columns), and the part of a tile outside the
+DEM takes the DEM's edge heights."""
 
 from __future__ import annotations
 
@@ -20,7 +21,6 @@ from numpy.typing import NDArray
 from pyproj import CRS
 from rasterio.crs import CRS as RasterioCRS
 from rasterio.enums import Resampling
-from rasterio.fill import fillnodata
 from rasterio.io import DatasetReader
 from rasterio.warp import reproject
 from rasterio.windows import Window
@@ -74,9 +74,7 @@ class HeightGrid:
         if not valid.any():
             filled = np.full_like(heights, self.fallback_height)
         elif not valid.all():
-            filled = fillnodata(
-                heights, mask=valid.astype(np.uint8), max_search_distance=2 * GRID, smoothing_iterations=0
-            )
+            filled = _fill_lines(_fill_lines(heights).T).T  # along rows, then columns for rows without data
         else:
             filled = heights
         metres = filled.astype(np.float64) * self.to_map.vertical_unit
@@ -95,6 +93,17 @@ class HeightGrid:
         knots = np.arange(GEOID_SAMPLES, dtype=np.float64)
         across = np.stack([np.interp(steps, knots, row) for row in coarse])  # (GEOID_SAMPLES, GRID + 1)
         return np.stack([np.interp(steps, knots, column) for column in across.T], axis=1)
+
+
+def _fill_lines(heights: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Each row's missing heights interpolated linearly between its valid ones, its ends extended."""
+    out = heights.copy()
+    index = np.arange(heights.shape[1])
+    for row, values in enumerate(heights):
+        valid = np.isfinite(values)
+        if valid.any() and not valid.all():
+            out[row] = np.interp(index, index[valid], values[valid])
+    return out
 
 
 def build_grid(
