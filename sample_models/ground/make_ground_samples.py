@@ -51,9 +51,18 @@ def write_dem(path: Path, size: int, resolution: float, hole: bool = False, crs:
     if hole:
         heights[size // 3 : size // 3 + size // 20, size // 2 : size // 2 + size // 10] = NODATA
     profile = {
-        "driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "float32", "nodata": NODATA,
-        "transform": from_origin(west, north, resolution, resolution), "compress": "deflate", "predictor": 3,
-        "tiled": True, "blockxsize": 256, "blockysize": 256,
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 1,
+        "dtype": "float32",
+        "nodata": NODATA,
+        "transform": from_origin(west, north, resolution, resolution),
+        "compress": "deflate",
+        "predictor": 3,
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
     }
     if crs:
         profile["crs"] = crs
@@ -84,9 +93,17 @@ def write_orthophoto(path: Path, size: int = 1500, resolution: float = 2.0, crs:
     e0, n0 = centre_en()
     west, north = e0 - size * resolution / 2, n0 + size * resolution / 2
     profile = {
-        "driver": "GTiff", "width": size, "height": size, "count": 3, "dtype": "uint8", "photometric": "RGB",
-        "transform": from_origin(west, north, resolution, resolution), "compress": "deflate",
-        "tiled": True, "blockxsize": 256, "blockysize": 256,
+        "driver": "GTiff",
+        "width": size,
+        "height": size,
+        "count": 3,
+        "dtype": "uint8",
+        "photometric": "RGB",
+        "transform": from_origin(west, north, resolution, resolution),
+        "compress": "deflate",
+        "tiled": True,
+        "blockxsize": 256,
+        "blockysize": 256,
     }
     if crs:
         profile["crs"] = crs
