@@ -81,7 +81,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         low, high = float("inf"), float("-inf")
         with rasterio.open(grid.path) as heights_4326:
             for tile_range in ranges:
-                error = level_error(tile_range.level)
+                error = level_error(tile_range.level, top)
                 vertices = 0
                 for key in tile_range:
                     heights = grid.to_ellipsoidal(key, grid.sample(heights_4326, key))

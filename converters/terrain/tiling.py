@@ -19,10 +19,15 @@ def tile_degrees(level: int) -> float:
     return 180.0 / (1 << level)
 
 
-def level_error(level: int) -> float:
+FINEST_ERROR_M = 0.5
+
+
+def level_error(level: int, finest: int) -> float:
     """The bound on the mesh error (metres) of one level's tiles: an eighth of Cesium's estimate of the
-    level's geometric error, never finer than ``MIN_ERROR_M``."""
-    return max(MIN_ERROR_M, LEVEL0_ERROR_M / (1 << level) / 8)
+    level's geometric error, never finer than ``MIN_ERROR_M``; the DEM's finest level (the one matching its
+    resolution, what a viewer shows close up) at most ``FINEST_ERROR_M``."""
+    error = max(MIN_ERROR_M, LEVEL0_ERROR_M / (1 << level) / 8)
+    return min(error, FINEST_ERROR_M) if level == finest else error
 
 
 def max_level_for(resolution_deg: float) -> int:

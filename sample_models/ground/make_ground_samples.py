@@ -27,6 +27,7 @@ CRS_2D = "EPSG:4546"  # CGCS2000 / 3-degree Gauss-Krüger CM 111E
 CRS_1985 = "EPSG:4546+5737"  # with Yellow Sea 1985 heights
 CENTRE_LONLAT = (109.790, 39.608)  # Kangbashi district seat (approximate)
 NODATA = -9999.0
+HALL_SITE = (389500.0, 4385200.0, 1300.0)  # E, N (EPSG:4546), Yellow Sea 1985 height of the sample IFC hall
 
 
 def centre_en() -> tuple[float, float]:
@@ -40,7 +41,11 @@ def surface_height(east: NDArray[np.float64], north: NDArray[np.float64]) -> NDA
     x, y = (east - e0) / 1000.0, (north - n0) / 1000.0  # km from the centre
     hills = 35 * np.sin(x / 1.3) * np.cos(y / 1.7) + 12 * np.sin((x + 2 * y) / 0.6)
     valley = -25 * np.exp(-(((y - 0.4 * x) / 0.8) ** 2))
-    return 1300 + hills + valley + 4 * x
+    natural = 1300 + hills + valley + 4 * x
+    # the demo's exhibition hall (sample_models/ifc, IfcMapConversion at 389500, 4385200, 1300 m) stands on a
+    # levelled site at 1300 m, so the model meets the ground in the 3D city
+    site = np.exp(-((np.hypot(east - HALL_SITE[0], north - HALL_SITE[1]) / 250.0) ** 4))
+    return natural * (1 - site) + HALL_SITE[2] * site
 
 
 def write_dem(path: Path, size: int, resolution: float, hole: bool = False, crs: str | None = CRS_1985) -> Path:
