@@ -19,7 +19,7 @@ from cim_platform.core.access import Caller
 from cim_platform.core.errors import NotFound
 from cim_platform.datasets.streaming import TileStreamer
 from cim_platform.ground.imagery import ImageryTiles, imagery_layers
-from cim_platform.ground.terrain import choose_tile, combined_layer, terrain_sources
+from cim_platform.ground.terrain import ChoiceCache, combined_layer, terrain_sources
 from converters.terrain.tiling import MAX_LEVEL, TileKey
 
 router = APIRouter(tags=["ground"])
@@ -48,6 +48,13 @@ def _imagery(request: Request) -> ImageryTiles:
     if tiles is None:
         tiles = request.app.state.imagery_tiles = ImageryTiles(_streamer(request))
     return tiles
+
+
+def _choices(request: Request) -> ChoiceCache:
+    choices: ChoiceCache | None = getattr(request.app.state, "terrain_choices", None)
+    if choices is None:
+        choices = request.app.state.terrain_choices = ChoiceCache(_streamer(request).access_ttl_s)
+    return choices
 
 
 def _shared_cache(caller: Caller) -> str:
@@ -105,7 +112,7 @@ async def terrain_tile(z: int, x: int, y: int, request: Request, caller: CallerD
     """One tile of the combined terrain: the finest published terrain covering it (TMS rows from the south)."""
     if not 0 <= z <= MAX_LEVEL or not 0 <= x < (2 << z) or not 0 <= y < (1 << z):
         raise NotFound(f"no terrain tile {z}/{x}/{y}")
-    choice = await run_in_threadpool(choose_tile, session, caller, TileKey(z, x, y))
+    choice = await run_in_threadpool(_choices(request).choose, session, caller, TileKey(z, x, y))
     if choice is None:
         raise NotFound(f"no published terrain has the tile {z}/{x}/{y}")
     streamer = _streamer(request)

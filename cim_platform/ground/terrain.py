@@ -6,7 +6,10 @@ the stored tile's coverage against the tile's rectangle), else the one covering 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,3 +144,32 @@ def choose_tile(session: Session, caller: Caller, key: TileKey) -> TileChoice | 
     )
     row = session.execute(query).first()
     return None if row is None else TileChoice(row[0], row[1], key.path)
+
+
+class ChoiceCache:
+    """Per-tile choices of the combined terrain, kept ``ttl_s`` seconds (the time a publication or a
+    visibility change takes to reach viewers, as for datasets' access): a viewer asks for hundreds of
+    tiles per view, most of them again and again. Keyed by what decides visibility for the caller."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 50_000) -> None:
+        self.ttl_s, self.max_entries = ttl_s, max_entries
+        self._entries: OrderedDict[tuple[Any, ...], tuple[float, TileChoice | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(caller: Caller, key: TileKey) -> tuple[Any, ...]:
+        return (caller.reads_everything(), caller.organization_id, key.level, key.x, key.y)
+
+    def choose(self, session: Session, caller: Caller, key: TileKey) -> TileChoice | None:
+        cache_key, now = self._key(caller, key), time.monotonic()
+        with self._lock:
+            entry = self._entries.get(cache_key)
+            if entry is not None and now - entry[0] < self.ttl_s:
+                return entry[1]
+        choice = choose_tile(session, caller, key)
+        with self._lock:
+            self._entries[cache_key] = (now, choice)
+            self._entries.move_to_end(cache_key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+        return choice
