@@ -24,7 +24,10 @@ NOTE = (
 )
 ITEMS = (
     ("kangbashi_base_dem.tif", "示例 康巴什地形（30 米）· Example: Kangbashi terrain, 30 m (synthetic DEM)"),
-    ("kangbashi_fine_dem.tif", "示例 康巴什中心地形（5 米）· Example: Kangbashi centre terrain, 5 m (synthetic DEM)"),
+    (
+        "kangbashi_fine_dem.tif",
+        "示例 康巴什展览馆周边地形（5 米）· Example: terrain around the Kangbashi hall, 5 m (synthetic DEM)",
+    ),
     ("kangbashi_orthophoto.tif", "示例 康巴什正射影像 · Example: Kangbashi orthophoto (synthetic)"),
 )
 

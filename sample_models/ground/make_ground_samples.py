@@ -1,8 +1,10 @@
 """Synthetic ground data around Kangbashi, Ordos (示例 / synthetic example, not a survey):
 
 - ``kangbashi_base_dem.tif``: a 30 m DEM over about 15 km × 15 km (Yellow Sea 1985 heights, EPSG:4546+5737),
-- ``kangbashi_fine_dem.tif``: a 5 m DEM over about 2 km × 2 km of the centre, the same surface in detail,
-- ``kangbashi_orthophoto.tif``: a 2 m RGB orthophoto over about 3 km × 3 km, labelled SYNTHETIC EXAMPLE.
+- ``kangbashi_fine_dem.tif``: a 5 m DEM over about 2 km × 2 km around the demo's exhibition hall, the same
+  surface in detail,
+- ``kangbashi_orthophoto.tif``: a 2 m RGB orthophoto over about 3 km × 3 km around the hall, labelled
+  SYNTHETIC EXAMPLE.
 
 The surface is a function (:func:`surface_height`) so tests can compare terrain with it. Heights are
 around 1 300 m (the Ordos plateau), with hills, a valley and a nodata hole in the fine DEM.
@@ -48,8 +50,15 @@ def surface_height(east: NDArray[np.float64], north: NDArray[np.float64]) -> NDA
     return natural * (1 - site) + HALL_SITE[2] * site
 
 
-def write_dem(path: Path, size: int, resolution: float, hole: bool = False, crs: str | None = CRS_1985) -> Path:
-    e0, n0 = centre_en()
+def write_dem(
+    path: Path,
+    size: int,
+    resolution: float,
+    hole: bool = False,
+    crs: str | None = CRS_1985,
+    centre: tuple[float, float] | None = None,
+) -> Path:
+    e0, n0 = centre or centre_en()
     west, north = e0 - size * resolution / 2, n0 + size * resolution / 2
     columns, rows = np.meshgrid(np.arange(size), np.arange(size))
     heights = surface_height(west + (columns + 0.5) * resolution, north - (rows + 0.5) * resolution).astype("float32")
@@ -94,8 +103,14 @@ def orthophoto_colours(size: int, resolution: float, west: float, north: float) 
     return np.asarray(image).transpose(2, 0, 1).copy()
 
 
-def write_orthophoto(path: Path, size: int = 1500, resolution: float = 2.0, crs: str | None = CRS_2D) -> Path:
-    e0, n0 = centre_en()
+def write_orthophoto(
+    path: Path,
+    size: int = 1500,
+    resolution: float = 2.0,
+    crs: str | None = CRS_2D,
+    centre: tuple[float, float] | None = None,
+) -> Path:
+    e0, n0 = centre or centre_en()
     west, north = e0 - size * resolution / 2, n0 + size * resolution / 2
     profile = {
         "driver": "GTiff",
@@ -122,8 +137,8 @@ def make_all(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     return [
         write_dem(out / "kangbashi_base_dem.tif", size=500, resolution=30.0),
-        write_dem(out / "kangbashi_fine_dem.tif", size=400, resolution=5.0, hole=True),
-        write_orthophoto(out / "kangbashi_orthophoto.tif"),
+        write_dem(out / "kangbashi_fine_dem.tif", size=400, resolution=5.0, hole=True, centre=HALL_SITE[:2]),
+        write_orthophoto(out / "kangbashi_orthophoto.tif", centre=HALL_SITE[:2]),
     ]
 
 
