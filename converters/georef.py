@@ -410,10 +410,8 @@ class MapToLocal:
                 note = "the CRS has no vertical part, heights were assumed orthometric"
                 info["caveat"] = f"{info['caveat']}; {note}" if "caveat" in info else note
             if self.geoid.is_default and _city_geoid is not None:
-                info["note"] = (
-                    f"the configured geoid grid {_city_geoid.path} applies to {CITY_GEOID_SCOPE} "
-                    "only; these heights used EGM96"
-                )
+                info["note"] = (f"the configured geoid grid {_city_geoid.path} applies to {CITY_GEOID_SCOPE} "
+                                "only; these heights used EGM96")
         return info
 
 

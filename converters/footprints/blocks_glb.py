@@ -34,9 +34,8 @@ def _yup(enu: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([enu[:, 0], enu[:, 2], -enu[:, 1]], axis=-1)
 
 
-def gather(
-    blocks: Blocks, keys: NDArray[np.integer]
-) -> list[tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.integer], NDArray[np.integer]]]:
+def gather(blocks: Blocks, keys: NDArray[np.integer]) -> list[tuple[NDArray[np.float64], NDArray[np.float64],
+                                                                    NDArray[np.integer], NDArray[np.integer]]]:
     """(positions, normals, triangles, feature row) for walls and for roofs+floors of ``keys``."""
     vs, ve = blocks.vertex_offsets[keys], blocks.vertex_offsets[keys + 1]
     counts = ve - vs
@@ -44,12 +43,8 @@ def gather(
     edges = _ranges(vs, counts)
     wall_positions, wall_normals = blocks.wall_quads(edges)
     quads = np.arange(len(edges), dtype=np.int64)[:, None] * 4
-    walls = (
-        wall_positions,
-        wall_normals,
-        np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])]),
-        np.repeat(rows, 4 * counts),
-    )
+    walls = (wall_positions, wall_normals, np.concatenate([quads + np.array([0, 1, 2]), quads + np.array([0, 2, 3])]),
+             np.repeat(rows, 4 * counts))
     ts, te = blocks.cap_offsets[keys], blocks.cap_offsets[keys + 1]
     roof = blocks.cap_triangles[_ranges(ts, te - ts)]
     local_start = np.concatenate(([0], np.cumsum(counts)[:-1]))
@@ -65,9 +60,8 @@ def gather(
     return [walls, (positions, normals, triangles, feature)]
 
 
-def write_blocks_glb(
-    blocks: Blocks, keys: NDArray[np.integer], materials: Sequence[Material], columns: dict[str, list[Any]], path: Path
-) -> tuple[BoundingVolume, int, int]:
+def write_blocks_glb(blocks: Blocks, keys: NDArray[np.integer], materials: Sequence[Material],
+                     columns: dict[str, list[Any]], path: Path) -> tuple[BoundingVolume, int, int]:
     """Write the tile; returns its ENU box, size in bytes and triangle count."""
     pieces = gather(blocks, keys)
     caps = pieces[1][0]  # roofs and floors hold every vertex the walls use
@@ -84,15 +78,13 @@ def write_blocks_glb(
             "NORMAL": builder.add_accessor(_yup(normals).astype(np.float32)),
             "_FEATURE_ID_0": feature_id_attribute(builder, feature),
         }
-        primitives.append(
-            {
-                "attributes": attributes,
-                "indices": builder.add_indices(triangles, len(positions)),
-                "material": builder.add_material(materials[material].to_gltf()),
-                "mode": TRIANGLES,
-                "extensions": {MESH_FEATURES: mesh_features(len(keys), 0, table, "building")},
-            }
-        )
+        primitives.append({
+            "attributes": attributes,
+            "indices": builder.add_indices(triangles, len(positions)),
+            "material": builder.add_material(materials[material].to_gltf()),
+            "mode": TRIANGLES,
+            "extensions": {MESH_FEATURES: mesh_features(len(keys), 0, table, "building")},
+        })
         triangle_count += len(triangles)
     metadata.finish()
     builder.use_extension(MESH_FEATURES)

@@ -105,8 +105,7 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
         raise ConversionError(f"{path.name}: malformed 'vertices' ({str(error)[:80]})") from error
     transform = city.get("transform") or {}
     vertices = raw * np.asarray(transform.get("scale", [1, 1, 1]), dtype=np.float64) + np.asarray(
-        transform.get("translate", [0, 0, 0]), dtype=np.float64
-    )
+        transform.get("translate", [0, 0, 0]), dtype=np.float64)
     if len(vertices) == 0:
         raise ConversionError(f"{path.name}: CityJSON without vertices")
     crs = _crs(city, options, path.name)
@@ -155,21 +154,13 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
             if semantic not in semantic_names:
                 semantic_names.append(semantic)
             pieces.append((enu[used], None, local.reshape(-1, 3), semantic_names.index(semantic)))
-            rows.append(
-                {
-                    "cityobject_id": object_id,
-                    "cityobject_type": kind,
-                    "lod": str(geometry.get("lod")),
-                    "semantic_surface": semantic,
-                    "parent": (obj.get("parents") or [None])[0],
-                    **(obj.get("attributes") or {}),
-                }
-            )
+            rows.append({"cityobject_id": object_id, "cityobject_type": kind, "lod": str(geometry.get("lod")),
+                         "semantic_surface": semantic, "parent": (obj.get("parents") or [None])[0],
+                         **(obj.get("attributes") or {})})
     if not pieces:
         raise ConversionError(f"{path.name}: no building with geometry ({len(objects)} city objects)")
-    materials = [
-        Material(name, SEMANTIC_COLOURS.get(name, SEMANTIC_COLOURS["unclassified"])) for name in semantic_names
-    ]
+    materials = [Material(name, SEMANTIC_COLOURS.get(name, SEMANTIC_COLOURS["unclassified"]))
+                 for name in semantic_names]
     piece_lo = np.array([p[0].min(axis=0) for p in pieces])
     piece_hi = np.array([p[0].max(axis=0) for p in pieces])
     weights = np.array([len(p[2]) for p in pieces])
@@ -178,25 +169,17 @@ def convert_cityjson(path: Path, city: dict[str, Any], out_dir: Path, options: C
         names.update(dict.fromkeys(row))
     columns = {n: [_plain(r.get(n)) for r in rows] for n in names}
     writer = pieces_writer(lambda i: [pieces[i]], materials, columns, options.compress)
-    result = write_buildings(
-        out_dir, placement.frame, writer, piece_lo, piece_hi, weights, {"source": path.name, "buildings": buildings}
-    )
+    result = write_buildings(out_dir, placement.frame, writer, piece_lo, piece_hi, weights,
+                             {"source": path.name, "buildings": buildings})
     hulls = np.array([shapely.MultiPoint(p[0][:, :2]).convex_hull for p in pieces], dtype=object)
-    outline, area = union_outline(
-        hulls[shapely.get_type_id(hulls) == 3], placement.frame, float(placement.frame.height)
-    )
+    outline, area = union_outline(hulls[shapely.get_type_id(hulls) == 3], placement.frame,
+                                  float(placement.frame.height))
     return {
         "kind": "footprints",
         "format": f"CityJSON {version}",
         "tileset": "tileset.json",
-        "counts": {
-            "city_objects": len(objects),
-            "buildings": buildings,
-            "features": len(rows),
-            "skipped": len(skipped),
-            "tiles": result.tiles,
-            "triangles": result.triangles,
-        },
+        "counts": {"city_objects": len(objects), "buildings": buildings, "features": len(rows),
+                   "skipped": len(skipped), "tiles": result.tiles, "triangles": result.triangles},
         "crs": {"crs": crs, "source": "user" if options.crs else "file"},
         "georeferencing": placement.report(),
         "skipped": skipped,

@@ -87,9 +87,8 @@ def _convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[s
     return convert_footprints(source, path, Path(out_dir), options)
 
 
-def _skip(
-    skipped: list[dict[str, Any]], counts: dict[str, int], index: int, props: dict[str, Any], reason: str
-) -> None:
+def _skip(skipped: list[dict[str, Any]], counts: dict[str, int], index: int, props: dict[str, Any],
+          reason: str) -> None:
     key = reason.split(" (")[0].split("[")[0]
     counts[key] = counts.get(key, 0) + 1
     if len(skipped) < MAX_SKIPS_LISTED:
@@ -97,9 +96,8 @@ def _skip(
         skipped.append({"index": index, "id": ident, "reason": reason})
 
 
-def _skip_reasons(
-    source: FootprintSource, rule: HeightRule
-) -> tuple[NDArray[np.integer], NDArray[np.object_], NDArray[np.float64], NDArray[np.float64], dict[int, str]]:
+def _skip_reasons(source: FootprintSource, rule: HeightRule) -> tuple[
+        NDArray[np.integer], NDArray[np.object_], NDArray[np.float64], NDArray[np.float64], dict[int, str]]:
     """(built features, their geometries, heights, bases) and the skip reason of every other feature."""
     geometries = source.geometries.copy()
     count = len(geometries)
@@ -152,10 +150,8 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     for i in sorted(reasons):
         _skip(skipped, skip_counts, i, source.row(i), reasons[i])
     if not len(keep):
-        raise ConversionError(
-            f"{path.name}: none of the {total} footprints could be built "
-            f"({'; '.join(f'{k}: {v}' for k, v in skip_counts.items())})"
-        )
+        raise ConversionError(f"{path.name}: none of the {total} footprints could be built "
+                              f"({'; '.join(f'{k}: {v}' for k, v in skip_counts.items())})")
     options.report_progress(0.15, f"{len(keep)} footprints read")
     minx, miny, maxx, maxy = shapely.total_bounds(kept)
     lo = np.array([minx, miny, base.min()])
@@ -163,24 +159,8 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
     placement = place_in_crs(crs, lo, hi)
     to_enu = FastToEnu(placement.to_enu, lo, hi)
     if len(keep) <= EXACT_MAX:
-        return _small(
-            path,
-            source,
-            crs,
-            rule,
-            placement,
-            total,
-            keep,
-            kept,
-            height,
-            base,
-            skipped,
-            skip_counts,
-            to_enu,
-            out_dir,
-            options,
-            started,
-        )
+        return _small(path, source, crs, rule, placement, total, keep, kept, height, base, skipped, skip_counts,
+                      to_enu, out_dir, options, started)
     # Large layers: the parent only plans the tiles (approximate ENU boxes and triangle counts per
     # building); every tile worker extrudes its own buildings and reports their footprint area.
     lo_b, hi_b, corners = _enu_boxes(kept, base, height, to_enu)
@@ -196,56 +176,31 @@ def convert_footprints(source: FootprintSource, path: Path, out_dir: Path, optio
         nxt = xy[blocks.edge_next]
         return box, size, triangles, float((xy[:, 0] * nxt[:, 1] - nxt[:, 0] * xy[:, 1]).sum() / 2)
 
-    result = write_buildings(
-        out_dir,
-        placement.frame,
-        write_content,
-        lo_b,
-        hi_b,
-        weights,
-        {"source": path.name, "buildings": len(keep)},
-        progress=lambda f: options.report_progress(0.15 + 0.75 * f, "writing tiles"),
-        workers=max(1, options.jobs or os.cpu_count() or 1),
-    )
+    result = write_buildings(out_dir, placement.frame, write_content, lo_b, hi_b, weights,
+                             {"source": path.name, "buildings": len(keep)},
+                             progress=lambda f: options.report_progress(0.15 + 0.75 * f, "writing tiles"),
+                             workers=max(1, options.jobs or os.cpu_count() or 1))
     outline = coverage_outline(corners, placement.frame, float(placement.frame.height))
     options.report_progress(1.0, "done")
-    return _report(
-        path,
-        source,
-        crs,
-        rule.report(),
-        placement.report(),
-        total,
-        len(keep),
-        skipped,
-        skip_counts,
-        result,
-        outline,
-        result.area,
-        started,
-        vertex_count=vertex_count,
-    )
+    return _report(path, source, crs, rule.report(), placement.report(), total, len(keep), skipped,
+                   skip_counts, result, outline, result.area, started, vertex_count=vertex_count)
 
 
-def _columns(
-    source: FootprintSource, keep: NDArray[np.integer], height: NDArray[np.float64], base: NDArray[np.float64]
-) -> dict[str, list[Any]]:
+def _columns(source: FootprintSource, keep: NDArray[np.integer], height: NDArray[np.float64],
+             base: NDArray[np.float64]) -> dict[str, list[Any]]:
     rows = keep.tolist()
     everything = len(rows) == len(source)
-    columns = {
-        name: values if everything else list(map(values.__getitem__, rows))
-        for name, values in source.properties.items()
-        if everything or any(values[i] is not None for i in rows)
-    }
+    columns = {name: values if everything else list(map(values.__getitem__, rows))
+               for name, values in source.properties.items()
+               if everything or any(values[i] is not None for i in rows)}
     columns["height_used_m"] = np.round(height, 3).tolist()
     columns["base_used"] = np.round(base, 3).tolist()
     columns["source_index"] = rows
     return columns
 
 
-def _enu_boxes(
-    kept: NDArray[np.object_], base: NDArray[np.float64], height: NDArray[np.float64], to_enu: FastToEnu
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+def _enu_boxes(kept: NDArray[np.object_], base: NDArray[np.float64], height: NDArray[np.float64],
+               to_enu: FastToEnu) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
     """Per-building ENU boxes for tiling (map box centre at base and top ± the box's half size through
     the local Jacobian, padded), and the ENU corners of the map boxes (for the coverage outline).
 
@@ -260,9 +215,8 @@ def _enu_boxes(
     probe = np.array([mid + dx, mid - dx, mid + dy, mid - dy, mid + dz, mid])
     enu = to_enu(np.concatenate([np.column_stack([centre, base]), probe]))
     bottom, probe_enu = enu[: len(kept)], enu[len(kept) :]
-    jacobian = np.column_stack(
-        [(probe_enu[0] - probe_enu[1]) / (2 * step[0]), (probe_enu[2] - probe_enu[3]) / (2 * step[1])]
-    )  # (3, 2): ENU per map unit
+    jacobian = np.column_stack([(probe_enu[0] - probe_enu[1]) / (2 * step[0]),
+                                (probe_enu[2] - probe_enu[3]) / (2 * step[1])])  # (3, 2): ENU per map unit
     top = bottom + height[:, None] * (probe_enu[4] - probe_enu[5])  # the plumb line tilts ~1e-7 rad per metre
     spread = float(np.abs(bottom[:, :2] - probe_enu[5, :2]).max())
     extent = half @ np.abs(jacobian).T * 1.01 + 0.05 + np.abs(height)[:, None] * (spread * 2e-7)
@@ -291,24 +245,10 @@ def _triangle_counts(kept: NDArray[np.object_]) -> tuple[NDArray[np.int64], int]
     return (2 * vertices + 2 * caps).astype(np.int64), int(vertices.sum())
 
 
-def _small(
-    path: Path,
-    source: FootprintSource,
-    crs: str,
-    rule: HeightRule,
-    placement: Placement,
-    total: int,
-    keep: NDArray[np.integer],
-    kept: NDArray[np.object_],
-    height: NDArray[np.float64],
-    base: NDArray[np.float64],
-    skipped: list[dict[str, Any]],
-    skip_counts: dict[str, int],
-    to_enu: FastToEnu,
-    out_dir: Path,
-    options: ConvertOptions,
-    started: float,
-) -> dict[str, Any]:
+def _small(path: Path, source: FootprintSource, crs: str, rule: HeightRule, placement: Placement, total: int,
+           keep: NDArray[np.integer], kept: NDArray[np.object_], height: NDArray[np.float64], base: NDArray[np.float64],
+           skipped: list[dict[str, Any]], skip_counts: dict[str, int], to_enu: FastToEnu, out_dir: Path,
+           options: ConvertOptions, started: float) -> dict[str, Any]:
     """Small layers: extrude everything here, exact bounds, exact union outline."""
     blocks = extrude(kept, base, height, to_enu)
     options.report_progress(0.4, "blocks extruded")
@@ -323,82 +263,35 @@ def _small(
         table = {name: list(map(values.__getitem__, at)) for name, values in columns.items()}
         return write_blocks_glb(blocks, keys, MATERIALS, table, tile_path)
 
-    result = write_buildings(
-        out_dir,
-        placement.frame,
-        write_content,
-        lo_b,
-        hi_b,
-        weights,
-        {"source": path.name, "buildings": len(keep)},
-        progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"),
-        workers=max(1, options.jobs or os.cpu_count() or 1),
-    )
+    result = write_buildings(out_dir, placement.frame, write_content, lo_b, hi_b, weights,
+                             {"source": path.name, "buildings": len(keep)},
+                             progress=lambda f: options.report_progress(0.4 + 0.5 * f, "writing tiles"),
+                             workers=max(1, options.jobs or os.cpu_count() or 1))
     polygons_enu = shapely.transform(kept, lambda xy: to_enu(np.column_stack([xy, np.zeros(len(xy))]))[:, :2])
     outline, area = union_outline(polygons_enu, placement.frame, float(placement.frame.height))
     options.report_progress(1.0, "done")
-    return _report(
-        path,
-        source,
-        crs,
-        rule.report(),
-        placement.report(),
-        total,
-        len(keep),
-        skipped,
-        skip_counts,
-        result,
-        outline,
-        area,
-        started,
-        vertex_count=len(blocks.cap_top),
-    )
+    return _report(path, source, crs, rule.report(), placement.report(), total, len(keep), skipped,
+                   skip_counts, result, outline, area, started, vertex_count=len(blocks.cap_top))
 
 
-def _report(
-    path: Path,
-    source: FootprintSource,
-    crs: str,
-    height_rule: dict[str, Any],
-    placement: dict[str, Any],
-    total: int,
-    built: int,
-    skipped: list[dict[str, Any]],
-    skip_counts: dict[str, int],
-    result: WriteResult,
-    outline: dict[str, Any] | None,
-    area: float,
-    started: float,
-    vertex_count: int,
-) -> dict[str, Any]:
+def _report(path: Path, source: FootprintSource, crs: str, height_rule: dict[str, Any],
+            placement: dict[str, Any], total: int, built: int, skipped: list[dict[str, Any]],
+            skip_counts: dict[str, int], result: WriteResult, outline: dict[str, Any] | None, area: float,
+            started: float, vertex_count: int) -> dict[str, Any]:
     return {
         "kind": "footprints",
         "format": "GeoPackage" if path.suffix.lower() == ".gpkg" else "GeoJSON",
         "tileset": "tileset.json",
-        "counts": {
-            "features": total,
-            "buildings": built,
-            "skipped": total - built,
-            "tiles": result.tiles,
-            "triangles": result.triangles,
-            "footprint_vertices": vertex_count,
-            "max_buildings_per_tile": result.max_features_per_tile,
-        },
+        "counts": {"features": total, "buildings": built, "skipped": total - built, "tiles": result.tiles,
+                   "triangles": result.triangles, "footprint_vertices": vertex_count,
+                   "max_buildings_per_tile": result.max_features_per_tile},
         "warnings": (
-            [
-                f"{result.split_by_count} places hold more buildings than one tile may carry (coincident or "
-                "overlapping footprints): they were shared out over several tiles by count"
-            ]
-            if result.split_by_count
-            else []
+            [f"{result.split_by_count} places hold more buildings than one tile may carry (coincident or "
+             "overlapping footprints): they were shared out over several tiles by count"]
+            if result.split_by_count else []
         ),
-        "crs": {
-            "crs": crs,
-            "source": "user" if crs != source.crs else "file",
-            "file_crs": source.crs,
-            "note": source.crs_note,
-            "layer": source.layer,
-        },
+        "crs": {"crs": crs, "source": "user" if crs != source.crs else "file", "file_crs": source.crs,
+                "note": source.crs_note, "layer": source.layer},
         "heights": height_rule,
         "georeferencing": placement,
         "skipped": skipped,

@@ -41,9 +41,8 @@ class Blocks:
     def wall_quads(self, edges: IndexArray) -> tuple[FloatArray, FloatArray]:
         """Positions (bottom i, bottom i+1, top i+1, top i) and normals of the wall quads of ``edges``."""
         nxt = self.edge_next[edges]
-        positions = np.stack(
-            [self.cap_bottom[edges], self.cap_bottom[nxt], self.cap_top[nxt], self.cap_top[edges]], axis=1
-        ).reshape(-1, 3)
+        positions = np.stack([self.cap_bottom[edges], self.cap_bottom[nxt], self.cap_top[nxt], self.cap_top[edges]],
+                             axis=1).reshape(-1, 3)
         return positions, np.repeat(self.edge_normals[edges], 4, axis=0)
 
     def walls(self, building: int) -> tuple[FloatArray, FloatArray, IndexArray]:
@@ -70,13 +69,8 @@ class Blocks:
         return int(2 * edges + 2 * (self.cap_offsets[building + 1] - self.cap_offsets[building]))
 
 
-def _convex_single_ring(
-    xy: NDArray[np.float64],
-    ring_starts: NDArray[np.intp],
-    ring_sizes: NDArray[np.intp],
-    rings_of_part: NDArray[np.intp],
-    first_ring: NDArray[np.intp],
-) -> NDArray[np.bool_]:
+def _convex_single_ring(xy: NDArray[np.float64], ring_starts: NDArray[np.intp], ring_sizes: NDArray[np.intp],
+                        rings_of_part: NDArray[np.intp], first_ring: NDArray[np.intp]) -> NDArray[np.bool_]:
     """Parts made of one strictly convex counter-clockwise ring (fan-triangulated without earcut)."""
     size = ring_sizes[first_ring]
     single: NDArray[np.bool_] = rings_of_part == 1  # numpy's stubs type == as Any
@@ -102,14 +96,8 @@ def _fans(starts: IndexArray, sizes: IndexArray) -> tuple[NDArray[np.int64], Ind
     return np.column_stack([s, s + i, s + i + 1]).astype(np.int64).reshape(-1, 3), ring
 
 
-def _earcut_parts(
-    xy: FloatArray,
-    parts: IndexArray,
-    first_ring: IndexArray,
-    rings_of_part: IndexArray,
-    ring_starts: IndexArray,
-    ring_sizes: IndexArray,
-) -> tuple[NDArray[np.int64], IndexArray]:
+def _earcut_parts(xy: FloatArray, parts: IndexArray, first_ring: IndexArray, rings_of_part: IndexArray,
+                  ring_starts: IndexArray, ring_sizes: IndexArray) -> tuple[NDArray[np.int64], IndexArray]:
     """Earcut triangles (global vertex indices, counter-clockwise) of ``parts``, and the part of each."""
     if len(parts) == 0:
         return np.zeros((0, 3), np.int64), np.zeros(0, np.int64)
@@ -118,10 +106,9 @@ def _earcut_parts(
     part_v1 = ring_starts[last - 1] + ring_sizes[last - 1]
     ring_ends = (ring_starts + ring_sizes).astype(np.uint32)
     triangulate = mapbox_earcut.triangulate_float64
-    pieces = [
-        triangulate(xy[v0:v1], ring_ends[r0:r1] - np.uint32(v0))
-        for v0, v1, r0, r1 in zip(part_v0.tolist(), part_v1.tolist(), first.tolist(), last.tolist(), strict=True)
-    ]
+    pieces = [triangulate(xy[v0:v1], ring_ends[r0:r1] - np.uint32(v0))
+              for v0, v1, r0, r1 in zip(part_v0.tolist(), part_v1.tolist(), first.tolist(), last.tolist(),
+                                        strict=True)]
     counts = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces)) // 3
     triangles = np.concatenate(pieces).reshape(-1, 3).astype(np.int64) + np.repeat(part_v0, counts)[:, None]
     a, b, c = xy[triangles[:, 0]], xy[triangles[:, 1]], xy[triangles[:, 2]]
@@ -166,9 +153,8 @@ def extrude(geometries: NDArray[np.object_], base: FloatArray, height: FloatArra
     convex = _convex_single_ring(bottom, ring_starts, ring_sizes, rings_of_part, first_ring)
     fan_parts = np.flatnonzero(convex)
     fan_tris, fan_ring = _fans(ring_starts[first_ring[fan_parts]], ring_sizes[first_ring[fan_parts]])
-    earcut_tris, earcut_parts = _earcut_parts(
-        bottom[:, :2], np.flatnonzero(~convex), first_ring, rings_of_part, ring_starts, ring_sizes
-    )
+    earcut_tris, earcut_parts = _earcut_parts(bottom[:, :2], np.flatnonzero(~convex), first_ring, rings_of_part,
+                                              ring_starts, ring_sizes)
     part_of_triangle = np.concatenate([fan_parts[fan_ring], earcut_parts])
     order = np.argsort(part_of_triangle, kind="stable")  # group by part, hence by building
     caps = np.concatenate([fan_tris, earcut_tris])[order]

@@ -28,14 +28,8 @@ class HeightRule:
     note: str
 
     def report(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "field": self.field,
-            "storey_height_m": self.storey_height,
-            "base_field": self.base_field,
-            "base_default": self.base_default,
-            "note": self.note,
-        }
+        return {"source": self.source, "field": self.field, "storey_height_m": self.storey_height,
+                "base_field": self.base_field, "base_default": self.base_default, "note": self.note}
 
 
 def _number(value: Any) -> float | None:
@@ -54,67 +48,32 @@ def choose_rule(columns: dict[str, list[Any]], options: ConvertOptions) -> Heigh
     numeric = sorted(k for k in present if any(_number(v) is not None for v in columns[k][:200]))
     base_default = options.base_height if options.base_height is not None else 0.0
     if options.base_field and options.base_field not in present:
-        raise ConversionError(
-            f"no feature has the base field {options.base_field!r}; fields found: "
-            f"{', '.join(sorted(present)) or 'none'}"
-        )
-    base_note = (
-        ""
-        if options.base_field or options.base_height is not None
-        else "; no base elevation given (--base-field): buildings stand at height 0 of the vertical datum"
-    )
+        raise ConversionError(f"no feature has the base field {options.base_field!r}; fields found: "
+                              f"{', '.join(sorted(present)) or 'none'}")
+    base_note = "" if options.base_field or options.base_height is not None else \
+        "; no base elevation given (--base-field): buildings stand at height 0 of the vertical datum"
     if options.height_field:
         if options.height_field not in present:
-            raise ConversionError(
-                f"no feature has the height field {options.height_field!r}; numeric fields "
-                f"found: {', '.join(numeric) or 'none'}"
-            )
-        return HeightRule(
-            "height_field",
-            options.height_field,
-            options.storey_height,
-            options.base_field,
-            base_default,
-            f"height from --height-field {options.height_field}" + base_note,
-        )
+            raise ConversionError(f"no feature has the height field {options.height_field!r}; numeric fields "
+                                  f"found: {', '.join(numeric) or 'none'}")
+        return HeightRule("height_field", options.height_field, options.storey_height, options.base_field,
+                          base_default, f"height from --height-field {options.height_field}" + base_note)
     if options.floors_field:
         if options.floors_field not in present:
-            raise ConversionError(
-                f"no feature has the floors field {options.floors_field!r}; numeric fields "
-                f"found: {', '.join(numeric) or 'none'}"
-            )
-        return HeightRule(
-            "floors_field",
-            options.floors_field,
-            options.storey_height,
-            options.base_field,
-            base_default,
-            f"height = {options.floors_field} × {options.storey_height} m" + base_note,
-        )
+            raise ConversionError(f"no feature has the floors field {options.floors_field!r}; numeric fields "
+                                  f"found: {', '.join(numeric) or 'none'}")
+        return HeightRule("floors_field", options.floors_field, options.storey_height, options.base_field,
+                          base_default, f"height = {options.floors_field} × {options.storey_height} m" + base_note)
     for name in HEIGHT_NAMES:
         if name in present:
-            return HeightRule(
-                "height_field",
-                name,
-                options.storey_height,
-                options.base_field,
-                base_default,
-                f"height field {name!r} found by name (no --height-field given)" + base_note,
-            )
+            return HeightRule("height_field", name, options.storey_height, options.base_field, base_default,
+                              f"height field {name!r} found by name (no --height-field given)" + base_note)
     for name in FLOOR_NAMES:
         if name in present:
-            return HeightRule(
-                "floors_field",
-                name,
-                options.storey_height,
-                options.base_field,
-                base_default,
-                f"floors field {name!r} found by name × {options.storey_height} m" + base_note,
-            )
-    raise ConversionError(
-        "the footprints carry no height: pass --height-field NAME or --floors-field NAME "
-        f"(numeric fields found: {', '.join(numeric) or 'none'})"
-    )
+            return HeightRule("floors_field", name, options.storey_height, options.base_field, base_default,
+                              f"floors field {name!r} found by name × {options.storey_height} m" + base_note)
+    raise ConversionError("the footprints carry no height: pass --height-field NAME or --floors-field NAME "
+                          f"(numeric fields found: {', '.join(numeric) or 'none'})")
 
 
 def height_and_base(props: dict[str, Any], rule: HeightRule) -> tuple[float, float] | str:
@@ -152,9 +111,8 @@ def _numbers(values: Sequence[Any] | None, count: int) -> NDArray[np.float64]:
     return out
 
 
-def resolve_heights(
-    columns: dict[str, list[Any]], count: int, rule: HeightRule, rows: NDArray[np.integer]
-) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[int, str]]:
+def resolve_heights(columns: dict[str, list[Any]], count: int, rule: HeightRule,
+                    rows: NDArray[np.integer]) -> tuple[NDArray[np.float64], NDArray[np.float64], dict[int, str]]:
     """:func:`height_and_base` for the features ``rows`` at once: (height, base) of every row, and the
     skip reason of the rows that have none (by row)."""
     raw = columns.get(rule.field)

@@ -59,10 +59,8 @@ def _raster_outline(points: NDArray[np.float64]) -> BaseGeometry:
     edges = np.diff(padded, axis=1)
     starts_r, starts_c = np.nonzero(edges == 1)
     _, ends_c = np.nonzero(edges == -1)
-    boxes = [
-        box(minx + c0 * cell, miny + r * cell, minx + c1 * cell, miny + (r + 1) * cell)
-        for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)
-    ]
+    boxes = [box(minx + c0 * cell, miny + r * cell, minx + c1 * cell, miny + (r + 1) * cell)
+             for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)]
     return shapely.union_all(boxes).simplify(cell / 2)
 
 
@@ -81,9 +79,8 @@ def coverage_outline(points: NDArray[np.float64], frame: LocalFrame, height: flo
     return _to_geojson(_raster_outline(points), frame, height)
 
 
-def union_outline(
-    polygons_enu: NDArray[np.object_], frame: LocalFrame, height: float
-) -> tuple[dict[str, Any] | None, float]:
+def union_outline(polygons_enu: NDArray[np.object_], frame: LocalFrame,
+                  height: float) -> tuple[dict[str, Any] | None, float]:
     """GeoJSON geometry (lon/lat) of the covered area, and the footprint area in m² (see module doc)."""
     if len(polygons_enu) == 0:
         return None, 0.0
@@ -93,9 +90,6 @@ def union_outline(
         area = float(union.area)
         shape = union.simplify(0.05)
     else:
-        shape = _raster_outline(
-            np.concatenate(
-                [shapely.get_coordinates(polygons_enu), shapely.get_coordinates(shapely.centroid(polygons_enu))]
-            )
-        )
+        shape = _raster_outline(np.concatenate([shapely.get_coordinates(polygons_enu),
+                                                shapely.get_coordinates(shapely.centroid(polygons_enu))]))
     return _to_geojson(shape, frame, height), area

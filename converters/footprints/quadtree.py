@@ -29,9 +29,8 @@ class QuadNode:
     split_by_count: bool = False  # buildings too close to separate by place, shared out by weight
 
 
-def build_quadtree(
-    lo: NDArray[np.float64], hi: NDArray[np.float64], weights: NDArray[np.integer], max_weight: int, parent_weight: int
-) -> QuadNode:
+def build_quadtree(lo: NDArray[np.float64], hi: NDArray[np.float64], weights: NDArray[np.integer], max_weight: int,
+                   parent_weight: int) -> QuadNode:
     """``lo``/``hi``: (n, 3) per-building bounds; ``weights``: (n,) triangles per building."""
     centres = (lo[:, :2] + hi[:, :2]) / 2
     diagonal = np.linalg.norm(hi - lo, axis=1)

@@ -52,9 +52,8 @@ def columns_of(rows: list[dict[str, Any]]) -> dict[str, list[Any]]:
     """Attribute dictionaries → columns (names in order of first appearance, None where absent)."""
     if rows and len(rows[0]) > 1 and len(set(map(tuple, rows))) == 1:  # every row: same names, same order
         names_in_order = list(rows[0])
-        return dict(
-            zip(names_in_order, map(list, zip(*map(itemgetter(*names_in_order), rows), strict=True)), strict=True)
-        )
+        return dict(zip(names_in_order, map(list, zip(*map(itemgetter(*names_in_order), rows), strict=True)),
+                        strict=True))
     names: dict[str, None] = {}
     for row in rows:
         names.update(dict.fromkeys(row))
@@ -131,13 +130,8 @@ def read_features(features: list[Any]) -> tuple[NDArray[np.object_], dict[str, l
             problems[index] = "no geometry"
             continue
         coordinates = geometry_json.get("coordinates") if isinstance(geometry_json, dict) else None
-        if (
-            geometry_json.get("type") == "Polygon"
-            and isinstance(coordinates, list)
-            and len(coordinates) == 1
-            and isinstance(coordinates[0], list)
-            and len(coordinates[0]) >= 4
-        ):
+        if (geometry_json.get("type") == "Polygon" and isinstance(coordinates, list) and len(coordinates) == 1
+                and isinstance(coordinates[0], list) and len(coordinates[0]) >= 4):
             simple_at.append(index)
             simple_rings.append(coordinates[0])
             continue
@@ -181,9 +175,8 @@ def _polygons(rings: list[list[Any]]) -> list[BaseGeometry | None]:
         return out
 
 
-def clean_polygons(
-    polygons: NDArray[np.object_], types: NDArray[np.integer]
-) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
+def clean_polygons(polygons: NDArray[np.object_],
+                   types: NDArray[np.integer]) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
     """2D (Multi)Polygons without repeated points, and which are strictly convex single rings.
 
     ``force_2d`` and ``remove_repeated_points`` run only on the geometries that need them (found with
@@ -275,13 +268,8 @@ def read_gpkg(path: Path) -> FootprintSource:
             rows: list[dict[str, Any]] = []
             problems: dict[int, str] = {}
             for index, row in enumerate(cursor):
-                rows.append(
-                    {
-                        n: v
-                        for i, (n, v) in enumerate(zip(names, row, strict=True))
-                        if i != geometry_at and not isinstance(v, bytes)
-                    }
-                )
+                rows.append({n: v for i, (n, v) in enumerate(zip(names, row, strict=True)) if i != geometry_at
+                             and not isinstance(v, bytes)})
                 blob = row[geometry_at]
                 geometries.append(None)
                 if blob is None:
@@ -305,9 +293,8 @@ def read_gpkg(path: Path) -> FootprintSource:
 def clean_features(geometries: NDArray[np.object_]) -> tuple[NDArray[np.object_], NDArray[np.bool_]]:
     """:func:`clean_polygons` applied to the (Multi)Polygons of a feature column: (geometries, known valid)."""
     geometries = geometries.copy()
-    present = np.flatnonzero(
-        np.fromiter((g is not None for g in geometries.tolist()), dtype=bool, count=len(geometries))
-    )
+    present = np.flatnonzero(np.fromiter((g is not None for g in geometries.tolist()), dtype=bool,
+                                         count=len(geometries)))
     types = shapely.get_type_id(geometries[present])
     at = present[np.isin(types, (3, 6))]
     known = np.zeros(len(geometries), dtype=bool)

@@ -58,20 +58,14 @@ class _Totals:
     split_by_count: int = 0
 
 
-def pieces_writer(
-    pieces_of: Callable[[int], list[Piece]],
-    materials: Sequence[Material],
-    columns: Mapping[str, Sequence[Any]],
-    compress: bool,
-) -> WriteContent:
+def pieces_writer(pieces_of: Callable[[int], list[Piece]], materials: Sequence[Material],
+                  columns: Mapping[str, Sequence[Any]], compress: bool) -> WriteContent:
     """A content writer from per-building pieces (small inputs such as CityJSON)."""
 
     def write(keys: NDArray[np.integer], path: Path) -> tuple[BoundingVolume, int, int]:
-        parts = [
-            MeshPart(positions, normals, triangles, material, row)
-            for row, building in enumerate(keys.tolist())
-            for positions, normals, triangles, material in pieces_of(building)
-        ]
+        parts = [MeshPart(positions, normals, triangles, material, row)
+                 for row, building in enumerate(keys.tolist())
+                 for positions, normals, triangles, material in pieces_of(building)]
         table = {column: [values[k] for k in keys.tolist()] for column, values in columns.items()}
         content = write_mesh_glb(parts, materials, table, path=path, compress=compress, class_name="building")
         return content.box, len(content.data), content.triangle_count
@@ -86,12 +80,8 @@ def _write_job(keys: NDArray[np.integer], path: Path) -> ContentResult:
     return _WRITER["write"](keys, path)
 
 
-def _write_all(
-    jobs: list[tuple[str, NDArray[np.integer], Path]],
-    write_content: WriteContent,
-    workers: int,
-    progress: Callable[[int], None],
-) -> dict[str, ContentResult]:
+def _write_all(jobs: list[tuple[str, NDArray[np.integer], Path]], write_content: WriteContent, workers: int,
+               progress: Callable[[int], None]) -> dict[str, ContentResult]:
     """Write every tile content; with several workers, in forked processes (they inherit the data)."""
     results: dict[str, ContentResult] = {}
     if workers <= 1 or len(jobs) < 2:
@@ -113,17 +103,9 @@ def _write_all(
     return results
 
 
-def write_buildings(
-    out_dir: Path,
-    frame: LocalFrame,
-    write_content: WriteContent,
-    lo: NDArray[np.float64],
-    hi: NDArray[np.float64],
-    weights: NDArray[np.integer],
-    extras: dict[str, Any],
-    progress: Callable[[float], None] | None = None,
-    workers: int = 1,
-) -> WriteResult:
+def write_buildings(out_dir: Path, frame: LocalFrame, write_content: WriteContent, lo: NDArray[np.float64],
+                    hi: NDArray[np.float64], weights: NDArray[np.integer], extras: dict[str, Any],
+                    progress: Callable[[float], None] | None = None, workers: int = 1) -> WriteResult:
     """``lo``/``hi``: (n, 3) per-building ENU bounds; ``weights``: triangles per building."""
     root = build_quadtree(lo, hi, weights, MAX_TILE_TRIANGLES, PARENT_TRIANGLES)
     (out_dir / CONTENT_DIR).mkdir(parents=True, exist_ok=True)
@@ -171,16 +153,10 @@ def write_buildings(
     root_tile.refine = "ADD"
     root_tile.transform = frame.tileset_transform()
     t_lo, t_hi = root_tile.bounding_volume.bounds()
-    tileset = Tileset(
-        root=root_tile, geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), root.geometric_error), extras=extras
-    )
+    tileset = Tileset(root=root_tile, geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), root.geometric_error),
+                      extras=extras)
     tileset_bytes = tileset.write(out_dir / "tileset.json")
     return WriteResult(
-        tileset_bytes,
-        stats.bytes,
-        stats.tiles,
-        stats.triangles,
-        stats.max_features,
-        abs(stats.area),
+        tileset_bytes, stats.bytes, stats.tiles, stats.triangles, stats.max_features, abs(stats.area),
         stats.split_by_count,
     )

@@ -70,11 +70,8 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     tile.refine = "REPLACE"
     tile.transform = placement.frame.tileset_transform()
     t_lo, t_hi = tile.bounding_volume.bounds()
-    tileset = Tileset(
-        root=tile,
-        geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), tile.geometric_error),
-        extras={"source": path.name},
-    )
+    tileset = Tileset(root=tile, geometric_error=max(float(np.linalg.norm(t_hi - t_lo)), tile.geometric_error),
+                      extras={"source": path.name})
     tileset_bytes = tileset.write(out_dir / "tileset.json")
     outline, area = _outline(pieces, placement.frame)
     options.report_progress(1.0, "done")
@@ -82,15 +79,10 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     return {
         "kind": "mesh",
         "tileset": "tileset.json",
-        "counts": {
-            "submeshes": len(submeshes),
-            "vertices": int(sum(len(s.vertices) for s in submeshes)),
-            "triangles": int(sum(len(s.faces) for s in submeshes)),
-            "textured_submeshes": textured,
-            "vertex_coloured_submeshes": sum(1 for s in submeshes if s.colors is not None),
-            "tiles": stats["tiles"],
-            "levels": _depth(root),
-        },
+        "counts": {"submeshes": len(submeshes), "vertices": int(sum(len(s.vertices) for s in submeshes)),
+                   "triangles": int(sum(len(s.faces) for s in submeshes)), "textured_submeshes": textured,
+                   "vertex_coloured_submeshes": sum(1 for s in submeshes if s.colors is not None),
+                   "tiles": stats["tiles"], "levels": _depth(root)},
         "crs": {"crs": options.crs, "source": "user" if options.crs else None, "up_axis": "y" if y_up else "z"},
         "georeferencing": placement.report() | {"fast_transform_used": to_enu.uses_fit},
         "skipped": [],
@@ -114,9 +106,8 @@ def _write(node: LodNode, out_dir: Path, name: str, stats: dict[str, int]) -> Ti
     for child in children:
         c_lo, c_hi = child.bounding_volume.bounds()
         lo, hi = np.minimum(lo, c_lo), np.maximum(hi, c_hi)
-    return Tile(
-        BoundingVolume.from_bounds(lo, hi, pad=0.005), node.geometric_error, Content(f"{name}.glb", volume), children
-    )
+    return Tile(BoundingVolume.from_bounds(lo, hi, pad=0.005), node.geometric_error, Content(f"{name}.glb", volume),
+                children)
 
 
 def _depth(node: LodNode) -> int:

@@ -46,14 +46,9 @@ def write_scan_glb(pieces: list[Piece], path: Path) -> tuple[BoundingVolume, int
             "POSITION": builder.add_accessor(enu_to_gltf(piece.positions - centre), with_bounds=True),
             "NORMAL": builder.add_accessor(enu_to_gltf(vertex_normals(piece.positions, piece.faces))),
         }
-        material: dict[str, Any] = {
-            "pbrMetallicRoughness": {
-                "baseColorFactor": list(piece.rgba),
-                "metallicFactor": 0.0,
-                "roughnessFactor": 1.0,
-            },
-            "doubleSided": True,
-        }
+        material: dict[str, Any] = {"pbrMetallicRoughness": {"baseColorFactor": list(piece.rgba),
+                                                             "metallicFactor": 0.0, "roughnessFactor": 1.0},
+                                    "doubleSided": True}
         if piece.texture is not None and piece.uv is not None:
             attributes["TEXCOORD_0"] = builder.add_accessor(piece.uv.astype(np.float32))
             view = builder.add_buffer_view(piece.texture.data)
@@ -69,14 +64,12 @@ def write_scan_glb(pieces: list[Piece], path: Path) -> tuple[BoundingVolume, int
             material["pbrMetallicRoughness"]["baseColorFactor"] = [1.0, 1.0, 1.0, 1.0]
         if material["pbrMetallicRoughness"]["baseColorFactor"][3] < 1.0:
             material["alphaMode"] = "BLEND"
-        primitives.append(
-            {
-                "attributes": attributes,
-                "indices": builder.add_indices(piece.faces, len(piece.positions)),
-                "material": builder.add_material(material),
-                "mode": TRIANGLES,
-            }
-        )
+        primitives.append({
+            "attributes": attributes,
+            "indices": builder.add_indices(piece.faces, len(piece.positions)),
+            "material": builder.add_material(material),
+            "mode": TRIANGLES,
+        })
     mesh = builder.add_mesh(primitives)
     builder.add_node({"mesh": mesh, "translation": [float(centre[0]), float(centre[2]), float(-centre[1])]})
     data = builder.to_bytes()

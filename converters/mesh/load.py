@@ -17,17 +17,8 @@ from numpy.typing import NDArray
 
 from converters.errors import ConversionError
 
-_LOAD_ERRORS: tuple[type[BaseException], ...] = (
-    ValueError,
-    KeyError,
-    IndexError,
-    TypeError,
-    OSError,
-    EOFError,
-    AttributeError,
-    NotImplementedError,
-    UnicodeDecodeError,
-)
+_LOAD_ERRORS: tuple[type[BaseException], ...] = (ValueError, KeyError, IndexError, TypeError, OSError, EOFError,
+                                                 AttributeError, NotImplementedError, UnicodeDecodeError)
 
 
 @dataclass(slots=True)
@@ -113,9 +104,7 @@ def load_mesh(path: Path) -> list[Submesh]:
             point_only += 1
     if not meshes:
         if point_only:
-            raise ConversionError(
-                f"{path.name}: the file has vertices but no faces (a point cloud, not a mesh); "
-                "convert it as a point cloud (LAS/LAZ) instead"
-            )
+            raise ConversionError(f"{path.name}: the file has vertices but no faces (a point cloud, not a mesh); "
+                                  "convert it as a point cloud (LAS/LAZ) instead")
         raise ConversionError(f"{path.name}: no triangles found")
     return meshes

@@ -34,12 +34,10 @@ def _subset(piece: Piece, face_mask: NDArray[np.bool_]) -> Piece:
     faces = piece.faces[face_mask]
     used, local = np.unique(faces, return_inverse=True)
     return Piece(
-        piece.positions[used],
-        local.reshape(-1, 3),
+        piece.positions[used], local.reshape(-1, 3),
         None if piece.uv is None else piece.uv[used],
         None if piece.colors is None else piece.colors[used],
-        piece.texture,
-        piece.rgba,
+        piece.texture, piece.rgba,
     )
 
 
@@ -65,9 +63,8 @@ def _simplify(piece: Piece, target: int) -> Piece:
     if len(piece.faces) <= target or len(piece.faces) < 8:
         return piece
     reduction = 1.0 - target / len(piece.faces)
-    points, faces, collapses = fast_simplification.simplify(
-        piece.positions, piece.faces, reduction, return_collapses=True
-    )
+    points, faces, collapses = fast_simplification.simplify(piece.positions, piece.faces, reduction,
+                                                           return_collapses=True)
     _, _, mapping = fast_simplification.replay_simplification(piece.positions, piece.faces, collapses)
     uv = colors = None
     if piece.uv is not None:
@@ -76,17 +73,13 @@ def _simplify(piece: Piece, target: int) -> Piece:
     if piece.colors is not None:
         colors = np.zeros((len(points), 4), dtype=np.uint8)
         colors[mapping] = piece.colors
-    return Piece(
-        np.asarray(points, dtype=np.float64), np.asarray(faces, dtype=np.int64), uv, colors, piece.texture, piece.rgba
-    )
+    return Piece(np.asarray(points, dtype=np.float64), np.asarray(faces, dtype=np.int64), uv, colors, piece.texture,
+                 piece.rgba)
 
 
 def _mean_edge(pieces: list[Piece]) -> float:
-    lengths = [
-        np.linalg.norm(p.positions[p.faces] - p.positions[np.roll(p.faces, 1, axis=1)], axis=2).ravel()
-        for p in pieces
-        if len(p.faces)
-    ]
+    lengths = [np.linalg.norm(p.positions[p.faces] - p.positions[np.roll(p.faces, 1, axis=1)], axis=2).ravel()
+               for p in pieces if len(p.faces)]
     return float(np.concatenate(lengths).mean()) if lengths else 0.0
 
 

@@ -67,9 +67,8 @@ def _placement(info: LasInfo, options: ConvertOptions) -> tuple[Placement, dict[
     return place_in_crs(detection.crs, info.mins, info.maxs), detection.report()
 
 
-def _enu_bounds(
-    transform: FastToEnu, lo: NDArray[np.float64], hi: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _enu_bounds(transform: FastToEnu, lo: NDArray[np.float64],
+                hi: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     t = np.linspace(0.0, 1.0, 5)
     gx, gy, gz = np.meshgrid(lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]), [lo[2], hi[2]])
     enu = transform(np.column_stack([gx.ravel(), gy.ravel(), gz.ravel()]))
@@ -119,8 +118,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     jobs = max(1, options.jobs or os.cpu_count() or 1)
     budget = max(64, options.memory_mb) * 2**20
     in_memory = info.point_count * BYTES_PER_POINT <= 0.7 * budget and (
-        jobs == 1 or info.point_count < PARALLEL_MIN_POINTS
-    )
+        jobs == 1 or info.point_count < PARALLEL_MIN_POINTS)
     bucket_max = max(100_000, int(0.7 * budget / jobs / BYTES_PER_POINT))
     depth = 0 if in_memory else min(GRID_BITS, max(1, math.ceil(math.log(info.point_count / bucket_max, 4))))
     chunk_points = int(min(MAX_CHUNK, max(50_000, 0.1 * budget / BYTES_PER_POINT)))
@@ -147,20 +145,13 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
                     rgb_max = max(rgb_max, int(chunk.rgb.max()))
                 kept.append(point_set(chunk, enu))
                 read += len(enu)
-                options.report_progress(0.5 * read / info.point_count, f"read {read:,} of {info.point_count:,} points")
+                options.report_progress(0.5 * read / info.point_count,
+                                        f"read {read:,} of {info.point_count:,} points")
         else:
             first = parallel_pass1(
-                info,
-                transform,
-                cube,
-                depth,
-                spill_dir,
-                chunk_points,
-                jobs,
-                lambda done: options.report_progress(
-                    0.5 * done / info.point_count, f"read {done:,} of {info.point_count:,} points"
-                ),
-            )
+                info, transform, cube, depth, spill_dir, chunk_points, jobs,
+                lambda done: options.report_progress(0.5 * done / info.point_count,
+                                                     f"read {done:,} of {info.point_count:,} points"))
             read, rgb_max, buckets = first.read, first.rgb_max, first.buckets
             occupancy.grid |= first.grid
             occupancy.z_sum, occupancy.count = first.z_sum, first.read
@@ -187,25 +178,14 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     return {
         "kind": "pointcloud",
         "tileset": "tileset.json",
-        "counts": {
-            "points_in_header": info.point_count,
-            "points_read": read,
-            "points_written": written,
-            "tiles": len(nodes),
-            "levels": len(levels),
-        },
+        "counts": {"points_in_header": info.point_count, "points_read": read, "points_written": written,
+                   "tiles": len(nodes), "levels": len(levels)},
         "crs": crs_report,
-        "georeferencing": placement.report()
-        | {"fast_transform_max_error_m": transform.fit_error_m, "fast_transform_used": transform.uses_fit},
+        "georeferencing": placement.report() | {"fast_transform_max_error_m": transform.fit_error_m,
+                                                "fast_transform_used": transform.uses_fit},
         "source": info.report(),
-        "octree": {
-            "cube_size_m": cube.size,
-            "root_spacing_m": cube.spacing(0),
-            "out_of_core": not in_memory,
-            "bucket_depth": depth,
-            "colour_bits": 16 if attrs.rgb_shift else 8,
-            "jobs": jobs,
-        },
+        "octree": {"cube_size_m": cube.size, "root_spacing_m": cube.spacing(0), "out_of_core": not in_memory,
+                   "bucket_depth": depth, "colour_bits": 16 if attrs.rgb_shift else 8, "jobs": jobs},
         "skipped": [],
         "footprint_wgs84": outline,
         "footprint_area_m2": area,
@@ -214,28 +194,16 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     }
 
 
-def _run_buckets(
-    keys: list[int],
-    depth: int,
-    cube: Cube,
-    out_dir: Path,
-    attrs: Attributes,
-    bucket_max: int,
-    jobs: int,
-    options: ConvertOptions,
-) -> list[NodeInfo]:
+def _run_buckets(keys: list[int], depth: int, cube: Cube, out_dir: Path, attrs: Attributes, bucket_max: int,
+                 jobs: int, options: ConvertOptions) -> list[NodeInfo]:
     spill_dir = out_dir / SPILL_DIR
     nodes: list[NodeInfo] = []
     shared: list[PointSet] = []
     shared_levels: list[NDArray[np.uint8]] = []
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        pending = {
-            pool.submit(
-                process_bucket, bucket_path(spill_dir, depth, key), depth, key, cube, out_dir, attrs, bucket_max
-            )
-            for key in keys
-        }
+        pending = {pool.submit(process_bucket, bucket_path(spill_dir, depth, key), depth, key, cube, out_dir, attrs,
+                               bucket_max) for key in keys}
         done_count = 0
         try:
             while pending:
@@ -246,9 +214,8 @@ def _run_buckets(
                     shared.append(points)
                     shared_levels.append(levels)
                     done_count += 1
-                options.report_progress(
-                    0.5 + 0.45 * done_count / len(keys), f"octree: {done_count} of {len(keys)} buckets"
-                )
+                options.report_progress(0.5 + 0.45 * done_count / len(keys),
+                                        f"octree: {done_count} of {len(keys)} buckets")
         except BaseException:
             for future in pending:
                 future.cancel()

@@ -24,11 +24,8 @@ from pyproj import CRS, Transformer
 from converters.errors import GeoreferencingError
 from converters.georef import crs_label
 
-_SOURCES = {
-    "wkt": "the file's WKT record declares",
-    "geotiff": "the file's GeoTIFF keys declare",
-    "user": "--crs gives",
-}
+_SOURCES = {"wkt": "the file's WKT record declares", "geotiff": "the file's GeoTIFF keys declare",
+            "user": "--crs gives"}
 
 
 def margin_deg(west: float, south: float, east: float, north: float) -> float:

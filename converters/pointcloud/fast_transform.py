@@ -66,9 +66,8 @@ class FastToEnu:
     def _grid(self, lo: FloatArray, hi: FloatArray, n: int, nz: int, shift: float) -> FloatArray:
         t = (np.arange(n) + shift) / (n - 1)
         tz = (np.arange(nz) + shift) / max(nz - 1, 1)
-        gx, gy, gz = np.meshgrid(
-            lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]), lo[2] + tz * (hi[2] - lo[2]), indexing="ij"
-        )
+        gx, gy, gz = np.meshgrid(lo[0] + t * (hi[0] - lo[0]), lo[1] + t * (hi[1] - lo[1]),
+                                 lo[2] + tz * (hi[2] - lo[2]), indexing="ij")
         return np.stack([gx.ravel(), gy.ravel(), gz.ravel()], axis=-1)
 
     def _fit(self, lo: FloatArray, hi: FloatArray) -> None:

@@ -103,7 +103,7 @@ def _agree(a: CRS, b: CRS, centre: tuple[float, float]) -> bool:
     if not all(np.isfinite([lon_a, lat_a, lon_b, lat_b])):
         return False
     _, _, distance = pyproj.Geod(ellps="WGS84").inv(lon_a, lat_a, lon_b, lat_b)
-    same_vertical = a.is_compound == b.is_compound
+    same_vertical = (a.is_compound == b.is_compound)
     return bool(distance <= AGREEMENT_TOLERANCE_M and same_vertical)
 
 

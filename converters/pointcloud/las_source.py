@@ -14,14 +14,8 @@ from numpy.typing import NDArray
 from converters.errors import ConversionError
 
 # Errors laspy/lazrs raise on damaged input (lazrs raises plain exceptions with a message).
-_READ_ERRORS: tuple[type[BaseException], ...] = (
-    laspy.errors.LaspyException,
-    ValueError,
-    OSError,
-    EOFError,
-    RuntimeError,
-    IndexError,
-)
+_READ_ERRORS: tuple[type[BaseException], ...] = (laspy.errors.LaspyException, ValueError, OSError, EOFError,
+                                                 RuntimeError, IndexError)
 
 
 @dataclass(slots=True)
@@ -98,9 +92,8 @@ def read_info(path: Path) -> LasInfo:
         raise ConversionError(f"{path.name}: not a readable LAS/LAZ file ({_reason(error)})") from error
 
 
-def iter_chunks(
-    info: LasInfo, chunk_points: int, start: int = 0, stop: int | None = None, parallel: bool = True
-) -> Iterator[PointChunk]:
+def iter_chunks(info: LasInfo, chunk_points: int, start: int = 0, stop: int | None = None,
+                parallel: bool = True) -> Iterator[PointChunk]:
     """Yield points ``start``..``stop`` (default: all) in chunks of at most ``chunk_points``.
 
     Damaged or truncated data raises :class:`ConversionError`. ``parallel`` selects lazrs'
@@ -144,7 +137,8 @@ def _chunk(points: Any, info: LasInfo) -> PointChunk:
         for axis, name in enumerate(("red", "green", "blue")):
             rgb[:, axis] = np.asarray(points[name])
     intensity = np.asarray(points["intensity"], dtype=np.uint16) if info.has_intensity else None
-    classification = np.asarray(points["classification"], dtype=np.uint8) if info.has_classification else None
+    classification = (np.asarray(points["classification"], dtype=np.uint8)
+                      if info.has_classification else None)
     return PointChunk(xyz, rgb, intensity, classification)
 
 

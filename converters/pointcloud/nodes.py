@@ -18,9 +18,8 @@ from numpy.typing import NDArray
 from converters.pointcloud.octree import BITS, Cube, assign_levels, group_nodes
 from tiles.points import write_points_glb
 
-RECORD = np.dtype(
-    [("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("rgb", "<u2", (3,)), ("intensity", "<u2"), ("classification", "u1")]
-)
+RECORD = np.dtype([("x", "<f4"), ("y", "<f4"), ("z", "<f4"), ("rgb", "<u2", (3,)), ("intensity", "<u2"),
+                   ("classification", "u1")])
 CONTENT_DIR = "points"
 
 
@@ -50,15 +49,10 @@ class PointSet:
     @staticmethod
     def concat(parts: list[PointSet]) -> PointSet:
         if not parts:
-            return PointSet(
-                np.zeros((0, 3)), np.zeros((0, 3), np.uint16), np.zeros(0, np.uint16), np.zeros(0, np.uint8)
-            )
-        return PointSet(
-            *(
-                np.concatenate([getattr(p, name) for p in parts])
-                for name in ("enu", "rgb", "intensity", "classification")
-            )
-        )
+            return PointSet(np.zeros((0, 3)), np.zeros((0, 3), np.uint16), np.zeros(0, np.uint16),
+                            np.zeros(0, np.uint8))
+        return PointSet(*(np.concatenate([getattr(p, name) for p in parts])
+                          for name in ("enu", "rgb", "intensity", "classification")))
 
 
 @dataclass(slots=True)
@@ -78,11 +72,8 @@ def node_uri(level: int, key: int) -> str:
 def write_node(out_dir: Path, level: int, key: int, points: PointSet, attrs: Attributes) -> NodeInfo:
     colors = None
     if attrs.has_rgb:
-        colors = (
-            (points.rgb >> attrs.rgb_shift).astype(np.uint8)
-            if attrs.rgb_shift
-            else np.minimum(points.rgb, 255).astype(np.uint8)
-        )
+        colors = (points.rgb >> attrs.rgb_shift).astype(np.uint8) if attrs.rgb_shift else \
+            np.minimum(points.rgb, 255).astype(np.uint8)
     properties: dict[str, NDArray[np.integer]] = {}
     if attrs.has_intensity:
         properties["intensity"] = points.intensity
@@ -91,16 +82,12 @@ def write_node(out_dir: Path, level: int, key: int, points: PointSet, attrs: Att
     uri = node_uri(level, key)
     content = write_points_glb(points.enu, colors=colors, properties=properties or None, path=out_dir / uri)
     lo, hi = content.box.bounds()
-    return (
-        NodeInfo(level, key, len(points), points.enu.min(axis=0), points.enu.max(axis=0), uri)
-        if len(points)
-        else NodeInfo(level, key, 0, lo, hi, uri)
-    )
+    return NodeInfo(level, key, len(points), points.enu.min(axis=0), points.enu.max(axis=0), uri) if len(
+        points) else NodeInfo(level, key, 0, lo, hi, uri)
 
 
-def build_nodes(
-    points: PointSet, cube: Cube, depth: int, out_dir: Path, attrs: Attributes
-) -> tuple[list[NodeInfo], PointSet, NDArray[np.uint8]]:
+def build_nodes(points: PointSet, cube: Cube, depth: int, out_dir: Path,
+                attrs: Attributes) -> tuple[list[NodeInfo], PointSet, NDArray[np.uint8]]:
     """Write every node at level >= ``depth``; return them and the points (and levels) of the others."""
     codes = cube.codes(points.enu)
     order = np.argsort(codes)
@@ -117,9 +104,8 @@ def build_nodes(
     return written, points.take(order[keep]), levels[keep]
 
 
-def write_shared(
-    shared: PointSet, levels: NDArray[np.uint8], cube: Cube, out_dir: Path, attrs: Attributes
-) -> list[NodeInfo]:
+def write_shared(shared: PointSet, levels: NDArray[np.uint8], cube: Cube, out_dir: Path,
+                 attrs: Attributes) -> list[NodeInfo]:
     """Write the nodes whose points came back from several buckets."""
     if len(shared) == 0:
         return []
@@ -130,10 +116,8 @@ def write_shared(
     change = np.flatnonzero((levels_sorted[1:] != levels_sorted[:-1]) | (keys_sorted[1:] != keys_sorted[:-1])) + 1
     starts = np.concatenate(([0], change))
     ends = np.append(starts[1:], len(order))
-    return [
-        write_node(out_dir, int(levels_sorted[s]), int(keys_sorted[s]), shared.take(order[s:e]), attrs)
-        for s, e in zip(starts, ends, strict=True)
-    ]
+    return [write_node(out_dir, int(levels_sorted[s]), int(keys_sorted[s]), shared.take(order[s:e]), attrs)
+            for s, e in zip(starts, ends, strict=True)]
 
 
 def to_records(points: PointSet, corner: NDArray[np.float64]) -> NDArray[np.void]:
@@ -152,18 +136,16 @@ def from_records(records: NDArray[np.void], corner: NDArray[np.float64]) -> Poin
     enu[:, 1] = records["y"]
     enu[:, 2] = records["z"]
     enu += corner
-    return PointSet(
-        enu, np.asarray(records["rgb"]), np.asarray(records["intensity"]), np.asarray(records["classification"])
-    )
+    return PointSet(enu, np.asarray(records["rgb"]), np.asarray(records["intensity"]),
+                    np.asarray(records["classification"]))
 
 
 def bucket_path(spill_dir: Path, depth: int, key: int) -> Path:
     return spill_dir / f"{depth}-{key:x}.bin"
 
 
-def process_bucket(
-    path: Path, depth: int, key: int, cube: Cube, out_dir: Path, attrs: Attributes, max_points: int
-) -> tuple[list[NodeInfo], PointSet, NDArray[np.uint8]]:
+def process_bucket(path: Path, depth: int, key: int, cube: Cube, out_dir: Path, attrs: Attributes,
+                   max_points: int) -> tuple[list[NodeInfo], PointSet, NDArray[np.uint8]]:
     """Convert one bucket file (splitting it into children first when it is too large)."""
     count = path.stat().st_size // RECORD.itemsize
     corner, _ = cube.node_bounds(depth, key)
@@ -188,9 +170,8 @@ def process_bucket(
     shared_parts: list[PointSet] = []
     shared_levels: list[NDArray[np.uint8]] = []
     for child in sorted(children):
-        nodes, shared, levels = process_bucket(
-            bucket_path(path.parent, depth + 1, child), depth + 1, child, cube, out_dir, attrs, max_points
-        )
+        nodes, shared, levels = process_bucket(bucket_path(path.parent, depth + 1, child), depth + 1, child,
+                                               cube, out_dir, attrs, max_points)
         written += nodes
         shared_parts.append(shared)
         shared_levels.append(levels)

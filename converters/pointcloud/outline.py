@@ -46,10 +46,8 @@ class Occupancy:
         edges = np.diff(padded, axis=1)  # +1 where a run of occupied cells starts, -1 after it ends
         starts_r, starts_c = np.nonzero(edges == 1)
         _, ends_c = np.nonzero(edges == -1)
-        boxes = [
-            box(x0 + c0 * cell, y0 + r * cell, x0 + c1 * cell, y0 + (r + 1) * cell)
-            for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)
-        ]
+        boxes = [box(x0 + c0 * cell, y0 + r * cell, x0 + c1 * cell, y0 + (r + 1) * cell)
+                 for r, c0, c1 in zip(starts_r.tolist(), starts_c.tolist(), ends_c.tolist(), strict=True)]
         shape: BaseGeometry = shapely.union_all(boxes).buffer(cell, quad_segs=2).buffer(-cell, quad_segs=2)
         shape = shape.simplify(cell / 2)
         area = float(shape.area)

@@ -87,39 +87,20 @@ def _read_range(worker: int, start: int, stop: int) -> Pass1Result:
     return result
 
 
-def parallel_pass1(
-    info: LasInfo,
-    transform: ToEnu,
-    cube: Cube,
-    depth: int,
-    spill_dir: Path,
-    chunk_points: int,
-    jobs: int,
-    progress: Callable[[int], None],
-) -> Pass1Result:
+def parallel_pass1(info: LasInfo, transform: ToEnu, cube: Cube, depth: int, spill_dir: Path, chunk_points: int,
+                   jobs: int, progress: Callable[[int], None]) -> Pass1Result:
     """Read, transform and spill the whole file with ``jobs`` processes; merge their bucket files."""
     context = multiprocessing.get_context("fork")
     counter = context.Value("q", 0)
     stop_flag = context.Value("b", 0)
-    _STATE.update(
-        info=info,
-        transform=transform,
-        cube=cube,
-        depth=depth,
-        spill_dir=spill_dir,
-        chunk_points=chunk_points,
-        counter=counter,
-        stop=stop_flag,
-    )
+    _STATE.update(info=info, transform=transform, cube=cube, depth=depth, spill_dir=spill_dir,
+                  chunk_points=chunk_points, counter=counter, stop=stop_flag)
     bounds = np.linspace(0, info.point_count, jobs + 1).astype(np.int64)
     total = Pass1Result(0, 0, np.zeros_like(Occupancy(cube).grid), 0.0, set())
     try:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-            pending = {
-                pool.submit(_read_range, i, int(bounds[i]), int(bounds[i + 1]))
-                for i in range(jobs)
-                if bounds[i + 1] > bounds[i]
-            }
+            pending = {pool.submit(_read_range, i, int(bounds[i]), int(bounds[i + 1])) for i in range(jobs)
+                       if bounds[i + 1] > bounds[i]}
             try:
                 while pending:
                     finished, pending = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)

@@ -62,11 +62,8 @@ def place_at_origin(options: ConvertOptions) -> Placement:
     assert options.origin is not None
     matrix = _rotation_scale(options)
     origin = np.asarray(options.origin, dtype=np.float64)
-    details: dict[str, Any] = {
-        "origin": [float(v) for v in origin],
-        "rotation_deg": options.rotation_deg,
-        "scale": options.scale,
-    }
+    details: dict[str, Any] = {"origin": [float(v) for v in origin], "rotation_deg": options.rotation_deg,
+                               "scale": options.scale}
     if options.crs:
         crs = parse_crs(options.crs)
         frame = MapToLocal.frame_at(crs, (origin[0], origin[1], origin[2]))
@@ -91,9 +88,6 @@ def place_local(options: ConvertOptions, lo: NDArray[np.float64], hi: NDArray[np
     frame = LocalFrame(float(lon), float(lat), float(h))
     shift = np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]], dtype=np.float64)
     matrix = _rotation_scale(options)
-    details = {
-        "default_location": [lon, lat, h],
-        "shift_applied": [float(v) for v in shift],
-        "note": "no georeferencing: placed at the configured default location (--local)",
-    }
+    details = {"default_location": [lon, lat, h], "shift_applied": [float(v) for v in shift],
+               "note": "no georeferencing: placed at the configured default location (--local)"}
     return Placement(frame, lambda xyz: (np.asarray(xyz, dtype=np.float64) - shift) @ matrix.T, "local", details)
