@@ -64,26 +64,29 @@ REPORT_NAME = "report.json"
 TILESET_NAME = "tileset.json"
 
 
-def detect_kind(path: Path, declared: str | None = None, content: Path | None = None) -> str:
-    """The converter kind for ``path``: the declared one if given, else by file name (and, for shared
-    suffixes, by a look at the file: ``content`` when the bytes are elsewhere, e.g. an upload in progress)."""
+def detect_kind(path: Path, declared: str | None = None, filename: str | None = None) -> str:
+    """The converter kind for ``path``: the declared one if given, else by file name (``filename`` when the
+    file's own name is not the user's, e.g. an upload being received), sniffing the file's bytes where
+    several kinds share a suffix."""
     if declared:
         if declared not in KIND_MODULES:
             raise UnsupportedFormatError(
                 f"unknown kind {declared!r}; expected one of: {', '.join(sorted(KIND_MODULES))}"
             )
         return declared
-    name = path.name.lower()
+    name = (filename or path.name).lower()
     for suffix, candidates in SHARED_SUFFIXES.items():
         if name.endswith(suffix):
-            kind = _sniffed_kind(content or path, candidates)
+            kind = _sniffed_kind(path, candidates)
             if kind is not None:
                 return kind
     for suffix, kind in sorted(SUFFIX_KINDS.items(), key=lambda item: -len(item[0])):
         if name.endswith(suffix):
             return kind
     suffixes = sorted(set(SUFFIX_KINDS) | set(SHARED_SUFFIXES))
-    raise UnsupportedFormatError(f"{path.name}: not a supported format (expected one of {', '.join(suffixes)})")
+    raise UnsupportedFormatError(
+        f"{filename or path.name}: not a supported format (expected one of {', '.join(suffixes)})"
+    )
 
 
 def _sniffed_kind(path: Path, candidates: tuple[str, ...]) -> str | None:
@@ -95,6 +98,15 @@ def _sniffed_kind(path: Path, candidates: tuple[str, ...]) -> str | None:
         if sniff is not None and sniff(path):
             return kind
     return None
+
+
+def check_input(path: Path, kind: str, options: ConvertOptions | None = None) -> None:
+    """Refuse early (e.g. at upload) what the kind's converter would refuse: its module's optional
+    ``check_input(path, options)`` raises ConversionError with the reason."""
+    module = importlib.import_module(KIND_MODULES[kind])
+    check = getattr(module, "check_input", None)
+    if check is not None:
+        check(path, options or ConvertOptions())
 
 
 def footprint_geometry(report: dict[str, Any]) -> dict[str, Any] | None:

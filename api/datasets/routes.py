@@ -76,6 +76,7 @@ def _submit(
                 dataset = service.get_managed_dataset(session, caller, dataset_id)
                 service.resolve_kind(incoming.filename, dataset.kind, incoming.path)
             params = convert_params(fields)
+            service.check_source(dataset.kind, incoming.path, params)
             new = service.add_revision(session, settings, caller, dataset, incoming, params)
             session.flush()
             accepted = _accepted(request, response, dataset, new)  # while the session can load what it needs

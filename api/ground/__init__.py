@@ -1,7 +1,9 @@
-"""HTTP routes of the ground domain (cim_platform/ground)."""
+"""HTTP routes of the ground domain (cim_platform/ground): the city's terrain and orthophoto tiles."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from api.ground import routes
+
+ROUTERS: list[APIRouter] = [routes.router]

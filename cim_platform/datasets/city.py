@@ -51,6 +51,7 @@ def city_tileset(session: Session, caller: Caller) -> dict[str, Any]:
         visible_datasets(caller)
         .add_columns(DatasetRevision)
         .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+        .where(DatasetRevision.tileset.is_not(None))  # terrain and imagery are served by the ground domain
         .order_by(Dataset.district_code, Dataset.name, Dataset.id)
     )
     names = {d.code: d.name for d in session.scalars(select(District))}

@@ -29,8 +29,16 @@ from cim_platform.datasets.errors import InvalidSourceData
 from cim_platform.datasets.models import Dataset, DatasetRevision, Publication, RevisionState, TileContent
 from cim_platform.datasets.publishing import publish
 from cim_platform.datasets.sources import source_path
-from cim_platform.datasets.tilestore import StoredFile, origin_from_transform, read_tileset_folder, root_extent
+from cim_platform.datasets.tilestore import (
+    StoredFile,
+    media_type,
+    origin_from_transform,
+    read_tileset_folder,
+    root_extent,
+)
+from converters.api import TILESET_NAME
 from converters.process_guard import die_with_parent
+from converters.terrain import CONTENTS_NAME  # converters writing no tileset.json list their files in it
 
 logger = logging.getLogger(__name__)
 
@@ -118,12 +126,46 @@ def run_child(run: JobRun, source: Path, out_dir: Path, params: dict[str, Any]) 
     return report
 
 
+def read_contents_folder(folder: Path) -> list[StoredFile]:
+    """The files a terrain or imagery conversion lists in ``contents.json``, with their extents."""
+    listing = json.loads((folder / CONTENTS_NAME).read_text(encoding="utf-8"))
+    files: list[StoredFile] = []
+    root = folder.resolve()
+    for entry in listing["files"]:
+        path = (folder / entry["path"]).resolve()
+        if not path.is_file() or not path.is_relative_to(root):
+            raise InvalidSourceData(f"the converter lists {entry['path']!r}, which it did not write")
+        files.append(
+            StoredFile(
+                entry["path"],
+                path,
+                entry.get("media_type") or media_type(entry["path"]),
+                path.stat().st_size,
+                entry.get("geometric_error"),
+                entry.get("bounds_wkt"),
+                entry.get("min_height"),
+                entry.get("max_height"),
+            )
+        )
+    return files
+
+
+def _read_outputs(
+    out_dir: Path, report: dict[str, Any]
+) -> tuple[dict[str, Any] | None, list[StoredFile], float | None, float | None]:
+    """The tileset (None for terrain and imagery), the files to store and the height range."""
+    if not (out_dir / TILESET_NAME).is_file() and (out_dir / CONTENTS_NAME).is_file():
+        return None, read_contents_folder(out_dir), report.get("min_height"), report.get("max_height")
+    tileset, files = read_tileset_folder(out_dir)
+    _, min_h, max_h = root_extent(tileset)
+    return tileset, files, min_h, max_h
+
+
 def store_and_publish(
     run: JobRun, dataset_id: uuid.UUID, revision_id: uuid.UUID, out_dir: Path, report: dict[str, Any]
 ) -> dict[str, Any]:
-    tileset, files = read_tileset_folder(out_dir)
-    _, min_h, max_h = root_extent(tileset)
-    origin = origin_from_transform(tileset["root"].get("transform"))
+    tileset, files, min_h, max_h = _read_outputs(out_dir, report)
+    origin = origin_from_transform(tileset["root"].get("transform")) if tileset is not None else None
     footprint = _footprint(report)
     source, crs = _georef_fields(report)
     with session_scope(run.engine) as session:
@@ -137,7 +179,7 @@ def store_and_publish(
         _insert_files(session, revision_id, files)
         revision.tileset, revision.report = tileset, report
         revision.georef_source, revision.crs = source, crs
-        revision.root_transform = tileset["root"].get("transform")
+        revision.root_transform = tileset["root"].get("transform") if tileset is not None else None
         if origin is not None:
             revision.origin_ecef = origin[0]
             lon, lat, h = origin[1]

@@ -21,8 +21,9 @@ from cim_platform.core.settings import Settings
 from cim_platform.datasets.jobs import CONVERT_TASK
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, District, RevisionState, Visibility
 from cim_platform.datasets.sources import IncomingFile, keep_source
-from converters.api import detect_kind
+from converters.api import check_input, detect_kind
 from converters.errors import ConversionError
+from converters.options import ConvertOptions
 
 LOD_BY_KIND = {"ifc": "LOD3", "pointcloud": "points", "mesh": "mesh", "footprints": "LOD1"}
 AUDITED_DATASET_FIELDS = ("id", "organization_id", "name", "kind", "district_code", "visibility", "description", "lod")
@@ -55,12 +56,23 @@ def resolve_district(session: Session, value: str | None) -> str | None:
     return district.code
 
 
-def resolve_kind(filename: str, declared: str | None, content: Path | None = None) -> str:
+def resolve_kind(filename: str, declared: str | None, source: Path | None = None) -> str:
+    """The dataset kind of an upload: declared, else from its name (and its bytes, ``source``, where
+    several kinds share a suffix, e.g. a DEM or an orthophoto .tif)."""
     if declared and declared not in DatasetKind.__members__:
         raise InvalidInput(f"unknown kind {declared!r}; expected one of: {', '.join(DatasetKind.__members__)}")
     try:
-        return detect_kind(Path(filename), declared or None, content)
+        return detect_kind(source or Path(filename), declared or None, filename=filename)
     except ConversionError as error:  # not a format we read, or refused at first look (a hostile archive)
+        raise InvalidInput(str(error)) from None
+
+
+def check_source(kind: str, source: Path, params: dict[str, Any]) -> None:
+    """Refuse at upload what the kind's converter would refuse at once (an unreadable raster, a DEM
+    without CRS…): 422, nothing stored."""
+    try:
+        check_input(source, kind, ConvertOptions(crs=params.get("crs")))
+    except ConversionError as error:
         raise InvalidInput(str(error)) from None
 
 
