@@ -120,10 +120,10 @@ def wrk(
     }
 
 
-SERVERS = ("platform", "platform_compare", "nginx_layout", "nginx_layout_token", "nginx")
+SERVERS = ("platform", "nginx_layout", "nginx_layout_token", "nginx")
 """The bare platform; nginx in front (anonymous: public contents from nginx's few-seconds copy; with a
-token: every request authorised by the platform, bytes by X-Accel-Redirect); nginx alone; with
---compare, the bare platform of another checkout."""
+token: every request authorised by the platform, bytes by X-Accel-Redirect); nginx alone; and with
+--compare, the bare platform of other checkouts ("platform@<folder>")."""
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -144,7 +144,9 @@ def main() -> None:
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds; the median of each figure is reported"
     )
-    parser.add_argument("--compare", type=Path, help="another checkout whose bare platform is measured alongside")
+    parser.add_argument(
+        "--compare", type=Path, action="append", default=[], help="another checkout whose bare platform is measured too"
+    )
     parser.add_argument("--field", action="append", default=[], help="upload form field NAME=VALUE (e.g. local=true)")
     args = parser.parse_args()
     ensure_tools()
@@ -168,8 +170,8 @@ def main() -> None:
             extra_args=["--with-worker", "--workers", str(args.workers)],
             output=(work / "server.log").open("wb"),
         )
-        nginx = front = compare = None
-        compare_port = postgis.free_port()
+        nginx = front = None
+        compares: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}  # name -> (base URL, server)
         try:
             base = f"http://127.0.0.1:{port}"
             try:
@@ -236,26 +238,40 @@ def main() -> None:
             for path in paths:  # the same bytes, now sent by nginx from the on-disk cache
                 if httpx.get(front_base + path).content != (docroot / path.lstrip("/")).read_bytes():
                     raise SystemExit(f"the nginx layout answered other bytes for {path}")
-            compare_base = f"http://127.0.0.1:{compare_port}"
-            if args.compare is not None:  # `python -m` puts the working folder first on sys.path: run it there
-                workers = ["--host", "127.0.0.1", "--workers", str(args.workers)]
-                compare = subprocess.Popen(
-                    [sys.executable, "-m", "api.cli", "serve", "--port", str(compare_port), *workers],
-                    env={**env, "PYTHONPATH": str(args.compare.resolve())},
-                    cwd=args.compare,
-                    stdout=(work / "compare.log").open("wb"),
-                    stderr=subprocess.STDOUT,
+            for checkout in args.compare:  # `python -m` puts the working folder first on sys.path: run it there
+                compare_port = postgis.free_port()
+                name = f"platform@{checkout.resolve().name}"
+                compares[name] = (
+                    f"http://127.0.0.1:{compare_port}",
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "api.cli",
+                            "serve",
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(compare_port),
+                            "--workers",
+                            str(args.workers),
+                        ],
+                        env={**env, "PYTHONPATH": str(checkout.resolve())},
+                        cwd=checkout,
+                        stdout=(work / f"{name}.log").open("wb"),
+                        stderr=subprocess.STDOUT,
+                    ),
                 )
-                wait_until_healthy(compare_base, compare, timeout=240)
+                wait_until_healthy(*compares[name], timeout=240)
             threads = 2
             nginx_base = f"http://127.0.0.1:{nginx_port}"
             authorised = {"Authorization": f"Bearer {token}"}
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in (*SERVERS, *compares)}
             load_before = os.getloadavg()
             for _ in range(args.rounds):  # interleaved, so that other load on the machine hits all alike
                 for name, url, extra in (
                     ("platform", base, None),
-                    *((("platform_compare", compare_base, None),) if compare is not None else ()),
+                    *((name, url, None) for name, (url, _) in compares.items()),
                     ("nginx_layout", front_base, None),
                     ("nginx_layout_token", front_base, authorised),
                     ("nginx", nginx_base, None),
@@ -267,10 +283,10 @@ def main() -> None:
                 if process is not None:
                     process.terminate()
                     process.wait()
-            if compare is not None:
-                stop(compare)
+            for _, process in compares.values():
+                stop(process)
             stop(server)  # killed if it does not end in time
-    measured = [name for name in SERVERS if runs[name]]
+    measured = [name for name in (*compares, *SERVERS) if runs[name]]  # nginx last
     anchor = median_run(runs["nginx"])
     result = {
         "model": args.model.name,
