@@ -10,7 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import core, logging_filters
 from api.core.metrics import install_metrics
 from api.core.request_id import install_request_id
-from api.datasets.tile_fastpath import TileFastPath
+from api.datasets.tile_fastpath import TileFastPath, install_outermost
 from api.errors import install_error_handlers
 from api.portal import install_portal
 from api.routers import viewer
@@ -44,7 +44,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         expose_headers=["ETag", "Content-Length", "Content-Encoding", "X-Total-Count", "X-Request-ID"],
     )
     install_metrics(app, settings)  # counts every request, the fast path's too
-    install_request_id(app)  # outermost: wraps every other middleware
+    install_request_id(app)  # outermost middleware: wraps every other one
+    install_outermost(app, app.state.tiles, app.state.callers)  # cached tile contents: before any middleware
     install_error_handlers(app)
     logging_filters.install()
     for router in core.ROUTERS:

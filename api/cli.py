@@ -250,6 +250,10 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
                 "api.asgi:app_factory",
                 factory=True,
                 workers=workers,
+                # a worker answers the supervisor's pings only once it has imported the platform: on a
+                # busy machine that takes longer than uvicorn's 5 s, and the workers were killed and
+                # restarted for ever (issue 17's benchmark under load)
+                timeout_worker_healthcheck=60,
                 host=settings.host,
                 port=settings.port,
                 log_level="warning",

@@ -9,6 +9,8 @@ on loopback) over the same list of tile-content URLs: the bare platform, the pro
 configured by `cim deploy nginx-conf` in front of the same platform: the platform authorises, nginx
 sends the file of the on-disk cache) and nginx alone. Every server gets the same number of processes.
 Reports requests/s, p50/p99 latency and the ratios to nginx; writes bench/results/streaming-*.json.
+``--compare PATH`` adds a bare platform run from another checkout (e.g. ``git archive main | tar -x
+-C /tmp/base``) on the same database, measured in the same rounds: a change side by side with before.
 Needs the Debian packages nginx-light and wrk (installed by this script when run as root).
 """
 
@@ -120,7 +122,8 @@ def wrk(
 
 SERVERS = ("platform", "nginx_layout", "nginx_layout_token", "nginx")
 """The bare platform; nginx in front (anonymous: public contents from nginx's few-seconds copy; with a
-token: every request authorised by the platform, bytes by X-Accel-Redirect); nginx alone."""
+token: every request authorised by the platform, bytes by X-Accel-Redirect); nginx alone; and with
+--compare, the bare platform of other checkouts ("platform@<folder>")."""
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -140,6 +143,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="server processes of every server (one per core)")
     parser.add_argument(
         "--rounds", type=int, default=3, help="interleaved rounds; the median of each figure is reported"
+    )
+    parser.add_argument(
+        "--compare", type=Path, action="append", default=[], help="another checkout whose bare platform is measured too"
     )
     parser.add_argument("--field", action="append", default=[], help="upload form field NAME=VALUE (e.g. local=true)")
     args = parser.parse_args()
@@ -165,6 +171,7 @@ def main() -> None:
             output=(work / "server.log").open("wb"),
         )
         nginx = front = None
+        compares: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}  # name -> (base URL, server)
         try:
             base = f"http://127.0.0.1:{port}"
             try:
@@ -231,14 +238,40 @@ def main() -> None:
             for path in paths:  # the same bytes, now sent by nginx from the on-disk cache
                 if httpx.get(front_base + path).content != (docroot / path.lstrip("/")).read_bytes():
                     raise SystemExit(f"the nginx layout answered other bytes for {path}")
+            for checkout in args.compare:  # `python -m` puts the working folder first on sys.path: run it there
+                compare_port = postgis.free_port()
+                name = f"platform@{checkout.resolve().name}"
+                compares[name] = (
+                    f"http://127.0.0.1:{compare_port}",
+                    subprocess.Popen(
+                        [
+                            sys.executable,
+                            "-m",
+                            "api.cli",
+                            "serve",
+                            "--host",
+                            "127.0.0.1",
+                            "--port",
+                            str(compare_port),
+                            "--workers",
+                            str(args.workers),
+                        ],
+                        env={**env, "PYTHONPATH": str(checkout.resolve())},
+                        cwd=checkout,
+                        stdout=(work / f"{name}.log").open("wb"),
+                        stderr=subprocess.STDOUT,
+                    ),
+                )
+                wait_until_healthy(*compares[name], timeout=240)
             threads = 2
             nginx_base = f"http://127.0.0.1:{nginx_port}"
             authorised = {"Authorization": f"Bearer {token}"}
-            runs: dict[str, list[dict[str, float]]] = {name: [] for name in SERVERS}
+            runs: dict[str, list[dict[str, float]]] = {name: [] for name in (*SERVERS, *compares)}
             load_before = os.getloadavg()
             for _ in range(args.rounds):  # interleaved, so that other load on the machine hits all alike
                 for name, url, extra in (
                     ("platform", base, None),
+                    *((name, url, None) for name, (url, _) in compares.items()),
                     ("nginx_layout", front_base, None),
                     ("nginx_layout_token", front_base, authorised),
                     ("nginx", nginx_base, None),
@@ -250,7 +283,10 @@ def main() -> None:
                 if process is not None:
                     process.terminate()
                     process.wait()
+            for _, process in compares.values():
+                stop(process)
             stop(server)  # killed if it does not end in time
+    measured = [name for name in (*compares, *SERVERS) if runs[name]]  # nginx last
     anchor = median_run(runs["nginx"])
     result = {
         "model": args.model.name,
@@ -262,13 +298,13 @@ def main() -> None:
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
         "rounds": args.rounds,
-        **{name: median_run(runs[name]) for name in SERVERS},
+        **{name: median_run(runs[name]) for name in measured},
         "ratios": {
             name: {
                 "requests_per_s": round(median_run(runs[name])["requests_per_s"] / anchor["requests_per_s"], 3),
                 "p99": round(median_run(runs[name])["p99_ms"] / anchor["p99_ms"], 2),
             }
-            for name in SERVERS[:-1]
+            for name in measured[:-1]
         },
         # the same ratios per round (each server measured next to nginx), median over the rounds
         "ratios_per_round": {
@@ -276,7 +312,7 @@ def main() -> None:
                 "requests_per_s": round(round_ratio(runs[name], runs["nginx"], "requests_per_s"), 3),
                 "p99": round(round_ratio(runs[name], runs["nginx"], "p99_ms"), 2),
             }
-            for name in SERVERS[:-1]
+            for name in measured[:-1]
         },
         "runs": runs,
     }

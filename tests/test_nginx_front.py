@@ -10,6 +10,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +32,9 @@ SAME_HEADERS = ("etag", "cache-control", "content-type", "content-length", "vary
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx-light is not installed (scripts/bootstrap.sh)")
 
 
-@pytest.fixture
-def nginx_front(settings: Settings, live_server: str, tmp_path: Path) -> Iterator[str]:
-    run_dir = tmp_path / "nginx"
+@contextmanager
+def running_nginx(settings: Settings, upstream: str, run_dir: Path) -> Iterator[str]:
+    """The real nginx on a free loopback port, configured by `cim deploy nginx-conf`, in front of ``upstream``."""
     run_dir.mkdir()
     port = postgis.free_port()
     conf = run_dir / "nginx.conf"
@@ -41,7 +42,7 @@ def nginx_front(settings: Settings, live_server: str, tmp_path: Path) -> Iterato
         nginx_conf(
             settings,
             listen=f"127.0.0.1:{port}",
-            upstream=live_server.removeprefix("http://"),
+            upstream=upstream.removeprefix("http://"),
             worker_processes="1",
             user="root" if os.geteuid() == 0 else None,  # the test's folders are private to its user
             run_dir=run_dir,
@@ -64,6 +65,12 @@ def nginx_front(settings: Settings, live_server: str, tmp_path: Path) -> Iterato
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture
+def nginx_front(settings: Settings, live_server: str, tmp_path: Path) -> Iterator[str]:
+    with running_nginx(settings, live_server, tmp_path / "nginx") as base:
+        yield base
 
 
 def _same(front: httpx.Response, bare: httpx.Response, *names: str) -> None:

@@ -42,3 +42,31 @@ def test_refresh_ahead_one_load_per_key_and_never_stale() -> None:
     while cache.get("gone") is not None and time.monotonic() < deadline:
         time.sleep(0.01)
     assert cache.get("gone") is None
+
+
+def test_a_load_in_flight_during_forget_is_not_stored() -> None:
+    """A refresh that read the old value before a change (a withdrawn revision) must not bring it back."""
+    started, release = threading.Event(), threading.Event()
+    value = {"v": "before"}
+
+    def load(key: str) -> str | None:
+        read = value[key]
+        started.set()
+        release.wait(2)
+        return read
+
+    cache: RefreshAheadCache[str, str] = RefreshAheadCache(1.0, load)
+    cache.put("v", "before")
+    time.sleep(0.55)  # older than half the TTL: the next get starts a refresh
+    assert cache.get("v") == "before"
+    assert started.wait(2)  # the refresh has read the old value
+    value["v"] = "after"
+    cache.forget("v")  # the change is committed, then the cache is told
+    release.set()
+    deadline = time.monotonic() + 1
+    while cache._refreshing and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not cache._refreshing and cache.get("v") is None  # the old value was not stored
+    generation = cache.generation()
+    cache.put("v", "after", generation)
+    assert cache.get("v") == "after"

@@ -22,6 +22,7 @@ from api.datasets.schemas import (
     JobRef,
     RevisionList,
     RevisionOut,
+    RevisionWithdrawal,
     UploadAccepted,
 )
 from api.datasets.uploads import parse_upload, receive_raw
@@ -240,6 +241,25 @@ def publish_revision(
     publishing.publish(session, dataset, revision, caller=caller)
     session.commit()
     return dataset_view(request, dataset, revision, full=True)
+
+
+@router.post("/datasets/{dataset_id}/revisions/{revision_id}/withdraw", response_model=RevisionOut)
+def withdraw_revision(
+    dataset_id: uuid.UUID,
+    revision_id: uuid.UUID,
+    body: RevisionWithdrawal,
+    request: Request,
+    caller: Writer,
+    session: SessionDep,
+) -> RevisionOut:
+    """Take a revision back (owners and admins): its revision-pinned URLs answer 410 Gone on every path
+    (this server process at once, the others within CIM_TILE_ACCESS_TTL_S). The published revision
+    cannot be withdrawn: publish another first."""
+    dataset = service.get_managed_dataset(session, caller, dataset_id)
+    unshared = service.withdraw_revision(session, caller, dataset, revision_id, body.reason)
+    session.commit()
+    request.app.state.tiles.forget_revision(dataset_id, revision_id, unshared)
+    return revision_view(request, dataset, service.get_revision(session, dataset, revision_id), full=True)
 
 
 def _point(geometry: WKBElement | None) -> list[float] | None:

@@ -44,6 +44,18 @@ class TileTotals(BaseModel):
     bytes: int | None
 
 
+class WithdrawalOut(BaseModel):
+    at: datetime | None
+    by: uuid.UUID | None = Field(description="The user who withdrew the revision")
+    reason: str
+
+
+class RevisionWithdrawal(BaseModel):
+    """Withdraw a revision: its pinned URLs answer 410 Gone from then on (it cannot be undone)."""
+
+    reason: str = Field(min_length=1, max_length=2000, description="Why (kept in the revision and the audit trail)")
+
+
 class RevisionOut(BaseModel):
     id: uuid.UUID
     number: int
@@ -55,6 +67,7 @@ class RevisionOut(BaseModel):
     converted_at: datetime | None
     tileset_url: str | None = Field(description="Revision-pinned (immutable) tileset, once converted")
     links: RevisionLinks
+    withdrawal: WithdrawalOut | None = Field(default=None, description="Who withdrew it, when and why")
     georeferencing: GeoreferencingOut | None = Field(default=None, description="Detail views only")
     footprint: GeoJSONGeometry | None = None
     height_range: list[float | None] | None = None

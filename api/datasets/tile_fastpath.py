@@ -5,20 +5,29 @@ access and the caller (token or session cookie) are all cached, the answer needs
 routing and no dependency resolution, so it is sent from here: the bytes from memory, or behind nginx
 an ``X-Accel-Redirect`` to the content's file in the on-disk cache. Everything else (and every error)
 falls through to the FastAPI routes, which give the same answers the slow way.
+
+It is installed twice: outside every other middleware (:func:`install_outermost`), where it also
+does their work for its answers (the ``X-Request-ID`` header, the request metrics, CORS's ``Vary:
+Origin``) and leaves requests with an ``Origin`` header to the CORS middleware; and inside the CORS
+middleware, for those.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.core.metrics import LATENCY, REQUESTS
+from api.core.request_id import SANE_REQUEST_ID
 from api.datasets.tile_http import (
     ACCEL_EXPIRES,
     ACCEL_REQUEST_HEADER,
@@ -69,8 +78,8 @@ class _Answer:
 
 
 class TileFastPath:
-    def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache) -> None:
-        self.app, self.streamer, self.callers = app, streamer, callers
+    def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache, outermost: bool = False) -> None:
+        self.app, self.streamer, self.callers, self.outermost = app, streamer, callers, outermost
         self._answers: dict[tuple[str, bool, str], _Answer] = {}
         self._loading: dict[str | tuple[str, str], asyncio.Future[Caller | None]] = {}
         self._expires = (ACCEL_EXPIRES.lower().encode(), accel_expires(streamer.access_ttl_s).encode())
@@ -137,10 +146,15 @@ class TileFastPath:
         match = PINNED.match(scope["path"])
         if match is None:
             return await self.app(scope, receive, send)
-        authorization = cookie = if_none_match = None
+        started = time.perf_counter()
+        authorization = cookie = if_none_match = request_id = None
         accel = False
         for name, value in scope["headers"]:
-            if name == b"authorization":
+            if name == b"origin" and self.outermost:
+                return await self.app(scope, receive, send)  # CORS: answered inside the CORS middleware
+            if name == b"x-request-id" and request_id is None:
+                request_id = value
+            elif name == b"authorization":
                 authorization = value
             elif name == b"cookie":
                 cookie = value if cookie is None else cookie + b"; " + value
@@ -170,22 +184,35 @@ class TileFastPath:
             answer = self._prepare(tile)
         if if_none_match is not None and etag_matches(if_none_match, tile.sha256):
             headers = [*answer.not_modified, self._expires] if shared else list(answer.not_modified)
-            await send({"type": "http.response.start", "status": 304, "headers": headers})
-            await send({"type": "http.response.body", "body": b""})
+            status, body = 304, b""
+        elif accel:
+            status, headers, body = 200, list(answer.accel), b""
+        else:
+            assert tile.data is not None
+            headers = [*answer.ok, self._expires] if shared else list(answer.ok)
+            status, body = 200, b"" if scope["method"] == "HEAD" else tile.data
+        if not self.outermost:
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
             return None
-        if accel:
-            await send({"type": "http.response.start", "status": 200, "headers": list(answer.accel)})
-            await send({"type": "http.response.body", "body": b""})
-            return None
-        assert tile.data is not None
-        headers = [*answer.ok, self._expires] if shared else list(answer.ok)
-        await send({"type": "http.response.start", "status": 200, "headers": headers})
-        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else tile.data})
+        # outside the other middlewares: their part of the answer too
+        text = request_id.decode("latin-1") if request_id is not None else None
+        headers.append(
+            (b"x-request-id", (text if text and SANE_REQUEST_ID.fullmatch(text) else uuid.uuid4().hex).encode())
+        )
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+        method = scope["method"]
+        REQUESTS.labels(method, PINNED_ROUTE.path, str(status)).inc()
+        LATENCY.labels(method, PINNED_ROUTE.path).observe(time.perf_counter() - started)
         return None
 
     def _prepare(self, tile: TileFile) -> _Answer:
         """The header lists of a content's answers, built once (the middlewares outside add to copies)."""
-        headers = tuple((k.lower().encode(), v.encode()) for k, v in tile_headers(tile, immutable=True).items())
+        fields = tile_headers(tile, immutable=True)
+        if self.outermost:  # what the CORS middleware adds to an answer to a request without Origin
+            fields["Vary"] += ", Origin"
+        headers = tuple((k.lower().encode(), v.encode()) for k, v in fields.items())
         typed = (*headers, (b"content-type", tile.media_type.encode()))
         accel = accel_path(self.streamer.disk.relative(tile.sha256)).encode()
         length = str(len(tile.data) if tile.data is not None else tile.size).encode()
@@ -198,3 +225,13 @@ class TileFastPath:
             self._answers.clear()
         self._answers[(tile.sha256, tile.public, tile.media_type)] = answer
         return answer
+
+
+def install_outermost(app: FastAPI, streamer: TileStreamer, callers: CallerCache) -> None:
+    """Put a fast path outside every middleware of ``app`` (call after adding them all)."""
+    build = app.build_middleware_stack
+
+    def build_with_fast_path() -> ASGIApp:
+        return TileFastPath(build(), streamer, callers, outermost=True)
+
+    app.build_middleware_stack = build_with_fast_path  # type: ignore[method-assign]

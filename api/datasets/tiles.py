@@ -45,6 +45,10 @@ TILE_ANSWERS: dict[int | str, dict[str, Any]] = {
     },
     304: {"description": "Not modified (If-None-Match matched the ETag)"},
     404: {"description": "No such dataset, revision or file (or not visible to the caller)"},
+    410: {
+        "description": "The revision was withdrawn by its owner and is no longer served",
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    },
 }
 
 

@@ -17,6 +17,7 @@ from api.datasets.schemas import (
     RevisionOut,
     SourceFileOut,
     TileTotals,
+    WithdrawalOut,
 )
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, RevisionState, Visibility
 
@@ -62,6 +63,11 @@ def revision_view(request: Request, dataset: Dataset, revision: DatasetRevision,
         links=RevisionLinks(
             job=path_for(request, "get_job", job_id=revision.job_id) if revision.job_id else None,
             source=path_for(request, "download_source", dataset_id=dataset.id, revision_id=revision.id),
+        ),
+        withdrawal=(
+            WithdrawalOut(at=revision.withdrawn_at, by=revision.withdrawn_by, reason=revision.withdrawal_reason or "")
+            if revision.state == RevisionState.withdrawn
+            else None
         ),
     )
     if full:

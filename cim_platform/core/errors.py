@@ -52,6 +52,12 @@ class Conflict(CimError):
     code = "conflict"
 
 
+class Gone(CimError):
+    """The object existed but was taken back on purpose (e.g. a withdrawn revision); it will not return."""
+
+    code = "gone"
+
+
 class PayloadTooLarge(CimError):
     code = "payload_too_large"
 

@@ -5,6 +5,10 @@ requests arriving in the moment after expiry go to the database together (a thun
 opened dozens of connections per process every ``CIM_TILE_ACCESS_TTL_S`` and made the tail latency).
 Here an entry older than half the TTL is still answered, and one background refresh per key is
 started; under steady load entries never expire, and a value is never answered older than the TTL.
+
+A value read before a change but stored after :meth:`forget` (a refresh or a request in flight while
+a revision was withdrawn) would bring the old value back: :meth:`forget` starts a new generation, and
+a load started in an older one is not stored.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ class RefreshAheadCache(Generic[K, V]):
         self._load = load
         self._items: dict[K, tuple[float, V]] = {}  # key -> (stored at, value)
         self._refreshing: set[K] = set()
+        self._generation = 0
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="access-refresh")
 
@@ -46,7 +51,12 @@ class RefreshAheadCache(Generic[K, V]):
             self._pool.submit(self._refresh, key)
         return entry[1]
 
+    def generation(self) -> int:
+        """Pass to :meth:`put` for a value loaded after this call."""
+        return self._generation
+
     def _refresh(self, key: K) -> None:
+        generation = self._generation
         try:
             value = self._load(key)
         except Exception:  # the next request that misses loads it itself and reports the problem
@@ -55,19 +65,24 @@ class RefreshAheadCache(Generic[K, V]):
             if value is None:
                 self.forget(key)
             else:
-                self.put(key, value)
+                self.put(key, value, generation)
         finally:
             with self._lock:
                 self._refreshing.discard(key)
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V, generation: int | None = None) -> None:
+        """Store ``value``; not if it was loaded in an older ``generation`` (before a :meth:`forget`)."""
         if self.ttl <= 0:
             return
         with self._lock:
+            if generation is not None and generation != self._generation:
+                return
             if len(self._items) >= self.max_items:
                 self._items.clear()
             self._items[key] = (time.monotonic(), value)
 
     def forget(self, key: K) -> None:
+        """Drop ``key``; loads already running (in any thread) do not store what they read."""
         with self._lock:
             self._items.pop(key, None)
+            self._generation += 1

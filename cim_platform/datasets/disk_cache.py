@@ -50,6 +50,10 @@ class ContentCache:
         except OSError:
             return False
 
+    def discard(self, sha256: str) -> None:
+        """Remove a content's file (a withdrawn revision's): the next read that is allowed fills it again."""
+        self.path(sha256).unlink(missing_ok=True)
+
     def _lock(self, sha256: str) -> threading.Lock:
         with self._locks_guard:
             lock = self._locks.get(sha256)

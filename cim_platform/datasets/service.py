@@ -14,12 +14,20 @@ from sqlalchemy.orm import Session
 from cim_platform.core.access import Caller, Scope
 from cim_platform.core.audit import fields_of, record_change
 from cim_platform.core.db.base import utcnow
-from cim_platform.core.errors import InvalidInput, NotFound
+from cim_platform.core.errors import Conflict, InvalidInput, NotFound
 from cim_platform.core.jobs.models import Job
 from cim_platform.core.jobs.service import create_job
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.jobs import CONVERT_TASK
-from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, District, RevisionState, Visibility
+from cim_platform.datasets.models import (
+    Dataset,
+    DatasetKind,
+    DatasetRevision,
+    District,
+    RevisionState,
+    TileContent,
+    Visibility,
+)
 from cim_platform.datasets.sources import IncomingFile, keep_source
 from converters.api import check_input, detect_kind
 from converters.errors import ConversionError
@@ -262,3 +270,71 @@ def get_revision(session: Session, dataset: Dataset, revision_id: uuid.UUID) -> 
     if revision is None or revision.dataset_id != dataset.id:
         raise NotFound(f"no revision {revision_id} in dataset {dataset.id}")
     return revision
+
+
+WITHDRAWAL_REASON_MAX = 2000
+
+
+def withdraw_revision(
+    session: Session, caller: Caller, dataset: Dataset, revision_id: uuid.UUID, reason: str
+) -> list[str]:
+    """Withdraw a ready revision that is not the published one: its pinned URLs stop being served (410).
+
+    Returns the SHA-256 of its contents that no other servable revision shares (the on-disk cache may
+    drop those files). The caller must manage the dataset (its organisation, or an admin)."""
+    caller.require(Scope.datasets_write)
+    caller.check_manages(dataset.organization_id, what="dataset")
+    reason = reason.strip()
+    if not reason:
+        raise InvalidInput("say why the revision is withdrawn (reason)")
+    if len(reason) > WITHDRAWAL_REASON_MAX:
+        raise InvalidInput(f"the reason is longer than {WITHDRAWAL_REASON_MAX} characters", params={"max_length": 2000})
+    # one at a time with publishing (which changes published_revision_id under the same row)
+    session.execute(select(Dataset.id).where(Dataset.id == dataset.id).with_for_update())
+    session.refresh(dataset)
+    revision = get_revision(session, dataset, revision_id)
+    session.refresh(revision, with_for_update=True)
+    if revision.state == RevisionState.withdrawn.value:
+        raise Conflict(f"revision {revision.number} is already withdrawn")
+    if dataset.published_revision_id == revision.id:
+        raise Conflict(
+            f"revision {revision.number} is the published one; publish another revision first "
+            "(POST .../revisions/{id}/publish), then withdraw this one"
+        )
+    if revision.state != RevisionState.ready.value:
+        raise Conflict(f"revision {revision.number} is {revision.state}; only a ready revision can be withdrawn")
+    before = {"state": revision.state}
+    revision.state = RevisionState.withdrawn.value
+    revision.withdrawn_at = utcnow()
+    revision.withdrawn_by = caller.user_id
+    revision.withdrawal_reason = reason
+    dataset.updated_at = revision.withdrawn_at
+    session.flush()
+    record_change(
+        session,
+        caller,
+        action="revision.withdrawn",
+        object_type="dataset_revision",
+        object_id=str(revision.id),
+        before=before,
+        after={
+            "state": revision.state,
+            "dataset_id": str(dataset.id),
+            "number": revision.number,
+            "withdrawn_at": revision.withdrawn_at.isoformat(),
+            "withdrawn_by": str(caller.user_id) if caller.user_id else None,
+            "reason": reason,
+        },
+    )
+    shared = (
+        select(TileContent.sha256)
+        .join(DatasetRevision, DatasetRevision.id == TileContent.revision_id)
+        .where(DatasetRevision.state != RevisionState.withdrawn.value)
+    )
+    return list(
+        session.scalars(
+            select(TileContent.sha256)
+            .where(TileContent.revision_id == revision.id, TileContent.sha256.not_in(shared))
+            .distinct()
+        )
+    )

@@ -9,7 +9,11 @@ are copied from PostgreSQL in chunks into the content-addressed on-disk cache
 (:mod:`cim_platform.datasets.disk_cache`) and sent from the file. At most
 ``CIM_TILE_MAX_CONCURRENT_READS`` contents are read from the database at once per process; further
 requests wait. Behind nginx (``cim deploy nginx-conf``) every immutable content is put in the on-disk
-cache and nginx sends the file."""
+cache and nginx sends the file.
+
+A withdrawn revision (its owner took it back) answers 410 on every path: its id is part of the
+dataset's access, so every server process stops serving it within ``CIM_TILE_ACCESS_TTL_S`` whatever
+its caches hold, and the process that withdrew it at once (:meth:`TileStreamer.forget_revision`)."""
 
 from __future__ import annotations
 
@@ -31,8 +35,15 @@ from cim_platform.core.errors import NotFound
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.access_cache import RefreshAheadCache
 from cim_platform.datasets.disk_cache import ContentCache
+from cim_platform.datasets.errors import RevisionWithdrawn
 
-_ACCESS = text("SELECT organization_id, visibility, published_revision_id FROM datasets WHERE id = :dataset_id")
+_ACCESS = text(
+    """
+    SELECT d.organization_id, d.visibility, d.published_revision_id,
+           ARRAY(SELECT r.id FROM dataset_revisions r WHERE r.dataset_id = d.id AND r.state = 'withdrawn') AS withdrawn
+      FROM datasets d WHERE d.id = :dataset_id
+    """
+)
 _CONTENT = text(
     """
     SELECT t.sha256, t.media_type, t.size, CASE WHEN t.size <= :inline_max THEN t.data END AS data
@@ -53,6 +64,7 @@ class DatasetAccess:
     organization_id: uuid.UUID
     public: bool
     published_revision_id: uuid.UUID | None
+    withdrawn: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -105,24 +117,36 @@ class TileStreamer:
     def _read_access(self, dataset_id: uuid.UUID) -> DatasetAccess | None:
         with self.engine.connect() as conn:
             row = conn.execute(_ACCESS, {"dataset_id": dataset_id}).first()
-        return (
-            None
-            if row is None
-            else DatasetAccess(row.organization_id, row.visibility == "public", row.published_revision_id)
-        )
+        if row is None:
+            return None
+        public = row.visibility == "public"
+        return DatasetAccess(row.organization_id, public, row.published_revision_id, frozenset(row.withdrawn))
 
     def _load_access(self, dataset_id: uuid.UUID) -> DatasetAccess:
+        generation = self._access.generation()  # read before a withdrawal, stored after it: not stored
         access = self._read_access(dataset_id)
         if access is None:
             self._access.forget(dataset_id)
             raise NotFound(f"no dataset {dataset_id}")
-        self._access.put(dataset_id, access)
+        self._access.put(dataset_id, access, generation)
         return access
 
     @staticmethod
-    def _check(caller: Caller, access: DatasetAccess, dataset_id: uuid.UUID, path: str) -> None:
+    def _check(caller: Caller, access: DatasetAccess, dataset_id: uuid.UUID, revision_id: uuid.UUID | None) -> None:
         # the same words as for a dataset that does not exist: never reveal another organisation's data
         caller.check_visible(access.organization_id, public=access.public, what=f"dataset {dataset_id}")
+        if revision_id is not None and revision_id in access.withdrawn:
+            raise RevisionWithdrawn(
+                f"revision {revision_id} of dataset {dataset_id} was withdrawn by its owner and is no longer "
+                f"served; the dataset's current tiles are at /tiles/{dataset_id}/tileset.json"
+            )
+
+    def forget_revision(self, dataset_id: uuid.UUID, revision_id: uuid.UUID, sha256s: list[str]) -> None:
+        """After a revision was withdrawn (committed): this process stops serving it at once (the others
+        within CIM_TILE_ACCESS_TTL_S), and the on-disk cache drops the files no other revision shares."""
+        self._access.forget(dataset_id)
+        for sha256 in sha256s:
+            self.disk.discard(sha256)
 
     # -- contents ------------------------------------------------------------------------
     def cached(
@@ -132,7 +156,7 @@ class TileStreamer:
         access = self._access.get(dataset_id)
         if access is None:
             return None
-        self._check(caller, access, dataset_id, path)
+        self._check(caller, access, dataset_id, revision_id)
         revision_id = revision_id or access.published_revision_id
         if revision_id is None:
             raise NotFound(f"dataset {dataset_id} has no published revision")
@@ -143,7 +167,7 @@ class TileStreamer:
 
     def fetch(self, caller: Caller, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, path: str) -> TileFile:
         access = self._load_access(dataset_id)
-        self._check(caller, access, dataset_id, path)
+        self._check(caller, access, dataset_id, revision_id)
         revision_id = revision_id or access.published_revision_id
         if revision_id is None:
             raise NotFound(f"dataset {dataset_id} has no published revision")
@@ -220,7 +244,7 @@ class TileStreamer:
     def published_tileset(self, caller: Caller, dataset_id: uuid.UUID) -> TileFile:
         """The published tileset.json (read fresh) with its contents pinned to its revision."""
         access = self._load_access(dataset_id)
-        self._check(caller, access, dataset_id, "tileset.json")
+        self._check(caller, access, dataset_id, None)
         if access.published_revision_id is None:
             raise NotFound(f"dataset {dataset_id} has no published revision")
         key = (dataset_id, access.published_revision_id, "tileset.json#pinned")
