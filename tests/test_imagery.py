@@ -63,10 +63,16 @@ def test_imagery_upload_tiles_cache_access_and_refusals(client, cast, start_work
     assert response.status_code == 202, response.text
     accepted = response.json()
     assert accepted["dataset"]["kind"] == "imagery"
-    assert wait_job(client, headers, accepted["job"]["href"])["state"] == "succeeded"
+    job = wait_job(client, headers, accepted["job"]["href"])
+    assert job["state"] == "succeeded"
     dataset_id = accepted["dataset"]["id"]
     detail = client.get(f"/api/v1/datasets/{dataset_id}", headers=headers).json()
     assert detail["footprint"]["type"] == "MultiPolygon"
+    # no 3D Tiles tileset: none is linked, and OGC GeoVolumes does not list it as a 3D container
+    assert detail["tileset_url"] is None and detail["published_revision"]["tileset_url"] is None
+    assert "tileset" not in job["links"]
+    assert dataset_id not in {c["id"] for c in client.get("/ogc/collections", headers=headers).json()["collections"]}
+    assert client.get(f"/ogc/collections/{dataset_id}", headers=headers).status_code == 404
     with session_scope(engine) as session:
         (media_type,) = session.execute(
             select(TileContent.media_type).where(TileContent.revision_id == detail["published_revision"]["id"])

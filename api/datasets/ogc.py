@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from api.deps import CallerDep, SessionDep
 from cim_platform.core.errors import NotFound
-from cim_platform.datasets.models import Dataset, DatasetRevision
+from cim_platform.datasets.models import WITHOUT_TILESET, Dataset, DatasetRevision, has_tileset
 from cim_platform.datasets.service import get_dataset, visible_datasets
 from cim_platform.datasets.tilestore import root_extent
 
@@ -132,6 +132,7 @@ def collections(request: Request, caller: CallerDep, session: SessionDep) -> Col
         visible_datasets(caller)
         .add_columns(DatasetRevision)
         .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+        .where(Dataset.kind.not_in(WITHOUT_TILESET))  # terrain and imagery are no 3D containers
         .order_by(Dataset.name)
     )
     items = [_collection(request, d, r) for d, r in session.execute(query)]
@@ -146,4 +147,6 @@ def collection(dataset_id: uuid.UUID, request: Request, caller: CallerDep, sessi
     revision = session.scalar(select(DatasetRevision).where(DatasetRevision.id == dataset.published_revision_id))
     if revision is None:
         raise NotFound(f"dataset {dataset_id} has no published revision yet")
+    if not has_tileset(dataset.kind):
+        raise NotFound(f"dataset {dataset_id} is {dataset.kind}, not a 3D Tiles collection: see /api/v1/ground/layers")
     return _collection(request, dataset, revision)

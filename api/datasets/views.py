@@ -19,7 +19,14 @@ from api.datasets.schemas import (
     TileTotals,
     WithdrawalOut,
 )
-from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, RevisionState, Visibility
+from cim_platform.datasets.models import (
+    Dataset,
+    DatasetKind,
+    DatasetRevision,
+    RevisionState,
+    Visibility,
+    has_tileset,
+)
 
 
 def geojson(geometry: Any) -> GeoJSONGeometry | None:
@@ -57,7 +64,7 @@ def revision_view(request: Request, dataset: Dataset, revision: DatasetRevision,
         converted_at=revision.converted_at,
         tileset_url=(
             path_for(request, "revision_file", dataset_id=dataset.id, revision_id=revision.id, path="tileset.json")
-            if ready
+            if ready and has_tileset(dataset.kind)
             else None
         ),
         links=RevisionLinks(
@@ -98,7 +105,9 @@ def dataset_view(
         published_revision_id=dataset.published_revision_id,
         publication=dataset.publication,
         tileset_url=(
-            path_for(request, "dataset_tileset", dataset_id=dataset.id) if dataset.published_revision_id else None
+            path_for(request, "dataset_tileset", dataset_id=dataset.id)
+            if dataset.published_revision_id and has_tileset(dataset.kind)
+            else None
         ),
         footprint=geojson(dataset.footprint),
         published_revision=revision_view(request, dataset, published, full=True) if full and published else None,

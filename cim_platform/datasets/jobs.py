@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cim_platform.core.jobs.models import JobState
 from cim_platform.core.jobs.registry import JobRun, RouteLink, job_kind
 from cim_platform.datasets.conversion import mark_revision, run_conversion
+from cim_platform.datasets.models import has_tileset
 
 CONVERT_TASK = "convert_revision"
 
@@ -26,7 +27,7 @@ def conversion_links(params: dict[str, Any], state: str) -> dict[str, RouteLink]
         "dataset": RouteLink("get_dataset", {"dataset_id": revision["dataset_id"]}),
         "revision": RouteLink("get_revision", revision),
     }
-    if state == JobState.succeeded:
+    if state == JobState.succeeded and has_tileset(str(params.get("kind", ""))):
         links["tileset"] = RouteLink("revision_file", {**revision, "path": "tileset.json"})
     return links
 

@@ -44,6 +44,15 @@ class DatasetKind(enum.StrEnum):
     pipelines = "pipelines"  # underground pipeline survey tables (issue 15)
 
 
+WITHOUT_TILESET = frozenset({DatasetKind.terrain.value, DatasetKind.imagery.value})
+"""Kinds whose conversion is no 3D Tiles tileset (quantized-mesh terrain, an imagery COG: the ground domain
+serves them)."""
+
+
+def has_tileset(kind: str) -> bool:
+    return kind not in WITHOUT_TILESET
+
+
 class Visibility(enum.StrEnum):
     public = "public"
     internal = "internal"

@@ -166,7 +166,7 @@ def add_revision(
     job = create_job(
         session,
         CONVERT_TASK,
-        {"dataset_id": str(dataset.id), "revision_id": str(revision.id)},
+        {"dataset_id": str(dataset.id), "revision_id": str(revision.id), "kind": dataset.kind},
         organization_id=dataset.organization_id,
         user_id=caller.user_id,
     )
