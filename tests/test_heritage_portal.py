@@ -37,7 +37,7 @@ def expected_counts(buildings: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def chart_texts(b: Browsing) -> list[str]:
-    b.page.wait_for_selector("[data-testid=completeness-chart] svg text")
+    b.page.wait_for_selector("[data-testid=completeness-chart] svg text", state="attached")
     return [t.strip() for t in b.page.locator("[data-testid=completeness-chart] svg text").all_text_contents()]
 
 
@@ -177,6 +177,7 @@ def test_heritage_pages_for_surveyor_official_and_viewer(portal_server: str, cli
         assert granary["name"] in o.page.inner_text(f"[data-testid=heritage-conflicts-table] tr[data-code={GRANARY}]")
         assert "needs an approval document" in o.page.inner_text("[data-testid=heritage-conflicts-summary]")
         assert o.page.locator("[data-testid=heritage-approve]").count() == 1
+        o.page.locator("[data-section=heritage-conflicts]").scroll_into_view_if_needed()
         o.shot("heritage-dataset-conflicts-en")
 
         # — a viewer, in Chinese: reads everything, changes nothing

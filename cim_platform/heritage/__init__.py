@@ -2,10 +2,8 @@
 
 Loading the domain registers its publish guard (``approvals``: dataset revisions overlapping protection
 zones are published only with an approval reference) and its after-publish hook (``watch``: the
-demolition watch on newly published footprint layers), and ``joblinks`` adds the protection conflicts
-to the links of a finished conversion job.
+demolition watch on newly published footprint layers).
 """
 
 from cim_platform.heritage import approvals as approvals
-from cim_platform.heritage import joblinks as joblinks
 from cim_platform.heritage import watch as watch

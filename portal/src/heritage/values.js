@@ -18,6 +18,7 @@ export function valueText(field, value) {
   if (field === "district" || field === "district_code") return districtLabel(districtByCode(value));
   if (ENUM_KEYS[field] && (enumOptions(field).includes(value) || field === "status")) return t(`heritage.${ENUM_KEYS[field]}.${value}`);
   if (Array.isArray(value)) return value.join("、");
+  if (field === "construction_year") return String(value); // a year, not a quantity: no grouping
   if (typeof value === "number") return formatNumber(value, "decimal");
   if (typeof value === "object") return JSON.stringify(value);
   return String(value);
