@@ -5,6 +5,7 @@ sees no write action (in Chinese). Every number checked against the API; nothing
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
@@ -41,7 +42,7 @@ def chart_texts(b: Browsing) -> list[str]:
     return [t.strip() for t in b.page.locator("[data-testid=completeness-chart] svg text").all_text_contents()]
 
 
-def test_heritage_pages_for_surveyor_official_and_viewer(portal_server: str, client, cast, settings) -> None:  # noqa: F811
+def test_heritage_pages_for_surveyor_official_and_viewer(portal_server: str, client, cast, settings, tmp_path) -> None:  # noqa: F811
     assert load_heritage_samples(settings, "", client) == 6
     layer = json.loads((SAMPLES.parent / "survey" / "ordos_footprints.geojson").read_text(encoding="utf-8"))
     polygons = [shape(f["geometry"]) for f in layer["features"]]
@@ -95,6 +96,28 @@ def test_heritage_pages_for_surveyor_official_and_viewer(portal_server: str, cli
         assert "东胜建筑轮廓" in s.page.inner_text("[data-testid=heritage-conflicts]")
         assert "创建记录" in s.page.inner_text("[data-testid=heritage-history]")
         s.shot("heritage-record-zh")
+        # file an item in the archive: refused without its file and date, then kept with its checksum
+        form = s.page.locator("[data-testid=heritage-item-form]")
+        form.locator("select[name=section]").select_option("interventions")
+        form.locator("select[name=kind]").select_option("repair_record")
+        form.locator("input[name=title]").fill("示例 2024 年屋面修缮记录")
+        form.locator("[data-testid=item-submit]").click()
+        assert form.locator("[data-problem=file]").inner_text().strip() == "必填。"
+        assert "请填写日期" in form.locator("[data-problem=event_date]").inner_text()
+        repair = tmp_path / "repair-2024.pdf"
+        repair.write_bytes(b"%PDF-1.4 example repair record\n" * 50)
+        form.locator("input[type=file]").set_input_files(str(repair))
+        form.locator("input[name=event_date]").fill("2024-06-01")
+        form.locator("[data-testid=item-submit]").click()
+        s.page.wait_for_selector("[data-testid=heritage-items] tr:has-text('示例 2024 年屋面修缮记录')")
+        filed = s.page.locator("[data-testid=heritage-items] tr", has_text="示例 2024 年屋面修缮记录")
+        assert "自检" in filed.inner_text() and "repair-2024.pdf" in filed.inner_text()
+        items = client.get(f"{BUILDINGS}/{granary['id']}/items", headers=official_api).json()["items"]
+        stored = next(i for i in items if i["title"] == "示例 2024 年屋面修缮记录")
+        assert (
+            stored["sha256"] == hashlib.sha256(repair.read_bytes()).hexdigest() and stored["event_date"] == "2024-06-01"
+        )
+        assert stored["sha256"][:12] in filed.inner_text()
         s.page.click("[data-testid=heritage-edit]")
         s.page.wait_for_selector("[data-testid=becomes-proposal]")
         s.page.fill("input[name=construction_year]", "3000")
