@@ -1,7 +1,8 @@
 """The heritage pages in Debian's Chromium against a real server and PostGIS, on the demo's synthetic records:
 a surveyor finds a record on the list and the map and proposes an edit (in Chinese); an official reviews it in the
 queue, lists a record, reads the completeness chart and a dataset's protection conflicts (in English); a viewer
-sees no write action (in Chinese). Every number checked against the API; nothing leaves the machine."""
+sees no write action (in Chinese); a feature of a surveyed scan picked in the 3D city shows its record.
+Every number checked against the API; nothing leaves the machine."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from typing import Any
 from shapely.geometry import MultiPolygon, shape
 
 from api.heritage.demo import SAMPLES, load_heritage_samples
-from tests.support.browser import Browsing, chromium, open_page, sign_in
+from tests.support.browser import Browsing, chromium, open_page, sign_in, wait_city_ready
 from tests.support.heritage import BUILDINGS, add_revision
+from tests.support.waiting import wait_for
 from tests.test_portal_e2e import choose_language, portal_server  # noqa: F401  (the fixture)
 
 BASE = "/api/v1/heritage"
@@ -226,5 +228,40 @@ def test_heritage_pages_for_surveyor_official_and_viewer(portal_server: str, cli
 
         errors = s.errors + o.errors + v.errors
         external = s.external() + o.external() + v.external()
+    assert not external, external
+    assert not errors, errors
+
+
+def test_city_shows_the_record_of_a_surveyed_feature(portal_server: str, client, cast, settings, start_worker) -> None:  # noqa: F811
+    """The demo's stele scan, filed in its record's archive with convert, becomes a dataset in the 3D city; a click
+    on it there shows the record, and the link opens it."""
+    start_worker()
+    load_heritage_samples(settings, "", client)
+    official = cast.headers("official")
+    listing = client.get(BUILDINGS, headers=official, params={"limit": 1000}).json()["buildings"]
+    stele = next(x for x in listing if x["code"] == "EX-150602-006")
+    items = client.get(f"{BUILDINGS}/{stele['id']}/items", headers=official).json()["items"]
+    dataset_id = next(i["dataset_id"] for i in items if i["dataset_id"])
+
+    def published() -> bool:
+        return bool(client.get(f"/api/v1/datasets/{dataset_id}", headers=official).json()["published_revision_id"])
+
+    wait_for(published, timeout=240, interval=1)
+    with chromium() as browser:
+        b = open_page(browser, portal_server)
+        sign_in(b, "official", cast.password("official"))  # the scan is the survey team's internal dataset
+        b.go(f"/city?dataset={dataset_id}")
+        wait_city_ready(b)
+        # the scan is a featureless mesh: clicked at the middle of the view, where the city flew to it
+        box = b.page.locator(".globe canvas").first.bounding_box()
+        assert box is not None
+        b.page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        pick = b.page.wait_for_selector("[data-testid=heritage-city-pick]")
+        assert stele["name"] in pick.inner_text() and "历史建筑档案" in pick.inner_text()
+        b.shot("heritage-city-pick")
+        b.page.click(f"[data-testid=heritage-city-pick] a[href='/heritage/{stele['id']}']")
+        b.page.wait_for_selector("[data-testid=heritage-facts]")
+        assert b.page.inner_text("[data-testid=heritage-name]").startswith(stele["name"])
+        errors, external = b.errors, b.external()
     assert not external, external
     assert not errors, errors
