@@ -31,7 +31,7 @@ export function setupCity(context) {
   const state = reactive({ datasetId: null });
   const box = document.createElement("div");
   context.viewer.container.appendChild(box);
-  const app = createApp(CityPick, { state, linked }).use(i18n).use(context.router);
+  const app = createApp(CityPick, { state, linked, router: context.router }).use(i18n); // the page's router, not a second install
   app.mount(box);
   const { Cesium, viewer } = context;
   const handler = new Cesium.ScreenSpaceEventHandler(viewer.scene.canvas);
