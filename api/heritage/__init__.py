@@ -1,8 +1,15 @@
 """Historic buildings over HTTP (issue 10): records, groups, reviewed edits, the archive, protection conflicts
-and approvals, the demolition watch, import and export."""
+and approvals, the demolition watch, import and export; and the portal's heritage pages (index.html)."""
 
 from fastapi import APIRouter
 
-from api.heritage import alerts, archive, buildings, review, transfer
+from api.heritage import alerts, archive, buildings, pages, review, transfer
 
-ROUTERS: list[APIRouter] = [buildings.router, review.router, archive.router, transfer.router, alerts.router]
+ROUTERS: list[APIRouter] = [
+    buildings.router,
+    review.router,
+    archive.router,
+    transfer.router,
+    alerts.router,
+    pages.router,
+]

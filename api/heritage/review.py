@@ -141,7 +141,21 @@ def list_conflicts(
     construction-control zone of an active record, with the overlap in m² (PostGIS)."""
     caller.require(Scope.heritage_read)
     filters = conflicts.ConflictFilter(building, dataset, revision, district, zone, published, limit)
-    rows = conflicts.find_conflicts(session, caller, filters)
+    return _conflict_list(conflicts.find_conflicts(session, caller, filters))
+
+
+@router.get("/datasets/{dataset_id}/revisions/{revision_id}/conflicts", response_model=ConflictList)
+def revision_conflicts(
+    dataset_id: uuid.UUID, revision_id: uuid.UUID, caller: CallerDep, session: SessionDep
+) -> ConflictList:
+    """The protection conflicts of one dataset revision (its footprint against every active record's
+    protection range and construction-control zone, PostGIS): what a conversion job links as its result."""
+    caller.require(Scope.heritage_read)
+    filters = conflicts.ConflictFilter(dataset_id=dataset_id, revision_id=revision_id, limit=5000)
+    return _conflict_list(conflicts.find_conflicts(session, caller, filters))
+
+
+def _conflict_list(rows: list[conflicts.ConflictRow]) -> ConflictList:
     views = [
         ConflictOut(
             building_id=r.building_id,

@@ -87,3 +87,42 @@ def listed(client: TestClient, cast: Any, code: str, **overrides: Any) -> tuple[
     etag = step(client, cast.headers("official"), body["id"], etag, "listed")
     response = client.get(f"{BUILDINGS}/{body['id']}", headers=cast.headers("surveyor"))
     return response.json(), etag
+
+
+def add_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str, district: str = "150602") -> str:
+    """A dataset with one ready revision whose footprint (a shapely geometry in EPSG:4326) is stored as a
+    conversion stores it, not published; no tiles (the protection checks read footprints). The dataset's id."""
+    import hashlib
+    import uuid
+
+    from geoalchemy2 import WKTElement
+    from shapely.geometry import MultiPolygon, Polygon
+
+    from cim_platform.core.db.engine import session_scope
+    from cim_platform.datasets.models import Dataset, DatasetRevision
+
+    polygons = [footprint] if isinstance(footprint, Polygon) else list(footprint.geoms)
+    with session_scope(engine) as session:
+        dataset = Dataset(
+            id=uuid.uuid4(),
+            organization_id=organization_id,
+            name=name,
+            kind="footprints",
+            district_code=district,
+            visibility="public",
+        )
+        session.add(dataset)
+        session.flush()
+        revision = DatasetRevision(
+            id=uuid.uuid4(),
+            dataset_id=dataset.id,
+            number=1,
+            state="ready",
+            source_filename="footprints.geojson",
+            source_path="x",
+            source_bytes=1,
+            source_sha256=hashlib.sha256(b"x").hexdigest(),
+            footprint=WKTElement(MultiPolygon(polygons).wkt, srid=4326),
+        )
+        session.add(revision)
+        return str(dataset.id)
