@@ -49,12 +49,14 @@ def check_dashboard(b: Browsing, data: dict) -> None:
     assert shown_share(b, "[data-testid=coverage-city-share]") == pytest.approx(city["share"], abs=ANY_SHARE)
     rows = {u["unit"]: u for u in data["coverage"]["units"]}
     for code in (KANGBASHI, DONGSHENG):
-        shown = float(page.get_attribute(f"[data-testid=coverage-units] tbody tr[data-unit='{code}']", "data-share") or 0)
+        row = f"[data-testid=coverage-units] tbody tr[data-unit='{code}']"
+        shown = float(page.get_attribute(row, "data-share") or 0)
         assert shown == pytest.approx(rows[code]["share"], abs=ANY_SHARE) and shown > 0
     assert page.locator("[data-testid=coverage-units] tbody tr").count() == len(rows) >= 9
     page.wait_for_function(
         "() => { const m = document.querySelector('[data-testid=coverage-map]');"
-        " return m && m.dataset.boundaries === '9' && Number(m.dataset.covered) >= 2 && Number(m.dataset.uncovered) >= 9; }"
+        " return m && m.dataset.boundaries === '9' && Number(m.dataset.covered) >= 2"
+        " && Number(m.dataset.uncovered) >= 9; }"
     )
     assert page.locator("[data-testid=coverage-map] canvas").count() >= 1
     chart = page.locator("[data-testid=coverage-history]")
@@ -113,7 +115,8 @@ def test_dashboard_viewer_in_chinese_official_in_english(
         # compute now: a snapshot job on the worker; unchanged inputs answer the stored snapshot
         official.page.click("[data-testid=coverage-compute]")
         official.page.wait_for_function(
-            "() => document.querySelector('[data-testid=coverage-admin-message]')?.innerText.includes('Snapshot taken')",
+            "() => document.querySelector('[data-testid=coverage-admin-message]')"
+            "?.innerText.includes('Snapshot taken')",
             timeout=120_000,
         )
         official.shot("coverage-dashboard-en-official")
