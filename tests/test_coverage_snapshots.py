@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from shapely.geometry import box
+from shapely.geometry import MultiPolygon, box
 from sqlalchemy import select, update
 
 from cim_platform.core.audit import SYSTEM
@@ -17,7 +17,7 @@ from cim_platform.coverage import targets
 from cim_platform.coverage.compute import UnitFigure
 from cim_platform.coverage.definition import Definition
 from cim_platform.coverage.jobs import SNAPSHOT_TASK
-from cim_platform.coverage.models import Snapshot, Target
+from cim_platform.coverage.models import RevisionPart, Snapshot, Target
 from cim_platform.coverage.snapshots import evaluate, history
 from cim_platform.datasets.models import Dataset, DatasetRevision
 from cim_platform.datasets.publishing import publish
@@ -65,6 +65,19 @@ def test_one_new_dataset_recomputes_its_district_only(engine, cast) -> None:
     assert after[DONGSHENG].covered_m2 == before[DONGSHENG].covered_m2
     assert after[KANGBASHI].covered_m2 == pytest.approx(geodesic_area(kangbashi), rel=1e-3)
     assert after["city"].covered_m2 == pytest.approx(before["city"].covered_m2 + after[KANGBASHI].covered_m2)
+
+
+def test_a_dataset_whose_box_spans_a_district_without_touching_it_leaves_it_alone(engine, cast) -> None:
+    """The inputs of a unit are the revisions with a part meeting its built-up area, not a bounding box."""
+    _two_districts(engine)
+    add_dataset(engine, cast.orgs["institute_a"], [box(109.90, 39.78, 109.94, 39.84)])
+    snap(engine)
+    # one square in Kangbashi, one north-east of Dongsheng: their box spans Dongsheng's built-up area
+    spread = MultiPolygon([box(109.77, 39.59, 109.78, 39.60), box(110.05, 39.90, 110.06, 39.91)])
+    add_dataset(engine, cast.orgs["institute_b"], [spread], kind="mesh", lod="mesh")
+    _, reused, computed, figures = snap(engine)
+    assert not reused and computed == [KANGBASHI]
+    assert figures[KANGBASHI].covered_m2 == pytest.approx(geodesic_area(box(109.77, 39.59, 109.78, 39.60)), rel=1e-6)
 
 
 def test_a_superseding_revision_changes_the_inputs(engine, cast) -> None:
@@ -140,6 +153,12 @@ def test_publishing_queues_one_debounced_snapshot_job(engine, cast) -> None:
         jobs = session.scalars(select(Job).where(Job.task == SNAPSHOT_TASK)).all()
         assert len(jobs) == 1 and jobs[0].params == {"auto": True, "trigger": "publish"}
         assert jobs[0].queue_job_id is None  # handed to the queue by a worker's reconciler after its grace
+        # the publication stored each revision's footprint parts, with their geodesic area
+        parts = session.execute(select(RevisionPart.revision_id, RevisionPart.area_m2)).all()
+        assert len(parts) == 3
+        assert all(
+            area == pytest.approx(geodesic_area(box(109.90, 39.78, 109.94, 39.84)), rel=1e-9) for _, area in parts
+        )
 
 
 def test_the_job_takes_snapshots_in_a_worker(client, cast, start_worker) -> None:

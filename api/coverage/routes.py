@@ -209,6 +209,24 @@ def coverage_map(
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
 
 
+@router.get(
+    "/boundaries",
+    response_class=Response,
+    responses={200: {"content": {"application/geo+json": {}}, "description": "The units' boundaries"}},
+)
+def unit_boundaries(
+    session: SessionDep,
+    unit: Annotated[
+        str | None, Query(max_length=80, description="one unit; default: every unit with a boundary")
+    ] = None,
+) -> Response:
+    """The boundaries of the districts and banners (and towns) as GeoJSON (EPSG:4326), each with its
+    ``source``: the demo's are synthetic and approximate, and say so."""
+    codes = [areas.find_unit(session, unit).code] if unit else None
+    body = mapping.boundaries(session, codes)
+    return Response(json.dumps(body, ensure_ascii=False), media_type="application/geo+json")
+
+
 def _snapshot_out(session: SessionDep, snapshot: Snapshot, *, figures: bool) -> SnapshotOut:
     names = unit_names(session)
     rows = snapshots.figures_of(session, snapshot) if figures else {}

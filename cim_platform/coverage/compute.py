@@ -1,10 +1,11 @@
 """The coverage computed in PostGIS, per unit: built-up area, covered area, breakdown, building counts.
 
-Published footprints are dumped into their polygons once (a temporary table with a GIST index, invalid
-polygons made valid), kept whole where they lie within the built-up area and clipped otherwise,
-clustered where they touch or overlap and unioned within clusters (overlaps count once), and measured
-on the ellipsoid (``geography``). Every unit is computed independently, so a snapshot
-recomputes only the units whose inputs changed (``snapshots.py``).
+Published footprints are stored once as valid polygons with their geodesic area and hash (``parts.py``);
+a computation reads those near each built-up area through their GIST index, keeps the ones within it
+whole (stored area) and clips the others, counts identical pieces once, adds up the pieces that overlap
+no other and unions only those that do (overlaps count once); areas on the ellipsoid (``geography``).
+Every unit is computed independently, so a snapshot recomputes only the units whose inputs changed
+(``snapshots.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cim_platform.coverage.definition import Definition
 from cim_platform.coverage.levels import LEVEL_SQL, level_name
+from cim_platform.coverage.parts import store_missing_parts
 
 # the published, ready revision of every dataset with a footprint, with its kind and CIM level
 SOURCES_SQL = f"""
@@ -37,56 +39,65 @@ BUILT_SQL = """
 """
 
 
-# Clip the parts to the built-up areas (whole where within); identical pieces (the same footprint in
-# several datasets, e.g. LOD1 and LOD2 of one inventory) count once; the remaining pieces are clustered
-# where they touch or overlap (ST_ClusterDBSCAN, distance 0) and unioned only within their cluster: a
-# piece alone in its cluster is measured as it is. Each kind's and each level's union is measured the same
-# way within the same clusters. Areas on the ellipsoid (geography).
+# The stored parts (``parts.py``) of the selected revisions near each unit's built-up area, through the GIST
+# index: a part within the built-up area keeps its stored area and hash, one crossing its edge is clipped and
+# measured. Identical pieces (the same building in several datasets) count once, by their hash; a piece is
+# "flagged" when a stored overlap links it to another selected part. The covered area of each unit, source
+# kind and CIM level: the pieces that overlap nothing add up their areas, only the flagged ones are unioned
+# (so overlaps count once; a piece whose partner lies elsewhere is merely unioned needlessly). Areas on the
+# ellipsoid (geography).
 AREAS_SQL = f"""
     WITH built AS ({BUILT_SQL}),
-    pieces AS MATERIALIZED (
-      SELECT b.unit_code, p.kind, p.level,
-             CASE WHEN ST_Within(p.geom, b.geom) THEN p.geom
-                  ELSE ST_CollectionExtract(ST_Intersection(p.geom, b.geom), 3) END AS g
-        FROM built b JOIN coverage_parts p ON ST_Intersects(p.geom, b.geom)
+    sel AS MATERIALIZED (SELECT s.revision_id, s.kind, s.level FROM ({SELECTED_SQL}) s),
+    near AS MATERIALIZED (
+      SELECT b.unit_code, b.geom AS bg, s.kind, s.level, p.id, p.geom, p.area_m2, p.geom_hash,
+             CASE WHEN ST_Within(p.geom, b.geom) THEN 1 WHEN ST_Intersects(p.geom, b.geom) THEN 0 ELSE -1 END AS state
+        FROM built b
+        JOIN coverage_revision_parts p ON p.geom && b.geom
+        JOIN sel s ON s.revision_id = p.revision_id
     ),
-    distinct_pieces AS MATERIALIZED (
-      SELECT unit_code, g, array_agg(DISTINCT kind) AS kinds, array_agg(DISTINCT level) AS levels
-        FROM pieces WHERE NOT ST_IsEmpty(g) GROUP BY unit_code, g
-    ),
-    clustered AS MATERIALIZED (
-      SELECT unit_code, g, kinds, levels, ST_Area(g::geography) AS ga,
-             ST_ClusterDBSCAN(g, 0, 1) OVER (PARTITION BY unit_code) AS c
-        FROM distinct_pieces
-    ),
-    sized AS MATERIALIZED (
-      SELECT *, count(*) OVER (PARTITION BY unit_code, c) AS n FROM clustered
-    ),
-    by_kind AS MATERIALIZED (
-      SELECT unit_code, c, kind, g, ga, count(*) OVER (PARTITION BY unit_code, c, kind) AS n
-        FROM sized, unnest(kinds) AS kind
-    ),
-    by_level AS MATERIALIZED (
-      SELECT unit_code, c, level, g, ga, count(*) OVER (PARTITION BY unit_code, c, level) AS n
-        FROM sized, unnest(levels) AS level
-    ),
-    measured AS (
-      SELECT unit_code, 'total' AS dim, '' AS key, ga AS a FROM sized WHERE n = 1
+    -- a clipped piece carries its geometry; a whole part is found again by its id when it has to be unioned
+    clipped AS (
+      SELECT unit_code, kind, level, id, NULL::geometry AS g, area_m2 AS a, geom_hash AS h FROM near WHERE state = 1
       UNION ALL
-      SELECT unit_code, 'total', '', ST_Area(ST_Union(g)::geography) FROM sized WHERE n > 1 GROUP BY unit_code, c
+      SELECT unit_code, kind, level, id, c.g, ST_Area(c.g::geography), md5(ST_AsBinary(c.g))::uuid
+        FROM near, LATERAL (SELECT ST_CollectionExtract(ST_Intersection(geom, bg), 3) AS g) c
+       WHERE state = 0 AND NOT ST_IsEmpty(c.g)
+    ),
+    grouped AS MATERIALIZED (
+      SELECT unit_code, h, min(id) AS part, min(a) AS a, array_agg(DISTINCT kind) AS kinds,
+             array_agg(DISTINCT level) AS levels, (array_agg(g) FILTER (WHERE g IS NOT NULL))[1] AS clipped
+        FROM clipped GROUP BY unit_code, h
+    ),
+    -- identical pieces overlap the same parts: one index probe per distinct piece
+    flagged AS MATERIALIZED (
+      SELECT unit_code, a, kinds, levels, part, clipped,
+             EXISTS (SELECT 1 FROM coverage_part_overlaps o
+                       JOIN coverage_revision_parts q ON q.id = o.other_id
+                      WHERE o.part_id = grouped.part AND q.revision_id IN (SELECT revision_id FROM sel)) AS flagged
+        FROM grouped
+    ),
+    pieces AS (
+      SELECT unit_code, a, kinds, levels, flagged,
+             CASE WHEN flagged
+                  THEN coalesce(clipped, (SELECT p.geom FROM coverage_revision_parts p WHERE p.id = part)) END AS g
+        FROM flagged
+    ),
+    dims AS (
+      SELECT unit_code, 'total' AS dim, '' AS key, a, flagged, g FROM pieces
       UNION ALL
-      SELECT unit_code, 'kind', kind, ga FROM by_kind WHERE n = 1
+      SELECT unit_code, 'kind', one, a, flagged, g FROM pieces, unnest(kinds) AS one
       UNION ALL
-      SELECT unit_code, 'kind', kind, ST_Area(ST_Union(g)::geography) FROM by_kind WHERE n > 1
-       GROUP BY unit_code, c, kind
-      UNION ALL
-      SELECT unit_code, 'level', level::text, ga FROM by_level WHERE n = 1
-      UNION ALL
-      SELECT unit_code, 'level', level::text, ST_Area(ST_Union(g)::geography) FROM by_level WHERE n > 1
-       GROUP BY unit_code, c, level
+      SELECT unit_code, 'level', one::text, a, flagged, g FROM pieces, unnest(levels) AS one
     )
-    SELECT unit_code, dim, key, sum(a) FROM measured GROUP BY unit_code, dim, key
+    SELECT unit_code, dim, key,
+           coalesce(sum(a) FILTER (WHERE NOT flagged), 0)
+           + coalesce(ST_Area(ST_Union(g) FILTER (WHERE flagged)::geography), 0)
+      FROM dims GROUP BY unit_code, dim, key
 """
+# the estimates of these queries are poor (geometry joins): JIT compilation would cost seconds, and sorting the
+# pieces needs more than the default work_mem
+TUNING_SQL = ("SET LOCAL jit = off", "SET LOCAL work_mem = '128MB'")
 
 
 @dataclass
@@ -113,9 +124,16 @@ def year_of(definition: Definition) -> int:
     return definition.year if definition.year is not None else 9999
 
 
+def _selection(definition: Definition, units: list[str]) -> dict[str, Any]:
+    return {"level": definition.level, "kind": definition.kind, "year": year_of(definition), "units": units}
+
+
 def prepare_parts(session: Session, definition: Definition, units: list[str]) -> None:
-    """The polygons of the selected footprints near the units' built-up areas or inventories (bounding
-    boxes), made valid, in a temporary table (GIST-indexed when an inventory needs it)."""
+    """The stored parts of the selected footprints near the units' built-up areas or inventories (bounding
+    boxes) in a temporary table ``coverage_parts`` (GIST-indexed when an inventory needs it), for the
+    building counts and the map."""
+    params = _selection(definition, units)
+    store_missing_parts(session, SELECTED_SQL, params)
     session.execute(text("DROP TABLE IF EXISTS coverage_parts"))
     session.execute(
         text(
@@ -123,17 +141,12 @@ def prepare_parts(session: Session, definition: Definition, units: list[str]) ->
                 WITH built AS ({BUILT_SQL}),
                 inv AS (SELECT ST_SetSRID(ST_Extent(footprint)::geometry, 4326) AS ext
                           FROM coverage_inventory_buildings WHERE unit_code = ANY(:units)),
-                near AS (SELECT geom FROM built UNION ALL SELECT ext FROM inv WHERE ext IS NOT NULL),
-                dumped AS (
-                  SELECT s.kind, s.level, (ST_Dump(s.footprint)).geom AS geom FROM ({SELECTED_SQL}) s
-                   WHERE EXISTS (SELECT 1 FROM near WHERE near.geom && s.footprint)
-                )
-                SELECT kind, level,
-                       CASE WHEN ST_IsValid(geom) THEN geom ELSE ST_CollectionExtract(ST_MakeValid(geom), 3) END AS geom
-                  FROM dumped d
-                 WHERE EXISTS (SELECT 1 FROM near WHERE near.geom && d.geom)"""
+                near AS (SELECT geom FROM built UNION ALL SELECT ext FROM inv WHERE ext IS NOT NULL)
+                SELECT s.kind, s.level, p.geom
+                  FROM ({SELECTED_SQL}) s JOIN coverage_revision_parts p ON p.revision_id = s.revision_id
+                 WHERE EXISTS (SELECT 1 FROM near WHERE near.geom && p.geom)"""
         ),
-        {"level": definition.level, "kind": definition.kind, "year": year_of(definition), "units": units},
+        params,
     )
     inventory = session.scalar(
         text("SELECT EXISTS (SELECT 1 FROM coverage_inventory_buildings WHERE unit_code = ANY(:units))"),
@@ -149,10 +162,13 @@ def compute_units(session: Session, definition: Definition, units: list[str]) ->
     figures = {code: UnitFigure(code) for code in units}
     if not units:
         return figures
-    prepare_parts(session, definition, units)
     params = {"year": year_of(definition), "units": units}
     for code, year, area in session.execute(text(f"SELECT unit_code, year, area_m2 FROM ({BUILT_SQL}) b"), params):
         figures[code].built_up_year, figures[code].built_up_m2 = year, area
+    params = _selection(definition, units)
+    store_missing_parts(session, SELECTED_SQL, params)
+    for statement in TUNING_SQL:
+        session.execute(text(statement))
     rows = session.execute(text(AREAS_SQL), params)
     for code, dimension, key, area in rows:
         figure = figures[code]
@@ -162,7 +178,12 @@ def compute_units(session: Session, definition: Definition, units: list[str]) ->
             figure.by_kind[key] = float(area or 0.0)
         else:
             figure.by_level[level_name(int(key))] = float(area or 0.0)
-    _count_buildings(session, definition, figures)
+    if session.scalar(
+        text("SELECT EXISTS (SELECT 1 FROM coverage_inventory_buildings WHERE unit_code = ANY(:units))"),
+        {"units": units},
+    ):
+        prepare_parts(session, definition, units)
+        _count_buildings(session, definition, figures)
     return figures
 
 

@@ -22,6 +22,7 @@ from cim_platform.core.jobs.registry import JobRun, RouteLink, job_kind
 from cim_platform.core.jobs.service import create_job
 from cim_platform.coverage.definition import Definition
 from cim_platform.coverage.models import Target
+from cim_platform.coverage.parts import store_parts
 from cim_platform.coverage.snapshots import evaluate
 
 SNAPSHOT_TASK = "coverage.snapshot"
@@ -48,6 +49,8 @@ def queue_auto_snapshot(session: Session, trigger: str) -> Job | None:
 
 @after_publish("coverage")
 def snapshot_after_publish(session: Session, event: Published) -> None:
+    """Store the revision's footprint parts (in the publishing transaction) and queue a debounced snapshot."""
+    store_parts(session, [event.revision_id])
     queue_auto_snapshot(session, "publish")
 
 

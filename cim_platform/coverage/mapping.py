@@ -28,6 +28,40 @@ MAP_SQL = f"""
 """
 
 
+BOUNDARIES_SQL = """
+    SELECT u.code, u.name, u.name_zh, u.level, u.parent_code, u.boundary_source,
+           ST_AsGeoJSON(u.boundary, :digits) AS geometry,
+           ST_Area(u.boundary::geography) AS area_m2
+      FROM coverage_units u
+     WHERE u.boundary IS NOT NULL AND (CAST(:units AS text[]) IS NULL OR u.code = ANY(:units))
+     ORDER BY u.code
+"""
+
+
+def boundaries(session: Session, units: list[str] | None = None, digits: int = 6) -> dict[str, Any]:
+    """The units' boundaries as a FeatureCollection (EPSG:4326), each with its source (the demo's are
+    labelled synthetic and approximate there) and its geodesic area."""
+    rows = session.execute(text(BOUNDARIES_SQL), {"units": units, "digits": digits})
+    features = [
+        {
+            "type": "Feature",
+            "id": code,
+            "geometry": json.loads(geometry),
+            "properties": {
+                "unit": code,
+                "name": name,
+                "name_zh": name_zh,
+                "level": level,
+                "parent": parent,
+                "source": source or "",
+                "area_m2": round(float(area), 1),
+            },
+        }
+        for code, name, name_zh, level, parent, source, geometry, area in rows
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def coverage_map(session: Session, definition: Definition, units: list[str], digits: int = 6) -> dict[str, Any]:
     """A FeatureCollection: for each unit one ``covered`` and one ``uncovered`` feature (EPSG:4326)."""
     prepare_parts(session, definition, units)

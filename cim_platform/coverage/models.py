@@ -145,3 +145,27 @@ class SnapshotFigure(Base):
     buildings: Mapped[int | None] = mapped_column(Integer)
     buildings_covered: Mapped[int | None] = mapped_column(Integer)
     breakdown: Mapped[dict[str, Any]] = mapped_column(JSONB)  # {"kind": {k: m2}, "level": {"CIM3": m2}}
+
+
+class RevisionPart(Base):
+    """One polygon of a published revision's footprint, valid, with its geodesic area and the MD5 of its WKB
+    (identical polygons of several datasets count once); stored at publication (``parts.py``)."""
+
+    __tablename__ = "coverage_revision_parts"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
+    revision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dataset_revisions.id", ondelete="CASCADE"), index=True)
+    geom = mapped_column(Geometry("POLYGON", srid=4326), nullable=False)
+    area_m2: Mapped[float] = mapped_column(Float)
+    geom_hash: Mapped[uuid.UUID] = mapped_column(Uuid)
+
+
+class PartOverlap(Base):
+    """Two stored parts whose interiors meet (both directions stored): only such parts are unioned."""
+
+    __tablename__ = "coverage_part_overlaps"
+
+    part_id: Mapped[int] = mapped_column(ForeignKey("coverage_revision_parts.id", ondelete="CASCADE"), primary_key=True)
+    other_id: Mapped[int] = mapped_column(
+        ForeignKey("coverage_revision_parts.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

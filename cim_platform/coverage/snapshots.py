@@ -1,8 +1,9 @@
 """Snapshots: a computed coverage stored with its time, definition, inputs and figures per unit.
 
 The inputs of a unit are its built-up area (row, year, SHA-256 of the geometry), its inventory (count
-and id range) and the published revisions (id, kind, CIM level) whose footprint's bounding box touches
-them (a box touching without the footprint only costs a needless recomputation, never a wrong figure); their
+and id range) and the published revisions (id, kind, CIM level) with a stored footprint part
+(``parts.py``) whose bounding box touches the built-up area's (or whose footprint's box touches the
+inventory's): a box touching without the polygon only costs a needless recomputation, never a wrong figure; their
 hash (``unit_hash``) decides whether a unit is recomputed: a unit whose inputs an earlier snapshot
 already had is copied from it, so one new dataset in one district recomputes that district only. The
 snapshot's ``inputs_hash`` (definition + every unit hash) makes recomputing with unchanged inputs
@@ -28,6 +29,7 @@ from cim_platform.coverage.compute import BUILT_SQL, SELECTED_SQL, UnitFigure, a
 from cim_platform.coverage.definition import Definition, digest
 from cim_platform.coverage.errors import NoSnapshot
 from cim_platform.coverage.models import CITY, Snapshot, SnapshotFigure
+from cim_platform.coverage.parts import store_missing_parts
 
 INPUTS_SQL = f"""
     WITH built AS ({BUILT_SQL}),
@@ -41,7 +43,9 @@ INPUTS_SQL = f"""
            (SELECT coalesce(json_agg(json_build_array(s.revision_id::text, s.kind, s.level)
                                      ORDER BY s.revision_id), '[]'::json)
               FROM sel s
-             WHERE (b.geom IS NOT NULL AND s.footprint && b.geom)
+             WHERE (b.geom IS NOT NULL AND s.footprint && b.geom
+                    AND EXISTS (SELECT 1 FROM coverage_revision_parts p
+                                 WHERE p.revision_id = s.revision_id AND p.geom && b.geom))
                 OR (inv.ext IS NOT NULL AND s.footprint && inv.ext)) AS revisions
       FROM coverage_units u
       LEFT JOIN built b ON b.unit_code = u.code
@@ -63,6 +67,7 @@ class Result:
 
 def unit_inputs(session: Session, definition: Definition, codes: list[str]) -> dict[str, dict[str, Any]]:
     params = {"year": year_of(definition), "units": codes, "level": definition.level, "kind": definition.kind}
+    store_missing_parts(session, SELECTED_SQL, params)  # the inputs are read from the stored parts
     inputs: dict[str, dict[str, Any]] = {}
     for code, built_id, year, sha, count, low, high, revisions in session.execute(text(INPUTS_SQL), params):
         inputs[code] = {
