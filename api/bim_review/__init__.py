@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from api.bim_review import ids_routes
+
+ROUTERS: list[APIRouter] = [ids_routes.router]
