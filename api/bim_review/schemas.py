@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -129,3 +130,46 @@ class IdsCheckList(BaseModel):
 class FailingElements(BaseModel):
     revision_id: uuid.UUID
     global_ids: list[str] = Field(description="elements failing any requirement of any applicable IDS")
+
+
+class DiffRequest(BaseModel):
+    old_revision: uuid.UUID
+    new_revision: uuid.UUID
+
+
+class DiffElement(BaseModel):
+    global_id: str
+    ifc_class: str
+    name: str
+
+
+class ChangedElement(DiffElement):
+    changes: list[str] = Field(description="geometry, attributes, properties, type, container")
+    details: dict[str, Any]
+
+
+class DiffSummary(BaseModel):
+    added: int
+    deleted: int
+    changed: int
+    changed_by_kind: dict[str, int]
+
+
+class DiffPublic(BaseModel):
+    id: uuid.UUID
+    dataset_id: uuid.UUID
+    old_revision_id: uuid.UUID
+    new_revision_id: uuid.UUID
+    state: str = Field(description="queued, passed (computed) or error")
+    message: str
+    job_url: str | None
+    summary: DiffSummary | None
+    added: list[DiffElement]
+    deleted: list[DiffElement]
+    changed: list[ChangedElement]
+    created_at: datetime
+    finished_at: datetime | None
+
+
+class DiffList(BaseModel):
+    items: list[DiffPublic]
