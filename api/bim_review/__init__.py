@@ -4,6 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.bim_review import diff_routes, ids_routes
+from api.bim_review import diff_routes, ids_routes, topic_routes
 
-ROUTERS: list[APIRouter] = [ids_routes.router, diff_routes.router]
+ROUTERS: list[APIRouter] = [ids_routes.router, diff_routes.router, topic_routes.router]

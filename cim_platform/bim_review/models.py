@@ -1,5 +1,6 @@
 """Tables of the BIM review domain: IDS documents and their versions (managed by officials), the IDS
-check of each IFC revision against each applicable IDS version, and differences between revisions."""
+check of each IFC revision against each applicable IDS version, differences between revisions, and
+BCF topics (with comments and viewpoints) on revisions."""
 
 from __future__ import annotations
 
@@ -106,3 +107,51 @@ class RevisionDiff(CreatedAt, Base):
     summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BcfTopic(Base):
+    """A BCF topic on an IFC revision; its id is the BCF topic GUID. Elements by GlobalId."""
+
+    __tablename__ = "bcf_topics"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    dataset_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    revision_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dataset_revisions.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(String(500))
+    topic_type: Mapped[str] = mapped_column(String(100), default="Issue")
+    status: Mapped[str] = mapped_column(String(100), default="Open")
+    priority: Mapped[str | None] = mapped_column(String(100))
+    assigned_to: Mapped[str | None] = mapped_column(String(200))
+    due_date: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    labels: Mapped[list[str]] = mapped_column(ARRAY(String(100)), default=list)
+    description: Mapped[str] = mapped_column(Text, default="")
+    elements: Mapped[list[str]] = mapped_column(ARRAY(String(22)), default=list)
+    author: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    modified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class BcfComment(Base):
+    __tablename__ = "bcf_comments"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bcf_topics.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+    viewpoint_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BcfViewpoint(Base):
+    """A viewpoint: camera in the model's engineering coordinates (metres), selected and coloured elements."""
+
+    __tablename__ = "bcf_viewpoints"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
+    topic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bcf_topics.id", ondelete="CASCADE"), index=True)
+    camera: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    selected: Mapped[list[str]] = mapped_column(ARRAY(String(22)), default=list)
+    coloured: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

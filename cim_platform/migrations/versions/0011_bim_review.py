@@ -1,5 +1,5 @@
-"""BIM review: IDS documents and versions, IDS checks of IFC revisions, differences between revisions
-(issue 16)
+"""BIM review: IDS documents and versions, IDS checks of IFC revisions, differences between revisions,
+BCF topics, comments and viewpoints (issue 16)
 
 Revision ID: 0011
 Revises: 0010
@@ -138,8 +138,82 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_bim_revision_diffs_dataset_id"), "bim_revision_diffs", ["dataset_id"])
 
+    _bcf_tables()
+
+
+def _bcf_tables() -> None:
+    op.create_table(
+        "bcf_topics",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("dataset_id", sa.Uuid(), nullable=False),
+        sa.Column("revision_id", sa.Uuid(), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("topic_type", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=100), nullable=False),
+        sa.Column("priority", sa.String(length=100), nullable=True),
+        sa.Column("assigned_to", sa.String(length=200), nullable=True),
+        sa.Column("due_date", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("labels", postgresql.ARRAY(sa.String(length=100)), nullable=False),
+        sa.Column("description", sa.Text(), nullable=False),
+        sa.Column("elements", postgresql.ARRAY(sa.String(length=22)), nullable=False),
+        sa.Column("author", sa.String(length=200), nullable=False),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("modified_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["dataset_id"], ["datasets.id"], name=op.f("fk_bcf_topics_dataset_id_datasets"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["revision_id"],
+            ["dataset_revisions.id"],
+            name=op.f("fk_bcf_topics_revision_id_dataset_revisions"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_bcf_topics_created_by_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bcf_topics")),
+    )
+    op.create_index(op.f("ix_bcf_topics_dataset_id"), "bcf_topics", ["dataset_id"])
+    op.create_index(op.f("ix_bcf_topics_revision_id"), "bcf_topics", ["revision_id"])
+    op.create_table(
+        "bcf_comments",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("topic_id", sa.Uuid(), nullable=False),
+        sa.Column("author", sa.String(length=200), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("viewpoint_id", sa.Uuid(), nullable=True),
+        sa.Column("created_by", sa.Uuid(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["topic_id"], ["bcf_topics.id"], name=op.f("fk_bcf_comments_topic_id_bcf_topics"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_bcf_comments_created_by_users"), ondelete="SET NULL"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bcf_comments")),
+    )
+    op.create_index(op.f("ix_bcf_comments_topic_id"), "bcf_comments", ["topic_id"])
+    op.create_table(
+        "bcf_viewpoints",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("topic_id", sa.Uuid(), nullable=False),
+        sa.Column("camera", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("selected", postgresql.ARRAY(sa.String(length=22)), nullable=False),
+        sa.Column("coloured", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["topic_id"], ["bcf_topics.id"], name=op.f("fk_bcf_viewpoints_topic_id_bcf_topics"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bcf_viewpoints")),
+    )
+    op.create_index(op.f("ix_bcf_viewpoints_topic_id"), "bcf_viewpoints", ["topic_id"])
+
 
 def downgrade() -> None:
+    op.drop_table("bcf_viewpoints")
+    op.drop_table("bcf_comments")
+    op.drop_table("bcf_topics")
     op.drop_table("bim_revision_diffs")
     op.drop_table("bim_ids_checks")
     op.drop_table("bim_ids_versions")
