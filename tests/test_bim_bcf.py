@@ -109,7 +109,7 @@ def globe_camera(revision: Path) -> dict[str, Any]:
     frame = engineering_frame(revision)
     target, eye = np.array([5.0, 3.0, 1.5]), np.array([5.0, -27.0, 13.5])
     position, aim = frame.to_ecef([eye, target])
-    up_point = frame.to_ecef([eye + [0.0, 0.0, 1.0]])[0]
+    up_point = frame.to_ecef([eye + np.array([0.0, 0.0, 1.0])])[0]
     direction = (aim - position) / np.linalg.norm(aim - position)
     up = up_point - position
     up = up - direction * float(up @ direction)
@@ -176,7 +176,7 @@ def test_topics_viewpoints_and_bcf_round_trip(client: Any, cast: Any, revisions:
     )
 
     # a BIM tool changes the status and sends the file back: the same topic, the same camera
-    version, [outside] = read_bcf(_saved(exported.content))
+    _, [outside] = read_bcf(_saved(exported.content))
     outside.status = "Resolved"
     back = client.post(
         f"{BIM}/revisions/{revision_id}/bcf",
