@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from api.cli_check import check_command
 from api.cli_convert import convert_command
 from api.cli_deploy import deploy_app
 from api.core.logging_config import uvicorn_log_config
@@ -36,6 +37,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(admin_app, name="admin")
 app.add_typer(token_app, name="token")
 app.command("convert")(convert_command)
+app.command("check")(check_command)  # cim check MODEL.ifc --ids RULES.ids
 app.add_typer(deploy_app, name="deploy")  # cim deploy nginx-conf
 app.add_typer(coverage_app, name="coverage")  # cim coverage [load-built-up | snapshot]
 

@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from api.bim_review import diff_routes, ids_routes, topic_routes
+
+ROUTERS: list[APIRouter] = [ids_routes.router, diff_routes.router, topic_routes.router]
