@@ -29,7 +29,7 @@ def test_portal_at_root_and_client_routes(portal_client: TestClient) -> None:
     assert root.status_code == 200 and root.headers["content-type"].startswith("text/html")
     assert '<div id="app">' in root.text and "/portal/assets/" in root.text
     core_pages = ("/signin", "/datasets", "/datasets/0b7c…", "/upload", "/jobs", "/jobs/abc", "/admin", "/city")
-    domain_pages = ("/heritage", "/heritage/0b7c/edit", "/facades/streets/1", "/coverage")  # reloads, shared links
+    domain_pages = ("/heritage", "/heritage/0b7c/edit", "/facades/streets/1", "/coverage", "/bim/ids")  # reloads
     for path in (*core_pages, *domain_pages):
         answer = portal_client.get(path)
         assert answer.status_code == 200 and answer.text == root.text, path

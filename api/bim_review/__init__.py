@@ -7,3 +7,5 @@ from fastapi import APIRouter
 from api.bim_review import diff_routes, ids_routes, topic_routes
 
 ROUTERS: list[APIRouter] = [ids_routes.router, diff_routes.router, topic_routes.router]
+
+PORTAL_PATHS = ("/bim",)  # the portal's BIM-review pages (api/portal.py answers them with the app)

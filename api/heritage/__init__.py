@@ -1,9 +1,9 @@
 """Historic buildings over HTTP (issue 10): records, groups, reviewed edits, the archive, protection conflicts
-and approvals, the demolition watch, import and export; and the portal's heritage pages (index.html)."""
+and approvals, the demolition watch, import and export."""
 
 from fastapi import APIRouter
 
-from api.heritage import alerts, archive, buildings, pages, review, transfer
+from api.heritage import alerts, archive, buildings, review, transfer
 
 ROUTERS: list[APIRouter] = [
     buildings.router,
@@ -11,5 +11,4 @@ ROUTERS: list[APIRouter] = [
     archive.router,
     transfer.router,
     alerts.router,
-    pages.router,
 ]

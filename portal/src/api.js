@@ -51,6 +51,12 @@ export async function api(path, { method = "GET", json, body, query, whole = fal
   return whole ? { data, response } : data;
 }
 
+/** a request whose answer's ETag matters (conditional writes with If-Match); answers { data, status, etag } */
+export async function send(path, { method = "GET", json, query, headers = {} } = {}) {
+  const { data, response } = await api(path, { method, json, query, headers, whole: true });
+  return { data, status: response.status, etag: response.headers.get("ETag") };
+}
+
 /** multipart upload with progress (fetch has no upload progress) */
 export function uploadForm(path, form, onProgress) {
   return new Promise((resolve, reject) => {

@@ -6,7 +6,7 @@
 //       routes: [{ path: "/heritage", name: "heritage", component: () => import("./HeritageList.vue"),
 //                  meta: { scope: "heritage:read" } }],        // scopes: what GET /api/v1/session lists (hasScope)
 //       nav: [{ id: "heritage", to: "/heritage", label: "heritage.nav", scope: "heritage:read" }],  // scope optional
-//       homeCards: [{ id: "heritage", component: HeritageCard }],             // cards on the home page
+//       homeCards: [{ id: "heritage", component: HeritageCard, scope: "heritage:read" }], // home page (scope optional)
 //       datasetSections: [{ id: "heritage-conflicts", component: ConflictsSection }], // props { dataset, revision }
 //       city: [{ id: "heritage", setup(context) { … return () => { /* teardown */ } } }], // see city/extensions.js
 //   }                               (a panel beside a picked feature's properties: registerPanel from city/panels.js)

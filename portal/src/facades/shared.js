@@ -1,6 +1,6 @@
 // What the facades pages share: the units targets attach to, the workflows' steps, labels in the user's language.
 import { ref } from "vue";
-import { api, ApiError, session } from "../api.js";
+import { api, send } from "../api.js";
 import { i18n } from "../i18n.js";
 
 export const STREET_STATUSES = ["candidate", "under_construction", "accepted"];
@@ -75,18 +75,7 @@ export function formatDay(value) {
   return i18n.global.d(new Date(year, month - 1, day), "day");
 }
 
-/** a JSON write with extra headers (If-Match), which api.js does not pass on; answers { data, etag } */
-export async function sendWith(path, { method, json, headers = {} }) {
-  const all = { Accept: "application/json", "Content-Type": "application/json", ...headers };
-  if (session.csrf) all["X-CSRF-Token"] = session.csrf;
-  let response;
-  try {
-    response = await fetch(new URL(path, window.location.origin), { method, headers: all, body: JSON.stringify(json), credentials: "same-origin" });
-  } catch {
-    throw new ApiError(0, {});
-  }
-  let body = {};
-  try { body = await response.json(); } catch { /* not JSON */ }
-  if (!response.ok) throw new ApiError(response.status, body);
-  return { data: body, etag: response.headers.get("ETag") };
+/** a JSON write with extra headers (If-Match); answers { data, etag } (the core's send()) */
+export function sendWith(path, { method, json, headers = {} }) {
+  return send(path, { method, json, headers });
 }
