@@ -33,13 +33,14 @@ from api.coverage.schemas import (
 from api.coverage.views import signed_in, target_out
 from api.datasets.uploads import parse_upload
 from api.deps import CallerDep, SessionDep, SettingsDep
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.errors import InvalidInput, PayloadTooLarge
 from cim_platform.core.settings import Settings
 from cim_platform.coverage import areas, levels, targets
 from cim_platform.coverage.geofiles import Feature, read_polygons
 from cim_platform.coverage.jobs import queue_auto_snapshot
 from cim_platform.coverage.models import BuiltUpArea, CoverageUnit, LevelMapping
+from cim_platform.coverage.scopes import CoverageScope
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 MAX_GEOMETRY_BYTES = 256 * 1024 * 1024
@@ -76,7 +77,7 @@ def _built_up_out(area: BuiltUpArea) -> BuiltUpOut:
 
 
 async def _features(request: Request, settings: Settings, caller: Caller) -> tuple[list[Feature], dict[str, str]]:
-    caller.require(Scope.coverage_admin)  # before reading the body
+    caller.require(CoverageScope.admin)  # before reading the body
     upload = await parse_upload(request, settings)
     if upload.file is None:
         raise InvalidInput("send the polygons as a multipart 'file' part")
@@ -247,7 +248,7 @@ def get_target(target_id: uuid.UUID, session: SessionDep, settings: SettingsDep)
 def update_target(
     target_id: uuid.UUID, body: TargetUpdate, caller: CallerDep, session: SessionDep, settings: SettingsDep
 ) -> TargetOut:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     target = targets.update_target(
         session, caller, targets.get_target(session, target_id), body.model_dump(exclude_unset=True)
     )
@@ -257,7 +258,7 @@ def update_target(
 
 @router.delete("/targets/{target_id}", status_code=204, response_class=Response)
 def delete_target(target_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> Response:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     targets.delete_target(session, caller, targets.get_target(session, target_id))
     session.commit()
     return Response(status_code=204)

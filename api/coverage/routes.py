@@ -26,13 +26,13 @@ from api.coverage.schemas import (
 )
 from api.coverage.views import definition, definition_out, figure_out, signed_in, target_out, unit_names
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
-from cim_platform.core.access import Scope
 from cim_platform.core.jobs import service as jobs
 from cim_platform.coverage import areas, mapping, reports, snapshots, targets
 from cim_platform.coverage.compute import UnitFigure
 from cim_platform.coverage.definition import Definition
 from cim_platform.coverage.jobs import SNAPSHOT_TASK
 from cim_platform.coverage.models import CITY, Snapshot
+from cim_platform.coverage.scopes import CoverageScope
 
 router = APIRouter(prefix="/api/v1/coverage", tags=["coverage"])
 
@@ -264,7 +264,7 @@ def take_snapshot(
 ) -> SnapshotJobOut:
     """Take a snapshot now, in a background job (``coverage.snapshot``); unchanged inputs answer the
     stored snapshot. The job's result names the snapshots."""
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     params = {"trigger": "demand", **body.model_dump()}
     job_id = jobs.submit(
         settings, engine, SNAPSHOT_TASK, params, organization_id=caller.organization_id, user_id=caller.user_id

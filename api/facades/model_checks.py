@@ -8,12 +8,12 @@ from fastapi import APIRouter, Response
 
 from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
 from api.facades.schemas import ModelCheckList, ModelCheckOut, ModelCheckRequest, ModelCheckSubmitted
-from cim_platform.core.access import Scope
 from cim_platform.core.errors import NotFound
 from cim_platform.core.jobs.service import enqueue
 from cim_platform.datasets.service import get_dataset
 from cim_platform.facades import model_checks
 from cim_platform.facades.models import ModelCheck
+from cim_platform.facades.scopes import FacadesScope
 
 router = APIRouter(prefix="/api/v1/facades", tags=["facades"])
 
@@ -63,7 +63,7 @@ def list_model_checks(dataset: uuid.UUID, caller: CallerDep, session: SessionDep
 
 @router.get("/model-checks/{revision_id}", response_model=ModelCheckOut)
 def get_model_check(revision_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> ModelCheckOut:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     check = session.get(ModelCheck, revision_id)
     if check is None:
         raise NotFound("no colour check of this revision")

@@ -25,7 +25,7 @@ from api.facades.schemas import (
     ProjectUpdate,
 )
 from api.facades.views import photo_view, project_view
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.errors import InvalidInput
 from cim_platform.core.settings import Settings
@@ -33,6 +33,7 @@ from cim_platform.datasets.sources import IncomingFile, source_path
 from cim_platform.facades import photos, projects
 from cim_platform.facades.models import Photo, PhotoStage, Project, ProjectStatus
 from cim_platform.facades.palette import Outcome
+from cim_platform.facades.scopes import FacadesScope
 
 router = APIRouter(prefix="/api/v1/facades", tags=["facades"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the project's ETag as read (optional)")]
@@ -95,7 +96,7 @@ def list_projects(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ProjectList:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     rows, total = projects.listing(
         session,
         street_id=street,
@@ -110,7 +111,7 @@ def list_projects(
 
 @router.get("/projects/{project_id}", response_model=ProjectOut)
 def get_project(project_id: uuid.UUID, response: Response, caller: CallerDep, session: SessionDep) -> ProjectOut:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     project = projects.get(session, project_id)
     response.headers["ETag"] = etag(project)
     return project_view(project)
@@ -125,7 +126,7 @@ def update_project(
     session: SessionDep,
     if_match: IfMatch = None,
 ) -> ProjectOut | Response:
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     project = projects.get(session, project_id)
     refused = stale(project, if_match)
     if refused is not None:
@@ -146,7 +147,7 @@ def change_project_status(
     if_match: IfMatch = None,
 ) -> ProjectOut | Response:
     """planned → design → approved (officials) → construction → completed → accepted (officials)."""
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     project = projects.get(session, project_id)
     refused = stale(project, if_match)
     if refused is not None:
@@ -163,7 +164,7 @@ class PhotoForm(BaseModel):
 
 
 def _check_can_add(engine: Engine, caller: Caller, project_id: uuid.UUID) -> None:
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     with session_scope(engine) as session:
         project = projects.get(session, project_id)
         if not caller.reads_everything():
@@ -207,7 +208,7 @@ async def add_photo(
 
 @router.get("/projects/{project_id}/photos", response_model=PhotoList)
 def list_photos(project_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> PhotoList:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     projects.get(session, project_id)
     return PhotoList(items=[photo_view(p) for p in photos.list_photos(session, project_id)])
 
@@ -219,7 +220,7 @@ def list_photos(project_id: uuid.UUID, caller: CallerDep, session: SessionDep) -
 )
 def photo_file(photo_id: uuid.UUID, caller: CallerDep, session: SessionDep, settings: SettingsDep) -> FileResponse:
     """The original photo, byte for byte."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     photo = photos.get_photo(session, photo_id)
     return FileResponse(
         source_path(settings, photo.path), filename=photo.filename, headers={"Digest": f"sha-256={photo.sha256}"}

@@ -36,11 +36,11 @@ from api.facades.schemas import (
     UnitList,
 )
 from api.facades.views import colour_view, facade_colour_view, rules_view, street_view, target_view, unit_view
-from cim_platform.core.access import Scope
 from cim_platform.facades import rules, streets, targets, units
 from cim_platform.facades.colours import ColourReading, read_colour
 from cim_platform.facades.models import Street, StreetStatus
 from cim_platform.facades.palette import FacadeColour, Zone, check_colours
+from cim_platform.facades.scopes import FacadesScope
 
 router = APIRouter(prefix="/api/v1/facades", tags=["facades"])
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="the street's ETag as read (required)")]
@@ -89,14 +89,14 @@ def facade_colours(items: list[FacadeColourIn]) -> list[FacadeColour]:
 @router.post("/colours/read", response_model=ColourOut)
 def read_one_colour(body: ColourIn, caller: CallerDep) -> ColourOut:
     """One colour in every notation with its Munsell reading (for a colour picker)."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     return colour_view(read_in(body))
 
 
 @router.post("/colours/check", response_model=CheckAnswer)
 def check_some_colours(body: CheckRequest, caller: CallerDep, session: SessionDep) -> CheckAnswer:
     """Check colours with area shares against a zone's rules without storing anything (live form check)."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     colours = facade_colours(body.colours)
     result = check_colours(colours, rules.rules_for(session, body.zone), body.zone)
     return CheckAnswer(
@@ -106,7 +106,7 @@ def check_some_colours(body: CheckRequest, caller: CallerDep, session: SessionDe
 
 @router.get("/rules", response_model=RulesList)
 def list_rules(caller: CallerDep, session: SessionDep) -> RulesList:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     return RulesList(zones=[rules_view(zone, r, changed) for zone, (r, changed) in rules.all_rules(session).items()])
 
 
@@ -121,7 +121,7 @@ def change_rules(zone: Zone, body: RulesFields, caller: CallerDep, session: Sess
 @router.get("/units", response_model=UnitList)
 def list_units(caller: CallerDep) -> UnitList:
     """The units targets attach to: districts, banners and Altan Xire town."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     return UnitList(units=[unit_view(u) for u in units.UNITS])
 
 
@@ -133,7 +133,7 @@ def target_report(
     as_of: Annotated[date | None, Query(description="report as on this day (default today)")] = None,
 ) -> TargetReport:
     """Per unit: accepted, under way, target, on_track or behind."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     day = as_of or date.today()
     return TargetReport(year=year, as_of=day, units=[target_view(r) for r in targets.report(session, year, day)])
 
@@ -167,7 +167,7 @@ def list_streets(
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> StreetList:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     rows, total = streets.listing(
         session, year=year, unit=unit, district=district, status=status, limit=limit, offset=offset
     )
@@ -177,7 +177,7 @@ def list_streets(
 @router.get("/streets/{street_id}", response_model=StreetOut)
 def get_street(street_id: uuid.UUID, response: Response, caller: CallerDep, session: SessionDep) -> StreetOut:
     """The street with its ETag (send it as If-Match to change the street)."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     street = streets.get(session, street_id)
     response.headers["ETag"] = street_etag(street)
     return street_view(street)
@@ -193,7 +193,7 @@ def update_street(
     if_match: IfMatch = None,
 ) -> StreetOut | Response:
     """Change the street (``If-Match`` required)."""
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     street = streets.get(session, street_id, lock=True)
     stop = refused(street, if_match)
     if stop is not None:
@@ -215,7 +215,7 @@ def change_street_status(
 ) -> StreetOut | Response:
     """candidate → under_construction → accepted (officials; acceptance document and date); ``If-Match``
     required."""
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     street = streets.get(session, street_id, lock=True)
     stop = refused(street, if_match)
     if stop is not None:

@@ -29,7 +29,7 @@ from api.heritage.schemas import (
     RetireRequest,
 )
 from api.heritage.views import path_for
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.errors import InvalidInput
 from cim_platform.core.jobs.service import enqueue
@@ -40,6 +40,7 @@ from cim_platform.heritage import archive, service
 from cim_platform.heritage.conversion import convert_item
 from cim_platform.heritage.models import ArchiveItem, Status
 from cim_platform.heritage.package import bag_name, build_package
+from cim_platform.heritage.scopes import HeritageScope
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
 
@@ -55,7 +56,7 @@ def item_view(request: Request, item: ArchiveItem) -> ArchiveItemOut:
 
 def _check_can_file(engine: Engine, caller: Caller, building_id: uuid.UUID) -> None:
     """Refuse before reading a large body what would be refused after it."""
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     with session_scope(engine) as session:
         service.get_building(session, caller, building_id)
 
@@ -213,7 +214,7 @@ def building_package(
 ) -> FileResponse:
     """The record's whole archive (record JSON, every item and version, history, original files) as a
     zipped BagIt package with SHA-256 and SHA-512 manifests."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     building = service.get_building(session, caller, building_id)
     items = archive.list_items(session, caller, building_id, every_version=True)
     history = [

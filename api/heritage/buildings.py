@@ -28,10 +28,11 @@ from api.heritage.schemas import (
     StatusChange,
 )
 from api.heritage.views import building_view, path_for, proposal_view
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.errors import InvalidInput
 from cim_platform.heritage import archive, proposals, service
 from cim_platform.heritage.models import Building, Level, Status
+from cim_platform.heritage.scopes import HeritageScope
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
 IfMatch = Annotated[str | None, Header(alias="If-Match", description="The record's ETag as read")]
@@ -71,7 +72,7 @@ def create_building(
     body: BuildingCreate, request: Request, response: Response, caller: CallerDep, session: SessionDep
 ) -> BuildingOut:
     """A new record (draft). Geometries in ``crs`` (e.g. EPSG:4546), stored in EPSG:4490."""
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     building = service.create_building(session, caller, _fields(body), body.crs)
     session.commit()
     response.headers["Location"] = path_for(request, "get_building", building_id=building.id)
@@ -143,7 +144,7 @@ def update_building(
 ) -> Any:
     """Edit the record (``If-Match`` required). A surveyor's edit of a listed (or delisted) record becomes
     a proposal (202) for an official to accept or reject; reviewers edit directly."""
-    service.require_any(caller, Scope.heritage_write, Scope.heritage_review)
+    service.require_any(caller, HeritageScope.write, HeritageScope.review)
     building = service.get_building(session, caller, building_id, lock=True)
     service.check_if_match(building, if_match)
     changes = service.normalise(session, _fields(body), body.crs)
@@ -168,7 +169,7 @@ def change_status(
     if_match: IfMatch = None,
 ) -> BuildingOut:
     """draft → submitted → under_review → listed; back to draft; listed → delisted with an approval reference."""
-    service.require_any(caller, Scope.heritage_write, Scope.heritage_review)
+    service.require_any(caller, HeritageScope.write, HeritageScope.review)
     building = service.get_building(session, caller, building_id, lock=True)
     service.check_if_match(building, if_match)
     service.change_status(
@@ -189,7 +190,7 @@ def retire_building(
     if_match: IfMatch = None,
 ) -> BuildingOut:
     """No hard delete: the record is retired with a reason and stays readable with its history."""
-    service.require_any(caller, Scope.heritage_write, Scope.heritage_review)
+    service.require_any(caller, HeritageScope.write, HeritageScope.review)
     building = service.get_building(session, caller, building_id, lock=True)
     service.check_if_match(building, if_match)
     service.retire(session, caller, building, body.reason)

@@ -24,9 +24,9 @@ from api.heritage.schemas import (
     ProposalOut,
 )
 from api.heritage.views import path_for, proposal_view
-from cim_platform.core.access import Scope
 from cim_platform.heritage import approvals, conflicts, groups, proposals, service
 from cim_platform.heritage.models import BuildingGroup, ProposalState, PublishApproval, Status
+from cim_platform.heritage.scopes import HeritageScope
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
 
@@ -139,7 +139,7 @@ def list_conflicts(
 ) -> ConflictList:
     """Dataset revisions (ready, visible to the caller) whose footprint intersects a protection range or a
     construction-control zone of an active record, with the overlap in m² (PostGIS)."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     filters = conflicts.ConflictFilter(building, dataset, revision, district, zone, published, limit)
     return _conflict_list(conflicts.find_conflicts(session, caller, filters))
 
@@ -150,7 +150,7 @@ def revision_conflicts(
 ) -> ConflictList:
     """The protection conflicts of one dataset revision (its footprint against every active record's
     protection range and construction-control zone, PostGIS): what a conversion job links as its result."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     filters = conflicts.ConflictFilter(dataset_id=dataset_id, revision_id=revision_id, limit=5000)
     return _conflict_list(conflicts.find_conflicts(session, caller, filters))
 
@@ -199,5 +199,5 @@ def approve_publication(body: ApprovalCreate, caller: CallerDep, session: Sessio
 
 @router.get("/approvals", response_model=ApprovalList)
 def list_approvals(revision: uuid.UUID, caller: CallerDep, session: SessionDep) -> ApprovalList:
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     return ApprovalList(approvals=[_approval_view(a) for a in approvals.approvals_for(session, revision)])

@@ -16,10 +16,11 @@ from api.deps import CallerDep, EngineDep, SessionDep, SettingsDep
 from api.heritage.buildings import parse_bbox
 from api.heritage.http import HeritageRoute
 from api.heritage.schemas import ImportReportOut, RowProblemOut
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.errors import PayloadTooLarge
 from cim_platform.heritage import exporting, importing, service
 from cim_platform.heritage.models import Building, Level, Status
+from cim_platform.heritage.scopes import HeritageScope
 
 router = APIRouter(prefix="/api/v1/heritage", tags=["heritage"], route_class=HeritageRoute)
 MAX_LISTING_BYTES = 32 * 1024 * 1024
@@ -57,7 +58,7 @@ async def import_listing(
     (.xlsx) or GeoJSON. ``dry_run=true`` (the default) reports every row's problems and writes nothing;
     ``dry_run=false`` imports all rows in one transaction, or none if any row has a problem (201 when
     imported)."""
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     upload = await parse_upload(request, settings)
     assert upload.file is not None
     try:

@@ -27,52 +27,15 @@ class Scope(enum.StrEnum):
     datasets_write = "datasets:write"
     jobs_read = "jobs:read"
     audit_read = "audit:read"
-    heritage_read = "heritage:read"  # historic-building records in full (anonymous: listed records, public fields)
-    heritage_write = "heritage:write"  # create and edit records and archives (edits of listed records become proposals)
-    heritage_review = "heritage:review"  # review: status workflow, accept or reject proposals, retire
-    facades_read = "facades:read"  # facade projects, showcase streets, targets, colour checks (every signed-in role)
-    facades_write = "facades:write"  # facade projects and showcase streets (design institutes, officials)
-    facades_admin = "facades:admin"  # colour rules, yearly targets, street acceptance (officials)
-    coverage_admin = "coverage:admin"  # coverage: built-up areas, CIM-level mapping, targets, snapshots
     admin = "admin"
 
 
-ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {  # the core's scopes; domains add theirs with register_scopes
     Role.admin: frozenset(Scope),
-    Role.uploader: frozenset(
-        {
-            Scope.datasets_read,
-            Scope.datasets_write,
-            Scope.jobs_read,
-            Scope.heritage_read,
-            Scope.facades_read,
-            Scope.facades_write,
-        }
-    ),
-    Role.surveyor: frozenset(
-        {
-            Scope.datasets_read,
-            Scope.datasets_write,
-            Scope.jobs_read,
-            Scope.heritage_read,
-            Scope.heritage_write,
-            Scope.facades_read,
-        }
-    ),
-    Role.official: frozenset(
-        {
-            Scope.datasets_read,
-            Scope.jobs_read,
-            Scope.audit_read,
-            Scope.heritage_read,
-            Scope.heritage_review,
-            Scope.coverage_admin,
-            Scope.facades_read,
-            Scope.facades_write,
-            Scope.facades_admin,
-        }
-    ),
-    Role.viewer: frozenset({Scope.datasets_read, Scope.heritage_read, Scope.facades_read}),
+    Role.uploader: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
+    Role.surveyor: frozenset({Scope.datasets_read, Scope.datasets_write, Scope.jobs_read}),
+    Role.official: frozenset({Scope.datasets_read, Scope.jobs_read, Scope.audit_read}),
+    Role.viewer: frozenset({Scope.datasets_read}),
 }
 
 READS_EVERYTHING = frozenset({Role.admin, Role.official})

@@ -17,13 +17,14 @@ from shapely.geometry import MultiPolygon, Polygon
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput
 from cim_platform.coverage.errors import BadGeometryFile, UnknownUnit
 from cim_platform.coverage.geofiles import Feature
 from cim_platform.coverage.models import BuiltUpArea, CoverageUnit, InventoryBuilding
+from cim_platform.coverage.scopes import CoverageScope
 from cim_platform.datasets.models import District
 
 SOURCES = ("yearbook", "land_survey", "city_checkup", "demo", "other")
@@ -58,7 +59,7 @@ def all_units(session: Session) -> list[CoverageUnit]:
 
 
 def add_town(session: Session, caller: Caller, code: str, parent: str, name: str, name_zh: str) -> CoverageUnit:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     district = find_unit(session, parent)
     if district.parent_code is not None:
         raise InvalidInput("a town's parent must be a district or banner")
@@ -132,7 +133,7 @@ def load_built_up(
     note: str = "",
 ) -> list[BuiltUpArea]:
     """Store (replace) the built-up area of each unit and year in the features; audited."""
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     if source not in SOURCES:
         raise InvalidInput(f"source must be one of {', '.join(SOURCES)}", params={"source": source})
     stored = []
@@ -177,7 +178,7 @@ def _summary(area: BuiltUpArea) -> dict[str, Any]:
 
 
 def delete_built_up(session: Session, caller: Caller, unit: str, year: int) -> None:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     code = find_unit(session, unit).code
     area = session.scalar(select(BuiltUpArea).where(BuiltUpArea.unit_code == code, BuiltUpArea.year == year))
     if area is None:
@@ -197,7 +198,7 @@ def delete_built_up(session: Session, caller: Caller, unit: str, year: int) -> N
 
 
 def set_boundary(session: Session, caller: Caller, features: list[Feature], unit: str, source: str) -> CoverageUnit:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     target = find_unit(session, unit)
     if not features:
         raise BadGeometryFile("the file has no polygons")
@@ -218,7 +219,7 @@ def set_boundary(session: Session, caller: Caller, features: list[Feature], unit
 
 def load_inventory(session: Session, caller: Caller, features: list[Feature], unit: str, source: str) -> int:
     """Replace the unit's building inventory (one row per polygon); returns the number of buildings."""
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     code = find_unit(session, unit).code
     if not features:
         raise BadGeometryFile("the file has no polygons")

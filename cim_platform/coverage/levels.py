@@ -37,11 +37,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput, NotFound
 from cim_platform.coverage.models import LevelMapping
+from cim_platform.coverage.scopes import CoverageScope
 
 LEVELS: dict[int, str] = {
     1: "ground surface model 地表模型",
@@ -86,7 +87,7 @@ def _row(mapping: LevelMapping) -> dict[str, Any]:
 
 
 def set_mapping(session: Session, caller: Caller, kind: str, lod: str, level: int, note: str = "") -> LevelMapping:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     if not kind or len(kind) > 16 or not lod or len(lod) > 16:
         raise InvalidInput("kind and lod must be 1 to 16 characters ('*' for any LOD)")
     mapping = session.get(LevelMapping, (kind, lod))
@@ -110,7 +111,7 @@ def set_mapping(session: Session, caller: Caller, kind: str, lod: str, level: in
 
 
 def delete_mapping(session: Session, caller: Caller, kind: str, lod: str) -> None:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     mapping = session.get(LevelMapping, (kind, lod))
     if mapping is None:
         raise NotFound(f"no CIM-level mapping for {kind}/{lod}")

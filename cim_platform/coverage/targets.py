@@ -17,13 +17,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.errors import Conflict, InvalidInput, NotFound
 from cim_platform.coverage.areas import find_unit
 from cim_platform.coverage.compute import UnitFigure
 from cim_platform.coverage.definition import Definition
 from cim_platform.coverage.models import CITY, Snapshot, Target
+from cim_platform.coverage.scopes import CoverageScope
 from cim_platform.coverage.snapshots import history
 
 
@@ -82,7 +83,7 @@ def _duplicate(session: Session, unit_code: str, due: date, min_level: int, but:
 def create_target(
     session: Session, caller: Caller, *, unit: str, due_date: date, share: float, min_level: int = 1, note: str = ""
 ) -> Target:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     _check(share, min_level)
     code = unit_code_of(session, unit)
     _duplicate(session, code, due_date, min_level)
@@ -104,7 +105,7 @@ def create_target(
 
 
 def update_target(session: Session, caller: Caller, target: Target, values: dict[str, Any]) -> Target:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     before = _fields(target)
     if "unit" in values and values["unit"] is not None:
         target.unit_code = unit_code_of(session, values["unit"])
@@ -127,7 +128,7 @@ def update_target(session: Session, caller: Caller, target: Target, values: dict
 
 
 def delete_target(session: Session, caller: Caller, target: Target) -> None:
-    caller.require(Scope.coverage_admin)
+    caller.require(CoverageScope.admin)
     before = _fields(target)
     session.delete(target)
     session.flush()

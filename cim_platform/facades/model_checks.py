@@ -15,7 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput, NotFound
 from cim_platform.core.hooks import Published, after_publish
@@ -29,6 +29,7 @@ from cim_platform.facades import rules
 from cim_platform.facades.model_colours import read_model
 from cim_platform.facades.models import ModelCheck, Project
 from cim_platform.facades.palette import Outcome, Zone, check_colours
+from cim_platform.facades.scopes import FacadesScope
 
 TASK = "facades.check_model_colours"
 
@@ -53,7 +54,7 @@ def submit_check(
     session: Session, caller: Caller, dataset_id: uuid.UUID, revision_id: uuid.UUID | None, zone: Zone
 ) -> tuple[uuid.UUID, DatasetRevision]:
     """A job checking the revision's IFC source (committed by the caller, then queued)."""
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     dataset = get_dataset(session, caller, dataset_id)
     if dataset.kind != DatasetKind.ifc.value:
         raise InvalidInput("colours are read from IFC models only", params={"kind": dataset.kind})
@@ -165,7 +166,7 @@ def run_check(session: Session, settings: Settings, params: dict[str, Any], job_
 
 
 def checks_for(session: Session, caller: Caller, dataset_id: uuid.UUID) -> list[ModelCheck]:
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     get_dataset(session, caller, dataset_id)
     return list(
         session.scalars(

@@ -13,12 +13,13 @@ from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.errors import InvalidInput, NotFound
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.sources import IncomingFile, keep_source
 from cim_platform.facades.models import Photo, PhotoStage, Project
+from cim_platform.facades.scopes import FacadesScope
 
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
@@ -73,7 +74,7 @@ def add_photo(
     caption: str,
 ) -> Photo:
     """File a photo (moved to its permanent, read-only place; the caller removes ``incoming`` if this raises)."""
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     if not caller.reads_everything():
         caller.check_manages(project.organization_id, what="project")
     facts = read_facts(incoming.path)

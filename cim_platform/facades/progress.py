@@ -17,9 +17,10 @@ from openpyxl import Workbook  # type: ignore[import-untyped]  # no stubs among 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.facades import units
 from cim_platform.facades.models import MeasureKind, Project, ProjectStatus, Street
+from cim_platform.facades.scopes import FacadesScope
 
 DONE_STATUSES = {ProjectStatus.completed.value, ProjectStatus.accepted.value}
 WALL_KINDS = {MeasureKind.wall_renewal.value, MeasureKind.unified_facade.value}
@@ -96,7 +97,7 @@ def progress(
 ) -> list[ProgressRow]:
     """Rows per street (projects without a street under "no street"), district or the whole city;
     ``year`` keeps the projects of that year's showcase streets."""
-    caller.require(Scope.facades_read)
+    caller.require(FacadesScope.read)
     query = select(Project, Street).outerjoin(Street, Street.id == Project.street_id)
     if district is not None:
         query = query.where(Project.district_code == units.district(district).code)

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict, InvalidInput, NotFound
@@ -25,6 +25,7 @@ from cim_platform.facades.colours import read_colour
 from cim_platform.facades.errors import DuplicateCode, InvalidTransition
 from cim_platform.facades.models import PROJECT_STEPS, Project, ProjectStatus, Street
 from cim_platform.facades.palette import ColourUse, FacadeColour, Outcome, Zone, check_colours
+from cim_platform.facades.scopes import FacadesScope
 
 
 class ApprovalDocumentsRequired(InvalidInput):
@@ -187,7 +188,7 @@ def _multi(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def create(session: Session, caller: Caller, values: dict[str, Any], crs: str) -> Project:
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     if caller.organization_id is None:
         raise InvalidInput("the caller belongs to no organisation")
     if session.scalar(select(Project.id).where(Project.code == values["code"])) is not None:
@@ -233,7 +234,7 @@ def get(session: Session, project_id: uuid.UUID) -> Project:
 
 
 def _check_manages(caller: Caller, project: Project) -> None:
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     if not caller.reads_everything():
         caller.check_manages(project.organization_id, what="project")
 
@@ -268,7 +269,7 @@ def update(session: Session, caller: Caller, project: Project, values: dict[str,
 
 def change_status(session: Session, caller: Caller, project: Project, status: ProjectStatus) -> Project:
     if status in (ProjectStatus.approved, ProjectStatus.accepted):
-        caller.require(Scope.facades_admin)
+        caller.require(FacadesScope.admin)
     else:
         _check_manages(caller, project)
     current = ProjectStatus(project.status)

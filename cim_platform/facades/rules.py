@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput
 from cim_platform.facades.models import ColourRuleSet
 from cim_platform.facades.palette import DEFAULT_RULES, ColourRules, Outcome, Zone
+from cim_platform.facades.scopes import FacadesScope
 
 
 def rules_for(session: Session, zone: Zone) -> ColourRules:
@@ -57,7 +58,7 @@ def _validate(rules: ColourRules) -> None:
 
 def set_rules(session: Session, caller: Caller, zone: Zone, changes: dict[str, Any]) -> ColourRules:
     """Change some of a zone's rules (officials); ``reset`` semantics: pass the defaults."""
-    caller.require(Scope.facades_admin)
+    caller.require(FacadesScope.admin)
     before = rules_for(session, zone)
     after = ColourRules.from_dict({**before.as_dict(), **changes})
     _validate(after)

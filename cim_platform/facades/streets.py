@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import NotFound
@@ -22,6 +22,7 @@ from cim_platform.facades import geometry, units
 from cim_platform.facades.errors import AcceptanceRequired, DuplicateCode, InvalidTransition, UnknownUnit
 from cim_platform.facades.models import STREET_STEPS, Street, StreetStatus
 from cim_platform.facades.palette import Zone
+from cim_platform.facades.scopes import FacadesScope
 
 _GEOD = Geod(ellps="GRS80")  # CGCS2000's ellipsoid (inverse flattening differs from GRS80 in the 10th digit)
 EDITABLE = ("name", "district", "town", "zone", "year", "note", "geometry")
@@ -63,7 +64,7 @@ def _place(street: Street, district: str | None, town: str | None) -> None:
 
 
 def create(session: Session, caller: Caller, values: dict[str, Any], crs: str) -> Street:
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     street = Street(
         code=values["code"],
         name=values["name"],
@@ -106,7 +107,7 @@ def get(session: Session, street_id: uuid.UUID, *, lock: bool = False) -> Street
 
 
 def update(session: Session, caller: Caller, street: Street, values: dict[str, Any], crs: str) -> Street:
-    caller.require(Scope.facades_write)
+    caller.require(FacadesScope.write)
     before = snapshot(street)
     for key in ("name", "year", "note"):
         if key in values and values[key] is not None:
@@ -146,7 +147,7 @@ def change_status(
     accepted_on: date | None = None,
 ) -> Street:
     """Workflow steps; accepting needs the acceptance document and date and the facades:admin scope."""
-    caller.require(Scope.facades_admin if status is StreetStatus.accepted else Scope.facades_write)
+    caller.require(FacadesScope.admin if status is StreetStatus.accepted else FacadesScope.write)
     current = StreetStatus(street.status)
     if status not in STREET_STEPS[current]:
         raise InvalidTransition(

@@ -10,12 +10,13 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import InvalidInput
 from cim_platform.facades import units
 from cim_platform.facades.models import Street, StreetStatus, Target
+from cim_platform.facades.scopes import FacadesScope
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ def target_for(session: Session, unit_: units.Unit, year: int) -> tuple[int, boo
 
 
 def set_target(session: Session, caller: Caller, unit_key: str, year: int, target: int, note: str = "") -> Target:
-    caller.require(Scope.facades_admin)
+    caller.require(FacadesScope.admin)
     _check_year(year)
     if not 0 <= target <= 1000:
         raise InvalidInput("target must be within 0–1000", params={"target": target})

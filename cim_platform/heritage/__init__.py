@@ -6,4 +6,5 @@ demolition watch on newly published footprint layers).
 """
 
 from cim_platform.heritage import approvals as approvals
+from cim_platform.heritage import scopes as scopes  # registers the domain's scopes
 from cim_platform.heritage import watch as watch

@@ -9,13 +9,14 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Role, Scope
+from cim_platform.core.access import Caller, Role
 from cim_platform.core.audit import fields_of, record_change
 from cim_platform.core.errors import InvalidInput, NotFound
 from cim_platform.core.guards import PublishAttempt, publish_guard
 from cim_platform.datasets.models import DatasetRevision
 from cim_platform.heritage.conflicts import ConflictFilter, find_conflicts
 from cim_platform.heritage.models import PublishApproval
+from cim_platform.heritage.scopes import HeritageScope
 
 EVERYTHING = Caller(user_id=None, username="heritage-guard", organization_id=None, role=Role.admin)
 """The guard sees every record and dataset (it reads; it never acts)."""
@@ -27,7 +28,7 @@ def approvals_for(session: Session, revision_id: uuid.UUID) -> list[PublishAppro
 
 
 def approve(session: Session, caller: Caller, revision_id: uuid.UUID, reference: str, comment: str) -> PublishApproval:
-    caller.require(Scope.heritage_review)
+    caller.require(HeritageScope.review)
     if session.get(DatasetRevision, revision_id) is None:
         raise NotFound(f"no dataset revision {revision_id}", params={"id": str(revision_id)})
     if not reference.strip():

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import fields_of, jsonable, record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict, InvalidInput, NotFound
@@ -26,6 +26,7 @@ from cim_platform.datasets.sources import IncomingFile, keep_source
 from cim_platform.heritage import service
 from cim_platform.heritage.geometry import check_crs
 from cim_platform.heritage.models import ArchiveItem, Building, ItemKind, QaStage, Section
+from cim_platform.heritage.scopes import HeritageScope
 
 K = ItemKind
 KINDS_BY_SECTION: dict[Section, frozenset[ItemKind]] = {
@@ -86,7 +87,7 @@ def add_item(
 ) -> ArchiveItem:
     """File an item (the file is moved to its permanent, read-only place; the caller removes ``incoming``
     if this raises)."""
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     if building.retired_at is not None:
         raise Conflict(f"record {building.code} is retired")
     if kind not in KINDS_BY_SECTION[section]:
@@ -133,7 +134,7 @@ def add_item(
 
 
 def get_item(session: Session, caller: Caller, item_id: uuid.UUID, *, lock: bool = False) -> ArchiveItem:
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     query = select(ArchiveItem).where(ArchiveItem.id == item_id)
     item = session.scalar(query.with_for_update() if lock else query)
     if item is None:
@@ -142,7 +143,7 @@ def get_item(session: Session, caller: Caller, item_id: uuid.UUID, *, lock: bool
 
 
 def list_items(session: Session, caller: Caller, building_id: uuid.UUID, *, every_version: bool) -> list[ArchiveItem]:
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     query = select(ArchiveItem).where(ArchiveItem.building_id == building_id)
     if not every_version:
         query = query.where(ArchiveItem.superseded_at.is_(None), ArchiveItem.retired_at.is_(None))
@@ -159,9 +160,9 @@ def qa_step(session: Session, caller: Caller, item_id: uuid.UUID, to: QaStage, c
     if NEXT_STAGE.get(current) is not to:
         raise Conflict(f"an item at {current.value} cannot go to {to.value}", params={"from": current.value})
     if to is QaStage.accepted:
-        caller.require(Scope.heritage_review)
+        caller.require(HeritageScope.review)
     else:
-        service.require_any(caller, Scope.heritage_write, Scope.heritage_review)
+        service.require_any(caller, HeritageScope.write, HeritageScope.review)
         if item.qa_log and item.qa_log[0].get("by") == caller.username:
             raise Conflict("the re-check is done by someone other than the person who filed the item")
     if item.retired_at is not None:
@@ -178,10 +179,10 @@ def qa_step(session: Session, caller: Caller, item_id: uuid.UUID, to: QaStage, c
 
 
 def retire_item(session: Session, caller: Caller, item_id: uuid.UUID, reason: str) -> ArchiveItem:
-    service.require_any(caller, Scope.heritage_write, Scope.heritage_review)
+    service.require_any(caller, HeritageScope.write, HeritageScope.review)
     item = get_item(session, caller, item_id, lock=True)
     if item.qa_stage == QaStage.accepted.value:
-        caller.require(Scope.heritage_review)
+        caller.require(HeritageScope.review)
     if item.retired_at is not None:
         raise Conflict("the item is already retired")
     if not reason.strip():
@@ -222,7 +223,7 @@ def missing_sections(items: list[ArchiveItem]) -> list[Section]:
 def completeness(session: Session, caller: Caller, district: str | None) -> Completeness:
     """Per active record (of a district, or all): the sections still missing; and the city-wide share of
     listed records whose archive is complete."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     items: dict[uuid.UUID, list[ArchiveItem]] = {}
     for item in session.scalars(select(ArchiveItem).where(ArchiveItem.retired_at.is_(None))):
         items.setdefault(item.building_id, []).append(item)

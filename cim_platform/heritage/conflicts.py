@@ -16,10 +16,11 @@ from geoalchemy2 import Geography
 from sqlalchemy import ColumnElement, cast, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.datasets.models import Dataset, DatasetRevision, District, RevisionState, Visibility
 from cim_platform.datasets.service import resolve_district
 from cim_platform.heritage.models import ArchiveItem, Building
+from cim_platform.heritage.scopes import HeritageScope
 
 ZONES: dict[str, InstrumentedAttribute[object]] = {
     "protection_range": Building.protection_range,
@@ -66,7 +67,7 @@ def _visible(caller: Caller) -> ColumnElement[bool] | None:
 
 def find_conflicts(session: Session, caller: Caller, filters: ConflictFilter) -> list[ConflictRow]:
     """Conflicts of active records with ready revisions of datasets the caller can see."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     rows: list[ConflictRow] = []
     visible = _visible(caller)
     district = resolve_district(session, filters.district) if filters.district else None

@@ -7,15 +7,16 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import fields_of, record_change
 from cim_platform.core.errors import NotFound
 from cim_platform.heritage.errors import DuplicateCode
 from cim_platform.heritage.models import Building, BuildingGroup
+from cim_platform.heritage.scopes import HeritageScope
 
 
 def create_group(session: Session, caller: Caller, *, name: str, code: str | None, description: str) -> BuildingGroup:
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     if code and session.scalar(select(BuildingGroup.id).where(BuildingGroup.code == code)) is not None:
         raise DuplicateCode(f"another group has the code {code!r}", params={"code": code})
     group = BuildingGroup(

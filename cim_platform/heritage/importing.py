@@ -19,11 +19,12 @@ from typing import Any
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.errors import CimError, InvalidInput
 from cim_platform.heritage import service
 from cim_platform.heritage.geometry import check_crs
 from cim_platform.heritage.models import Category, Level, Ownership, Preservation, YearPrecision
+from cim_platform.heritage.scopes import HeritageScope
 
 COLUMNS: dict[str, str] = {
     "code": "code",
@@ -258,7 +259,7 @@ def run_import(
 ) -> ImportReport:
     """Check (and unless ``dry_run``, create) every row. The caller commits when ``report.imported``;
     otherwise it must roll back."""
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     check_crs(crs)
     report = ImportReport()
     for row, raw, geometry in read_rows(content, filename):

@@ -13,17 +13,18 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict, InvalidInput, NotFound
 from cim_platform.heritage import service
 from cim_platform.heritage.models import Building, Proposal, ProposalState
+from cim_platform.heritage.scopes import HeritageScope
 
 
 def propose(session: Session, caller: Caller, building: Building, changes: dict[str, Any], note: str) -> Proposal:
     """A pending proposal of normalised changes (nothing of the record changes)."""
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     if building.retired_at is not None:
         raise Conflict(f"record {building.code} is retired")
     proposal = Proposal(
@@ -66,7 +67,7 @@ def list_proposals(
     offset: int = 0,
 ) -> ProposalPage:
     """The review queue (``state=pending``, oldest first), or any proposals (signed-in readers)."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     query = select(Proposal)
     if state is not None:
         query = query.where(Proposal.state == state.value)
@@ -83,7 +84,7 @@ def pending_for(session: Session, building_id: uuid.UUID) -> list[Proposal]:
 
 
 def get_proposal(session: Session, caller: Caller, proposal_id: uuid.UUID, *, lock: bool = False) -> Proposal:
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     query = select(Proposal).where(Proposal.id == proposal_id)
     proposal = session.scalar(query.with_for_update() if lock else query)
     if proposal is None:
@@ -96,7 +97,7 @@ def decide(
 ) -> tuple[Proposal, Building]:
     """Accept (apply the changes to the record as it is now) or reject a pending proposal. ``if_match``
     (optional) is the record's ETag as the reviewer saw it: a record changed since gets 412."""
-    caller.require(Scope.heritage_review)
+    caller.require(HeritageScope.review)
     proposal = get_proposal(session, caller, proposal_id, lock=True)
     if proposal.state != ProposalState.pending.value:
         raise Conflict(f"the proposal is already {proposal.state}", params={"state": proposal.state})

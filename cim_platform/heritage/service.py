@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import AuditEntry, jsonable, record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
@@ -31,11 +31,12 @@ from cim_platform.heritage.errors import (
 )
 from cim_platform.heritage.fields import EDITABLE_FIELDS, REQUIRED_FIELDS, from_json, snapshot, value_json
 from cim_platform.heritage.models import STORAGE_SRID, ArchiveItem, Building, BuildingGroup, Status
+from cim_platform.heritage.scopes import HeritageScope
 
 OBJECT_TYPE = "heritage_building"
 
 
-def require_any(caller: Caller, *scopes: Scope) -> None:
+def require_any(caller: Caller, *scopes: HeritageScope) -> None:
     if not caller.authenticated:
         raise Unauthenticated("this needs a signed-in user or an API token")
     if not any(scope in caller.scopes for scope in scopes):
@@ -43,11 +44,11 @@ def require_any(caller: Caller, *scopes: Scope) -> None:
 
 
 def reviews(caller: Caller) -> bool:
-    return Scope.heritage_review in caller.scopes
+    return HeritageScope.review in caller.scopes
 
 
 def reads_full(caller: Caller) -> bool:
-    return Scope.heritage_read in caller.scopes
+    return HeritageScope.read in caller.scopes
 
 
 # -- ETags ---------------------------------------------------------------------------------------------
@@ -160,7 +161,7 @@ def list_buildings(session: Session, caller: Caller, filters: BuildingFilter) ->
 
 def history(session: Session, caller: Caller, building_id: uuid.UUID) -> list[AuditEntry]:
     """Every change of the record, oldest first (signed-in readers)."""
-    caller.require(Scope.heritage_read)
+    caller.require(HeritageScope.read)
     get_building(session, caller, building_id)
     query = select(AuditEntry).where(AuditEntry.object_type == OBJECT_TYPE, AuditEntry.object_id == str(building_id))
     return list(session.scalars(query.order_by(AuditEntry.id)))
@@ -220,7 +221,7 @@ def _check_code_free(session: Session, code: str, building_id: uuid.UUID | None 
 
 
 def create_building(session: Session, caller: Caller, values: dict[str, Any], crs: str) -> Building:
-    caller.require(Scope.heritage_write)
+    caller.require(HeritageScope.write)
     missing = [field for field in REQUIRED_FIELDS if not values.get(field)]
     if missing:
         raise InvalidInput(f"required: {', '.join(missing)}", params={"fields": ", ".join(missing)})
@@ -277,13 +278,13 @@ def edit(
 
 # -- the status workflow -------------------------------------------------------------------------------
 
-TRANSITIONS: dict[tuple[Status, Status], Scope] = {
-    (Status.draft, Status.submitted): Scope.heritage_write,
-    (Status.submitted, Status.draft): Scope.heritage_write,  # withdrawn, or returned by a reviewer
-    (Status.submitted, Status.under_review): Scope.heritage_review,
-    (Status.under_review, Status.draft): Scope.heritage_review,  # returned for corrections
-    (Status.under_review, Status.listed): Scope.heritage_review,
-    (Status.listed, Status.delisted): Scope.heritage_review,  # only with an approval document
+TRANSITIONS: dict[tuple[Status, Status], HeritageScope] = {
+    (Status.draft, Status.submitted): HeritageScope.write,
+    (Status.submitted, Status.draft): HeritageScope.write,  # withdrawn, or returned by a reviewer
+    (Status.submitted, Status.under_review): HeritageScope.review,
+    (Status.under_review, Status.draft): HeritageScope.review,  # returned for corrections
+    (Status.under_review, Status.listed): HeritageScope.review,
+    (Status.listed, Status.delisted): HeritageScope.review,  # only with an approval document
 }
 
 
@@ -299,7 +300,7 @@ def change_status(
             f"a {current.value} record cannot become {to.value}; allowed: {', '.join(allowed) or 'none'}",
             params={"from": current.value, "to": to.value},
         )
-    require_any(caller, needed, Scope.heritage_review)
+    require_any(caller, needed, HeritageScope.review)
     if to is Status.delisted and not (approval_reference or "").strip():
         raise ApprovalRequired("delisting needs the approval document's reference (approval_reference)")
     if building.retired_at is not None:
@@ -328,8 +329,8 @@ def change_status(
 def retire(session: Session, caller: Caller, building: Building, reason: str) -> None:
     """No hard delete: a retired record stays readable (and in its history) but leaves lists and checks.
     Drafts may be retired by their writers; anything further along needs the review scope."""
-    needed = Scope.heritage_write if building.status == Status.draft.value else Scope.heritage_review
-    require_any(caller, needed, Scope.heritage_review)
+    needed = HeritageScope.write if building.status == Status.draft.value else HeritageScope.review
+    require_any(caller, needed, HeritageScope.review)
     if building.retired_at is not None:
         raise RecordRetired(f"record {building.code} is already retired", params={"code": building.code})
     if not reason.strip():

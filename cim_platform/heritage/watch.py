@@ -14,13 +14,14 @@ import uuid
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cim_platform.core.access import Caller, Scope
+from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Conflict, InvalidInput, NotFound
 from cim_platform.core.hooks import Published, after_publish
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision
 from cim_platform.heritage.models import Alert, Building, Status
+from cim_platform.heritage.scopes import HeritageScope
 
 
 @after_publish("heritage")
@@ -65,7 +66,7 @@ def watch_after_publish(session: Session, event: Published) -> None:
 
 
 def list_alerts(session: Session, caller: Caller, *, open_only: bool) -> list[Alert]:
-    caller.require(Scope.heritage_review)
+    caller.require(HeritageScope.review)
     query = select(Alert)
     if open_only:
         query = query.where(Alert.resolved_at.is_(None))
@@ -73,7 +74,7 @@ def list_alerts(session: Session, caller: Caller, *, open_only: bool) -> list[Al
 
 
 def resolve(session: Session, caller: Caller, alert_id: uuid.UUID, resolution: str) -> Alert:
-    caller.require(Scope.heritage_review)
+    caller.require(HeritageScope.review)
     alert = session.scalar(select(Alert).where(Alert.id == alert_id).with_for_update())
     if alert is None:
         raise NotFound(f"no alert {alert_id}", params={"id": str(alert_id)})
