@@ -232,7 +232,7 @@ def write_layers(path: Path, points: list[dict[str, Any]], lines: list[dict[str,
         fields, arrays = _layer_fields(rows, columns)
         target = path if driver == "GPKG" else path.with_name(f"{path.stem}_{name}.shp")
         raw.write(target, np.asarray(geometry, dtype=object), arrays, fields, layer=name, driver=driver,
-                  geometry_type=kind, crs="EPSG:4546", encoding="UTF-8" if driver != "GPKG" else None,
+                  geometry_type=kind, crs="EPSG:4546", encoding="GBK" if driver != "GPKG" else None,
                   append=driver == "GPKG" and name == "lines")
         written.append(target)
     return written
