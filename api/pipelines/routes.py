@@ -110,7 +110,7 @@ def list_segments(
     """Segments of the published pipelines datasets the caller can see; ``category=drainage`` takes all three."""
     filters = _filters(category, district, owner, material, min_age, max_age, bbox, dataset, code)
     rows, total, length = registry.segments(session, caller, filters, limit, offset)
-    coords = registry.coordinates(session, [r.geom for r in rows])
+    coords = registry.coordinates(session, rows)
     return SegmentList(total=total, length_m=round(length, 3),
                        items=[_segment(r, c) for r, c in zip(rows, coords, strict=True)])
 
@@ -124,7 +124,7 @@ def get_segment(segment_id: uuid.UUID, caller: CallerDep, session: SessionDep) -
         raise NotFound(f"no pipeline segment {segment_id}", params={"id": str(segment_id)})
     views = monitoring.devices(session, caller, dataset_id=segment.dataset_id, segment_code=segment.code,
                                point_codes=[segment.start_code, segment.end_code])
-    base = _segment(segment, registry.coordinates(session, [segment.geom])[0])
+    base = _segment(segment, registry.coordinates(session, [segment])[0])
     return SegmentDetail(**base.model_dump(), devices=[_device(v) for v in views])
 
 
@@ -136,7 +136,7 @@ def list_points(
 ) -> PointList:
     filters = _filters(category, district, owner, None, None, None, bbox, dataset, code)
     rows, total = registry.points(session, caller, filters, limit, offset)
-    coords = registry.coordinates(session, [r.geom for r in rows])
+    coords = registry.coordinates(session, rows)
     return PointList(total=total, items=[_point(r, c) for r, c in zip(rows, coords, strict=True)])
 
 

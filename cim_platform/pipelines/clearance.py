@@ -1,6 +1,7 @@
 """Clearance checks in PostGIS: between pipes of different category groups, horizontal (outer wall to outer wall,
 for pipes that do not cross in plan) and vertical (at a crossing in plan, outer wall to outer wall) distances
-against a table of minimum clearances; and pipes passing under a listed historic building's protection range.
+against a table of minimum clearances (horizontal ones apply to pipes laid side by side, within 30 degrees);
+and pipes passing under a listed historic building's protection range.
 
 The defaults follow GB 50289-2016 (urban engineering pipeline planning), Tables 4.1.9 and 4.1.14, with one
 value per pair of groups (the code distinguishes pressures and diameters; the stricter common value is used);
@@ -37,6 +38,8 @@ _V = {
     ("heating", "telecom"): 0.25, ("power", "telecom"): 0.25,
 }
 MAX_RESULTS = 2000
+TOUCH_M = 0.001  # closer in plan than this: the pipes cross (or meet) and the vertical clearance applies
+PARALLEL_COS = 0.866  # within 30 degrees: laid side by side, the horizontal clearance applies
 SEARCH_DEGREES = 1e-4  # ~8.5 m east-west, 11 m north-south at Ordos: beyond any clearance in the table
 
 
@@ -119,25 +122,25 @@ WITH candidates AS (
     AND (CAST(:district AS text) IS NULL OR a.district_code = :district OR b.district_code = :district)
     AND (CAST(:dataset AS uuid) IS NULL OR a.dataset_id = :dataset OR b.dataset_id = :dataset)
 ), measured AS (
-  SELECT c.*, ST_Intersects(a2, b2) AS crossing,
-         ST_Distance(a2, b2) - aw - bw AS horizontal_gap
+  SELECT c.*, ST_Distance(a2, b2) AS plan_distance,
+         abs(cos(ST_Azimuth(ST_StartPoint(a2), ST_EndPoint(a2)) - ST_Azimuth(ST_StartPoint(b2), ST_EndPoint(b2))))
+           AS parallel
   FROM candidates c
 ), crossings AS (
-  SELECT m.*, ST_Centroid(ST_Intersection(a2, b2)) AS at FROM measured m WHERE crossing
+  SELECT m.*, ST_ClosestPoint(a2, b2) AS at,
+         ST_Z(ST_StartPoint(a3)) + ST_LineLocatePoint(a2, ST_ClosestPoint(a2, b2))
+           * (ST_Z(ST_EndPoint(a3)) - ST_Z(ST_StartPoint(a3))) AS za,
+         ST_Z(ST_StartPoint(b3)) + ST_LineLocatePoint(b2, ST_ClosestPoint(b2, a2))
+           * (ST_Z(ST_EndPoint(b3)) - ST_Z(ST_StartPoint(b3))) AS zb
+  FROM measured m WHERE plan_distance < :touch
 )
-SELECT a_id, b_id, 'vertical' AS kind, v AS required,
-       abs((ST_Z(ST_StartPoint(a3)) + ST_LineLocatePoint(a2, at) * (ST_Z(ST_EndPoint(a3)) - ST_Z(ST_StartPoint(a3))))
-         - (ST_Z(ST_StartPoint(b3)) + ST_LineLocatePoint(b2, at) * (ST_Z(ST_EndPoint(b3)) - ST_Z(ST_StartPoint(b3)))))
-         - ah - bh AS distance,
+SELECT a_id, b_id, 'vertical' AS kind, v AS required, abs(za - zb) - ah - bh AS distance,
        ST_X(ST_Transform(at, 4490)) AS lon, ST_Y(ST_Transform(at, 4490)) AS lat
-FROM crossings
-WHERE abs((ST_Z(ST_StartPoint(a3)) + ST_LineLocatePoint(a2, at) * (ST_Z(ST_EndPoint(a3)) - ST_Z(ST_StartPoint(a3))))
-        - (ST_Z(ST_StartPoint(b3)) + ST_LineLocatePoint(b2, at) * (ST_Z(ST_EndPoint(b3)) - ST_Z(ST_StartPoint(b3)))))
-        - ah - bh < v
+FROM crossings WHERE abs(za - zb) - ah - bh < v
 UNION ALL
-SELECT a_id, b_id, 'horizontal', h, horizontal_gap,
+SELECT a_id, b_id, 'horizontal', h, plan_distance - aw - bw,
        ST_X(ST_Transform(ST_ClosestPoint(a2, b2), 4490)), ST_Y(ST_Transform(ST_ClosestPoint(a2, b2), 4490))
-FROM measured WHERE NOT crossing AND horizontal_gap < h
+FROM measured WHERE plan_distance >= :touch AND parallel > :parallel AND plan_distance - aw - bw < h
 ORDER BY 5
 LIMIT :limit
 """
@@ -182,6 +185,7 @@ def _params(session: Session, caller: Caller, district: str | None, dataset: uui
     return {
         "everything": caller.reads_everything(), "organization": caller.organization_id,
         "district": district, "dataset": dataset, "degrees": SEARCH_DEGREES, "limit": MAX_RESULTS,
+        "touch": TOUCH_M, "parallel": PARALLEL_COS,
         "ga": [r.group_a for r in table], "gb": [r.group_b for r in table],  # ordered: a's group ≤ b's
         "h": [r.horizontal_m for r in table], "v": [r.vertical_m for r in table],
     }

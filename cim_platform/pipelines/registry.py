@@ -8,6 +8,7 @@ revision is published (``cim_platform.pipelines.jobs``).
 
 from __future__ import annotations
 
+import json
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -50,7 +51,7 @@ def _lonlat(network: Network) -> tuple[np.ndarray, np.ndarray]:
     to_4490 = Transformer.from_crs(horizontal, f"EPSG:{STORAGE_SRID}", always_xy=True)
     xy = np.array([[p.x, p.y] for p in network.points], dtype=np.float64).reshape(-1, 2)
     lon, lat = to_4490.transform(xy[:, 0], xy[:, 1])
-    return np.asarray(lon), np.asarray(lat)
+    return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
 def _z(value: float | None) -> float:
@@ -62,7 +63,8 @@ def fill(session: Session, dataset: Dataset, revision: DatasetRevision, source: 
     params = dict(revision.convert_params or {})
     options = ConvertOptions(crs=params.get("crs"), column_map=params.get("column_map"))
     network = read_network(source, options)
-    lon, lat = _lonlat(network)
+    lon_array, lat_array = _lonlat(network)
+    lon, lat = lon_array.tolist(), lat_array.tolist()
     at = network.point_index()
     session.execute(delete(Segment).where(Segment.dataset_id == dataset.id))
     session.execute(delete(Point).where(Point.dataset_id == dataset.id))
@@ -165,16 +167,16 @@ def points(session: Session, caller: Caller, filters: Filters, limit: int = 500,
     return list(rows), int(count)
 
 
-def coordinates(session: Session, geometries: list[Any]) -> list[list[list[float]]]:
-    """[[lon, lat, z], …] of each stored geometry, in order."""
-    if not geometries:
+def coordinates(session: Session, rows: list[Segment] | list[Point]) -> list[list[list[float]]]:
+    """[[lon, lat, z], …] of each row's stored geometry, in order."""
+    if not rows:
         return []
-    rows = session.execute(select(func.ST_AsGeoJSON(func.unnest(geometries)))).scalars().all()
-    import json
-
+    model = type(rows[0])
+    found = dict(session.execute(select(model.id, func.ST_AsGeoJSON(model.geom))
+                                 .where(model.id.in_([r.id for r in rows]))).tuples().all())
     out = []
-    for text in rows:
-        geometry = json.loads(text)
+    for row in rows:
+        geometry = json.loads(found[row.id])
         coords = geometry["coordinates"]
         out.append([coords] if geometry["type"] == "Point" else coords)
     return out

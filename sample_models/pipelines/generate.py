@@ -7,8 +7,9 @@ X is the northing and Y the easting (the surveying convention), CGCS2000 3-degre
 Yellow Sea 1985 heights.
 
 The demo network: street A runs east-west, street B north-south and meets A at a junction. Along A: storm,
-sewage, water supply, gas, a power duct bank and telecom ducts; along B: storm, sewage and water supply
-joining A's at the junction manholes, gas, power and telecom ending short of A. A 20 m gas service line laid
+sewage, water supply, gas, a power duct bank and telecom ducts; along B the same, its storm sewer joining A's
+at the junction manhole (crossing A's water main and duct bank with enough clearance), the others ending short
+of A. A 20 m gas service line laid
 0.45 m beside A's water main is the one clearance violation (GB 50289: 0.5 m outer wall to outer wall).
 
 ``python sample_models/pipelines/generate.py OUT_DIR`` writes the demo as Excel (two sheets).
@@ -41,9 +42,9 @@ LAYERS: list[dict[str, Any]] = [
     {"category": "雨水", "prefix": "YS", "offset": 0.0, "depth": 2.5, "size": 600, "material": "钢筋混凝土",
      "owner": "康巴什区市政排水公司（示例）", "year": 2012, "manholes": True, "joins": True},
     {"category": "污水", "prefix": "WS", "offset": -4.0, "depth": 3.5, "size": 400, "material": "HDPE",
-     "owner": "康巴什区市政排水公司（示例）", "year": 2012, "manholes": True, "joins": True},
+     "owner": "康巴什区市政排水公司（示例）", "year": 2012, "manholes": True, "joins": False},
     {"category": "给水", "prefix": "JS", "offset": 6.0, "depth": 1.8, "size": 300, "material": "球墨铸铁",
-     "owner": "鄂尔多斯市供水公司（示例）", "year": 2011, "manholes": False, "joins": True, "pressure": "0.4MPa"},
+     "owner": "鄂尔多斯市供水公司（示例）", "year": 2011, "manholes": False, "joins": False, "pressure": "0.4MPa"},
     {"category": "燃气", "prefix": "RQ", "offset": -8.0, "depth": 1.2, "size": 200, "material": "PE",
      "owner": "鄂尔多斯市燃气公司（示例）", "year": 2013, "manholes": False, "joins": False, "pressure": "中压"},
     {"category": "电力", "prefix": "DL", "offset": 10.0, "depth": 0.8, "size": "800×600", "material": "砼",

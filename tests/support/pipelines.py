@@ -10,7 +10,7 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 CRS = "EPSG:4546+5737"
-E0, N0 = 480_000.0, 4_385_000.0  # Kangbashi, CGCS2000 zone 37 (EPSG:4546)
+E0, N0 = 397_000.0, 4_387_000.0  # Kangbashi east of the demo streets, CGCS2000 zone 37 (EPSG:4546)
 
 
 def generator() -> ModuleType:
@@ -46,3 +46,49 @@ def write_zip(path: Path, points: list[dict[str, Any]], lines: list[dict[str, An
         archive.writestr("points.csv", gen.csv_bytes(points, point_columns, encoding))
         archive.writestr("lines.csv", gen.csv_bytes(lines, line_columns, encoding))
     return path
+
+
+def publish(client: Any, cast: Any, settings: Any, source: Path, *, actor: str = "uploader_a",
+            org: str = "institute_a", district: str = "150603", visibility: str = "public", crs: str = CRS) -> str:
+    """A converted (ready) pipelines revision of ``source``, published over HTTP; the registry job that the
+    publication recorded is then run here (no worker in these tests). Returns the dataset id."""
+    import hashlib
+    import shutil
+    import uuid
+
+    from sqlalchemy import select
+
+    from cim_platform.core.db.engine import session_scope
+    from cim_platform.core.jobs.models import Job
+    from cim_platform.core.jobs.registry import JobRun
+    from cim_platform.datasets.models import Dataset, DatasetRevision
+    from cim_platform.pipelines.jobs import REGISTRY_TASK, refresh_registry
+
+    relative = f"uploads/test-{uuid.uuid4().hex}{source.suffix}"
+    target = settings.resolved_data_dir / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    engine = client.app.state.engine
+    with session_scope(engine) as session:
+        dataset = Dataset(id=uuid.uuid4(), organization_id=cast.orgs[org], name=f"示例 pipelines {source.name}",
+                          kind="pipelines", visibility=visibility, district_code=district)
+        session.add(dataset)
+        session.flush()
+        revision = DatasetRevision(id=uuid.uuid4(), dataset_id=dataset.id, number=1, state="ready",
+                                   source_filename=source.name, source_path=relative,
+                                   source_bytes=target.stat().st_size,
+                                   source_sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
+                                   convert_params={"crs": crs, "kind": "pipelines"})
+        session.add(revision)
+        dataset_id, revision_id = dataset.id, revision.id
+    response = client.post(f"/api/v1/datasets/{dataset_id}/revisions/{revision_id}/publish",
+                           headers=cast.headers(actor))
+    assert response.status_code == 200, response.text
+    with session_scope(engine) as session:
+        jobs = session.scalars(select(Job).where(Job.task == REGISTRY_TASK,
+                                                 Job.params["dataset_id"].astext == str(dataset_id))).all()
+        assert len(jobs) == 1, "the publication records one registry job"
+        job_id, params = jobs[0].id, dict(jobs[0].params)
+    result = refresh_registry(JobRun(job_id, params, engine, settings, lambda f, m: None, lambda: False))
+    assert result["segments"] > 0
+    return str(dataset_id)
