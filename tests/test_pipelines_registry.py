@@ -12,7 +12,7 @@ from pyogrio import raw
 from pyproj import Transformer
 
 from tests.support.heritage import listed
-from tests.support.pipelines import CRS, E0, N0, generator, line, point, publish, write_zip
+from tests.support.pipelines import E0, N0, generator, line, point, publish, write_zip
 
 SEGMENTS = "/api/v1/pipelines/segments"
 
@@ -40,7 +40,7 @@ def test_registry_is_filled_on_publication_and_queryable(client, cast, settings,
     assert old == 14 + 28
     # one segment as stored: LINESTRING Z in EPSG:4490, Z = the centreline in 1985 heights
     first = client.get(SEGMENTS, headers=h, params={"code": "AYS00-AYS01"}).json()["items"][0]
-    (lon0, lat0, z0), (lon1, lat1, z1) = first["coordinates"]
+    (lon0, lat0, z0), _ = first["coordinates"]
     to_gk = Transformer.from_crs("EPSG:4490", "EPSG:4546", always_xy=True)
     e0, n0 = to_gk.transform(*generator().ORIGIN_LONLAT)
     assert to_gk.transform(lon0, lat0) == pytest.approx((e0, n0), abs=0.01)
@@ -113,7 +113,7 @@ def test_clearance_known_cases(client, cast, settings, tmp_path: Path) -> None:
     # a listed building whose protection range covers the crossing's water main
     range_ = {"type": "Polygon", "coordinates": [[[E0 + 10, N0 - 10], [E0 + 20, N0 - 10], [E0 + 20, N0 + 10],
                                                   [E0 + 10, N0 + 10], [E0 + 10, N0 - 10]]]}
-    record, _ = listed(client, cast, "150603-0015", district="kangbashi",
+    listed(client, cast, "150603-0015", district="kangbashi",
                        location={"type": "Point", "coordinates": [E0 + 15, N0 + 5]},
                        outline={"type": "Polygon", "coordinates": [[[E0 + 14, N0 + 4], [E0 + 16, N0 + 4],
                                                                      [E0 + 16, N0 + 6], [E0 + 14, N0 + 6],
@@ -170,7 +170,8 @@ def test_monitoring_rate_on_a_known_network(client, cast, settings, tmp_path: Pa
     assert figures() == (pytest.approx(1.0), {"water_supply": 1.0, "gas": 1.0})
     other = client.post("/api/v1/pipelines/device-tokens", headers=official,
                         json={"organization_id": str(cast.orgs["institute_b"]), "name": "b"}).json()["token"]
-    assert client.post("/api/v1/pipelines/readings", json=readings, headers={"X-Device-Token": other}).status_code == 404
+    foreign = client.post("/api/v1/pipelines/readings", json=readings, headers={"X-Device-Token": other})
+    assert foreign.status_code == 404
 
     # the segment's panel: its devices and their latest readings, newest first
     segment = client.get(SEGMENTS, headers=uploader, params={"code": "G1-G2"}).json()["items"][0]

@@ -172,7 +172,7 @@ def coordinates(session: Session, rows: list[Segment] | list[Point]) -> list[lis
     if not rows:
         return []
     model = type(rows[0])
-    found = dict(session.execute(select(model.id, func.ST_AsGeoJSON(model.geom))
+    found: dict[uuid.UUID, str] = dict(session.execute(select(model.id, func.ST_AsGeoJSON(model.geom))
                                  .where(model.id.in_([r.id for r in rows]))).tuples().all())
     out = []
     for row in rows:
