@@ -272,10 +272,11 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
     l_lo, l_hi = lines_box.bounds()
     box = BoundingVolume.from_bounds(np.minimum(t_lo, l_lo), np.maximum(t_hi, l_hi))
     largest = float(2 * max(features.half_u.max(), features.half_v.max()))
-    lines_error = max(solids_root.geometric_error * 1.5, largest * 4, 8.0)
+    diagonal = float(np.linalg.norm(np.maximum(t_hi, l_hi) - np.minimum(t_lo, l_lo)))
+    # lines give way to solids when a viewer comes within a few times the network's size
+    lines_error = max(solids_root.geometric_error * 1.5, largest * 4, 8.0, min(diagonal / 20, 200.0))
     root = Tile(box, lines_error, Content("lines.glb", lines_box), [solids_root], refine="REPLACE",
                 transform=placement.frame.tileset_transform())
-    diagonal = float(np.linalg.norm(np.maximum(t_hi, l_hi) - np.minimum(t_lo, l_lo)))
     stats["tiles"] += 1
     stats["bytes"] += lines_bytes
     tileset = Tileset(root=root, geometric_error=max(diagonal, lines_error * 2),
