@@ -7,7 +7,11 @@ tiles). One feature per segment or point, with its attributes in ``EXT_structura
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +239,36 @@ def _cell_runs(features: Features) -> NDArray[np.object_]:
     return boxes
 
 
+_FEATURES: dict[str, Features] = {}
+
+
+def _write_job(keys: NDArray[np.integer], path: Path) -> tuple[BoundingVolume, int, int]:
+    return write_solids_glb(_FEATURES["features"], keys, MATERIALS, path)
+
+
+def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer], Path]], workers: int,
+                    progress: Callable[[int], None]) -> dict[str, tuple[BoundingVolume, int, int]]:
+    """Every solid content; with several workers in forked processes (they inherit the features)."""
+    if workers <= 1 or len(jobs) < 4:
+        out = {}
+        for name, keys, path in jobs:
+            out[name] = write_solids_glb(features, keys, MATERIALS, path)
+            progress(len(keys))
+        return out
+    _FEATURES["features"] = features
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {pool.submit(_write_job, keys, path): (name, len(keys)) for name, keys, path in jobs}
+            results = {}
+            for future in as_completed(futures):
+                name, count = futures[future]
+                results[name] = future.result()
+                progress(count)
+            return results
+    finally:
+        _FEATURES.clear()
+
+
 def _tiles(features: Features, out_dir: Path, placement: Placement, options: ConvertOptions
            ) -> tuple[Tileset, dict[str, int]]:
     lo, hi = features.bounds()
@@ -244,20 +278,32 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
     stats = {"tiles": 0, "bytes": 0, "triangles": 0}
     total = len(features)
     written = [0]
+    jobs: list[tuple[str, NDArray[np.integer], Path]] = []
+
+    def collect(node: QuadNode, name: str) -> None:
+        if len(node.keys):
+            jobs.append((name, np.sort(node.keys), out_dir / CONTENT_DIR / f"{name}.glb"))
+        for i, child in enumerate(node.children):
+            collect(child, f"{name}{i}")
+
+    def advance(count: int) -> None:
+        written[0] += count
+        options.report_progress(0.3 + 0.6 * written[0] / total, "writing tiles")
+
+    collect(root_node, "q")
+    jobs.sort(key=lambda job: -len(job[1]))
+    contents = _write_contents(features, jobs, max(1, options.jobs or os.cpu_count() or 1), advance)
 
     def to_tile(node: QuadNode, name: str) -> Tile:
         content = None
         volumes: list[BoundingVolume] = []
-        if len(node.keys):
-            keys = np.sort(node.keys)
-            box, size, triangles = write_solids_glb(features, keys, MATERIALS, out_dir / CONTENT_DIR / f"{name}.glb")
+        if name in contents:
+            box, size, triangles = contents[name]
             content = Content(f"{CONTENT_DIR}/{name}.glb", box)
             volumes.append(box)
             stats["tiles"] += 1
             stats["bytes"] += size
             stats["triangles"] += triangles
-            written[0] += len(keys)
-            options.report_progress(0.3 + 0.6 * written[0] / total, "writing tiles")
         children = [to_tile(child, f"{name}{i}") for i, child in enumerate(node.children)]
         t_lo, t_hi = node.lo, node.hi
         for volume in volumes + [c.bounding_volume for c in children]:
