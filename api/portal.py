@@ -14,6 +14,8 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from cim_platform.registry import DOMAINS
+
 BUILT = Path(__file__).resolve().parent / "static" / "portal"
 CLIENT_ROUTES = (
     "/",
@@ -26,6 +28,8 @@ CLIENT_ROUTES = (
     "/admin",
     "/admin/{rest:path}",
     "/city",
+    # each domain's portal pages (portal/src/<domain>/module.js) live under /<domain>
+    *(path for domain in DOMAINS for path in (f"/{domain.name}", f"/{domain.name}/{{rest:path}}")),
 )
 NOT_BUILT = """<!doctype html><html><head><meta charset="utf-8"><title>Ordos CIM platform</title></head>
 <body><h1>Ordos CIM platform</h1><p>The web portal is not built: run <code>./scripts/bootstrap.sh</code>

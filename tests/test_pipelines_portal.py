@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -72,13 +73,20 @@ def test_demo_pages_and_city_panel_in_both_languages(client, cast, settings, sta
 
     with chromium() as browser:
         b = open_page(browser, portal, locale="zh-CN")
+
+        def wait(selector: str) -> Any:
+            try:
+                return b.page.wait_for_selector(selector, timeout=120_000)
+            except Exception as error:  # say what the page shows instead
+                raise AssertionError(f"{selector}: {b.errors} {b.page.inner_text('body')[:1500]}") from error
+
         sign_in(b, "official", password)
         b.go("/")
-        card = b.page.wait_for_selector("[data-testid=pipelines-rate]")
+        card = wait("[data-testid=pipelines-rate]")
         assert 0 < float(card.get_attribute("data-rate") or 0) < 0.15
         assert "管线智能监测率" in b.page.inner_text("[data-testid=pipelines-card]")
         b.go("/pipelines")
-        b.page.wait_for_selector("[data-testid=pipelines-segments] tbody tr")
+        wait("[data-testid=pipelines-segments] tbody tr")
         assert b.page.locator("[data-testid=pipelines-violation]").count() == 1
         assert "水平净距" in b.page.inner_text("[data-testid=pipelines-clearance]")
         assert "85" in b.page.inner_text("[data-testid=pipelines-total]")
@@ -99,7 +107,7 @@ def test_demo_pages_and_city_panel_in_both_languages(client, cast, settings, sta
         position = find_feature(b)
         assert position is not None, "no pipe drawn near the centre of the view"
         b.page.mouse.click(position[0], position[1])
-        panel = b.page.wait_for_selector("[data-testid=pipelines-panel] [data-testid=pipelines-attributes]")
+        panel = wait("[data-testid=pipelines-panel] [data-testid=pipelines-attributes]")
         assert "权属单位" in panel.inner_text()
         picked = b.page.evaluate("window.cimCityState.picked")
         assert picked["kind"] in ("segment", "point") and picked["category_zh"]
@@ -111,9 +119,9 @@ def test_demo_pages_and_city_panel_in_both_languages(client, cast, settings, sta
         b.page.wait_for_function("document.documentElement.lang === 'en'")
         assert "Owner" in b.page.inner_text("[data-testid=pipelines-panel]")
         b.go("/")
-        b.page.wait_for_selector("[data-testid=pipelines-rate]")
+        wait("[data-testid=pipelines-rate]")
         assert "Pipeline smart-monitoring rate" in b.page.inner_text("[data-testid=pipelines-card]")
         b.go("/pipelines")
-        b.page.wait_for_selector("[data-testid=pipelines-violation]")
+        wait("[data-testid=pipelines-violation]")
         assert "Horizontal" in b.page.inner_text("[data-testid=pipelines-clearance]")
         assert b.errors == []
