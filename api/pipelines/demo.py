@@ -25,7 +25,7 @@ ACTORS = {  # role: (username, display name, organisation, kind)
     "uploader": ("demo-pipelines", "示例管线测绘 Demo pipeline surveyor", "Ordos Demo Pipeline Survey", "survey_team"),
     "official": ("demo-official", "示例官员 Demo official", "Ordos Demo City Bureau", "city_bureau"),
 }
-DEVICES = [  # code, kind, segment or point, unit, state, readings
+DEVICES: list[dict[str, Any]] = [  # code, kind, segment or point, unit, state, readings
     {"code": "示例-FLOW-01", "kind": "flow", "segment_code": "AJS02-AJS03", "unit": "m³/h", "values": [41.2, 43.8]},
     {"code": "示例-LEVEL-01", "kind": "level", "point_code": "AWS04", "unit": "m", "values": [0.62, 0.58]},
     {"code": "示例-GAS-01", "kind": "gas_leak", "segment_code": "ARQ03-ARQ04", "unit": "%LEL", "values": [0.0]},
@@ -108,7 +108,7 @@ def load_pipelines(settings: Settings, base_url: str, client: httpx.Client | Non
             f"device {device['code']}")
     token = _ok(client.post("/api/v1/pipelines/device-tokens", headers=h["official"],
                             json={"organization_id": org_id, "name": "示例 demo sensors"}), "device token")["token"]
-    readings = [{"device": d["code"], "value": v} for d in DEVICES for v in d["values"]]  # type: ignore[attr-defined]
+    readings = [{"device": d["code"], "value": v} for d in DEVICES for v in d["values"]]
     _ok(client.post("/api/v1/pipelines/readings", headers={"X-Device-Token": token}, json={"readings": readings}),
         "readings")
     total = _ok(client.get("/api/v1/pipelines/segments", headers=h["official"], params={"dataset": dataset_id,
