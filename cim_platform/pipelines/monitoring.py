@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import false, func, insert, or_, select, text
 from sqlalchemy.orm import Session
 
+from cim_platform.accounts.models import Organization
 from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
@@ -51,6 +52,7 @@ def create_device_token(session: Session, caller: Caller, organization_id: uuid.
                         ) -> tuple[str, DeviceToken]:
     """A new token for a device organisation (shown once)."""
     caller.require(PipelineScope.admin)
+    _organization(session, organization_id)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = DeviceToken(id=uuid.uuid4(), organization_id=organization_id, name=name[:200],
                         token_sha256=_sha(plaintext), created_by=caller.user_id)
@@ -59,6 +61,11 @@ def create_device_token(session: Session, caller: Caller, organization_id: uuid.
     record_change(session, caller, action="pipelines.device_token.created", object_type="pipeline_device_token",
                   object_id=str(token.id), before=None, after={"organization_id": str(organization_id), "name": name})
     return plaintext, token
+
+
+def _organization(session: Session, organization_id: uuid.UUID) -> None:
+    if session.get(Organization, organization_id) is None:
+        raise NotFound(f"no organisation {organization_id}", params={"id": str(organization_id)})
 
 
 def organization_of(session: Session, token: str | None) -> uuid.UUID:
@@ -101,6 +108,7 @@ def create_device(session: Session, caller: Caller, *, code: str, kind: str, dat
         raise InvalidInput("give the device's organisation (organization_id)")
     if owner != caller.organization_id and not caller.reads_everything():
         raise Forbidden("devices of another organisation are registered by officials")
+    _organization(session, owner)
     device = Device(id=uuid.uuid4(), code=code, kind=kind, state=state, unit=unit, organization_id=owner,
                     dataset_id=dataset_id, segment_code=segment_code, point_code=point_code, created_by=caller.user_id)
     session.add(device)
