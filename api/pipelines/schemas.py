@@ -119,7 +119,7 @@ class DeviceTokenCreated(BaseModel):
 
 class ReadingIn(BaseModel):
     device: str = Field(min_length=1, max_length=100)
-    value: float = Field(allow_inf_nan=False)
+    value: float = Field(allow_inf_nan=False, strict=True)
     measured_at: datetime | None = None
 
 
@@ -177,8 +177,8 @@ class RuleList(BaseModel):
 
 
 class RuleUpdate(BaseModel):
-    horizontal_m: float = Field(ge=0, le=20)
-    vertical_m: float = Field(ge=0, le=10)
+    horizontal_m: float = Field(ge=0, le=20, strict=True)
+    vertical_m: float = Field(ge=0, le=10, strict=True)
 
 
 class RateOut(BaseModel):
@@ -201,7 +201,7 @@ class MonitoringReport(BaseModel):
 
 class TargetUpdate(BaseModel):
     unit: str = "city"
-    share: float = Field(ge=0, le=1)
+    share: float = Field(ge=0, le=1, strict=True)
 
 
 class TargetOut(BaseModel):
