@@ -39,6 +39,9 @@ class ConvertOptions:
     storey_height: float = 3.0
     base_field: str | None = None
     base_height: float | None = None  # base elevation when there is no base_field (CRS vertical units)
+    # survey tables (pipelines)
+    column_map: dict[str, str] | None = None  # field (point_id, ground_elevation, …) → this upload's column name
+    strict: bool = False  # refuse the whole upload when any row is refused
     # plumbing
     kind: str | None = None  # force a converter; None: detect from the file
     progress: ProgressCallback | None = None

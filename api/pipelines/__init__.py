@@ -4,4 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from api.pipelines import routes
+
+ROUTERS: list[APIRouter] = [routes.router]

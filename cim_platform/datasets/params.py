@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
 from cim_platform.core.errors import InvalidInput
 from cim_platform.datasets.crs_input import validate_crs_text
 
-BOOL_FIELDS = ("allow_ungeoreferenced", "local", "include_spaces")
+BOOL_FIELDS = ("allow_ungeoreferenced", "local", "include_spaces", "strict")
 TEXT_FIELDS = ("height_field", "floors_field", "base_field")
 FLOAT_FIELDS = {"rotation": "rotation_deg", "scale": "scale", "storey_height": "storey_height"}
 
@@ -59,4 +60,19 @@ def convert_params(fields: dict[str, str]) -> dict[str, Any]:
     for name in TEXT_FIELDS:
         if text := fields.get(name, "").strip():
             params[name] = text
+    if text := fields.get("column_map", "").strip():
+        params["column_map"] = _column_map(text)
     return params
+
+
+def _column_map(text: str) -> dict[str, str]:
+    """Survey tables' column names of this upload: a JSON object, field → column name."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidInput('column_map must be a JSON object, e.g. {"point_id": "PID"}') from None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and len(k) <= 64 and 0 < len(v) <= 200 for k, v in value.items()
+    ) or len(value) > 100:
+        raise InvalidInput("column_map must map field names to column names (text)")
+    return value

@@ -1,0 +1,25 @@
+"""Underground pipeline survey tables (CJJ 61 point and line tables) → 3D Tiles 1.1 pipes and manholes.
+
+``convert(path, out_dir, options)`` writes the tileset; ``read_network(path, options)`` is the checked
+reader the platform's pipeline registry uses; ``sniff(path)`` tells shared suffixes apart.
+"""
+
+from converters.pipelines.convert import convert
+from converters.pipelines.network import Network, PipePoint, PipeSegment, Problem, centreline_elevation, read_network
+from converters.pipelines.schema import CATEGORIES, CATEGORY_BY_CODE, Category, category_of
+from converters.pipelines.tables import sniff
+
+__all__ = [
+    "CATEGORIES",
+    "CATEGORY_BY_CODE",
+    "Category",
+    "Network",
+    "PipePoint",
+    "PipeSegment",
+    "Problem",
+    "category_of",
+    "centreline_elevation",
+    "convert",
+    "read_network",
+    "sniff",
+]

@@ -1,0 +1,532 @@
+"""Survey tables → a checked pipeline network: points and segments with 3D centrelines, and every bad row
+listed with its reason.
+
+Centreline elevations follow the depth convention of each category (CJJ 61): drainage depths (and given
+elevations) are to the pipe's *inner bottom*, all others to its *outer top*. For a section of vertical size
+``h`` (diameter, or box height), the centre is ``ground - depth + h/2`` (drainage) or ``ground - depth - h/2``
+(others); with a given elevation ``e`` instead of a depth, ``e + h/2`` or ``e - h/2``. Heights stay in the
+survey's datum (Yellow Sea 1985); the conversion to ellipsoidal heights happens when placing the network.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from pyproj import CRS
+
+from converters.errors import ConversionError
+from converters.georef import crs_label, parse_crs
+from converters.options import ConvertOptions
+from converters.pipelines.schema import (
+    CATEGORY_BY_CODE,
+    LINE_FIELDS,
+    POINT_FIELDS,
+    category_of,
+    feature_of,
+    resolve_columns,
+)
+from converters.pipelines.tables import Table, Tables, read_tables
+
+MAX_DEPTH_M = 30.0  # deeper than this is not a plausible direct survey of a buried pipe
+MAX_SIZE_MM = 8000.0  # larger sections are utility tunnels at most
+MIN_LENGTH_M = 0.01
+MAX_PROBLEMS_LISTED = 500
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+_SECTION = re.compile(r"(\d+(?:\.\d+)?)\s*[x×X*＊]\s*(\d+(?:\.\d+)?)")
+
+
+@dataclass(slots=True)
+class Problem:
+    table: str
+    row: int  # the row number in the file (the header is row 1)
+    id: str | None
+    code: str  # missing_end_point, negative_diameter, implausible_depth, duplicate_id, …
+    reason: str
+    severity: str = "error"  # error: the row is left out; warning: kept with the named assumption
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"table": self.table, "row": self.row, "id": self.id, "code": self.code, "reason": self.reason,
+                "severity": self.severity}
+
+
+@dataclass(slots=True)
+class PipePoint:
+    id: str
+    category: str | None
+    feature: str
+    x: float  # map easting
+    y: float  # map northing
+    ground: float | None  # ground elevation (1985 heights)
+    depth: float | None
+    manhole_m: float | None  # manhole (well) diameter or width in metres
+    owner: str | None
+    district: str | None
+    extras: dict[str, Any]
+    row: int
+
+
+@dataclass(slots=True)
+class PipeSegment:
+    id: str
+    start: str
+    end: str
+    category: str
+    round: bool
+    diameter_mm: float | None
+    width_mm: float | None
+    height_mm: float | None
+    start_depth: float | None
+    end_depth: float | None
+    z_start: float  # centreline elevation at the start (1985 heights)
+    z_end: float
+    material: str | None
+    pressure: str | None
+    voltage: str | None
+    laying: str | None
+    ducts: int | None
+    owner: str | None
+    construction_year: int | None
+    survey_date: str | None
+    district: str | None
+    extras: dict[str, Any]
+    row: int
+
+    @property
+    def half_across_m(self) -> float:
+        return ((self.diameter_mm if self.round else self.width_mm) or 0.0) / 2000
+
+    @property
+    def half_height_m(self) -> float:
+        return ((self.diameter_mm if self.round else self.height_mm) or 0.0) / 2000
+
+
+@dataclass(slots=True)
+class Network:
+    crs: str
+    points: list[PipePoint]
+    segments: list[PipeSegment]
+    problems: list[Problem]
+    swapped_xy: bool = False
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → field → column used
+    ignored_tables: list[str] = field(default_factory=list)
+    rows_read: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def point_index(self) -> dict[str, int]:
+        return {p.id: i for i, p in enumerate(self.points)}
+
+
+def centreline_elevation(category: str, vertical_size_m: float, *, ground: float | None = None,
+                         depth: float | None = None, elevation: float | None = None) -> float | None:
+    """The pipe's centre elevation at one end by its category's depth convention (see the module doc)."""
+    convention = CATEGORY_BY_CODE[category].depth_to
+    if elevation is not None:
+        reference = elevation
+    elif ground is not None and depth is not None:
+        reference = ground - depth
+    else:
+        return None
+    half = vertical_size_m / 2
+    return reference + half if convention == "inner_bottom" else reference - half
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: Any) -> float | None:
+    """A number from a cell ("DN300", "1.2m", 300 …); None when empty; ValueError when not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return None if isinstance(value, float) and math.isnan(value) else float(value)
+    text = str(value).strip().replace("，", ".").replace(",", ".")
+    if not text:
+        return None
+    match = _NUMBER.search(text)
+    if match is None:
+        raise ValueError(text)
+    return float(match.group())
+
+
+_CATEGORY_CACHE: dict[str, str | None] = {}
+
+
+def _texts(values: list[Any]) -> list[str | None]:
+    if all(type(v) is str for v in values):
+        return [v.strip() or None for v in values]
+    return [_text(v) for v in values]
+
+
+class _Table:
+    """One table's fields, read column-wise; problems listed per row (the first reason of a row wins)."""
+
+    def __init__(self, table: Table, columns: dict[str, str]) -> None:
+        self.table, self.columns = table, columns
+        self.count = table.count
+        self.reason: list[tuple[str, str, str] | None] = [None] * table.count  # (code, reason, severity)
+        self.warnings: list[tuple[int, str, str]] = []
+        self.used = set(columns.values())
+
+    def has(self, name: str) -> bool:
+        return name in self.columns
+
+    def raw(self, name: str) -> list[Any]:
+        column = self.columns.get(name)
+        return self.table.columns[column] if column is not None else [None] * self.count
+
+    def text(self, name: str) -> list[str | None]:
+        return _texts(self.raw(name)) if name in self.columns else [None] * self.count
+
+    def number(self, name: str) -> NDArray[np.float64]:
+        """The column as floats (NaN where empty); rows holding text that is no number are refused."""
+        if name not in self.columns:
+            return np.full(self.count, np.nan)
+        values = self.raw(name)
+        try:
+            return np.array([None if v == "" else v for v in values], dtype=np.float64)
+        except (ValueError, TypeError):
+            pass
+        out = np.full(self.count, np.nan)
+        for i, value in enumerate(values):
+            try:
+                number = _number(value)
+            except ValueError:
+                self.refuse(i, "not_a_number", f"{self.columns[name]} = {str(value)[:40]!r} is not a number")
+                continue
+            if number is not None:
+                out[i] = number
+        return out
+
+    def refuse(self, i: int, code: str, reason: str) -> None:
+        if self.reason[i] is None:
+            self.reason[i] = (code, reason, "error")
+
+    def refuse_where(self, mask: NDArray[np.bool_], code: str, reason: Any) -> None:
+        for i in np.flatnonzero(mask).tolist():
+            if self.reason[i] is None:
+                self.reason[i] = (code, reason(i) if callable(reason) else reason, "error")
+
+    def warn(self, i: int, code: str, reason: str) -> None:
+        self.warnings.append((i, code, reason))
+
+    def ok(self) -> NDArray[np.bool_]:
+        return np.array([r is None for r in self.reason], dtype=bool)
+
+    def problems(self, ids: list[str | None]) -> list[Problem]:
+        out = [Problem(self.table.name, i + 2, ids[i], r[0], r[1], r[2]) for i, r in enumerate(self.reason) if r]
+        out += [Problem(self.table.name, i + 2, ids[i], code, reason, "warning") for i, code, reason in self.warnings]
+        return out
+
+    def extras(self, i: int) -> dict[str, Any]:
+        out = {}
+        for name, values in self.table.columns.items():
+            if name not in self.used:
+                text = _text(values[i])
+                if text is not None:
+                    out[name] = text
+        return out
+
+
+def _categories(texts: list[str | None]) -> list[str | None]:
+    out: list[str | None] = []
+    for text in texts:
+        if text is None:
+            out.append(None)
+            continue
+        if text not in _CATEGORY_CACHE:
+            found = category_of(text)
+            _CATEGORY_CACHE[text] = found.code if found else None
+        out.append(_CATEGORY_CACHE[text])
+    return out
+
+
+def _check_depth(rows: _Table, depth: NDArray[np.float64], label: str) -> None:
+    bad = (depth < 0) | (depth > MAX_DEPTH_M)
+    rows.refuse_where(bad, "implausible_depth", lambda i: f"{label} {depth[i]:g} m is not a plausible depth "
+                      f"(expected 0 to {MAX_DEPTH_M:g} m)")
+
+
+def _first_seen(rows: _Table, ids: list[str | None], seen: dict[str, int], what: str) -> None:
+    for i, ident in enumerate(ids):
+        if ident is None:
+            continue
+        if ident in seen:
+            rows.refuse(i, "duplicate_id", f"{what} id {ident} also on row {seen[ident]}")
+        elif rows.reason[i] is None:
+            seen[ident] = i + 2
+
+
+def _points(tables: list[Table], options: ConvertOptions, problems: list[Problem],
+            columns_used: dict[str, dict[str, str]]) -> list[PipePoint]:
+    points: list[PipePoint] = []
+    seen: dict[str, int] = {}
+    for table in tables:
+        columns = resolve_columns(table.header, POINT_FIELDS, options.column_map)
+        columns_used[table.name] = columns
+        rows = _Table(table, columns)
+        ids = rows.text("point_id")
+        for i in (i for i, ident in enumerate(ids) if ident is None):
+            rows.refuse(i, "missing_id", "the point has no point id")
+        east_north = rows.has("easting") and rows.has("northing")
+        x = rows.number("easting" if east_north else "x")
+        y = rows.number("northing" if east_north else "y")
+        if table.geometry_xy is not None:
+            fill = np.isnan(x) | np.isnan(y)
+            x[fill], y[fill] = table.geometry_xy[fill, 0], table.geometry_xy[fill, 1]
+        rows.refuse_where(np.isnan(x) | np.isnan(y), "missing_coordinates", "the point has no X/Y coordinates")
+        ground, depth = rows.number("ground_elevation"), rows.number("depth")
+        _check_depth(rows, depth, "depth")
+        _first_seen(rows, ids, seen, "point")
+        sizes = rows.text("manhole_size")
+        categories = rows.text("category")
+        codes = _categories(categories)
+        features, owners, districts = rows.text("feature"), rows.text("owner"), rows.text("district")
+        for i in np.flatnonzero(rows.ok()).tolist():
+            manhole = None
+            if sizes[i]:
+                try:
+                    size = _number(sizes[i])
+                    manhole = size / 1000 if size and size > 20 else size  # mm (CJJ 61) or metres
+                except ValueError:
+                    rows.warn(i, "not_a_number", f"manhole size {sizes[i]!r} is not a number")
+            if categories[i] and codes[i] is None:
+                rows.warn(i, "unknown_category", f"category {categories[i]!r} is not known: taken as other")
+            ident = ids[i]
+            assert ident is not None
+            points.append(PipePoint(
+                ident, codes[i] or ("other" if categories[i] else None), feature_of(features[i]), float(x[i]),
+                float(y[i]), None if math.isnan(ground[i]) else float(ground[i]),
+                None if math.isnan(depth[i]) else float(depth[i]), manhole, owners[i], districts[i],
+                rows.extras(i) if len(rows.used) < len(table.columns) else {}, i + 2))
+        problems.extend(rows.problems(ids))
+    return points
+
+
+_SECTION_CACHE: dict[str, tuple[float, float] | None] = {}
+
+
+def _section(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    if text not in _SECTION_CACHE:
+        match = _SECTION.search(text)
+        _SECTION_CACHE[text] = (float(match.group(1)), float(match.group(2))) if match else None
+    return _SECTION_CACHE[text]
+
+
+def _sizes(rows: _Table) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per row: round?, diameter, width, height (mm; NaN where not applicable); bad rows refused."""
+    sections = [_section(t) for t in rows.text("section")]
+    diameter_texts = rows.text("diameter")
+    sections = [s if s is not None else _section(d) for s, d in zip(sections, diameter_texts, strict=True)]
+    boxed = np.array([s is not None for s in sections], dtype=bool)
+    width = np.array([s[0] if s else np.nan for s in sections])
+    height = np.array([s[1] if s else np.nan for s in sections])
+    diameter = np.full(rows.count, np.nan)
+    if rows.has("diameter"):
+        plain = [None if b else d for d, b in zip(diameter_texts, boxed.tolist(), strict=True)]
+        for i, text in enumerate(plain):
+            if text is None:
+                continue
+            try:
+                value = _number(text)
+            except ValueError:
+                rows.refuse(i, "not_a_number", f"{rows.columns['diameter']} = {text[:40]!r} is not a number")
+                continue
+            diameter[i] = np.nan if value is None else value
+    rows.refuse_where(boxed & ~((width > 0) & (width <= MAX_SIZE_MM) & (height > 0) & (height <= MAX_SIZE_MM)),
+                      "implausible_size", lambda i: f"section {width[i]:g} × {height[i]:g} mm is not plausible")
+    rows.refuse_where(~boxed & np.isnan(diameter), "missing_size",
+                      "the segment has neither a diameter nor a section width × height")
+    rows.refuse_where(~boxed & (diameter <= 0), "negative_diameter",
+                      lambda i: f"diameter {diameter[i]:g} mm is not positive")
+    rows.refuse_where(~boxed & (diameter > MAX_SIZE_MM), "implausible_size",
+                      lambda i: f"diameter {diameter[i]:g} mm is larger than {MAX_SIZE_MM:g} mm")
+    return ~boxed, diameter, width, height
+
+
+def _nan_none(value: float) -> float | None:
+    return None if math.isnan(value) else value
+
+
+def _segments(tables: list[Table], points: dict[str, PipePoint], options: ConvertOptions, problems: list[Problem],
+              columns_used: dict[str, dict[str, str]], missing_points: set[str]) -> list[PipeSegment]:
+    segments: list[PipeSegment] = []
+    seen: dict[str, int] = {}
+    this_year = date.today().year
+    point_list = list(points.values())
+    index = {p.id: i for i, p in enumerate(point_list)}
+    p_x = np.array([p.x for p in point_list] + [np.nan])
+    p_y = np.array([p.y for p in point_list] + [np.nan])
+    p_ground = np.array([np.nan if p.ground is None else p.ground for p in point_list] + [np.nan])
+    p_depth = np.array([np.nan if p.depth is None or p.feature == "manhole" else p.depth for p in point_list]
+                       + [np.nan])
+    for table in tables:
+        columns = resolve_columns(table.header, LINE_FIELDS, options.column_map)
+        columns_used[table.name] = columns
+        rows = _Table(table, columns)
+        starts, ends = rows.text("start_id"), rows.text("end_id")
+        given = rows.text("segment_id")
+        ids = [g or (f"{s}-{e}" if s and e else None) for g, s, e in zip(given, starts, ends, strict=True)]
+        for i in range(rows.count):
+            if starts[i] is None or ends[i] is None:
+                rows.refuse(i, "missing_end_point", "the segment lacks its start or end point id")
+        _first_seen(rows, ids, seen, "segment")
+        s_at = np.array([index.get(s, -1) if s else -1 for s in starts], dtype=np.int64)
+        e_at = np.array([index.get(e, -1) if e else -1 for e in ends], dtype=np.int64)
+
+        def absent(i: int, starts: list[str | None] = starts, ends: list[str | None] = ends) -> str:
+            names = [p for p in (starts[i], ends[i]) if p not in index]
+            why = " (its row was refused)" if any(p in missing_points for p in names) else ""
+            return f"end point {', '.join(str(p) for p in names)} is not in the point table{why}"
+
+        rows.refuse_where((s_at < 0) | (e_at < 0), "missing_end_point", absent)
+        same = np.array([s == e for s, e in zip(starts, ends, strict=True)], dtype=bool)
+        rows.refuse_where(same, "zero_length", "start and end are the same point")
+        flat = np.hypot(p_x[e_at] - p_x[s_at], p_y[e_at] - p_y[s_at]) < MIN_LENGTH_M
+        rows.refuse_where(flat & ~same & (s_at >= 0) & (e_at >= 0), "zero_length",
+                          "start and end points lie at the same place")
+        category_texts = rows.text("category")
+        codes = _categories(category_texts)
+        fallback = [point_list[i].category if i >= 0 else None for i in s_at.tolist()]
+        fallback_end = [point_list[i].category if i >= 0 else None for i in e_at.tolist()]
+        final: list[str] = []
+        for i, (code, text) in enumerate(zip(codes, category_texts, strict=True)):
+            chosen = code or fallback[i] or fallback_end[i] or "other"
+            final.append(chosen)
+            if code is None and (text or not (fallback[i] or fallback_end[i])) and rows.reason[i] is None:
+                rows.warn(i, "unknown_category", f"category {text or '(none)'!r} is not known: taken as {chosen}")
+        round_, diameter, width, height = _sizes(rows)
+        start_depth, end_depth = rows.number("start_depth"), rows.number("end_depth")
+        start_elevation, end_elevation = rows.number("start_elevation"), rows.number("end_elevation")
+        _check_depth(rows, start_depth, "start depth")
+        _check_depth(rows, end_depth, "end depth")
+        vertical = np.where(round_, diameter, height) / 1000
+        inner_bottom = np.array([CATEGORY_BY_CODE[c].depth_to == "inner_bottom" for c in final], dtype=bool)
+        half = np.where(inner_bottom, 1.0, -1.0) * vertical / 2
+        z = []
+        for label, at, depth, elevation in (("start", s_at, start_depth, start_elevation),
+                                            ("end", e_at, end_depth, end_elevation)):
+            depth = np.where(np.isnan(depth) & np.isnan(elevation), p_depth[at], depth)
+            ground = p_ground[at]
+            centre = np.where(np.isnan(elevation), ground - depth, elevation) + half
+            no_ground = np.isnan(centre) & ~np.isnan(depth)
+            rows.refuse_where(no_ground, "missing_depth",
+                              lambda i, at=at, label=label: f"the {label} has no ground elevation at point "
+                              f"{point_list[at[i]].id}")
+            rows.refuse_where(np.isnan(centre), "missing_depth", f"the {label} has no depth or elevation")
+            top = centre + vertical / 2
+            rows.refuse_where(top > ground + 0.01, "above_ground",
+                              lambda i, at=at, label=label: f"the {label} of the pipe lies above the ground at "
+                              f"point {point_list[at[i]].id}")
+            z.append(centre)
+        ducts, years = rows.number("ducts"), rows.number("construction_year")
+        texts = {name: rows.text(name) for name in ("material", "pressure", "voltage", "laying", "owner",
+                                                     "survey_date", "district")}
+        extras = len(rows.used) < len(table.columns)
+        for i in np.flatnonzero(rows.ok()).tolist():
+            year = None if math.isnan(years[i]) else int(years[i])
+            if year is not None and not 1900 <= year <= this_year + 1:
+                rows.warn(i, "implausible_year", f"construction year {year} left out")
+                year = None
+            p0, p1 = point_list[s_at[i]], point_list[e_at[i]]
+            segments.append(PipeSegment(
+                str(ids[i]), p0.id, p1.id, final[i], bool(round_[i]), _nan_none(diameter[i]), _nan_none(width[i]),
+                _nan_none(height[i]),
+                _nan_none(start_depth[i]) if not math.isnan(start_depth[i]) else (
+                    p0.depth if math.isnan(start_elevation[i]) and p0.feature != "manhole" else None),
+                _nan_none(end_depth[i]) if not math.isnan(end_depth[i]) else (
+                    p1.depth if math.isnan(end_elevation[i]) and p1.feature != "manhole" else None),
+                float(z[0][i]), float(z[1][i]), texts["material"][i], texts["pressure"][i], texts["voltage"][i],
+                texts["laying"][i], None if math.isnan(ducts[i]) else int(ducts[i]), texts["owner"][i] or p0.owner,
+                year, texts["survey_date"][i], texts["district"][i] or p0.district,
+                rows.extras(i) if extras else {}, i + 2))
+        problems.extend(rows.problems(ids))
+    return segments
+
+
+def _zone_prefixed_crs(points: list[PipePoint]) -> str | None:
+    """CGCS2000 3-degree zones 36/37 written as a prefix of the easting (36 xxx xxx m / 37 xxx xxx m)."""
+    if not points:
+        return None
+    values = np.array([[p.x, p.y] for p in points[:1000]])
+    for column in (0, 1):
+        prefixes = set((values[:, column] // 1_000_000).astype(int).tolist())
+        if prefixes == {36}:
+            return "EPSG:4524+5737"
+        if prefixes == {37}:
+            return "EPSG:4525+5737"
+    return None
+
+
+def _swap_if_northing_first(points: list[PipePoint], crs: CRS) -> bool:
+    """Chinese survey tables write X = northing, Y = easting: swap when X looks like a northing."""
+    horizontal = crs.sub_crs_list[0] if crs.is_compound else crs
+    if not horizontal.is_projected or not points:
+        return False
+    xs = np.median([p.x for p in points])
+    ys = np.median([p.y for p in points])
+    if xs > 1_000_000 > ys or (xs > 3_000_000 and ys > 30_000_000 and ys < 46_000_000 and xs < 10_000_000):
+        for p in points:
+            p.x, p.y = p.y, p.x
+        return True
+    return False
+
+
+def build_network(tables: Tables, options: ConvertOptions, layer_crs: str | None = None,
+                  name: str = "") -> Network:
+    problems: list[Problem] = []
+    columns_used: dict[str, dict[str, str]] = {}
+    if not tables.points:
+        raise ConversionError(f"{name}: no point table found (a table with a point id and X/Y columns, e.g. "
+                              "管线点号, X, Y); give the column names with the conversion option column_map")
+    points = _points(tables.points, options, problems, columns_used)
+    crs_text = options.crs or layer_crs or _zone_prefixed_crs(points)
+    if crs_text is None:
+        raise ConversionError(f"{name}: the tables carry no coordinate reference system: give it with the upload "
+                              "(crs, e.g. EPSG:4546+5737 for CGCS2000 3-degree zone 37 with 1985 heights)")
+    crs = parse_crs(crs_text)
+    swapped = _swap_if_northing_first(points, crs)
+    refused = {p.id for p in problems if p.severity == "error" and p.id}
+    by_id = {p.id: p for p in points}
+    segments = _segments(tables.lines, by_id, options, problems, columns_used, refused)
+    if not segments and not points:
+        raise ConversionError(f"{name}: none of the rows could be used ({len(problems)} problems, first: "
+                              f"{problems[0].reason if problems else 'no rows'})")
+    rows_read = {t.name: t.count for t in (*tables.points, *tables.lines)}
+    return Network(crs_label(crs), points, segments, problems, swapped, columns_used, tables.ignored, rows_read)
+
+
+def read_network(path: Path, options: ConvertOptions | None = None) -> Network:
+    """Read and check the survey tables of ``path`` (the converter's reader, also used by the registry).
+
+    In ``options.strict`` mode any refused row refuses the whole upload (ConversionError naming the first)."""
+    options = options or ConvertOptions()
+    tables = read_tables(Path(path), options.column_map)
+    layer_crs = next((t.crs for t in (*tables.points, *tables.lines) if t.crs), None)
+    network = build_network(tables, options, layer_crs, Path(path).name)
+    errors = network.errors
+    if options.strict and errors:
+        listed = "; ".join(f"{p.table} row {p.row}: {p.reason}" for p in errors[:3])
+        raise ConversionError(f"{Path(path).name}: {len(errors)} rows refused (strict mode): {listed}")
+    return network

@@ -1,0 +1,198 @@
+"""Reading the survey's point and line tables from CSV (UTF-8 or GB18030), Excel (.xlsx), GeoPackage and
+zipped Shapefiles (or a zip of any of these): every table as a header and rows of values.
+
+Which table holds points and which lines is decided by their columns (start and end point ids make a line
+table), so file, layer and sheet names do not matter.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyogrio  # type: ignore[import-untyped]
+import shapely
+from numpy.typing import NDArray
+from pyogrio import raw
+
+from converters.errors import ConversionError
+from converters.pipelines.schema import looks_like_lines, looks_like_points
+
+TABLE_SUFFIXES = (".csv", ".xlsx", ".gpkg", ".shp")
+MAX_ZIP_MEMBERS = 200
+MAX_UNZIPPED_BYTES = 4 * 1024**3
+
+
+@dataclass(slots=True)
+class Table:
+    name: str  # file, sheet or layer
+    header: list[str]
+    columns: dict[str, list[Any]]  # column name → one value per row
+    count: int
+    geometry_xy: NDArray[np.float64] | None = None  # point layers: (count, 2) coordinates, NaN where none
+    crs: str | None = None  # GeoPackage/Shapefile layers: the layer's CRS
+
+
+def _columns(header: list[str], rows: list[list[Any]] | list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    width = len(header)
+    padded = [list(row[:width]) + [None] * (width - len(row)) if len(row) != width else row for row in rows]
+    transposed = list(zip(*padded, strict=True)) if padded else [() for _ in header]
+    return {h: list(values) for h, values in zip(header, transposed, strict=True) if h}
+
+
+@dataclass(slots=True)
+class Tables:
+    points: list[Table] = field(default_factory=list)
+    lines: list[Table] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # tables that are neither (named in the report)
+
+
+def _decode(data: bytes, name: str) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConversionError(f"{name}: neither UTF-8 nor GB18030 text")
+
+
+def read_csv(data: bytes, name: str) -> Table:
+    text = _decode(data, name)
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = [row for row in reader if any(row)]
+    if not rows:
+        return Table(name, [], {}, 0)
+    header = [h.strip() for h in rows[0]]
+    return Table(name, header, _columns(header, rows[1:]), len(rows) - 1)
+
+
+def read_xlsx(path: Path, name: str) -> list[Table]:
+    import openpyxl  # type: ignore[import-untyped]  # no stubs among the dev dependencies
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # openpyxl raises many kinds for damaged files
+        raise ConversionError(f"{name}: not a readable Excel workbook ({type(error).__name__})") from error
+    tables = []
+    try:
+        for sheet in book.worksheets:
+            values = [row for row in sheet.iter_rows(values_only=True) if any(v not in (None, "") for v in row)]
+            if not values:
+                continue
+            header = [str(v).strip() if v is not None else "" for v in values[0]]
+            tables.append(Table(f"{name}:{sheet.title}", header, _columns(header, values[1:]), len(values) - 1))
+    finally:
+        book.close()
+    return tables
+
+
+def read_layers(path: Path, name: str) -> list[Table]:
+    """Every layer of a GeoPackage or Shapefile (points: coordinates from the geometry)."""
+    try:
+        layers = pyogrio.list_layers(path)
+    except Exception as error:
+        raise ConversionError(f"{name}: not a readable GeoPackage or Shapefile ({str(error)[:100]})") from error
+    tables = []
+    for layer_name, _geometry_type in layers:
+        try:
+            meta, _fids, geometry, field_data = raw.read(path, layer=layer_name)
+        except Exception as error:
+            raise ConversionError(f"{name}: layer {layer_name} cannot be read ({str(error)[:100]})") from error
+        header = [str(f) for f in meta["fields"]]
+        columns = {h: np.asarray(values, dtype=object).tolist() for h, values in zip(header, field_data, strict=True)}
+        count = len(field_data[0]) if field_data else (len(geometry) if geometry is not None else 0)
+        xy: NDArray[np.float64] | None = None
+        if geometry is not None and len(geometry):
+            shapes = shapely.from_wkb(geometry)
+            types = shapely.get_type_id(shapes)
+            if np.all((types == 0) | (types == -1)):
+                xy = np.full((len(shapes), 2), np.nan)
+                xy[types == 0] = shapely.get_coordinates(shapes[types == 0])[:, :2]
+        crs = meta.get("crs")
+        tables.append(Table(f"{name}:{layer_name}", header, columns, count, xy, str(crs) if crs else None))
+    return tables
+
+
+def _read_file(path: Path, name: str) -> list[Table]:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return [read_csv(path.read_bytes(), name)]
+    if suffix == ".xlsx":
+        return read_xlsx(path, name)
+    if suffix in (".gpkg", ".shp"):
+        return read_layers(path, name)
+    raise ConversionError(f"{name}: expected CSV, Excel, GeoPackage or a zipped Shapefile")
+
+
+def _read_zip(path: Path, overrides: dict[str, str] | None) -> list[Table]:
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile as error:
+        raise ConversionError(f"{path.name}: not a readable zip archive") from error
+    with archive, tempfile.TemporaryDirectory(prefix="pipelines-") as tmp:
+        members = [m for m in archive.infolist() if not m.is_dir() and not m.filename.startswith("__MACOSX")]
+        if len(members) > MAX_ZIP_MEMBERS or sum(m.file_size for m in members) > MAX_UNZIPPED_BYTES:
+            raise ConversionError(f"{path.name}: too many or too large files in the archive")
+        for member in members:
+            target = Path(tmp) / Path(member.filename).name  # flat: no paths from the archive are trusted
+            target.write_bytes(archive.read(member))
+        tables: list[Table] = []
+        for file in sorted(Path(tmp).iterdir()):
+            if file.suffix.lower() in TABLE_SUFFIXES:
+                tables.extend(_read_file(file, file.name))
+        return tables
+
+
+def read_tables(path: Path, overrides: dict[str, str] | None = None) -> Tables:
+    """The point and line tables of ``path`` (a table file or a zip of them)."""
+    found = _read_zip(path, overrides) if path.suffix.lower() == ".zip" else _read_file(path, path.name)
+    tables = Tables()
+    for table in found:
+        if looks_like_lines(table.header, overrides):
+            tables.lines.append(table)
+        elif looks_like_points(table.header, overrides) or (
+            table.geometry_xy is not None and looks_like_points([*table.header, "x", "y"], overrides)
+        ):
+            tables.points.append(table)
+        else:
+            tables.ignored.append(table.name)
+    return tables
+
+
+def sniff(path: Path) -> bool:
+    """Whether ``path`` holds pipeline survey tables (a cheap look at headers)."""
+    try:
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            head = path.open("rb").read(8192)
+            text = _decode(head[: head.rfind(b"\n") + 1] or head, path.name)
+            header = text.splitlines()[0] if text else ""
+            names = next(csv.reader([header], csv.Sniffer().sniff(header, ",;\t") if header else csv.excel), [])
+            return looks_like_lines(names) or looks_like_points(names)
+        if suffix == ".zip":
+            with zipfile.ZipFile(path) as archive:
+                names = [n.lower() for n in archive.namelist()]
+            if any(n.endswith("tileset.json") or n.endswith("metadata.xml") or n.endswith(".osgb") for n in names):
+                return False
+            return any(n.endswith(s) for n in names for s in TABLE_SUFFIXES)
+        if suffix == ".gpkg":
+            headers = [[str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
+                       for layer, _type in pyogrio.list_layers(path)]
+            return any(looks_like_lines(h) for h in headers) and any(
+                looks_like_points([*h, "x", "y"]) for h in headers)
+        tables = read_tables(path)
+        return bool(tables.points or tables.lines)
+    except (ConversionError, OSError, ValueError, zipfile.BadZipFile, csv.Error, StopIteration,
+            pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+        return False
