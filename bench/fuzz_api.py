@@ -1,4 +1,4 @@
-"""The API fuzzer with many more examples than CI runs: ``tests/test_api_fuzz.py`` (every operation of
+"""The API fuzzer with many more examples than CI runs: ``tests/api/test_api_fuzz.py`` (every operation of
 the app's OpenAPI document, anonymous and with a token of each role, against a real `cim serve` on a
 real PostGIS) with a larger budget, a seed of your choice and, optionally, every schemathesis check.
 
@@ -39,7 +39,7 @@ def main() -> int:
     }
     if options.seed is not None:
         env["CIM_FUZZ_SEED"] = str(options.seed)
-    command = [sys.executable, "-m", "pytest", "tests/test_api_fuzz.py", "-q", "-p", "no:cacheprovider"]
+    command = [sys.executable, "-m", "pytest", "tests/api/test_api_fuzz.py", "-q", "-p", "no:cacheprovider"]
     command += ["-o", "timeout=0", *options.pytest_args]
     return subprocess.run(command, cwd=ROOT, env=env).returncode
 

@@ -1,4 +1,4 @@
-"""What the API fuzzer (tests/test_api_fuzz.py, bench/fuzz_api.py) fuzzes: the app's own OpenAPI document."""
+"""What the API fuzzer (tests/api/test_api_fuzz.py, bench/fuzz_api.py) fuzzes: the app's own OpenAPI document."""
 
 from __future__ import annotations
 

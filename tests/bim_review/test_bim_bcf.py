@@ -1,0 +1,236 @@
+"""BCF topics: BCF-XML 3.0/2.1 written and read with bcf-client and checked against buildingSMART's
+BCF 3.0 schemas (tests/bim_review/data/bcf_schemas), topics and viewpoints through the API (a camera from the
+3D city lands on the same camera after export and re-import), IDS failures as BCF, the role matrix."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import uuid
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import xmlschema
+
+from cim_platform.bim_review.bcf_files import Camera, Comment, Topic, Viewpoint, read_bcf, write_bcf
+from cim_platform.bim_review.checks import run_check
+from cim_platform.bim_review.models import IdsCheck
+from cim_platform.bim_review.viewpoints import engineering_frame
+from cim_platform.core.db.engine import session_scope
+from tests.support.http_api import upload
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMAS = Path(__file__).parent / "data" / "bcf_schemas" / "v3.0"
+ORDOS_IDS = (ROOT / "sample_models" / "ids" / "ordos-delivery.ids").read_text(encoding="utf-8")
+_spec = importlib.util.spec_from_file_location(
+    "make_review_models", ROOT / "sample_models" / "bim_review" / "make_review_models.py"
+)
+assert _spec and _spec.loader
+make_review_models = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(make_review_models)
+BIM = "/api/v1/bim"
+
+
+@pytest.fixture(scope="module")
+def revisions(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    return make_review_models.make_revisions(tmp_path_factory.mktemp("bim-bcf"))  # type: ignore[no-any-return]
+
+
+def schema_problems(data: bytes) -> list[str]:
+    """Every file of a BCF 3.0 zip checked against its buildingSMART schema."""
+    schemas = {kind: xmlschema.XMLSchema(str(SCHEMAS / f"{kind}.xsd")) for kind in ("markup", "visinfo", "version")}
+    problems, checked = [], 0
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            kind = {"markup.bcf": "markup", "bcf.version": "version"}.get(name.rsplit("/", 1)[-1])
+            kind = kind or ("visinfo" if name.endswith(".bcfv") else None)
+            if kind:
+                checked += 1
+                problems += [f"{name}: {e.reason}" for e in schemas[kind].iter_errors(archive.read(name).decode())]
+    assert checked >= 2
+    return problems
+
+
+def sample_topic() -> Topic:
+    view = Viewpoint(
+        camera=Camera((1.5, -20.25, 10.0), (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), 55.0, 1.6),
+        selected=["0Ptx1qS5v0lPdvfXb$n_kl"],
+        coloured={"E53935": ["0Ptx1qS5v0lPdvfXb$n_kl"]},
+    )
+    return Topic(
+        title="墙体缺少 IsExternal / Wall lacks IsExternal",
+        author="official",
+        created_at=datetime(2026, 12, 2, 10, 0, tzinfo=UTC),
+        topic_type="Issue",
+        status="Open",
+        priority="High",
+        assigned_to="uploader_a",
+        due_date=datetime(2026, 12, 20, tzinfo=UTC),
+        labels=["IDS", "墙"],
+        comments=[
+            Comment("请补充属性", "official", datetime(2026, 12, 2, 11, 0, tzinfo=UTC), viewpoint_guid=view.guid)
+        ],
+        viewpoints=[view],
+    )
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.1"])
+def test_bcf_files_round_trip(tmp_path: Path, version: str) -> None:
+    topic = sample_topic()
+    path = write_bcf([topic], tmp_path / "topics.bcf", version=version, project_name="示例")  # type: ignore[arg-type]
+    if version == "2.1":  # BCF 2.1 cameras have no aspect ratio
+        assert topic.viewpoints[0].camera is not None
+        topic.viewpoints[0].camera.aspect_ratio = 1.0
+    assert read_bcf(path) == (version, [topic])
+    with zipfile.ZipFile(path) as archive:
+        assert f'VersionId="{version}"' in archive.read("bcf.version").decode()
+    if version == "3.0":
+        assert schema_problems(path.read_bytes()) == []
+
+
+def test_schema_check_catches_an_invalid_file(tmp_path: Path) -> None:
+    path = write_bcf([sample_topic()], tmp_path / "topics.bcf")
+    broken = io.BytesIO()
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(broken, "w") as target:
+        for name in source.namelist():
+            text = source.read(name)
+            if name.endswith("markup.bcf"):
+                text = text.replace(b"<Title>", b"<Titel>").replace(b"</Title>", b"</Titel>")
+            target.writestr(name, text)
+    assert schema_problems(broken.getvalue())
+
+
+def globe_camera(revision: Path) -> dict[str, Any]:
+    """A camera of the 3D city (ECEF), as Cesium gives it: 30 m south of the partition, 12 m up, looking at it."""
+    frame = engineering_frame(revision)
+    target, eye = np.array([5.0, 3.0, 1.5]), np.array([5.0, -27.0, 13.5])
+    position, aim = frame.to_ecef([eye, target])
+    up_point = frame.to_ecef([eye + np.array([0.0, 0.0, 1.0])])[0]
+    direction = (aim - position) / np.linalg.norm(aim - position)
+    up = up_point - position
+    up = up - direction * float(up @ direction)
+    return {
+        "position": position.tolist(),
+        "direction": direction.tolist(),
+        "up": (up / np.linalg.norm(up)).tolist(),
+        "field_of_view": 50.0,
+        "aspect_ratio": 1.5,
+    }
+
+
+def test_topics_viewpoints_and_bcf_round_trip(client: Any, cast: Any, revisions: tuple[Path, Path]) -> None:
+    owner, official = cast.headers("uploader_a"), cast.headers("official")
+    answer = upload(client, owner, revisions[0], name="示例 review office", district="kangbashi", visibility="internal")
+    assert answer.status_code == 202, answer.text
+    revision_id = answer.json()["revision"]["id"]
+    partition = "0Ptx1qS5v0lPdvfXb$n_kl"
+    import ifcopenshell
+
+    partition = next(
+        w.GlobalId for w in ifcopenshell.open(str(revisions[0])).by_type("IfcWall") if w.Name == "Partition"
+    )
+    camera = globe_camera(revisions[0])
+    body = {
+        "title": "隔墙缺少 Pset_WallCommon",
+        "priority": "High",
+        "assigned_to": "uploader_a",
+        "due_date": "2026-12-20T00:00:00Z",
+        "labels": ["IDS", "墙"],
+        "viewpoint": {"globe_camera": camera, "selected": [partition], "coloured": {"E53935": [partition]}},
+    }
+    assert (
+        client.post(f"{BIM}/revisions/{revision_id}/topics", json=body, headers=cast.headers("viewer")).status_code
+        == 403
+    )
+    created = client.post(f"{BIM}/revisions/{revision_id}/topics", json=body, headers=official)
+    assert created.status_code == 201, created.text
+    topic = created.json()
+    assert topic["elements"] == [partition] and topic["status"] == "Open" and topic["author"] == "official"
+    [view] = topic["viewpoints"]
+    assert np.allclose(view["camera"]["position"], [5.0, -27.0, 13.5], atol=0.01)  # model coordinates
+    assert np.allclose(view["globe_camera"]["position"], camera["position"], atol=0.01)
+    comment = client.post(
+        f"{BIM}/topics/{topic['id']}/comments",
+        json={"text": "请补充 IsExternal", "viewpoint_id": view["id"]},
+        headers=owner,
+    )
+    assert comment.status_code == 201, comment.text
+
+    # role matrix: the owner's organisation and officials see it, another institute does not
+    assert client.get(f"{BIM}/topics/{topic['id']}", headers=cast.headers("uploader_b")).status_code == 404
+    assert client.get(f"{BIM}/revisions/{revision_id}/topics", headers=cast.headers("uploader_b")).status_code == 404
+    assert [t["id"] for t in client.get(f"{BIM}/revisions/{revision_id}/topics", headers=owner).json()["items"]] == [
+        topic["id"]
+    ]
+
+    exported = client.get(f"{BIM}/revisions/{revision_id}/bcf", headers=owner)
+    assert exported.status_code == 200
+    assert schema_problems(exported.content) == []
+    legacy = client.get(f"{BIM}/revisions/{revision_id}/bcf", params={"version": "2.1"}, headers=owner)
+    assert legacy.status_code == 200 and b'VersionId="2.1"' in zipfile.ZipFile(io.BytesIO(legacy.content)).read(
+        "bcf.version"
+    )
+
+    # a BIM tool changes the status and sends the file back: the same topic, the same camera
+    _, [outside] = read_bcf(_saved(exported.content))
+    outside.status = "Resolved"
+    back = client.post(
+        f"{BIM}/revisions/{revision_id}/bcf",
+        content=_bcf_bytes(outside),
+        headers={**owner, "Content-Type": "application/octet-stream"},
+    )
+    assert back.status_code == 200, back.text
+    [landed] = back.json()["items"]
+    assert landed["id"] == topic["id"] and landed["status"] == "Resolved" and len(landed["comments"]) == 1
+    [again] = landed["viewpoints"]
+    assert np.linalg.norm(np.subtract(again["camera"]["position"], view["camera"]["position"])) < 0.01
+    assert np.linalg.norm(np.subtract(again["globe_camera"]["position"], camera["position"])) < 0.01
+    assert np.allclose(again["globe_camera"]["direction"], camera["direction"], atol=1e-6)
+    listed = client.get(f"{BIM}/revisions/{revision_id}/topics", headers=official).json()["items"]
+    assert len(listed) == 1
+    junk = client.post(f"{BIM}/revisions/{revision_id}/bcf", content=b"not a zip", headers=owner)
+    assert junk.status_code == 422 and junk.json()["error"] == "bcf_unreadable"
+
+
+def _saved(data: bytes) -> Path:
+    import tempfile
+
+    handle = tempfile.NamedTemporaryFile(suffix=".bcf", delete=False)
+    handle.write(data)
+    handle.close()
+    return Path(handle.name)
+
+
+def _bcf_bytes(topic: Topic) -> bytes:
+    from cim_platform.bim_review.bcf_files import bcf_bytes
+
+    return bcf_bytes([topic], version="3.0", project_name="a BIM tool")
+
+
+def test_ids_failures_as_bcf_in_one_step(client: Any, cast: Any, revisions: tuple[Path, Path], settings: Any) -> None:
+    owner, official = cast.headers("uploader_a"), cast.headers("official")
+    assert client.post(f"{BIM}/ids", json={"name": "示例 Ordos", "xml": ORDOS_IDS}, headers=official).status_code == 201
+    answer = upload(client, owner, revisions[0], name="示例 review office", district="kangbashi", visibility="internal")
+    revision_id = answer.json()["revision"]["id"]
+    [queued] = client.post(f"{BIM}/revisions/{revision_id}/checks", headers=owner).json()["items"]
+    with session_scope(client.app.state.engine) as session:  # the job's work, run here
+        assert run_check(session, settings, uuid.UUID(queued["id"])).state == "failed"
+    exported = client.get(f"{BIM}/revisions/{revision_id}/ids-failures.bcf", headers=owner)
+    assert exported.status_code == 200, exported.text
+    assert schema_problems(exported.content) == []
+    _, items = read_bcf(_saved(exported.content))
+    assert len(items) == 4  # one topic per failing requirement
+    assert all(t.topic_type == "Error" and "IDS" in t.labels and t.viewpoints[0].camera for t in items)
+    failing = {g for t in items for g in t.elements}
+    listed = client.get(f"{BIM}/revisions/{revision_id}/failing-elements", headers=owner).json()["global_ids"]
+    assert failing == set(listed) and len(failing) == 3
+    assert (
+        client.get(f"{BIM}/revisions/{revision_id}/ids-failures.bcf", headers=cast.headers("uploader_b")).status_code
+        == 404
+    )
+    with session_scope(client.app.state.engine) as session:
+        assert session.get(IdsCheck, uuid.UUID(queued["id"])) is not None
