@@ -5,7 +5,7 @@ One interleaved vertex stream per content (all primitives: the JSON stays small)
 normalized + pad), ``_FEATURE_ID_0`` (float32) — is deduplicated (identical vertices welded),
 reordered for the vertex cache and fetch, and meshopt-encoded (vertex codec version 0, which every
 decoder since 2020, including CesiumJS's, reads); indices use the triangle codec. Decoding is
-tested with the meshoptimizer decoder (``tests/test_tiles_mesh.py``).
+tested with the meshoptimizer decoder (``tests/tiles/test_tiles_mesh.py``).
 """
 
 from __future__ import annotations
