@@ -6,5 +6,6 @@ demolition watch on newly published footprint layers).
 """
 
 from cim_platform.heritage import approvals as approvals
+from cim_platform.heritage import job_links as job_links  # conversions link their protection conflicts
 from cim_platform.heritage import scopes as scopes  # registers the domain's scopes
 from cim_platform.heritage import watch as watch

@@ -68,6 +68,8 @@ def test_job_links_come_from_the_job_kind(client, cast) -> None:
         "dataset": f"/api/v1/datasets/{dataset_id}",
         "revision": f"/api/v1/datasets/{dataset_id}/revisions/{revision_id}",
         "tileset": f"/tiles/{dataset_id}/r/{revision_id}/tileset.json",
+        # added by the heritage domain (core/jobs/registry.extend_links), unknown to the datasets domain
+        "heritage_conflicts": f"/api/v1/heritage/datasets/{dataset_id}/revisions/{revision_id}/conflicts",
     }
 
 

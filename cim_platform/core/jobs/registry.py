@@ -51,6 +51,8 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
+EXTRA_LINKS: dict[str, list[Linker]] = {}
+"""Links other domains add to a kind's results (e.g. heritage: the protection conflicts of a conversion)."""
 
 
 def job_kind(
@@ -71,11 +73,19 @@ def finalize_abandoned(session: Session, task: str, params: dict[str, Any], stat
         kind.on_abandoned(session, params, state)
 
 
+def extend_links(name: str, linker: Linker) -> None:
+    """Another domain's links on the results of the job kind ``name`` (the kind's domain need not know it)."""
+    if linker not in EXTRA_LINKS.setdefault(name, []):
+        EXTRA_LINKS[name].append(linker)
+
+
 def result_links(task: str, params: dict[str, Any], state: str) -> dict[str, RouteLink]:
     kind = KINDS.get(task)
-    if kind is None or kind.links is None:
-        return {}
-    return kind.links(params, state)
+    links = kind.links(params, state) if kind is not None and kind.links is not None else {}
+    for linker in EXTRA_LINKS.get(task, []):
+        for name, link in linker(params, state).items():
+            links.setdefault(name, link)
+    return links
 
 
 class JobAborted(Exception):
