@@ -15,7 +15,7 @@ HALL = Path(__file__).resolve().parents[2] / "sample_models" / "ifc" / "ordos_ka
 
 def test_demo_checks_the_published_models(client: Any, cast: Any, settings: Any, start_worker: Any) -> None:
     start_worker()
-    uploader = cast.headers("uploader")
+    uploader = cast.headers("uploader_a")
     accepted = upload(client, uploader, HALL, name="示例 hall", visibility="internal").json()
     assert wait_job(client, uploader, accepted["job"]["href"])["state"] == "succeeded"
     revision = client.get(f"/api/v1/datasets/{accepted['dataset']['id']}", headers=uploader).json()
