@@ -165,7 +165,8 @@ def build_features(network: Network, placement: Placement) -> tuple[Features, ND
     """Every segment and every point with a solid, in local ENU metres; and the segments' 3D lengths."""
     index = network.point_index()
     segments = network.segments
-    xy = np.array([[p.x, p.y] for p in network.points], dtype=np.float64).reshape(-1, 2)
+    xy = np.column_stack([np.fromiter((p.x for p in network.points), np.float64, len(network.points)),
+                          np.fromiter((p.y for p in network.points), np.float64, len(network.points))])
     s_idx = np.array([index[s.start] for s in segments], dtype=np.int64)
     e_idx = np.array([index[s.end] for s in segments], dtype=np.int64)
     z0 = np.array([s.z_start for s in segments], dtype=np.float64)
@@ -246,25 +247,33 @@ def _write_job(keys: NDArray[np.integer], path: Path) -> tuple[BoundingVolume, i
     return write_solids_glb(_FEATURES["features"], keys, MATERIALS, path)
 
 
-def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer], Path]], workers: int,
-                    progress: Callable[[int], None]) -> dict[str, tuple[BoundingVolume, int, int]]:
-    """Every solid content; with several workers in forked processes (they inherit the features)."""
+def _lines_job(path: Path) -> tuple[BoundingVolume, int]:
+    features = _FEATURES["features"]
+    return write_lines_glb(features, np.arange(len(features)), MATERIALS, path)
+
+
+def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer], Path]], lines_path: Path,
+                    workers: int, progress: Callable[[int], None]
+                    ) -> tuple[dict[str, tuple[BoundingVolume, int, int]], tuple[BoundingVolume, int]]:
+    """Every solid content and the lines content; with several workers in forked processes (they inherit the
+    features), the lines written beside the solids."""
     if workers <= 1 or len(jobs) < 4:
         out = {}
         for name, keys, path in jobs:
             out[name] = write_solids_glb(features, keys, MATERIALS, path)
             progress(len(keys))
-        return out
+        return out, write_lines_glb(features, np.arange(len(features)), MATERIALS, lines_path)
     _FEATURES["features"] = features
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            lines = pool.submit(_lines_job, lines_path)
             futures = {pool.submit(_write_job, keys, path): (name, len(keys)) for name, keys, path in jobs}
             results = {}
             for future in as_completed(futures):
                 name, count = futures[future]
                 results[name] = future.result()
                 progress(count)
-            return results
+            return results, lines.result()
     finally:
         _FEATURES.clear()
 
@@ -292,7 +301,8 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
 
     collect(root_node, "q")
     jobs.sort(key=lambda job: -len(job[1]))
-    contents = _write_contents(features, jobs, max(1, options.jobs or os.cpu_count() or 1), advance)
+    contents, (lines_box, lines_bytes) = _write_contents(features, jobs, out_dir / "lines.glb",
+                                                         max(1, options.jobs or os.cpu_count() or 1), advance)
 
     def to_tile(node: QuadNode, name: str) -> Tile:
         content = None
@@ -313,7 +323,6 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
 
     solids_root = to_tile(root_node, "q")
     solids_root.refine = "ADD"
-    lines_box, lines_bytes = write_lines_glb(features, np.arange(total), MATERIALS, out_dir / "lines.glb")
     t_lo, t_hi = solids_root.bounding_volume.bounds()
     l_lo, l_hi = lines_box.bounds()
     box = BoundingVolume.from_bounds(np.minimum(t_lo, l_lo), np.maximum(t_hi, l_hi))
