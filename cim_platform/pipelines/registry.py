@@ -11,14 +11,17 @@ from __future__ import annotations
 import json
 import tempfile
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
+from psycopg import sql
 from pyproj import CRS, Transformer
-from sqlalchemy import Select, delete, func, insert, or_, select
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller
@@ -54,50 +57,79 @@ def _lonlat(network: Network) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(lon, dtype=np.float64), np.asarray(lat, dtype=np.float64)
 
 
-def _z(value: float | None) -> float:
-    return float(value) if value is not None else 0.0
+def _ewkb_hex(kind: int, coordinates: np.ndarray) -> list[str]:
+    """Hex EWKB (little-endian, Z, SRID 4490) of ``kind`` 1 (points: rows of x, y, z) or 2 (two-point lines:
+    rows of x0, y0, z0, x1, y1, z1), built for all rows at once."""
+    count = len(coordinates)
+    doubles = coordinates.shape[1] if count else (3 if kind == 1 else 6)
+    fields: list[tuple[Any, ...]] = [("order", "u1"), ("type", "<u4"), ("srid", "<u4")]
+    if kind == 2:
+        fields.append(("points", "<u4"))
+    fields.append(("xyz", "<f8", (doubles,)))
+    rows = np.zeros(count, dtype=np.dtype(fields))
+    rows["order"] = 1
+    rows["type"] = kind | 0x80000000 | 0x20000000  # Z and SRID flags
+    rows["srid"] = STORAGE_SRID
+    if kind == 2:
+        rows["points"] = 2
+    rows["xyz"] = coordinates
+    width = rows.dtype.itemsize * 2
+    text = rows.tobytes().hex()
+    return [text[k * width: (k + 1) * width] for k in range(count)]
+
+
+POINT_COLUMNS = ("id", "dataset_id", "revision_id", "code", "category", "feature", "ground_elevation", "depth",
+                 "manhole_size_m", "owner", "district_code", "attributes", "geom")
+SEGMENT_COLUMNS = ("id", "dataset_id", "revision_id", "code", "start_code", "end_code", "category", "round",
+                   "diameter_mm", "width_mm", "height_mm", "material", "pressure", "voltage", "laying", "ducts",
+                   "owner", "construction_year", "survey_date", "start_depth", "end_depth", "length_m",
+                   "district_code", "attributes", "geom")
+
+
+def _copy(session: Session, table: str, columns: tuple[str, ...], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows streamed into ``table`` with PostgreSQL ``COPY`` on the session's connection (its transaction)."""
+    connection = session.connection().connection.driver_connection
+    assert isinstance(connection, psycopg.Connection)
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns))
+    with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def fill(session: Session, dataset: Dataset, revision: DatasetRevision, source: Path) -> tuple[int, int]:
-    """Replace the dataset's registry rows by the revision's network; (segments, points) stored."""
+    """Replace the dataset's registry rows by the revision's network; (segments, points) stored.
+
+    Rows go in with ``COPY`` (geometry as hex EWKB computed for all rows at once), in the caller's transaction."""
     params = dict(revision.convert_params or {})
     options = ConvertOptions(crs=params.get("crs"), column_map=params.get("column_map"))
     network = read_network(source, options)
-    lon_array, lat_array = _lonlat(network)
-    lon, lat = lon_array.tolist(), lat_array.tolist()
+    lon, lat = _lonlat(network)
+    ground = np.array([0.0 if p.ground is None else p.ground for p in network.points], dtype=np.float64)
+    x = np.array([p.x for p in network.points], dtype=np.float64)
+    y = np.array([p.y for p in network.points], dtype=np.float64)
     at = network.point_index()
+    start = np.array([at[s.start] for s in network.segments], dtype=np.int64)
+    end = np.array([at[s.end] for s in network.segments], dtype=np.int64)
+    z0 = np.array([s.z_start for s in network.segments], dtype=np.float64)
+    z1 = np.array([s.z_end for s in network.segments], dtype=np.float64)
+    lengths = np.round(np.sqrt((x[end] - x[start]) ** 2 + (y[end] - y[start]) ** 2 + (z1 - z0) ** 2), 3).tolist()
+    point_geoms = _ewkb_hex(1, np.column_stack([lon, lat, ground]))
+    segment_geoms = _ewkb_hex(2, np.column_stack([lon[start], lat[start], z0, lon[end], lat[end], z1]))
     session.execute(delete(Segment).where(Segment.dataset_id == dataset.id))
     session.execute(delete(Point).where(Point.dataset_id == dataset.id))
     district = dataset.district_code
-    points = [
-        {
-            "id": uuid.uuid4(), "dataset_id": dataset.id, "revision_id": revision.id, "code": p.id[:100],
-            "category": p.category, "feature": p.feature, "ground_elevation": p.ground, "depth": p.depth,
-            "manhole_size_m": p.manhole_m, "owner": p.owner, "district_code": district, "attributes": p.extras,
-            "geom": f"SRID={STORAGE_SRID};POINT Z ({lon[i]!r} {lat[i]!r} {_z(p.ground)!r})",
-        }
-        for i, p in enumerate(network.points)
-    ]
-    segments = []
-    for s in network.segments:
-        i, j = at[s.start], at[s.end]
-        p0, p1 = network.points[i], network.points[j]
-        length = float(np.sqrt((p1.x - p0.x) ** 2 + (p1.y - p0.y) ** 2 + (s.z_end - s.z_start) ** 2))
-        segments.append({
-            "id": uuid.uuid4(), "dataset_id": dataset.id, "revision_id": revision.id, "code": s.id[:200],
-            "start_code": s.start[:100], "end_code": s.end[:100], "category": s.category, "round": s.round,
-            "diameter_mm": s.diameter_mm, "width_mm": s.width_mm, "height_mm": s.height_mm,
-            "material": s.material, "pressure": s.pressure, "voltage": s.voltage, "laying": s.laying,
-            "ducts": s.ducts, "owner": s.owner, "construction_year": s.construction_year,
-            "survey_date": s.survey_date, "start_depth": s.start_depth, "end_depth": s.end_depth,
-            "length_m": round(length, 3), "district_code": district, "attributes": s.extras,
-            "geom": f"SRID={STORAGE_SRID};LINESTRING Z ({lon[i]!r} {lat[i]!r} {s.z_start!r}, "
-                    f"{lon[j]!r} {lat[j]!r} {s.z_end!r})",
-        })
-    for table, rows in ((Point, points), (Segment, segments)):
-        for start in range(0, len(rows), 5000):
-            session.execute(insert(table), rows[start: start + 5000])
-    return len(segments), len(points)
+    _copy(session, Point.__tablename__, POINT_COLUMNS, (
+        (uuid.uuid4(), dataset.id, revision.id, p.id[:100], p.category, p.feature, p.ground, p.depth,
+         p.manhole_m, p.owner, district, json.dumps(p.extras, ensure_ascii=False), point_geoms[i])
+        for i, p in enumerate(network.points)))
+    _copy(session, Segment.__tablename__, SEGMENT_COLUMNS, (
+        (uuid.uuid4(), dataset.id, revision.id, s.id[:200], s.start[:100], s.end[:100], s.category, s.round,
+         s.diameter_mm, s.width_mm, s.height_mm, s.material, s.pressure, s.voltage, s.laying, s.ducts, s.owner,
+         s.construction_year, s.survey_date, s.start_depth, s.end_depth, lengths[k], district,
+         json.dumps(s.extras, ensure_ascii=False), segment_geoms[k])
+        for k, s in enumerate(network.segments)))
+    return len(network.segments), len(network.points)
 
 
 def clear(session: Session, dataset_id: uuid.UUID) -> None:

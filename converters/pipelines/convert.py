@@ -84,15 +84,27 @@ def _joint_normals(network: Network, start: NDArray[np.float64], end: NDArray[np
     return start_normal, end_normal
 
 
-def _point_solids(network: Network, z_at: dict[str, list[tuple[float, float, float]]]
-                  ) -> list[tuple[PipePoint, float, float, float, bool]]:
-    """(point, bottom, top, half size, is shaft) for manholes (shafts) and fittings (small boxes)."""
+def _point_solids(network: Network, ends: NDArray[np.int64], z: NDArray[np.float64], half_height: NDArray[np.float64],
+                  half_across: NDArray[np.float64]) -> list[tuple[PipePoint, float, float, float, bool]]:
+    """(point, bottom, top, half size, is shaft) for manholes (shafts) and fittings (small boxes); ``ends`` are
+    the point indices of the segments' ends (start, end, start, …) with their centreline heights and halves."""
+    count = np.bincount(ends, minlength=len(network.points)).tolist()
+    low = np.full(len(network.points), np.inf)
+    np.minimum.at(low, ends, z - half_height)
+    total = np.zeros(len(network.points))
+    np.add.at(total, ends, z)  # in order: the same sums as a running sum over two ends
+    widest = np.zeros(len(network.points))
+    np.maximum.at(widest, ends, half_across)
+    order = np.argsort(ends, kind="stable")
+    first = np.concatenate([[0], np.cumsum(count)])
+    z_sorted = z[order]
+    lows, totals, widests = low.tolist(), total.tolist(), widest.tolist()
     out = []
-    for point in network.points:
-        connected = z_at.get(point.id, [])
+    for i, point in enumerate(network.points):
+        connected = count[i]
         if point.feature == "manhole" and point.ground is not None:
             if connected:
-                bottom = min(z - half for z, half, _ in connected) - SUMP_M
+                bottom = lows[i] - SUMP_M
             elif point.depth is not None:
                 bottom = point.ground - point.depth
             else:
@@ -101,10 +113,18 @@ def _point_solids(network: Network, z_at: dict[str, list[tuple[float, float, flo
             if point.ground - bottom > 0.05:
                 out.append((point, bottom, point.ground, half, True))
         elif point.feature not in ("manhole", "feature_point") and connected:
-            z = float(np.mean([z for z, _, _ in connected]))
-            half = max(max(across for _, _, across in connected) * 1.4, 0.1)
-            out.append((point, z - half, z + half, half, False))
+            centre = (totals[i] / connected if connected <= 2
+                      else float(np.mean(z_sorted[first[i]: first[i] + connected])))
+            half = max(widests[i] * 1.4, 0.1)
+            out.append((point, centre - half, centre + half, half, False))
     return out
+
+
+def _halves(segments: list[PipeSegment]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Every segment's half size across and half height (metres)."""
+    across = np.array([s.half_across_m for s in segments], dtype=np.float64)
+    high = np.array([s.half_height_m for s in segments], dtype=np.float64)
+    return across, high
 
 
 def _columns(network: Network, segments: list[PipeSegment], lengths: NDArray[np.float64],
@@ -165,7 +185,8 @@ def build_features(network: Network, placement: Placement) -> tuple[Features, ND
     """Every segment and every point with a solid, in local ENU metres; and the segments' 3D lengths."""
     index = network.point_index()
     segments = network.segments
-    xy = np.array([[p.x, p.y] for p in network.points], dtype=np.float64).reshape(-1, 2)
+    xy = np.column_stack([np.fromiter((p.x for p in network.points), np.float64, len(network.points)),
+                          np.fromiter((p.y for p in network.points), np.float64, len(network.points))])
     s_idx = np.array([index[s.start] for s in segments], dtype=np.int64)
     e_idx = np.array([index[s.end] for s in segments], dtype=np.int64)
     z0 = np.array([s.z_start for s in segments], dtype=np.float64)
@@ -173,11 +194,9 @@ def build_features(network: Network, placement: Placement) -> tuple[Features, ND
     map_start = np.column_stack([xy[s_idx], z0]) if len(segments) else np.zeros((0, 3))
     map_end = np.column_stack([xy[e_idx], z1]) if len(segments) else np.zeros((0, 3))
     lengths = np.linalg.norm(map_end - map_start, axis=1)
-    z_at: dict[str, list[tuple[float, float, float]]] = {}
-    for s in segments:
-        z_at.setdefault(s.start, []).append((s.z_start, s.half_height_m, s.half_across_m))
-        z_at.setdefault(s.end, []).append((s.z_end, s.half_height_m, s.half_across_m))
-    solids = _point_solids(network, z_at)
+    across, high = _halves(segments)
+    solids = _point_solids(network, np.column_stack([s_idx, e_idx]).ravel(), np.column_stack([z0, z1]).ravel(),
+                           np.repeat(high, 2), np.repeat(across, 2))
     p_xy = np.array([[s[0].x, s[0].y] for s in solids], dtype=np.float64).reshape(-1, 2)
     p_start = np.column_stack([p_xy, [s[1] for s in solids]]) if solids else np.zeros((0, 3))
     p_end = np.column_stack([p_xy, [s[2] for s in solids]]) if solids else np.zeros((0, 3))
@@ -187,8 +206,8 @@ def build_features(network: Network, placement: Placement) -> tuple[Features, ND
     end = np.concatenate([enu[n: 2 * n], enu[2 * n + m:]])
     seg_normals = _joint_normals(network, enu[:n], enu[n: 2 * n])
     axis = (enu[2 * n + m:] - enu[2 * n: 2 * n + m]) if m else np.zeros((0, 3))
-    half_u = np.array([s.half_across_m for s in segments] + [s[3] for s in solids], dtype=np.float64)
-    half_v = np.array([s.half_height_m for s in segments] + [s[3] for s in solids], dtype=np.float64)
+    half_u = np.concatenate([across, np.array([s[3] for s in solids], dtype=np.float64)])
+    half_v = np.concatenate([high, np.array([s[3] for s in solids], dtype=np.float64)])
     round_ = np.array([s.round for s in segments] + [s[4] for s in solids], dtype=bool)
     features = Features(
         start=start, end=end, half_u=half_u, half_v=half_v, round=round_,
@@ -246,25 +265,33 @@ def _write_job(keys: NDArray[np.integer], path: Path) -> tuple[BoundingVolume, i
     return write_solids_glb(_FEATURES["features"], keys, MATERIALS, path)
 
 
-def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer], Path]], workers: int,
-                    progress: Callable[[int], None]) -> dict[str, tuple[BoundingVolume, int, int]]:
-    """Every solid content; with several workers in forked processes (they inherit the features)."""
+def _lines_job(path: Path) -> tuple[BoundingVolume, int]:
+    features = _FEATURES["features"]
+    return write_lines_glb(features, np.arange(len(features)), MATERIALS, path)
+
+
+def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer], Path]], lines_path: Path,
+                    workers: int, progress: Callable[[int], None]
+                    ) -> tuple[dict[str, tuple[BoundingVolume, int, int]], tuple[BoundingVolume, int]]:
+    """Every solid content and the lines content; with several workers in forked processes (they inherit the
+    features), the lines written beside the solids."""
     if workers <= 1 or len(jobs) < 4:
         out = {}
         for name, keys, path in jobs:
             out[name] = write_solids_glb(features, keys, MATERIALS, path)
             progress(len(keys))
-        return out
+        return out, write_lines_glb(features, np.arange(len(features)), MATERIALS, lines_path)
     _FEATURES["features"] = features
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            lines = pool.submit(_lines_job, lines_path)
             futures = {pool.submit(_write_job, keys, path): (name, len(keys)) for name, keys, path in jobs}
             results = {}
             for future in as_completed(futures):
                 name, count = futures[future]
                 results[name] = future.result()
                 progress(count)
-            return results
+            return results, lines.result()
     finally:
         _FEATURES.clear()
 
@@ -292,7 +319,8 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
 
     collect(root_node, "q")
     jobs.sort(key=lambda job: -len(job[1]))
-    contents = _write_contents(features, jobs, max(1, options.jobs or os.cpu_count() or 1), advance)
+    contents, (lines_box, lines_bytes) = _write_contents(features, jobs, out_dir / "lines.glb",
+                                                         max(1, options.jobs or os.cpu_count() or 1), advance)
 
     def to_tile(node: QuadNode, name: str) -> Tile:
         content = None
@@ -313,7 +341,6 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
 
     solids_root = to_tile(root_node, "q")
     solids_root.refine = "ADD"
-    lines_box, lines_bytes = write_lines_glb(features, np.arange(total), MATERIALS, out_dir / "lines.glb")
     t_lo, t_hi = solids_root.bounding_volume.bounds()
     l_lo, l_hi = lines_box.bounds()
     box = BoundingVolume.from_bounds(np.minimum(t_lo, l_lo), np.maximum(t_hi, l_hi))

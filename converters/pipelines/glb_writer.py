@@ -72,11 +72,13 @@ def _yup(enu: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def _table(features: Features, keys: NDArray[np.integer]) -> dict[str, list[Any]]:
+    """The property table of ``keys``: the columns that hold a value for one of them at least."""
+    whole = len(keys) == len(features) and bool(np.all(keys == np.arange(len(features))))
     at = keys.tolist()
     table = {}
     for name, values in features.columns.items():
-        picked = list(map(values.__getitem__, at))
-        if any(v is not None for v in picked):
+        picked = values if whole else list(map(values.__getitem__, at))
+        if picked.count(None) < len(picked):
             table[name] = picked
     return table
 

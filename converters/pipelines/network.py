@@ -169,6 +169,28 @@ def _number(value: Any) -> float | None:
 
 
 _CATEGORY_CACHE: dict[str, str | None] = {}
+_NOT_A_NUMBER = object()
+_NUMBER_CACHE: dict[str, object] = {}
+
+
+def _cached_number(text: str) -> float | None:
+    """``_number`` of a text, remembered (size columns repeat a few values over many rows)."""
+    found = _NUMBER_CACHE.get(text, _NUMBER_CACHE)
+    if found is _NUMBER_CACHE:
+        try:
+            found = _number(text)
+        except ValueError:
+            found = _NOT_A_NUMBER
+        if len(_NUMBER_CACHE) < 100_000:
+            _NUMBER_CACHE[text] = found
+    if found is _NOT_A_NUMBER:
+        raise ValueError(text)
+    return found  # type: ignore[return-value]
+
+
+def _optional(values: NDArray[np.float64]) -> list[float | None]:
+    """The array as Python floats, None where NaN."""
+    return [None if v != v else v for v in values.tolist()]
 
 
 def _texts(values: list[Any]) -> list[str | None]:
@@ -301,11 +323,13 @@ def _points(tables: list[Table], options: ConvertOptions, problems: list[Problem
         categories = rows.text("category")
         codes = _categories(categories)
         features, owners, districts = rows.text("feature"), rows.text("owner"), rows.text("district")
+        x_list, y_list, ground_list, depth_list = x.tolist(), y.tolist(), _optional(ground), _optional(depth)
+        with_extras = len(rows.used) < len(table.columns)
         for i in np.flatnonzero(rows.ok()).tolist():
-            manhole = None
-            if sizes[i]:
+            manhole, size_text = None, sizes[i]
+            if size_text:
                 try:
-                    size = _number(sizes[i])
+                    size = _cached_number(size_text)
                     manhole = size / 1000 if size and size > 20 else size  # mm (CJJ 61) or metres
                 except ValueError:
                     rows.warn(i, "not_a_number", f"manhole size {sizes[i]!r} is not a number")
@@ -314,10 +338,9 @@ def _points(tables: list[Table], options: ConvertOptions, problems: list[Problem
             ident = ids[i]
             assert ident is not None
             points.append(PipePoint(
-                ident, codes[i] or ("other" if categories[i] else None), feature_of(features[i]), float(x[i]),
-                float(y[i]), None if math.isnan(ground[i]) else float(ground[i]),
-                None if math.isnan(depth[i]) else float(depth[i]), manhole, owners[i], districts[i],
-                rows.extras(i) if len(rows.used) < len(table.columns) else {}, i + 2))
+                ident, codes[i] or ("other" if categories[i] else None), feature_of(features[i]), x_list[i],
+                y_list[i], ground_list[i], depth_list[i], manhole, owners[i], districts[i],
+                rows.extras(i) if with_extras else {}, i + 2))
         problems.extend(rows.problems(ids))
     return points
 
@@ -349,7 +372,7 @@ def _sizes(rows: _Table) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArra
             if text is None:
                 continue
             try:
-                value = _number(text)
+                value = _cached_number(text)
             except ValueError:
                 rows.refuse(i, "not_a_number", f"{rows.columns['diameter']} = {text[:40]!r} is not a number")
                 continue
@@ -363,10 +386,6 @@ def _sizes(rows: _Table) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArra
     rows.refuse_where(~boxed & (diameter > MAX_SIZE_MM), "implausible_size",
                       lambda i: f"diameter {diameter[i]:g} mm is larger than {MAX_SIZE_MM:g} mm")
     return ~boxed, diameter, width, height
-
-
-def _nan_none(value: float) -> float | None:
-    return None if math.isnan(value) else value
 
 
 def _segments(tables: list[Table], points: dict[str, PipePoint], options: ConvertOptions, problems: list[Problem],
@@ -444,21 +463,27 @@ def _segments(tables: list[Table], points: dict[str, PipePoint], options: Conver
         texts = {name: rows.text(name) for name in ("material", "pressure", "voltage", "laying", "owner",
                                                      "survey_date", "district")}
         extras = len(rows.used) < len(table.columns)
+        year_list, duct_list = years.tolist(), ducts.tolist()
+        round_list, diameter_list, width_list, height_list = (round_.tolist(), _optional(diameter), _optional(width),
+                                                              _optional(height))
+        start_depth_list, end_depth_list = _optional(start_depth), _optional(end_depth)
+        start_free, end_free = np.isnan(start_elevation).tolist(), np.isnan(end_elevation).tolist()
+        s_list, e_list, z0_list, z1_list = s_at.tolist(), e_at.tolist(), z[0].tolist(), z[1].tolist()
         for i in np.flatnonzero(rows.ok()).tolist():
-            year = None if math.isnan(years[i]) else int(years[i])
+            year = None if year_list[i] != year_list[i] else int(year_list[i])
             if year is not None and not 1900 <= year <= this_year + 1:
                 rows.warn(i, "implausible_year", f"construction year {year} left out")
                 year = None
-            p0, p1 = point_list[s_at[i]], point_list[e_at[i]]
+            p0, p1 = point_list[s_list[i]], point_list[e_list[i]]
+            start_given, end_given, duct = start_depth_list[i], end_depth_list[i], duct_list[i]
             segments.append(PipeSegment(
-                str(ids[i]), p0.id, p1.id, final[i], bool(round_[i]), _nan_none(diameter[i]), _nan_none(width[i]),
-                _nan_none(height[i]),
-                _nan_none(start_depth[i]) if not math.isnan(start_depth[i]) else (
-                    p0.depth if math.isnan(start_elevation[i]) and p0.feature != "manhole" else None),
-                _nan_none(end_depth[i]) if not math.isnan(end_depth[i]) else (
-                    p1.depth if math.isnan(end_elevation[i]) and p1.feature != "manhole" else None),
-                float(z[0][i]), float(z[1][i]), texts["material"][i], texts["pressure"][i], texts["voltage"][i],
-                texts["laying"][i], None if math.isnan(ducts[i]) else int(ducts[i]), texts["owner"][i] or p0.owner,
+                str(ids[i]), p0.id, p1.id, final[i], round_list[i], diameter_list[i], width_list[i], height_list[i],
+                start_given if start_given is not None else (
+                    p0.depth if start_free[i] and p0.feature != "manhole" else None),
+                end_given if end_given is not None else (
+                    p1.depth if end_free[i] and p1.feature != "manhole" else None),
+                z0_list[i], z1_list[i], texts["material"][i], texts["pressure"][i], texts["voltage"][i],
+                texts["laying"][i], None if duct != duct else int(duct), texts["owner"][i] or p0.owner,
                 year, texts["survey_date"][i], texts["district"][i] or p0.district,
                 rows.extras(i) if extras else {}, i + 2))
         problems.extend(rows.problems(ids))
