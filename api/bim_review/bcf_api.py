@@ -31,10 +31,10 @@ from api.bim_review.bcf_api_schemas import (
     BcfVersions,
     BcfViewpoint,
     BcfViewpointCreate,
-    Coloring,
-    Component,
-    Components,
-    PerspectiveCamera,
+    ColoringOut,
+    ComponentOut,
+    ComponentsOut,
+    PerspectiveCameraOut,
     ProjectAuthorization,
     TopicAuthorization,
 )
@@ -244,11 +244,11 @@ def _vector(values: bcf_files.Vector) -> dict[str, float]:
     return {"x": float(x), "y": float(y), "z": float(z)}
 
 
-def _components(viewpoint: ViewpointRow) -> Components:
-    return Components(
-        selection=[Component(ifc_guid=g) for g in viewpoint.selected],
+def _components(viewpoint: ViewpointRow) -> ComponentsOut:
+    return ComponentsOut(
+        selection=[ComponentOut(ifc_guid=g) for g in viewpoint.selected],
         coloring=[
-            Coloring(color=f"#{color}", components=[Component(ifc_guid=g) for g in guids])
+            ColoringOut(color=f"#{color}", components=[ComponentOut(ifc_guid=g) for g in guids])
             for color, guids in viewpoint.coloured.items()
         ],
     )
@@ -257,7 +257,7 @@ def _components(viewpoint: ViewpointRow) -> Components:
 def _viewpoint(viewpoint: ViewpointRow) -> BcfViewpoint:
     camera = topics.model_camera(viewpoint)
     perspective = (
-        PerspectiveCamera.model_validate(
+        PerspectiveCameraOut.model_validate(
             {
                 "camera_view_point": _vector(camera.position),
                 "camera_direction": _vector(camera.direction),

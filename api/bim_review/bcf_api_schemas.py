@@ -138,6 +138,16 @@ class PerspectiveCamera(BaseModel):
     aspect_ratio: float = Field(default=1.0, gt=0, allow_inf_nan=False)
 
 
+class PerspectiveCameraOut(BaseModel):
+    """A stored camera as it is (cameras imported from BCF-XML are not held to the input's limits)."""
+
+    camera_view_point: Point
+    camera_direction: Point
+    camera_up_vector: Point
+    field_of_view: float
+    aspect_ratio: float
+
+
 class Component(BaseModel):
     ifc_guid: str = Field(pattern=IFC_GUID_PATTERN, description="the element's IFC GlobalId")
     originating_system: str | None = Field(default=None, max_length=200)
@@ -160,6 +170,25 @@ class Components(BaseModel):
     visibility: Visibility = Field(default_factory=Visibility)
 
 
+class ComponentOut(BaseModel):
+    ifc_guid: str
+    originating_system: str | None = None
+    authoring_tool_id: str | None = None
+
+
+class ColoringOut(BaseModel):
+    color: str
+    components: list[ComponentOut]
+
+
+class ComponentsOut(BaseModel):
+    """Stored components as they are (imported from BCF-XML, not held to the input's patterns)."""
+
+    selection: list[ComponentOut]
+    coloring: list[ColoringOut]
+    visibility: Visibility = Field(default_factory=Visibility)
+
+
 class BcfViewpointCreate(BaseModel):
     guid: uuid.UUID | None = None
     perspective_camera: PerspectiveCamera | None = None
@@ -169,18 +198,18 @@ class BcfViewpointCreate(BaseModel):
 class BcfViewpoint(BaseModel):
     guid: uuid.UUID
     index: int | None = None
-    perspective_camera: PerspectiveCamera | None
+    perspective_camera: PerspectiveCameraOut | None
     orthogonal_camera: None = None
     lines: list[object] = Field(default_factory=list)
     clipping_planes: list[object] = Field(default_factory=list)
     bitmaps: list[object] = Field(default_factory=list)
     snapshot: None = None
-    components: Components
+    components: ComponentsOut
 
 
 class BcfSelection(BaseModel):
-    selection: list[Component]
+    selection: list[ComponentOut]
 
 
 class BcfColoring(BaseModel):
-    coloring: list[Coloring]
+    coloring: list[ColoringOut]
