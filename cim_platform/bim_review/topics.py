@@ -14,16 +14,16 @@ from sqlalchemy.orm import Session
 
 from cim_platform.bim_review import bcf_files
 from cim_platform.bim_review.checks import visible_dataset, visible_revision
-from cim_platform.bim_review.errors import TopicNotFound
+from cim_platform.bim_review.errors import RequirementsNotFound, TopicNotFound
 from cim_platform.bim_review.models import BcfComment, BcfTopic, BcfViewpoint
 from cim_platform.bim_review.scopes import BimScope
 from cim_platform.bim_review.viewpoints import EngineeringFrame, GlobeCamera, engineering_frame
 from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
-from cim_platform.core.errors import InvalidInput
+from cim_platform.core.errors import Conflict, InvalidInput
 from cim_platform.core.settings import Settings
-from cim_platform.datasets.models import DatasetRevision
+from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision
 from cim_platform.datasets.sources import source_path
 
 TOPIC_FIELDS = ("title", "topic_type", "status", "priority", "assigned_to", "due_date", "labels", "description")
@@ -49,13 +49,18 @@ def _author(caller: Caller) -> str:
 
 
 def _store_viewpoint(
-    session: Session, settings: Settings, topic: BcfTopic, revision: DatasetRevision, view: ViewpointInput
+    session: Session,
+    settings: Settings,
+    topic: BcfTopic,
+    revision: DatasetRevision,
+    view: ViewpointInput,
+    viewpoint_id: uuid.UUID | None = None,
 ) -> BcfViewpoint:
     camera = view.model_camera
     if camera is None and view.globe_camera is not None:
         camera = frame_of(settings, revision).camera_to_model(view.globe_camera)
     viewpoint = BcfViewpoint(
-        id=uuid.uuid4(),
+        id=viewpoint_id or uuid.uuid4(),
         topic_id=topic.id,
         camera=camera.__dict__ if camera is not None else None,
         selected=list(view.selected),
@@ -81,6 +86,8 @@ def create_topic(
 ) -> BcfTopic:
     caller.require(BimScope.write)
     revision = visible_revision(session, caller, revision_id)
+    if topic_id is not None and session.get(BcfTopic, topic_id) is not None:
+        raise Conflict(f"a BCF topic {topic_id} exists already: update it with PUT, or leave out its guid")
     topic = BcfTopic(
         id=topic_id or uuid.uuid4(),
         dataset_id=revision.dataset_id,
@@ -141,6 +148,46 @@ def update_topic(session: Session, caller: Caller, topic_id: uuid.UUID, changes:
     return topic
 
 
+def delete_topic(session: Session, caller: Caller, topic_id: uuid.UUID) -> None:
+    """A topic with its comments and viewpoints (the database cascades)."""
+    caller.require(BimScope.write)
+    topic = get_topic(session, caller, topic_id)
+    record_change(
+        session,
+        caller,
+        action="bcf_topic.deleted",
+        object_type="bcf_topic",
+        object_id=str(topic.id),
+        before={"title": topic.title, "revision_id": str(topic.revision_id), "elements": topic.elements},
+        after=None,
+    )
+    session.delete(topic)
+    session.flush()
+
+
+def review_revisions(session: Session, caller: Caller) -> list[tuple[DatasetRevision, Dataset]]:
+    """The IFC revisions whose topics the caller may see (design institutes: their own models; officials all)."""
+    caller.require(BimScope.read)
+    query = (
+        select(DatasetRevision, Dataset)
+        .join(Dataset, Dataset.id == DatasetRevision.dataset_id)
+        .where(Dataset.kind == DatasetKind.ifc.value)
+        .order_by(Dataset.name, Dataset.id, DatasetRevision.number)
+    )
+    if not caller.reads_everything():
+        query = query.where(Dataset.organization_id == caller.organization_id)
+    return [(revision, dataset) for revision, dataset in session.execute(query).all()]
+
+
+def review_revision(session: Session, caller: Caller, revision_id: uuid.UUID) -> tuple[DatasetRevision, Dataset]:
+    """One IFC revision the caller may review (``RequirementsNotFound`` otherwise, as for the other routes)."""
+    revision = visible_revision(session, caller, revision_id)
+    dataset = session.get(Dataset, revision.dataset_id)
+    if dataset is None or dataset.kind != DatasetKind.ifc.value:
+        raise RequirementsNotFound(f"no IFC revision {revision_id} among the models you review")
+    return revision, dataset
+
+
 def topics_of_revision(session: Session, caller: Caller, revision_id: uuid.UUID) -> list[BcfTopic]:
     revision = visible_revision(session, caller, revision_id)
     return list(
@@ -156,14 +203,21 @@ def topics_of_dataset(session: Session, caller: Caller, dataset_id: uuid.UUID) -
 
 
 def add_comment(
-    session: Session, caller: Caller, topic_id: uuid.UUID, text: str, viewpoint_id: uuid.UUID | None = None
+    session: Session,
+    caller: Caller,
+    topic_id: uuid.UUID,
+    text: str,
+    viewpoint_id: uuid.UUID | None = None,
+    comment_id: uuid.UUID | None = None,
 ) -> BcfComment:
     caller.require(BimScope.write)
     topic = get_topic(session, caller, topic_id)
     if viewpoint_id is not None and viewpoint_id not in {v.id for v in viewpoints_of(session, topic.id)}:
         raise InvalidInput("the comment's viewpoint belongs to another topic")
+    if comment_id is not None and session.get(BcfComment, comment_id) is not None:
+        raise Conflict(f"a BCF comment {comment_id} exists already: leave out its guid to get a new one")
     comment = BcfComment(
-        id=uuid.uuid4(),
+        id=comment_id or uuid.uuid4(),
         topic_id=topic.id,
         author=_author(caller),
         text=text,
@@ -178,13 +232,20 @@ def add_comment(
 
 
 def add_viewpoint(
-    session: Session, settings: Settings, caller: Caller, topic_id: uuid.UUID, view: ViewpointInput
+    session: Session,
+    settings: Settings,
+    caller: Caller,
+    topic_id: uuid.UUID,
+    view: ViewpointInput,
+    viewpoint_id: uuid.UUID | None = None,
 ) -> BcfViewpoint:
     caller.require(BimScope.write)
     topic = get_topic(session, caller, topic_id)
     revision = session.get(DatasetRevision, topic.revision_id)
     assert revision is not None
-    viewpoint = _store_viewpoint(session, settings, topic, revision, view)
+    if viewpoint_id is not None and session.get(BcfViewpoint, viewpoint_id) is not None:
+        raise Conflict(f"a BCF viewpoint {viewpoint_id} exists already: leave out its guid to get a new one")
+    viewpoint = _store_viewpoint(session, settings, topic, revision, view, viewpoint_id)
     topic.elements = sorted(set(topic.elements) | set(view.selected))
     session.flush()
     return viewpoint
