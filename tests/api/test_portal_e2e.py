@@ -67,8 +67,14 @@ def nav_text(browsing: Browsing, name: str) -> str:
     return browsing.page.inner_text(f"[data-nav={name}]").strip()
 
 
-def choose_language(browsing: Browsing, locale: str) -> None:
-    browsing.page.select_option("[data-testid=language]", locale)
+def choose_language(browsing: Browsing, locale: str, *, saved: bool = False) -> None:
+    """Switch the portal's language; ``saved``: signed in, wait until the user's choice is stored (PATCH)."""
+    if saved:
+        stored = lambda r: r.url.endswith("/api/v1/users/me") and r.request.method == "PATCH"  # noqa: E731
+        with browsing.page.expect_response(stored):
+            browsing.page.select_option("[data-testid=language]", locale)
+    else:
+        browsing.page.select_option("[data-testid=language]", locale)
     browsing.page.wait_for_function(f"document.documentElement.lang === {locale!r}")
 
 
@@ -226,14 +232,14 @@ def test_portal_upload_progress_city_pick_list_languages_roles(
 
         # languages: Chinese by default, English by the switch, remembered for the user
         assert nav_text(b, "datasets") == "数据集"
-        choose_language(b, "en")
+        choose_language(b, "en", saved=True)
         assert nav_text(b, "datasets") == "Datasets"
         assert "Revisions" in b.page.inner_text("main")
         b.shot("portal-dataset-en")
         other = open_page(browser, portal_server)  # another browser profile: no local storage
         sign_in(other, "uploader_a", password)
         assert nav_text(other, "datasets") == "Datasets"
-        choose_language(other, "zh-CN")
+        choose_language(other, "zh-CN", saved=True)  # stored for the user: b's next page load speaks Chinese
         assert nav_text(other, "datasets") == "数据集"
 
         # a failed upload shows its reason in plain words
