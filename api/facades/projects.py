@@ -26,6 +26,7 @@ from api.facades.schemas import (
 )
 from api.facades.views import photo_view, project_view
 from cim_platform.core.access import Caller
+from cim_platform.core.conditional import if_match_names
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.errors import InvalidInput
 from cim_platform.core.settings import Settings
@@ -50,8 +51,7 @@ def stale(project: Project, if_match: str | None) -> Response | None:
     """412 when If-Match names another version (a write without If-Match is taken as is)."""
     if if_match is None or not if_match.strip():
         return None
-    tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
-    if etag(project) in tags or "*" in tags:
+    if if_match_names(if_match, etag(project)):
         return None
     return error_response(
         412,

@@ -36,6 +36,7 @@ from api.facades.schemas import (
     UnitList,
 )
 from api.facades.views import colour_view, facade_colour_view, rules_view, street_view, target_view, unit_view
+from cim_platform.core.conditional import if_match_names
 from cim_platform.facades import rules, streets, targets, units
 from cim_platform.facades.colours import ColourReading, read_colour
 from cim_platform.facades.models import Street, StreetStatus
@@ -66,8 +67,7 @@ def refused(street: Street, if_match: str | None) -> Response | None:
             {"etag": tag},
             headers=headers,
         )
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if tag in tags or "*" in tags:
+    if if_match_names(if_match, tag):
         return None
     return error_response(
         412,

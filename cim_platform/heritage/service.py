@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller
 from cim_platform.core.audit import AuditEntry, jsonable, record_change
+from cim_platform.core.conditional import if_match_names
 from cim_platform.core.db.base import utcnow
 from cim_platform.core.errors import Forbidden, InvalidInput, NotFound, Unauthenticated
 from cim_platform.datasets.service import resolve_district
@@ -65,8 +66,7 @@ def check_if_match(building: Building, if_match: str | None) -> None:
             "send If-Match with the record's ETag (read it first), so a concurrent edit is never overwritten",
             params={"etag": etag(building)},
         )
-    tags = [tag.strip().removeprefix("W/") for tag in if_match.split(",")]
-    if etag(building) not in tags:
+    if not if_match_names(if_match, etag(building), any_version=False):
         raise PreconditionFailed(
             f"the record changed since you read it (now version {building.version}); nothing was written: "
             "read it again and reapply your change",
