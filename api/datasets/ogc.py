@@ -12,7 +12,7 @@ from sqlalchemy import select
 from api.deps import CallerDep, SessionDep
 from cim_platform.core.errors import NotFound
 from cim_platform.datasets.models import WITHOUT_TILESET, Dataset, DatasetRevision, has_tileset
-from cim_platform.datasets.service import get_dataset, visible_datasets
+from cim_platform.datasets.service import get_dataset, visible_published
 from cim_platform.datasets.tilestore import root_extent
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - 3D GeoVolumes"])
@@ -129,9 +129,7 @@ def _collection(request: Request, dataset: Dataset, revision: DatasetRevision) -
 @router.get("/collections", response_model=Collections, response_model_exclude_none=True)
 def collections(request: Request, caller: CallerDep, session: SessionDep) -> Collections:
     query = (
-        visible_datasets(caller)
-        .add_columns(DatasetRevision)
-        .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+        visible_published(caller)
         .where(Dataset.kind.not_in(WITHOUT_TILESET))  # terrain and imagery are no 3D containers
         .order_by(Dataset.name)
     )

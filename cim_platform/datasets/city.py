@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller
 from cim_platform.datasets.models import Dataset, DatasetRevision, District
-from cim_platform.datasets.service import visible_datasets
+from cim_platform.datasets.service import visible_published
 from cim_platform.datasets.tilestore import root_extent
 
 # Ordos, with a margin (degrees): the root volume of an empty city
@@ -48,9 +48,7 @@ def _dataset_tile(dataset: Dataset, revision: DatasetRevision) -> dict[str, Any]
 
 def city_tileset(session: Session, caller: Caller) -> dict[str, Any]:
     query = (
-        visible_datasets(caller)
-        .add_columns(DatasetRevision)
-        .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+        visible_published(caller)
         .where(DatasetRevision.tileset.is_not(None))  # terrain and imagery are served by the ground domain
         .order_by(Dataset.district_code, Dataset.name, Dataset.id)
     )

@@ -221,6 +221,15 @@ def visible_datasets(caller: Caller) -> Select[Dataset]:
     return query.where(or_(*conditions))
 
 
+def visible_published(caller: Caller) -> Select[Any]:
+    """The datasets the caller can see that have a published revision, each row (dataset, that revision)."""
+    return (
+        visible_datasets(caller)
+        .add_columns(DatasetRevision)
+        .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+    )
+
+
 def _order(sort: DatasetSort) -> tuple[Any, ...]:
     column = {"created_at": Dataset.created_at, "updated_at": Dataset.updated_at, "name": Dataset.name}[
         sort.value.lstrip("-")

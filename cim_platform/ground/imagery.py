@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from cim_platform.core.access import Caller
 from cim_platform.core.caches import ByteLRU
 from cim_platform.core.errors import InvalidInput, NotFound
-from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision
-from cim_platform.datasets.service import visible_datasets
+from cim_platform.datasets.models import Dataset, DatasetKind
+from cim_platform.datasets.service import visible_published
 from cim_platform.datasets.streaming import TileStreamer
 from converters.imagery import COG_NAME
 from converters.imagery.tiles import MAX_ZOOM, TILING_SCHEMES, render_tile
@@ -41,9 +41,7 @@ class RenderedTile:
 
 def imagery_layers(session: Session, caller: Caller) -> list[ImageryLayer]:
     query = (
-        visible_datasets(caller)
-        .add_columns(DatasetRevision)
-        .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+        visible_published(caller)
         .where(Dataset.kind == DatasetKind.imagery.value)
         .order_by(Dataset.created_at, Dataset.id)
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision, TileContent
-from cim_platform.datasets.service import visible_datasets
+from cim_platform.datasets.service import visible_datasets, visible_published
 from converters.terrain.tiling import TileKey
 
 TILE_TEMPLATE = "{z}/{x}/{y}.terrain?v={version}"
@@ -44,9 +44,7 @@ class TileChoice:
 def terrain_sources(session: Session, caller: Caller) -> list[TerrainSource]:
     """The visible published terrain datasets, coarsest first."""
     query = (
-        visible_datasets(caller)
-        .add_columns(DatasetRevision)
-        .join(DatasetRevision, DatasetRevision.id == Dataset.published_revision_id)
+        visible_published(caller)
         .where(Dataset.kind == DatasetKind.terrain.value)
         .order_by(Dataset.created_at, Dataset.id)
     )
