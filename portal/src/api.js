@@ -40,12 +40,20 @@ async function failure(response) {
 export async function api(path, { method = "GET", json, body, query, whole = false, headers: more = {} } = {}) {
   const extra = { ...more };
   if (json !== undefined) { extra["Content-Type"] = "application/json"; body = JSON.stringify(json); }
+  const attempt = () => fetch(url(path, query), { method, body, headers: headers(method, extra), credentials: "same-origin" });
   let response;
-  try {
-    response = await fetch(url(path, query), { method, body, headers: headers(method, extra), credentials: "same-origin" });
-  } catch {
-    throw new ApiError(0, {});
+  for (let tries = 1; ; tries += 1) {
+    try {
+      response = await attempt();
+    } catch {
+      response = null;
+    }
+    // a read that met a dropped connection or a busy database (503) is tried once more after a short pause
+    const transient = response === null || response.status === 503;
+    if (!transient || tries > 1 || (method !== "GET" && method !== "HEAD")) break;
+    await new Promise((resolve) => setTimeout(resolve, 800));
   }
+  if (response === null) throw new ApiError(0, {});
   if (!response.ok) throw await failure(response);
   const data = response.status === 204 ? null : await response.json();
   return whole ? { data, response } : data;

@@ -78,7 +78,9 @@ def test_demo_pages_and_city_panel_in_both_languages(client, cast, settings, sta
             try:
                 return b.page.wait_for_selector(selector, timeout=120_000)
             except Exception as error:  # say what the page shows instead
-                raise AssertionError(f"{selector}: {b.errors} {b.page.inner_text('body')[:1500]}") from error
+                log = (settings.resolved_data_dir / "portal-server.log").read_text(errors="replace")[-3000:]
+                raise AssertionError(f"{selector}: {b.errors} {b.failed} {b.page.inner_text('body')[:1500]}"
+                                     f"\nserver log: {log}") from error
 
         sign_in(b, "official", password)
         b.go("/")

@@ -35,6 +35,7 @@ class Browsing:
     base: str
     requests: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)  # API answers of 4xx/5xx: "status method url"
 
     def external(self) -> list[str]:
         """Requests that left the machine (anything but loopback, data: and blob:)."""
@@ -80,6 +81,8 @@ def open_page(browser: Any, base: str, *, locale: str = "zh-CN", width: int = 12
     browsing = Browsing(page=page, base=base)
     page.on("request", lambda request: browsing.requests.append(request.url))
     page.on("pageerror", lambda error: browsing.errors.append(str(error)))
+    page.on("response", lambda response: browsing.failed.append(
+        f"{response.status} {response.request.method} {response.url}") if response.status >= 400 else None)
     return browsing
 
 
