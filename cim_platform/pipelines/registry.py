@@ -204,8 +204,8 @@ def coordinates(session: Session, rows: list[Segment] | list[Point]) -> list[lis
     if not rows:
         return []
     model = type(rows[0])
-    found: dict[uuid.UUID, str] = dict(session.execute(select(model.id, func.ST_AsGeoJSON(model.geom))
-                                 .where(model.id.in_([r.id for r in rows]))).tuples().all())
+    pairs = session.execute(select(model.id, func.ST_AsGeoJSON(model.geom)).where(model.id.in_([r.id for r in rows])))
+    found: dict[uuid.UUID, str] = {row_id: text for row_id, text in pairs}
     out = []
     for row in rows:
         geometry = json.loads(found[row.id])

@@ -3,16 +3,11 @@ building there raises an alert for officials; a layer with the building raises n
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from typing import Any
 
-from geoalchemy2 import WKTElement
 from shapely.geometry import MultiPolygon, Polygon
 
-from cim_platform.core.db.engine import session_scope
-from cim_platform.datasets.models import Dataset, DatasetRevision
-from tests.support.heritage import listed, lonlat, rect
+from tests.support.heritage import add_ready_revision, listed, lonlat, rect
 
 ALERTS = "/api/v1/heritage/alerts"
 
@@ -22,29 +17,8 @@ def _layer(
 ) -> str:
     """A converted (ready, unpublished) footprint layer of the given GK boxes; published over HTTP."""
     polygons = [Polygon([lonlat(e, n) for e, n in rect(*box)]) for box in boxes]
-    with session_scope(client.app.state.engine) as session:
-        dataset = Dataset(
-            id=uuid.uuid4(),
-            organization_id=cast.orgs["institute_a"],
-            name=f"layer {len(boxes)}",
-            kind=kind,
-            visibility="public",
-        )
-        session.add(dataset)
-        session.flush()
-        revision = DatasetRevision(
-            id=uuid.uuid4(),
-            dataset_id=dataset.id,
-            number=1,
-            state="ready",
-            source_filename="f.geojson",
-            source_path="x",
-            source_bytes=1,
-            source_sha256=hashlib.sha256(b"x").hexdigest(),
-            footprint=WKTElement(MultiPolygon(polygons).wkt, srid=4326),
-        )
-        session.add(revision)
-        dataset_id, revision_id = dataset.id, revision.id
+    dataset_id, revision_id = add_ready_revision(client.app.state.engine, cast.orgs["institute_a"],
+                                                 MultiPolygon(polygons), name=f"layer {len(boxes)}", kind=kind)
     if approval:  # the layer overlaps protection zones: publishing needs the approval reference
         body = {"revision_id": str(revision_id), "reference": "示例 approval"}
         assert client.post("/api/v1/heritage/approvals", headers=cast.headers("official"), json=body).status_code == 201

@@ -92,6 +92,12 @@ def listed(client: TestClient, cast: Any, code: str, **overrides: Any) -> tuple[
 def add_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str, district: str = "150602") -> str:
     """A dataset with one ready revision whose footprint (a shapely geometry in EPSG:4326) is stored as a
     conversion stores it, not published; no tiles (the protection checks read footprints). The dataset's id."""
+    return add_ready_revision(engine, organization_id, footprint, name=name, district=district)[0]
+
+
+def add_ready_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str, district: str = "150602",
+                       kind: str = "footprints") -> tuple[str, str]:
+    """As ``add_revision``, for any dataset kind: the ids of the dataset and of its ready revision."""
     import hashlib
     import uuid
 
@@ -107,7 +113,7 @@ def add_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str
             id=uuid.uuid4(),
             organization_id=organization_id,
             name=name,
-            kind="footprints",
+            kind=kind,
             district_code=district,
             visibility="public",
         )
@@ -125,4 +131,4 @@ def add_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str
             footprint=WKTElement(MultiPolygon(polygons).wkt, srid=4326),
         )
         session.add(revision)
-        return str(dataset.id)
+        return str(dataset.id), str(revision.id)
