@@ -57,12 +57,15 @@ class _Sink:
     def __init__(self, incoming: IncomingFile) -> None:
         self.incoming = incoming
 
-    def write(self, data: bytes) -> int:
+    def write(self, data: bytes, /) -> int:
         self.incoming.write(bytes(data))
         return len(data)
 
     def flush(self) -> None:
         pass
+
+    def close(self) -> None:
+        pass  # the upload file is finished (fsync) or discarded by FolderUpload
 
 
 class FolderUpload:
@@ -88,7 +91,7 @@ class FolderUpload:
             )
         if self._zip is None:
             self.incoming = begin_upload(self.settings, "folder.zip")
-            self._zip = zipfile.ZipFile(_Sink(self.incoming), "w", zipfile.ZIP_STORED, allowZip64=True)  # type: ignore[arg-type]
+            self._zip = zipfile.ZipFile(_Sink(self.incoming), "w", zipfile.ZIP_STORED, allowZip64=True)
         info = zipfile.ZipInfo(path, date_time=time.localtime()[:6])
         info.external_attr = FILE_MODE << 16
         info.create_system = 3
