@@ -56,9 +56,11 @@ class _Sink:
 
     def __init__(self, incoming: IncomingFile) -> None:
         self.incoming = incoming
+        self.discarded = False  # the upload was refused: later writes (a dropped zip's cleanup) go nowhere
 
     def write(self, data: bytes, /) -> int:
-        self.incoming.write(bytes(data))
+        if not self.discarded:
+            self.incoming.write(bytes(data))
         return len(data)
 
     def flush(self) -> None:
@@ -79,6 +81,7 @@ class FolderUpload:
         self._lower: set[str] = set()
         self.incoming: IncomingFile | None = None
         self._zip: zipfile.ZipFile | None = None
+        self._sink: _Sink | None = None
         self._member: IO[bytes] | None = None
 
     def begin(self, raw_path: str) -> None:
@@ -91,7 +94,8 @@ class FolderUpload:
             )
         if self._zip is None:
             self.incoming = begin_upload(self.settings, "folder.zip")
-            self._zip = zipfile.ZipFile(_Sink(self.incoming), "w", zipfile.ZIP_STORED, allowZip64=True)
+            self._sink = _Sink(self.incoming)
+            self._zip = zipfile.ZipFile(self._sink, "w", zipfile.ZIP_STORED, allowZip64=True)
         info = zipfile.ZipInfo(path, date_time=time.localtime()[:6])
         info.external_attr = FILE_MODE << 16
         info.create_system = 3
@@ -135,6 +139,8 @@ class FolderUpload:
 
     def discard(self) -> None:
         """Remove what was received (safe to call at any point, and twice)."""
+        if self._sink is not None:
+            self._sink.discarded = True
         self._member = None
         self._zip = None
         if self.incoming is not None:
