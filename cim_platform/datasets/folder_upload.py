@@ -13,6 +13,7 @@ a zip upload may hold (:data:`converters.tilesets.archive.MAX_MEMBERS`) and more
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 import zipfile
@@ -27,6 +28,7 @@ from converters.tilesets.archive import MAX_MEMBERS
 MAX_FILES = MAX_MEMBERS
 MAX_PATH_CHARS = 1000
 MAX_COMPONENT_BYTES = 255
+DRIVE = re.compile(r"^[A-Za-z]:")
 FILE_MODE = 0o100644  # a regular file, readable: what the zip checks expect of a member
 
 
@@ -39,7 +41,7 @@ def relative_path(raw: str) -> str:
         raise InvalidInput(f"the path {text[:80]!r}… is longer than {MAX_PATH_CHARS} characters")
     if any(unicodedata.category(c) == "Cc" for c in text):
         raise InvalidInput(f"the path {text[:200]!r} contains control characters; rename the file")
-    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+    if text.startswith("/") or DRIVE.match(text):
         raise InvalidInput(f"{text[:200]!r} is an absolute path; send paths relative to the chosen folder")
     parts = [p for p in text.split("/") if p not in ("", ".")]
     if ".." in parts:
