@@ -96,18 +96,37 @@ def _check_managed(engine: Engine, caller: Caller, dataset_id: uuid.UUID, filena
             service.resolve_kind(filename, dataset.kind)
 
 
+def _check_folder_kind(incoming: IncomingFile) -> None:
+    """A folder's files assembled into a zip: say what a folder upload needs when it is not recognised."""
+    try:
+        service.resolve_kind(incoming.filename, None, incoming.path)
+    except InvalidInput as error:
+        incoming.discard()
+        raise InvalidInput(
+            f"the folder's files are not a dataset the platform reads ({error}); for a 3D Tiles tileset "
+            "choose the folder that holds its tileset.json"
+        ) from None
+    except BaseException:
+        incoming.discard()
+        raise
+
+
 @router.post("/datasets", status_code=202, response_model=UploadAccepted)
 async def create_dataset(
     request: Request, response: Response, caller: Writer, settings: SettingsDep, engine: EngineDep
 ) -> UploadAccepted:
-    """Multipart: ``file`` plus ``name``, ``kind`` (or detected), ``district``, ``visibility``, ``description``
-    and optional georeferencing (``crs``, ``origin`` E,N,H, ``rotation``, ``scale``, ``up``, ``local``,
-    ``allow_ungeoreferenced``) and footprint fields (``height_field``, ``floors_field``, ``storey_height``)."""
+    """Multipart: ``file`` (or a folder's files: several ``files`` parts whose file names are the paths
+    relative to the folder, e.g. a raw 3D Tiles tileset) plus ``name``, ``kind`` (or detected),
+    ``district``, ``visibility``, ``description`` and optional georeferencing (``crs``, ``origin`` E,N,H,
+    ``rotation``, ``scale``, ``up``, ``local``, ``allow_ungeoreferenced``) and footprint fields
+    (``height_field``, ``floors_field``, ``storey_height``)."""
     upload = await parse_upload(request, settings)
     assert upload.file is not None
     fields = upload.fields
+    if upload.folder is not None and not fields.get("kind"):
+        await run_in_threadpool(_check_folder_kind, upload.file)
     dataset_fields = {
-        "name": fields.get("name") or upload.file.filename,
+        "name": fields.get("name") or (upload.folder.folder_name() if upload.folder else upload.file.filename),
         "kind": fields.get("kind"),
         "district": fields.get("district"),
         "visibility": fields.get("visibility"),

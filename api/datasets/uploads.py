@@ -1,4 +1,7 @@
-"""Streaming multipart parsing: the file goes to disk while hashed, never whole into memory."""
+"""Streaming multipart parsing: the file goes to disk while hashed, never whole into memory. Instead of
+one ``file``, a folder may come as several ``files`` parts whose file names carry the relative paths
+(``<input webkitdirectory>``, ``curl -F 'files=@a;filename=dir/a'``): they are assembled into one zip
+(:mod:`cim_platform.datasets.folder_upload`) that then takes the zip path."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cim_platform.core.errors import CimError, InvalidInput, PayloadTooLarge
 from cim_platform.core.settings import Settings
+from cim_platform.datasets.folder_upload import FolderUpload
 from cim_platform.datasets.sources import IncomingFile, begin_upload
 
 MAX_FIELD_BYTES = 64 * 1024
@@ -25,6 +29,7 @@ class _PartState:
     header_value: bytes = b""
     name: str = ""
     file: IncomingFile | None = None
+    in_folder: bool = False
     text: bytes = b""
     ended: bool = False
 
@@ -33,10 +38,14 @@ class _PartState:
 class ParsedUpload:
     fields: dict[str, str] = field(default_factory=dict)
     file: IncomingFile | None = None
+    folder: FolderUpload | None = None  # set when the file is a folder's files assembled into a zip
 
 
-async def parse_upload(request: Request, settings: Settings, file_field: str = "file") -> ParsedUpload:
-    """Read a multipart/form-data body with one file part named ``file_field`` and text fields."""
+async def parse_upload(
+    request: Request, settings: Settings, file_field: str = "file", folder_field: str = "files"
+) -> ParsedUpload:
+    """Read a multipart/form-data body with one file part named ``file_field`` (or a folder's files,
+    parts named ``folder_field``) and text fields."""
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise InvalidInput("send the upload as multipart/form-data with a 'file' part")
@@ -47,6 +56,7 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
     result = ParsedUpload()
     state = _PartState()
     errors: list[Exception] = []
+    folder = FolderUpload(settings)
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
         state.header_name += data[start:end]
@@ -62,22 +72,32 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
         _, disposition = parse_options_header(state.headers.get(b"content-disposition", b""))
         name = disposition.get(b"name", b"").decode()
         filename = disposition.get(b"filename")
-        state.name, state.file, state.text = name, None, b""
+        state.name, state.file, state.in_folder, state.text = name, None, False, b""
+        both = f"send one file ({file_field!r}) or a folder's files ({folder_field!r} parts), not both"
         if filename is not None and name == file_field:
-            if result.file is not None:
-                raise InvalidInput("send exactly one file per upload")
+            if result.file is not None or folder.started:
+                raise InvalidInput("send exactly one file per upload" if result.file is not None else both)
             result.file = state.file = begin_upload(settings, filename.decode("utf-8", "replace"))
+        elif filename is not None and name == folder_field:
+            if result.file is not None:
+                raise InvalidInput(both)
+            folder.begin(filename.decode("utf-8", "replace"))
+            state.in_folder = True
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
         if state.file is not None:
             state.file.write(data[start:end])
+        elif state.in_folder:
+            folder.write(data[start:end])
         else:
             state.text += data[start:end]
             if len(state.text) > MAX_FIELD_BYTES:
                 raise InvalidInput(f"form field {state.name!r} is too long")
 
     def on_part_end() -> None:
-        if state.file is None and state.name:
+        if state.in_folder:
+            folder.end()
+        elif state.file is None and state.name:
             value = state.text.decode("utf-8", "replace")
             if "\x00" in value:
                 raise InvalidInput(f"form field {state.name!r} contains a NUL character")
@@ -108,6 +128,7 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
     except Exception as exc:
         if result.file is not None:
             result.file.discard()
+        folder.discard()
         errors.append(exc)
     if errors:
         error = errors[0]
@@ -117,9 +138,15 @@ async def parse_upload(request: Request, settings: Settings, file_field: str = "
     if not state.ended:
         if result.file is not None:
             result.file.discard()
+        folder.discard()
         raise InvalidInput("the multipart body is incomplete (no closing boundary): the upload was cut off")
+    if folder.started:
+        result.file, result.folder = await run_in_threadpool(folder.finish), folder
+        return result
     if result.file is None:
-        raise InvalidInput(f"the upload has no file part named {file_field!r}")
+        raise InvalidInput(
+            f"the upload has no file part named {file_field!r} (nor a folder's files as {folder_field!r} parts)"
+        )
     await run_in_threadpool(result.file.finish)
     return result
 

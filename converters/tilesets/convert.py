@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import time
-import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,6 +29,7 @@ from converters.tilesets import implicit
 from converters.tilesets.archive import cleanup, extract_zip
 from converters.tilesets.checks import check_tileset
 from converters.tilesets.legacy import read_legacy, split_cmpt
+from converters.tilesets.references import resolve
 from converters.tilesets.upgrade import (
     Z_UP_TO_Y_UP,
     Upgraded,
@@ -72,12 +72,12 @@ class Job:
 def find_entry(names: list[str], archive: str) -> str:
     candidates = [n for n in names if PurePosixPath(n).name == "tileset.json"]
     if not candidates:
-        raise ConversionError(f"{archive}: no tileset.json in the archive")
+        raise ConversionError(f"{archive}: no tileset.json in the upload")
     shallowest = min(len(PurePosixPath(n).parts) for n in candidates)
     top = [n for n in candidates if len(PurePosixPath(n).parts) == shallowest]
     if len(top) > 1:
         raise ConversionError(f"{archive}: several tileset.json at the same depth ({', '.join(sorted(top)[:4])}); "
-                              "upload one tileset per archive")
+                              "upload one tileset at a time (one folder or one zip, with one tileset.json on top)")
     return top[0]
 
 
@@ -93,18 +93,7 @@ class TilesetConverter:
 
     def resolve(self, base: PurePosixPath, uri: str) -> PurePosixPath:
         """The archive path of ``uri`` relative to the folder ``base``; refuses URLs and escapes."""
-        if "://" in uri or uri.startswith("data:"):
-            raise ConversionError(f"content {uri[:80]!r} is not a file of the archive (URLs are not followed)")
-        clean = urllib.parse.unquote(uri.split("?")[0].split("#")[0])
-        parts: list[str] = []
-        for part in (base / clean).parts:
-            if part == "..":
-                if not parts:
-                    raise ConversionError(f"content {uri!r} points outside the archive")
-                parts.pop()
-            elif part not in (".", ""):
-                parts.append(part)
-        return PurePosixPath(*parts)
+        return resolve(base, uri)
 
     def read(self, path: PurePosixPath) -> bytes:
         file = self.job.source_root / path
