@@ -35,10 +35,10 @@ Version = Literal["3.0", "2.1"]
 
 def viewpoint_input(view: ViewpointIn) -> topics.ViewpointInput:
     def globe(c: CameraIn) -> GlobeCamera:
-        return GlobeCamera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio)
+        return GlobeCamera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio, c.view_to_world_scale)
 
     def model(c: CameraIn) -> Camera:
-        return Camera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio)
+        return Camera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio, c.view_to_world_scale)
 
     return topics.ViewpointInput(
         globe_camera=globe(view.globe_camera) if view.globe_camera else None,
@@ -78,6 +78,7 @@ def topic_view(session: Session, frames: FrameCache, topic: BcfTopic) -> TopicPu
                 globe_camera=globe.__dict__ if globe else None,  # type: ignore[arg-type]
                 selected=list(v.selected),
                 coloured=dict(v.coloured),
+                snapshot_type=v.snapshot_type,
             )
         )
     return TopicPublic(

@@ -33,7 +33,11 @@ MAX_BCF_BYTES = 64 * 1024 * 1024
 def as_bcf_topic(session: Session, topic: BcfTopic) -> bcf_files.Topic:
     viewpoints = [
         bcf_files.Viewpoint(
-            guid=str(v.id), camera=topics.model_camera(v), selected=list(v.selected), coloured=dict(v.coloured)
+            guid=str(v.id),
+            camera=topics.model_camera(v),
+            selected=list(v.selected),
+            coloured=dict(v.coloured),
+            snapshot=v.snapshot if v.snapshot_type else None,
         )
         for v in topics.viewpoints_of(session, topic.id)
     ]
@@ -131,6 +135,8 @@ def import_bcf(session: Session, caller: Caller, revision_id: uuid.UUID, data: b
                         camera=view.camera.__dict__ if view.camera else None,
                         selected=view.selected,
                         coloured=view.coloured,
+                        snapshot=view.snapshot,
+                        snapshot_type=bcf_files.snapshot_type(view.snapshot) if view.snapshot else None,
                         created_at=utcnow(),
                     )
                 )
