@@ -1,5 +1,6 @@
 """A minimal subset of buildingSMART's BCF REST API 3.0 for BIM tools that speak it: versions, auth,
-projects, topics, comments and viewpoints, on the same topics as the portal's routes
+projects, topics, comments and viewpoints (a perspective or an orthogonal camera, components, and a
+snapshot image served by ``.../viewpoints/{guid}/snapshot``), on the same topics as the portal's routes
 (cim_platform/bim_review/topics.py; no second model).
 
 A BCF project is one IFC revision of a dataset: ``project_id`` is the revision's id, stable for ever
@@ -278,7 +279,9 @@ def _viewpoint(viewpoint: ViewpointRow) -> BcfViewpoint:
         guid=viewpoint.id,
         perspective_camera=perspective,
         orthogonal_camera=orthogonal,
-        snapshot=SnapshotOut(snapshot_type=viewpoint.snapshot_type) if viewpoint.snapshot_type else None,  # type: ignore[arg-type]
+        snapshot=SnapshotOut.model_validate({"snapshot_type": viewpoint.snapshot_type})
+        if viewpoint.snapshot_type
+        else None,
         components=_components(viewpoint),
     )
 

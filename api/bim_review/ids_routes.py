@@ -122,6 +122,7 @@ def create_ids(body: IdsCreate, response: Response, caller: CallerDep, session: 
     view = ids_view(session, document)
     session.commit()
     response.headers["Location"] = f"/api/v1/bim/ids/{document.id}"
+    response.headers["ETag"] = view.etag
     return view
 
 

@@ -173,6 +173,14 @@ def test_ids_page_in_chinese_and_english(portal_server: str, cast: Any, settings
         assert "已被他人修改" in conflict and "changed by someone else" in conflict, conflict
         assert api.get(f"{BIM}/ids/{stored['id']}", headers=official).json()["require_pass"] is True
         b.shot("bim-ids-admin-zh")
+        # reloaded, the form shows the server's values again and the next edit goes through
+        b.page.click("[data-testid=bim-ids-error] button")
+        b.page.wait_for_selector("[data-testid=bim-ids-error]", state="detached")
+        assert b.page.is_checked("[data-testid=bim-ids-assign] input[name=require_pass]")
+        b.page.uncheck("[data-testid=bim-ids-assign] input[name=require_pass]")
+        b.page.click("[data-testid=bim-ids-assign] button[type=submit]")
+        b.page.wait_for_selector("[data-testid=bim-ids-saved]:has-text('已保存')")
+        assert api.get(f"{BIM}/ids/{stored['id']}", headers=official).json()["require_pass"] is False
         assert not b.errors, b.errors
         assert [
             f
