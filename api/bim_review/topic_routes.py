@@ -189,10 +189,15 @@ def _quote(text: str) -> str:
     responses={200: {"content": {BCF_MEDIA: {}}, "description": "BCF-XML (zip) of the revision's topics"}},
 )
 def export_bcf(
-    revision_id: uuid.UUID, caller: CallerDep, session: SessionDep, version: Version = Query("3.0")
+    revision_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    version: Version = Query("3.0"),
 ) -> Response:
-    """The revision's topics as BCF-XML 3.0 (or 2.1) for BIM tools."""
-    name, data = bcf_exchange.export_revision(session, caller, revision_id, version)
+    """The revision's topics as BCF-XML 3.0 (or 2.1) for BIM tools (a viewpoint stored without a camera
+    gets one looking at its elements, as BCF 3.0 requires a camera)."""
+    name, data = bcf_exchange.export_revision(session, caller, revision_id, version, settings)
     return _bcf_file(name, data, version)
 
 

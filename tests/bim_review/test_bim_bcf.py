@@ -369,3 +369,33 @@ def test_orthogonal_viewpoint_and_snapshot_through_bcf_xml(
         headers=owner,
     )
     assert image.status_code == 200 and image.headers["content-type"] == "image/png" and image.content == PNG
+
+
+def test_a_viewpoint_without_camera_is_exported_with_one(client: Any, cast: Any, revisions: tuple[Path, Path]) -> None:
+    """BCF 3.0 requires a camera: a viewpoint stored with components only is exported looking at them."""
+    import ifcopenshell
+
+    owner = cast.headers("uploader_a")
+    answer = upload(client, owner, revisions[0], name="示例 no camera", district="kangbashi", visibility="internal")
+    revision_id = answer.json()["revision"]["id"]
+    model = ifcopenshell.open(str(revisions[0]))
+    partition = next(w for w in model.by_type("IfcWall") if w.Name == "Partition")
+    body = {"title": "只有构件 / components only", "viewpoint": {"selected": [partition.GlobalId]}}
+    created = client.post(f"{BIM}/revisions/{revision_id}/topics", json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    assert created.json()["viewpoints"][0]["camera"] is None
+    exported = client.get(f"{BIM}/revisions/{revision_id}/bcf", headers=owner)
+    assert exported.status_code == 200
+    assert schema_problems(exported.content) == []
+    _, [topic] = read_bcf(_saved(exported.content))
+    camera = topic.viewpoints[0].camera
+    assert camera is not None and camera.view_to_world_scale is None
+    # from 15 m south-west and 12 m above the element, looking at it
+    import ifcopenshell.util.placement
+    import ifcopenshell.util.unit
+
+    scale = ifcopenshell.util.unit.calculate_unit_scale(model)
+    target = ifcopenshell.util.placement.get_local_placement(partition.ObjectPlacement)[:3, 3] * scale
+    assert np.allclose(camera.position, target + np.array([-15.0, -15.0, 12.0]), atol=0.01)
+    aim = (target - np.asarray(camera.position)) / np.linalg.norm(target - np.asarray(camera.position))
+    assert np.allclose(camera.direction, aim, atol=1e-6)
