@@ -1,5 +1,6 @@
 """A minimal subset of buildingSMART's BCF REST API 3.0 for BIM tools that speak it: versions, auth,
-projects, topics, comments and viewpoints, on the same topics as the portal's routes
+projects, topics, comments and viewpoints (a perspective or an orthogonal camera, components, and a
+snapshot image served by ``.../viewpoints/{guid}/snapshot``), on the same topics as the portal's routes
 (cim_platform/bim_review/topics.py; no second model).
 
 A BCF project is one IFC revision of a dataset: ``project_id`` is the revision's id, stable for ever
@@ -10,6 +11,8 @@ are those of the topic routes: design institutes their own models, officials all
 
 from __future__ import annotations
 
+import base64
+import binascii
 import uuid
 
 from fastapi import APIRouter, Request, Response
@@ -34,8 +37,10 @@ from api.bim_review.bcf_api_schemas import (
     ColoringOut,
     ComponentOut,
     ComponentsOut,
+    OrthogonalCameraOut,
     PerspectiveCameraOut,
     ProjectAuthorization,
+    SnapshotOut,
     TopicAuthorization,
 )
 from api.deps import CallerDep, SessionDep, SettingsDep
@@ -256,20 +261,42 @@ def _components(viewpoint: ViewpointRow) -> ComponentsOut:
 
 def _viewpoint(viewpoint: ViewpointRow) -> BcfViewpoint:
     camera = topics.model_camera(viewpoint)
-    perspective = (
-        PerspectiveCameraOut.model_validate(
-            {
-                "camera_view_point": _vector(camera.position),
-                "camera_direction": _vector(camera.direction),
-                "camera_up_vector": _vector(camera.up),
-                "field_of_view": camera.field_of_view,
-                "aspect_ratio": camera.aspect_ratio,
-            }
-        )
-        if camera is not None
-        else None
+    perspective, orthogonal = None, None
+    if camera is not None:
+        placed = {
+            "camera_view_point": _vector(camera.position),
+            "camera_direction": _vector(camera.direction),
+            "camera_up_vector": _vector(camera.up),
+            "aspect_ratio": camera.aspect_ratio,
+        }
+        if camera.view_to_world_scale is not None:
+            orthogonal = OrthogonalCameraOut.model_validate(
+                placed | {"view_to_world_scale": camera.view_to_world_scale}
+            )
+        else:
+            perspective = PerspectiveCameraOut.model_validate(placed | {"field_of_view": camera.field_of_view})
+    return BcfViewpoint(
+        guid=viewpoint.id,
+        perspective_camera=perspective,
+        orthogonal_camera=orthogonal,
+        snapshot=SnapshotOut.model_validate({"snapshot_type": viewpoint.snapshot_type})
+        if viewpoint.snapshot_type
+        else None,
+        components=_components(viewpoint),
     )
-    return BcfViewpoint(guid=viewpoint.id, perspective_camera=perspective, components=_components(viewpoint))
+
+
+def _snapshot(body: BcfViewpointCreate) -> bytes | None:
+    if body.snapshot is None:
+        return None
+    text = body.snapshot.snapshot_data.strip()
+    if text.startswith("data:") and "," in text:  # a data URL, as browsers make them
+        text = text.split(",", 1)[1]
+    try:
+        data = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidInput("snapshot_data is not base64: send the image's bytes base64-encoded") from None
+    return topics.snapshot_from(body.snapshot.snapshot_type, data)
 
 
 def _viewpoint_input(body: BcfViewpointCreate) -> topics.ViewpointInput:
@@ -283,6 +310,15 @@ def _viewpoint_input(body: BcfViewpointCreate) -> topics.ViewpointInput:
             field_of_view=c.field_of_view,
             aspect_ratio=c.aspect_ratio,
         )
+    elif body.orthogonal_camera is not None:
+        o = body.orthogonal_camera
+        camera = bcf_files.Camera(
+            position=(o.camera_view_point.x, o.camera_view_point.y, o.camera_view_point.z),
+            direction=(o.camera_direction.x, o.camera_direction.y, o.camera_direction.z),
+            up=(o.camera_up_vector.x, o.camera_up_vector.y, o.camera_up_vector.z),
+            aspect_ratio=o.aspect_ratio,
+            view_to_world_scale=o.view_to_world_scale,
+        )
     coloured: dict[str, list[str]] = {}
     for coloring in body.components.coloring:
         key = coloring.color.removeprefix("#").upper()
@@ -291,6 +327,7 @@ def _viewpoint_input(body: BcfViewpointCreate) -> topics.ViewpointInput:
         model_camera=camera,
         selected=sorted({c.ifc_guid for c in body.components.selection}),
         coloured=coloured,
+        snapshot=_snapshot(body),
     )
 
 
@@ -324,11 +361,12 @@ def create_viewpoint(
     session: SessionDep,
     settings: SettingsDep,
 ) -> BcfViewpoint:
-    """A perspective camera in the model's engineering coordinates, components by IFC GlobalId."""
+    """A perspective or an orthogonal camera (one is required) in the model's engineering coordinates,
+    components by IFC GlobalId, and a snapshot (PNG or JPEG, base64; at most 5 MiB, else 413)."""
     caller.require(BimScope.write)
     _topic_in(session, caller, project_id, topic_guid)
-    if body.perspective_camera is None and not body.components.selection and not body.components.coloring:
-        raise InvalidInput("a viewpoint needs a perspective_camera or components (selection or coloring)")
+    if body.perspective_camera is None and body.orthogonal_camera is None:
+        raise InvalidInput("a viewpoint needs a perspective_camera or an orthogonal_camera (BCF 3.0 requires one)")
     viewpoint = topics.add_viewpoint(session, settings, caller, topic_guid, _viewpoint_input(body), body.guid)
     session.commit()
     return _viewpoint(viewpoint)
@@ -355,3 +393,18 @@ def get_coloring(
 ) -> BcfColoring:
     viewpoint = _viewpoint_in(session, caller, project_id, topic_guid, viewpoint_guid)
     return BcfColoring(coloring=_components(viewpoint).coloring)
+
+
+@router.get(
+    VIEWPOINTS + "/{viewpoint_guid}/snapshot",
+    response_class=Response,
+    responses={200: {"content": {"image/png": {}, "image/jpeg": {}}, "description": "The viewpoint's snapshot"}},
+)
+def get_snapshot(
+    project_id: uuid.UUID, topic_guid: uuid.UUID, viewpoint_guid: uuid.UUID, caller: CallerDep, session: SessionDep
+) -> Response:
+    """The snapshot image as stored (404 when the viewpoint has none)."""
+    viewpoint = _viewpoint_in(session, caller, project_id, topic_guid, viewpoint_guid)
+    if viewpoint.snapshot_type is None or viewpoint.snapshot is None:
+        raise NotFound(f"viewpoint {viewpoint_guid} has no snapshot")
+    return Response(viewpoint.snapshot, media_type=bcf_files.SNAPSHOT_MEDIA_TYPES[viewpoint.snapshot_type])

@@ -1,12 +1,14 @@
 """Bodies of the BCF REST API 3.0 subset (buildingSMART BCF-API, release 3.0): the specification's
 snake_case field names. Fields a BIM tool may send that the platform does not keep (reference links,
-stage, BIM snippets, lines, clipping planes, bitmaps, snapshots) are accepted and left out."""
+stage, BIM snippets, lines, clipping planes, bitmaps) are accepted and left out. Viewpoints keep a
+perspective or an orthogonal camera and a snapshot (PNG or JPEG)."""
 
 from __future__ import annotations
 
 import math
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -14,6 +16,7 @@ BCF_VERSION = "3.0"
 DETAILED_VERSION = "https://github.com/buildingSMART/BCF-API/tree/release_3_0"
 IFC_GUID_PATTERN = r"^[0-9A-Za-z_$]{22}$"
 COLOR_PATTERN = r"^#?([0-9A-Fa-f]{6}|[0-9A-Fa-f]{8})$"
+MAX_SNAPSHOT_CHARS = 8 * 1024 * 1024  # base64 of a little more than the 5 MiB the image may have (413 beyond)
 
 
 class BcfVersion(BaseModel):
@@ -138,6 +141,39 @@ class PerspectiveCamera(BaseModel):
     aspect_ratio: float = Field(default=1.0, gt=0, allow_inf_nan=False)
 
 
+class OrthogonalCamera(BaseModel):
+    """In the model's engineering coordinates (metres), as BCF viewpoints are."""
+
+    camera_view_point: Point
+    camera_direction: Direction
+    camera_up_vector: Direction
+    view_to_world_scale: float = Field(gt=0, allow_inf_nan=False, description="the view's visible height, metres")
+    aspect_ratio: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+
+
+class OrthogonalCameraOut(BaseModel):
+    camera_view_point: Point
+    camera_direction: Point
+    camera_up_vector: Point
+    view_to_world_scale: float
+    aspect_ratio: float
+
+
+class Snapshot(BaseModel):
+    snapshot_type: Literal["png", "jpg"]
+    snapshot_data: str = Field(
+        min_length=1,
+        max_length=MAX_SNAPSHOT_CHARS,
+        description="the image, base64-encoded (PNG or JPEG, checked by its first bytes; at most 5 MiB)",
+    )
+
+
+class SnapshotOut(BaseModel):
+    """The image itself: GET .../viewpoints/{guid}/snapshot."""
+
+    snapshot_type: Literal["png", "jpg"]
+
+
 class PerspectiveCameraOut(BaseModel):
     """A stored camera as it is (cameras imported from BCF-XML are not held to the input's limits)."""
 
@@ -192,18 +228,26 @@ class ComponentsOut(BaseModel):
 class BcfViewpointCreate(BaseModel):
     guid: uuid.UUID | None = None
     perspective_camera: PerspectiveCamera | None = None
+    orthogonal_camera: OrthogonalCamera | None = None
     components: Components = Field(default_factory=Components)
+    snapshot: Snapshot | None = None
+
+    @model_validator(mode="after")
+    def _one_camera(self) -> BcfViewpointCreate:
+        if self.perspective_camera is not None and self.orthogonal_camera is not None:
+            raise ValueError("a viewpoint has either a perspective_camera or an orthogonal_camera, not both")
+        return self
 
 
 class BcfViewpoint(BaseModel):
     guid: uuid.UUID
     index: int | None = None
     perspective_camera: PerspectiveCameraOut | None
-    orthogonal_camera: None = None
+    orthogonal_camera: OrthogonalCameraOut | None = None
     lines: list[object] = Field(default_factory=list)
     clipping_planes: list[object] = Field(default_factory=list)
     bitmaps: list[object] = Field(default_factory=list)
-    snapshot: None = None
+    snapshot: SnapshotOut | None = None
     components: ComponentsOut
 
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 
 from api.bim_review.schemas import (
     FailingElements,
+    IdsAssignmentOptions,
+    IdsCheckedRevisions,
     IdsCheckList,
     IdsCheckPublic,
     IdsCreate,
@@ -21,12 +23,17 @@ from api.deps import CallerDep, SessionDep
 from cim_platform.bim_review import checks, requirements
 from cim_platform.bim_review.errors import RequirementsNotFound
 from cim_platform.bim_review.models import IdsCheck, IdsDocument, IdsVersion
+from cim_platform.datasets.models import DatasetKind
 
 router = APIRouter(prefix="/api/v1/bim", tags=["bim-review"])
+IfMatch = Annotated[
+    str | None,
+    Header(alias="If-Match", description="Optional: the IDS's ETag as read; 409 when it was changed since"),
+]
 
 
 def ids_view(session: Any, document: IdsDocument) -> IdsPublic:
-    versions = requirements.versions_of(session, document.id)
+    names = requirements.organization_names(session, list(document.organization_ids))
     return IdsPublic.model_validate(
         {
             "id": document.id,
@@ -35,20 +42,26 @@ def ids_view(session: Any, document: IdsDocument) -> IdsPublic:
             "active": document.active,
             "require_pass": document.require_pass,
             "organization_ids": document.organization_ids,
+            "organizations": [{"id": o, "name": names.get(o, str(o))} for o in document.organization_ids],
             "district_codes": document.district_codes,
             "dataset_kinds": document.dataset_kinds,
             "current_version": document.current_version,
             "created_at": document.created_at,
+            "updated_at": document.updated_at,
+            "etag": requirements.etag(document),
             "versions": [
                 {
-                    "number": v.number,
-                    "filename": v.filename,
-                    "sha256": v.sha256,
-                    "title": v.title,
-                    "specifications": v.specifications,
-                    "created_at": v.created_at,
+                    "number": i.version.number,
+                    "filename": i.version.filename,
+                    "sha256": i.version.sha256,
+                    "title": i.version.title,
+                    "specifications": i.version.specifications,
+                    "created_at": i.version.created_at,
+                    "created_by": i.author,
+                    "current": i.version.number == document.current_version,
+                    "checks": i.checks,
                 }
-                for v in versions
+                for i in requirements.version_history(session, document.id)
             ],
         }
     )
@@ -76,8 +89,23 @@ def check_view(check: IdsCheck, version: IdsVersion, document: IdsDocument) -> I
 
 @router.get("/ids", response_model=IdsList)
 def list_ids(caller: CallerDep, session: SessionDep) -> IdsList:
-    """The IDS files officials manage, with their versions and assignment."""
+    """The IDS files officials manage, with their versions and assignment (design institutes and other
+    readers: the active ones assigned to their organisation or to every organisation)."""
     return IdsList(items=[ids_view(session, d) for d in requirements.list_documents(session, caller)])
+
+
+@router.get("/ids-options", response_model=IdsAssignmentOptions)
+def ids_options(caller: CallerDep, session: SessionDep) -> IdsAssignmentOptions:
+    """What an IDS can be assigned to (officials): the platform's organisations and dataset kinds; the
+    districts are those of GET /api/v1/districts."""
+    return IdsAssignmentOptions.model_validate(
+        {
+            "organizations": [
+                {"id": o.id, "name": o.name, "kind": o.kind} for o in requirements.organizations(session, caller)
+            ],
+            "dataset_kinds": [k.value for k in DatasetKind],
+        }
+    )
 
 
 @router.post("/ids", status_code=201, response_model=IdsPublic)
@@ -94,31 +122,76 @@ def create_ids(body: IdsCreate, response: Response, caller: CallerDep, session: 
     view = ids_view(session, document)
     session.commit()
     response.headers["Location"] = f"/api/v1/bim/ids/{document.id}"
+    response.headers["ETag"] = view.etag
     return view
 
 
 @router.get("/ids/{ids_id}", response_model=IdsPublic)
-def get_ids(ids_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> IdsPublic:
-    return ids_view(session, requirements.get_document(session, caller, ids_id))
+def get_ids(ids_id: uuid.UUID, response: Response, caller: CallerDep, session: SessionDep) -> IdsPublic:
+    view = ids_view(session, requirements.get_document(session, caller, ids_id))
+    response.headers["ETag"] = view.etag
+    return view
 
 
 @router.patch("/ids/{ids_id}", response_model=IdsPublic)
-def update_ids(ids_id: uuid.UUID, body: IdsUpdate, caller: CallerDep, session: SessionDep) -> IdsPublic:
+def update_ids(
+    ids_id: uuid.UUID,
+    body: IdsUpdate,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> IdsPublic:
     """Assignment (organisations, districts, dataset kinds: empty lists apply everywhere), active,
-    and whether a pass is required before publishing."""
-    document = requirements.update_document(session, caller, ids_id, body.model_dump(exclude_none=True))
+    and whether a pass is required before publishing. With If-Match: 409 when changed since."""
+    document = requirements.update_document(
+        session, caller, ids_id, body.model_dump(exclude_none=True), expected=if_match
+    )
     view = ids_view(session, document)
     session.commit()
+    response.headers["ETag"] = view.etag
     return view
 
 
 @router.post("/ids/{ids_id}/versions", status_code=201, response_model=IdsPublic)
-def add_ids_version(ids_id: uuid.UUID, body: IdsVersionCreate, caller: CallerDep, session: SessionDep) -> IdsPublic:
-    """A new version: revisions published from now on are checked against it."""
-    requirements.add_version(session, caller, ids_id, body.filename, body.xml.encode())
+def add_ids_version(
+    ids_id: uuid.UUID,
+    body: IdsVersionCreate,
+    response: Response,
+    caller: CallerDep,
+    session: SessionDep,
+    if_match: IfMatch = None,
+) -> IdsPublic:
+    """A new version (validated like the first): revisions checked from now on are checked against it.
+    With If-Match: 409 when the IDS was changed since."""
+    requirements.add_version(session, caller, ids_id, body.filename, body.xml.encode(), expected=if_match)
     view = ids_view(session, requirements.get_document(session, caller, ids_id))
     session.commit()
+    response.headers["ETag"] = view.etag
     return view
+
+
+@router.get("/ids/{ids_id}/checks", response_model=IdsCheckedRevisions)
+def ids_checked_revisions(ids_id: uuid.UUID, caller: CallerDep, session: SessionDep) -> IdsCheckedRevisions:
+    """The revisions checked against the IDS (any version), newest first; design institutes see their own."""
+    return IdsCheckedRevisions.model_validate(
+        {
+            "items": [
+                {
+                    "check_id": row.check.id,
+                    "dataset_id": row.dataset.id,
+                    "dataset_name": row.dataset.name,
+                    "revision_id": row.revision.id,
+                    "revision_number": row.revision.number,
+                    "ids_version": row.version_number,
+                    "state": row.check.state,
+                    "checked_at": row.check.checked_at,
+                    "created_at": row.check.created_at,
+                }
+                for row in requirements.checked_revisions(session, caller, ids_id)
+            ]
+        }
+    )
 
 
 @router.get(

@@ -47,6 +47,14 @@ class IdsVersionPublic(BaseModel):
     title: str
     specifications: list[SpecificationInfo]
     created_at: datetime
+    created_by: str | None = Field(default=None, description="the username of who uploaded it")
+    current: bool = Field(default=False, description="the version revisions are checked against from now on")
+    checks: int = Field(default=0, description="how many revisions were checked against this version")
+
+
+class OrganizationRef(BaseModel):
+    id: uuid.UUID
+    name: str
 
 
 class IdsPublic(BaseModel):
@@ -56,11 +64,41 @@ class IdsPublic(BaseModel):
     active: bool
     require_pass: bool
     organization_ids: list[uuid.UUID]
+    organizations: list[OrganizationRef] = Field(default_factory=list, description="the assigned organisations")
     district_codes: list[str]
     dataset_kinds: list[str]
     current_version: int
     versions: list[IdsVersionPublic]
     created_at: datetime
+    updated_at: datetime | None = None
+    etag: str = Field(description="send it as If-Match with PATCH or a new version: 409 if changed meanwhile")
+
+
+class OrganizationOption(OrganizationRef):
+    kind: str
+
+
+class IdsAssignmentOptions(BaseModel):
+    """What an IDS can be assigned to (officials): organisations, districts (codes), dataset kinds."""
+
+    organizations: list[OrganizationOption]
+    dataset_kinds: list[str]
+
+
+class IdsCheckedRevision(BaseModel):
+    check_id: uuid.UUID
+    dataset_id: uuid.UUID
+    dataset_name: str
+    revision_id: uuid.UUID
+    revision_number: int
+    ids_version: int
+    state: str
+    checked_at: datetime | None
+    created_at: datetime
+
+
+class IdsCheckedRevisions(BaseModel):
+    items: list[IdsCheckedRevision]
 
 
 class IdsList(BaseModel):

@@ -35,10 +35,10 @@ Version = Literal["3.0", "2.1"]
 
 def viewpoint_input(view: ViewpointIn) -> topics.ViewpointInput:
     def globe(c: CameraIn) -> GlobeCamera:
-        return GlobeCamera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio)
+        return GlobeCamera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio, c.view_to_world_scale)
 
     def model(c: CameraIn) -> Camera:
-        return Camera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio)
+        return Camera(c.position, c.direction, c.up, c.field_of_view, c.aspect_ratio, c.view_to_world_scale)
 
     return topics.ViewpointInput(
         globe_camera=globe(view.globe_camera) if view.globe_camera else None,
@@ -78,6 +78,7 @@ def topic_view(session: Session, frames: FrameCache, topic: BcfTopic) -> TopicPu
                 globe_camera=globe.__dict__ if globe else None,  # type: ignore[arg-type]
                 selected=list(v.selected),
                 coloured=dict(v.coloured),
+                snapshot_type=v.snapshot_type,
             )
         )
     return TopicPublic(
@@ -188,10 +189,15 @@ def _quote(text: str) -> str:
     responses={200: {"content": {BCF_MEDIA: {}}, "description": "BCF-XML (zip) of the revision's topics"}},
 )
 def export_bcf(
-    revision_id: uuid.UUID, caller: CallerDep, session: SessionDep, version: Version = Query("3.0")
+    revision_id: uuid.UUID,
+    caller: CallerDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    version: Version = Query("3.0"),
 ) -> Response:
-    """The revision's topics as BCF-XML 3.0 (or 2.1) for BIM tools."""
-    name, data = bcf_exchange.export_revision(session, caller, revision_id, version)
+    """The revision's topics as BCF-XML 3.0 (or 2.1) for BIM tools (a viewpoint stored without a camera
+    gets one looking at its elements, as BCF 3.0 requires a camera)."""
+    name, data = bcf_exchange.export_revision(session, caller, revision_id, version, settings)
     return _bcf_file(name, data, version)
 
 

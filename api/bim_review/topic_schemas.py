@@ -16,6 +16,9 @@ class CameraIn(BaseModel):
     up: tuple[float, float, float]
     field_of_view: float = Field(default=60.0, gt=0, lt=180)
     aspect_ratio: float = Field(default=1.0, gt=0)
+    view_to_world_scale: float | None = Field(
+        default=None, gt=0, description="set for an orthogonal camera: the view's visible height in metres"
+    )
 
 
 class ViewpointIn(BaseModel):
@@ -62,6 +65,7 @@ class CameraOut(BaseModel):
     up: tuple[float, float, float]
     field_of_view: float
     aspect_ratio: float
+    view_to_world_scale: float | None = Field(default=None, description="orthogonal cameras only")
 
 
 class ViewpointPublic(BaseModel):
@@ -70,6 +74,7 @@ class ViewpointPublic(BaseModel):
     globe_camera: CameraOut | None = Field(description="the same camera on the globe (ECEF), to open the 3D city")
     selected: list[str]
     coloured: dict[str, list[str]]
+    snapshot_type: str | None = Field(default=None, description="png or jpg when the viewpoint has a snapshot")
 
 
 class CommentPublic(BaseModel):

@@ -22,6 +22,7 @@ from cim_platform.bim_review.scopes import BimScope
 from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
+from cim_platform.core.errors import CimError
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetRevision
 from cim_platform.datasets.sources import source_path
@@ -33,7 +34,11 @@ MAX_BCF_BYTES = 64 * 1024 * 1024
 def as_bcf_topic(session: Session, topic: BcfTopic) -> bcf_files.Topic:
     viewpoints = [
         bcf_files.Viewpoint(
-            guid=str(v.id), camera=topics.model_camera(v), selected=list(v.selected), coloured=dict(v.coloured)
+            guid=str(v.id),
+            camera=topics.model_camera(v),
+            selected=list(v.selected),
+            coloured=dict(v.coloured),
+            snapshot=v.snapshot if v.snapshot_type else None,
         )
         for v in topics.viewpoints_of(session, topic.id)
     ]
@@ -64,12 +69,28 @@ def as_bcf_topic(session: Session, topic: BcfTopic) -> bcf_files.Topic:
 
 
 def export_revision(
-    session: Session, caller: Caller, revision_id: uuid.UUID, version: bcf_files.BcfVersion
+    session: Session,
+    caller: Caller,
+    revision_id: uuid.UUID,
+    version: bcf_files.BcfVersion,
+    settings: Settings | None = None,
 ) -> tuple[str, bytes]:
+    """The revision's topics as BCF-XML. BCF 3.0 requires a camera in every viewpoint: one stored without
+    (components only) gets a camera looking at its first selected element (with ``settings``: the model
+    is opened only then)."""
     revision = visible_revision(session, caller, revision_id)
     dataset = session.get(Dataset, revision.dataset_id)
     assert dataset is not None
     items = [as_bcf_topic(session, t) for t in topics.topics_of_revision(session, caller, revision_id)]
+    without_camera = [v for t in items for v in t.viewpoints if v.camera is None]
+    if without_camera and settings is not None:
+        try:
+            model = open_model(source_path(settings, revision.source_path), shown_as=revision.source_filename)
+        except CimError:
+            without_camera = []  # the source is unreadable: the viewpoints go without a camera, as stored
+        for viewpoint in without_camera:
+            shown = viewpoint.selected or sorted({g for guids in viewpoint.coloured.values() for g in guids})
+            viewpoint.camera = _look_at(model, shown)
     name = f"{dataset.name} r{revision.number}"
     return name, bcf_files.bcf_bytes(items, version=version, project_name=name)
 
@@ -131,6 +152,8 @@ def import_bcf(session: Session, caller: Caller, revision_id: uuid.UUID, data: b
                         camera=view.camera.__dict__ if view.camera else None,
                         selected=view.selected,
                         coloured=view.coloured,
+                        snapshot=view.snapshot,
+                        snapshot_type=bcf_files.snapshot_type(view.snapshot) if view.snapshot else None,
                         created_at=utcnow(),
                     )
                 )

@@ -1,7 +1,8 @@
 """BCF-XML files (3.0, and 2.1 where asked) written and read with bcf-client, no database.
 
 A topic's elements travel as the selected components of its viewpoints (as BIM tools read them);
-cameras are in the model's engineering coordinates (metres), as BCF defines them."""
+cameras (perspective or orthogonal) are in the model's engineering coordinates (metres), as BCF defines
+them; a viewpoint's snapshot is a PNG or JPEG file in the topic's folder (``snapshot.png`` for the first)."""
 
 from __future__ import annotations
 
@@ -24,16 +25,36 @@ from xsdata.models.datatype import XmlDateTime
 from cim_platform.bim_review.errors import BcfUnreadable
 
 BcfVersion = Literal["3.0", "2.1"]
+SnapshotType = Literal["png", "jpg"]
 Vector = tuple[float, float, float]
+MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
+SNAPSHOT_MAGIC: dict[SnapshotType, bytes] = {"png": b"\x89PNG\r\n\x1a\n", "jpg": b"\xff\xd8\xff"}
+SNAPSHOT_MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpg": "image/jpeg"}
+
+
+def snapshot_type(data: bytes) -> SnapshotType | None:
+    """``png`` or ``jpg`` by the image's magic bytes (what a file says it is does not count)."""
+    for kind, magic in SNAPSHOT_MAGIC.items():
+        if data.startswith(magic):
+            return kind
+    return None
 
 
 @dataclass
 class Camera:
+    """Perspective (``field_of_view``, degrees), or orthogonal when ``view_to_world_scale`` is set (the
+    view's visible vertical size in metres; the field of view then means nothing)."""
+
     position: Vector
     direction: Vector
     up: Vector
     field_of_view: float = 60.0
     aspect_ratio: float = 1.0
+    view_to_world_scale: float | None = None
+
+    @property
+    def orthogonal(self) -> bool:
+        return self.view_to_world_scale is not None
 
 
 @dataclass
@@ -43,6 +64,8 @@ class Viewpoint:
     selected: list[str] = field(default_factory=list)
     coloured: dict[str, list[str]] = field(default_factory=dict)
     """Colour (``RRGGBB``) → GlobalIds."""
+    snapshot: bytes | None = None
+    """A PNG or JPEG image of the view."""
 
 
 @dataclass
@@ -104,18 +127,33 @@ def _visinfo(model: Any, viewpoint: Viewpoint) -> Any:
         visibility=model.ComponentVisibility(default_visibility=True),
         coloring=coloring,
     )
-    camera = None
+    cameras: dict[str, Any] = {}
     if viewpoint.camera is not None:
         c = viewpoint.camera
         extra = {"aspect_ratio": c.aspect_ratio} if model is v3 else {}  # BCF 2.1 has no aspect ratio
-        camera = model.PerspectiveCamera(
-            camera_view_point=model.Point(**_xyz(c.position)),
-            camera_direction=model.Direction(**_xyz(c.direction)),
-            camera_up_vector=model.Direction(**_xyz(c.up)),
-            field_of_view=c.field_of_view,
-            **extra,
-        )
-    return model.VisualizationInfo(guid=viewpoint.guid, components=components, perspective_camera=camera)
+        placed = {
+            "camera_view_point": model.Point(**_xyz(c.position)),
+            "camera_direction": model.Direction(**_xyz(c.direction)),
+            "camera_up_vector": model.Direction(**_xyz(c.up)),
+        }
+        if c.view_to_world_scale is not None:
+            cameras["orthogonal_camera"] = model.OrthogonalCamera(
+                **placed, view_to_world_scale=c.view_to_world_scale, **extra
+            )
+        else:
+            cameras["perspective_camera"] = model.PerspectiveCamera(**placed, field_of_view=c.field_of_view, **extra)
+    return model.VisualizationInfo(guid=viewpoint.guid, components=components, **cameras)
+
+
+def _snapshot_names(topic: Topic) -> dict[str, str]:
+    """Viewpoint GUID → snapshot file name in the topic's folder: ``snapshot.png`` (or ``.jpg``) for the
+    first viewpoint with one, ``snapshot-<guid>.png`` for the others."""
+    names: dict[str, str] = {}
+    for viewpoint in topic.viewpoints:
+        kind = snapshot_type(viewpoint.snapshot) if viewpoint.snapshot else None
+        if kind is not None:
+            names[viewpoint.guid] = f"snapshot.{kind}" if not names else f"snapshot-{viewpoint.guid}.{kind}"
+    return names
 
 
 def _colour(model: Any, colour: str, guids: list[str]) -> Any:
@@ -160,8 +198,13 @@ def write_bcf(topics: list[Topic], path: Path, *, version: BcfVersion = "3.0", p
             if version == "3.0" and topic.labels
             else (list(topic.labels) if version == "2.1" else None)
         )
+        snapshots = _snapshot_names(topic)
         for viewpoint in topic.viewpoints:
-            handler.add_visinfo_handler(handler_module.VisualizationInfoHandler(_visinfo(model, viewpoint)))
+            name = snapshots.get(viewpoint.guid)
+            visinfo = handler_module.VisualizationInfoHandler(
+                _visinfo(model, viewpoint), snapshot=viewpoint.snapshot if name else None
+            )
+            handler.add_visinfo_handler(visinfo, name)
         handler.comments = [_comment(model, c) for c in topic.comments]
     document.save(path)
     return path
@@ -171,7 +214,16 @@ def _vector(value: Any) -> Vector:
     return (float(value.x), float(value.y), float(value.z))
 
 
-def _viewpoint(info: Any) -> Viewpoint:
+def _placed(camera: Any) -> dict[str, Any]:
+    return {
+        "position": _vector(camera.camera_view_point),
+        "direction": _vector(camera.camera_direction),
+        "up": _vector(camera.camera_up_vector),
+        "aspect_ratio": float(getattr(camera, "aspect_ratio", 1.0) or 1.0),
+    }
+
+
+def _viewpoint(info: Any, snapshot: bytes | None) -> Viewpoint:
     components = info.components
     selected = (
         [c.ifc_guid for c in components.selection.component if c.ifc_guid]
@@ -186,14 +238,14 @@ def _viewpoint(info: Any) -> Viewpoint:
     camera = None
     if info.perspective_camera is not None:
         p = info.perspective_camera
-        camera = Camera(
-            position=_vector(p.camera_view_point),
-            direction=_vector(p.camera_direction),
-            up=_vector(p.camera_up_vector),
-            field_of_view=float(p.field_of_view),
-            aspect_ratio=float(getattr(p, "aspect_ratio", 1.0) or 1.0),
-        )
-    return Viewpoint(guid=str(info.guid), camera=camera, selected=selected, coloured=coloured)
+        camera = Camera(**_placed(p), field_of_view=float(p.field_of_view))
+    elif info.orthogonal_camera is not None:
+        o = info.orthogonal_camera
+        camera = Camera(**_placed(o), view_to_world_scale=float(o.view_to_world_scale))
+    # a snapshot that is no PNG or JPEG, or too large, is left out (the viewpoint itself is kept)
+    if snapshot is not None and (snapshot_type(snapshot) is None or len(snapshot) > MAX_SNAPSHOT_BYTES):
+        snapshot = None
+    return Viewpoint(guid=str(info.guid), camera=camera, selected=selected, coloured=coloured, snapshot=snapshot)
 
 
 def read_bcf(path: Path) -> tuple[str, list[Topic]]:
@@ -235,7 +287,7 @@ def read_bcf(path: Path) -> tuple[str, list[Topic]]:
                         )
                         for c in handler.comments
                     ],
-                    viewpoints=[_viewpoint(v.visualization_info) for v in handler.viewpoints.values()],
+                    viewpoints=[_viewpoint(v.visualization_info, v.snapshot) for v in handler.viewpoints.values()],
                 )
             )
     finally:

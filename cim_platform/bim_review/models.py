@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -145,13 +146,21 @@ class BcfComment(Base):
 
 
 class BcfViewpoint(Base):
-    """A viewpoint: camera in the model's engineering coordinates (metres), selected and coloured elements."""
+    """A viewpoint: camera in the model's engineering coordinates (metres; perspective, or orthogonal when
+    ``view_to_world_scale`` is set), selected and coloured elements, and a snapshot image (PNG or JPEG)."""
 
     __tablename__ = "bcf_viewpoints"
+    __table_args__ = (
+        CheckConstraint(
+            "(snapshot IS NULL AND snapshot_type IS NULL) OR snapshot_type IN ('png', 'jpg')", name="snapshot_type"
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=new_id)
     topic_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("bcf_topics.id", ondelete="CASCADE"), index=True)
     camera: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     selected: Mapped[list[str]] = mapped_column(ARRAY(String(22)), default=list)
     coloured: Mapped[dict[str, Any]] = mapped_column(JSONB, default=dict)
+    snapshot: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # read only when asked for
+    snapshot_type: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

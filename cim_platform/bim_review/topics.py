@@ -21,7 +21,7 @@ from cim_platform.bim_review.viewpoints import EngineeringFrame, GlobeCamera, en
 from cim_platform.core.access import Caller
 from cim_platform.core.audit import record_change
 from cim_platform.core.db.base import utcnow
-from cim_platform.core.errors import Conflict, InvalidInput
+from cim_platform.core.errors import Conflict, InvalidInput, PayloadTooLarge
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetKind, DatasetRevision
 from cim_platform.datasets.sources import source_path
@@ -35,6 +35,25 @@ class ViewpointInput:
     model_camera: bcf_files.Camera | None = None
     selected: list[str] = field(default_factory=list)
     coloured: dict[str, list[str]] = field(default_factory=dict)
+    snapshot: bytes | None = None
+    """A PNG or JPEG image, checked by ``snapshot_from``."""
+
+
+def snapshot_from(declared: str, data: bytes) -> bytes:
+    """A viewpoint's snapshot as sent: a PNG or JPEG (by its magic bytes, matching the declared type) of
+    at most ``MAX_SNAPSHOT_BYTES``; ``InvalidInput`` or ``PayloadTooLarge`` saying what is wrong otherwise."""
+    limit = bcf_files.MAX_SNAPSHOT_BYTES
+    if len(data) > limit:
+        raise PayloadTooLarge(
+            f"the snapshot is {len(data) // 1024} KiB; at most {limit // 1024} KiB: send a smaller image",
+            params={"max_kib": limit // 1024},
+        )
+    found = bcf_files.snapshot_type(data)
+    if found is None:
+        raise InvalidInput("the snapshot is neither a PNG nor a JPEG image (by its first bytes): send png or jpg")
+    if found != declared:
+        raise InvalidInput(f"snapshot_type says {declared} but the image is a {found.upper()}: correct snapshot_type")
+    return data
 
 
 def frame_of(settings: Settings, revision: DatasetRevision) -> EngineeringFrame:
@@ -65,6 +84,8 @@ def _store_viewpoint(
         camera=camera.__dict__ if camera is not None else None,
         selected=list(view.selected),
         coloured={k: list(v) for k, v in view.coloured.items()},
+        snapshot=view.snapshot,
+        snapshot_type=bcf_files.snapshot_type(view.snapshot) if view.snapshot else None,
         created_at=utcnow(),
     )
     session.add(viewpoint)
@@ -273,4 +294,5 @@ def model_camera(viewpoint: BcfViewpoint) -> bcf_files.Camera | None:
         up=tuple(c["up"]),
         field_of_view=float(c.get("field_of_view", 60.0)),
         aspect_ratio=float(c.get("aspect_ratio", 1.0)),
+        view_to_world_scale=float(c["view_to_world_scale"]) if c.get("view_to_world_scale") is not None else None,
     )

@@ -21,19 +21,29 @@ STEP_M = 1.0
 
 @dataclass(frozen=True)
 class GlobeCamera:
-    """A camera of the 3D city: ECEF position (metres), direction and up (unit vectors), field of view."""
+    """A camera of the 3D city: ECEF position (metres), direction and up (unit vectors), field of view; or
+    orthogonal, with ``view_to_world_scale`` (the view's visible vertical size, metres)."""
 
     position: Vector
     direction: Vector
     up: Vector
     field_of_view: float = 60.0
     aspect_ratio: float = 1.0
+    view_to_world_scale: float | None = None
 
 
 def _unit(vector: np.ndarray) -> Vector:
     norm = float(np.linalg.norm(vector))
     x, y, z = (float(v) / norm for v in vector)
     return (x, y, z)
+
+
+def _scaled(view_to_world_scale: float | None, jacobian: np.ndarray, up: Vector) -> float | None:
+    """An orthogonal view's vertical size through a map: the map stretches lengths along the view's up
+    direction by ``|J · up|`` (1 unless the model's IfcMapConversion has a scale)."""
+    if view_to_world_scale is None:
+        return None
+    return view_to_world_scale * float(np.linalg.norm(jacobian @ np.asarray(up, dtype=np.float64)))
 
 
 class EngineeringFrame:
@@ -77,6 +87,7 @@ class EngineeringFrame:
             up=_unit(inverse @ np.asarray(camera.up)),
             field_of_view=camera.field_of_view,
             aspect_ratio=camera.aspect_ratio,
+            view_to_world_scale=_scaled(camera.view_to_world_scale, inverse, camera.up),
         )
 
     def camera_to_globe(self, camera: Camera) -> GlobeCamera:
@@ -89,6 +100,7 @@ class EngineeringFrame:
             up=_unit(forward @ np.asarray(camera.up)),
             field_of_view=camera.field_of_view,
             aspect_ratio=camera.aspect_ratio,
+            view_to_world_scale=_scaled(camera.view_to_world_scale, forward, camera.up),
         )
 
 

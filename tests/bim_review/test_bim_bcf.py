@@ -234,3 +234,168 @@ def test_ids_failures_as_bcf_in_one_step(client: Any, cast: Any, revisions: tupl
     )
     with session_scope(client.app.state.engine) as session:
         assert session.get(IdsCheck, uuid.UUID(queued["id"])) is not None
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4  # the magic bytes are what is checked, not a decoder
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 3
+
+
+@pytest.mark.parametrize("version", ["3.0", "2.1"])
+def test_orthogonal_cameras_and_snapshots_in_bcf_files(tmp_path: Path, version: str) -> None:
+    topic = sample_topic()
+    plan = Viewpoint(
+        camera=Camera((10.0, 4.5, 30.0), (0.0, 0.0, -1.0), (0.0, 1.0, 0.0), aspect_ratio=1.5, view_to_world_scale=42.5),
+        selected=["0Ptx1qS5v0lPdvfXb$n_kl"],
+        snapshot=JPEG,
+    )
+    topic.viewpoints[0].snapshot = PNG
+    topic.viewpoints.append(plan)
+    path = write_bcf([topic], tmp_path / "topics.bcf", version=version)  # type: ignore[arg-type]
+    with zipfile.ZipFile(path) as archive:
+        names = archive.namelist()
+        assert archive.read(f"{topic.guid}/snapshot.png") == PNG
+        assert archive.read(f"{topic.guid}/snapshot-{plan.guid}.jpg") == JPEG
+        visinfo = archive.read(f"{topic.guid}/{plan.guid}.bcfv").decode()
+        assert "<OrthogonalCamera>" in visinfo and "<ViewToWorldScale>42.5</ViewToWorldScale>" in visinfo
+    assert len([n for n in names if "snapshot" in n]) == 2
+    if version == "2.1":  # BCF 2.1 cameras have no aspect ratio
+        for view in topic.viewpoints:
+            assert view.camera is not None
+            view.camera.aspect_ratio = 1.0
+    else:
+        assert schema_problems(path.read_bytes()) == []
+    _, [back] = read_bcf(path)
+    assert back == topic
+    assert back.viewpoints[1].camera is not None and back.viewpoints[1].camera.orthogonal
+
+
+def test_a_snapshot_that_is_no_image_is_left_out_on_import(tmp_path: Path) -> None:
+    topic = sample_topic()
+    topic.viewpoints[0].snapshot = PNG
+    path = write_bcf([topic], tmp_path / "topics.bcf")
+    forged = tmp_path / "forged.bcf"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(forged, "w") as target:
+        for name in source.namelist():
+            target.writestr(name, b"<html>not an image</html>" if name.endswith(".png") else source.read(name))
+    _, [back] = read_bcf(forged)
+    assert back.viewpoints[0].snapshot is None and back.viewpoints[0].camera == topic.viewpoints[0].camera
+
+
+def orthogonal_globe_camera(revision: Path) -> dict[str, Any]:
+    """A plan view of the 3D city (ECEF): 40 m above the partition looking straight down, 25 m tall."""
+    frame = engineering_frame(revision)
+    eye, target, north = np.array([5.0, 3.0, 41.5]), np.array([5.0, 3.0, 1.5]), np.array([5.0, 4.0, 41.5])
+    position, aim, ahead = frame.to_ecef([eye, target, north])
+    direction = (aim - position) / np.linalg.norm(aim - position)
+    up = ahead - position
+    up = up - direction * float(up @ direction)
+    return {
+        "position": position.tolist(),
+        "direction": direction.tolist(),
+        "up": (up / np.linalg.norm(up)).tolist(),
+        "aspect_ratio": 1.25,
+        "view_to_world_scale": 25.0,
+    }
+
+
+def test_orthogonal_viewpoint_and_snapshot_through_bcf_xml(
+    client: Any, cast: Any, revisions: tuple[Path, Path]
+) -> None:
+    """A plan view made in the 3D city with a snapshot, exported and imported onto the model's next upload:
+    the same orthogonal camera within a centimetre in model coordinates, the same image."""
+    import base64
+
+    owner = cast.headers("uploader_a")
+    first = upload(client, owner, revisions[0], name="示例 plan view", district="kangbashi", visibility="internal")
+    revision_id = first.json()["revision"]["id"]
+    camera = orthogonal_globe_camera(revisions[0])
+    body = {"title": "平面视图 / plan view", "viewpoint": {"globe_camera": camera}}
+    created = client.post(f"{BIM}/revisions/{revision_id}/topics", json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    topic = created.json()
+    [view] = topic["viewpoints"]
+    assert np.allclose(view["camera"]["position"], [5.0, 3.0, 41.5], atol=0.01)
+    # the map projection's grid is not quite straight over 40 m: directions agree to 1e-4 rad
+    assert np.allclose(view["camera"]["direction"], [0.0, 0.0, -1.0], atol=1e-4)
+    assert np.allclose(view["camera"]["up"], [0.0, 1.0, 0.0], atol=1e-4)
+    assert view["camera"]["view_to_world_scale"] == pytest.approx(25.0, abs=0.01)
+    assert view["globe_camera"]["view_to_world_scale"] == pytest.approx(25.0, abs=0.01)
+    # a snapshot through the BCF REST API on a second viewpoint of the topic
+    sent = client.post(
+        f"/bcf/3.0/projects/{revision_id}/topics/{topic['id']}/viewpoints",
+        json={
+            "perspective_camera": {
+                "camera_view_point": {"x": 5.0, "y": -27.0, "z": 13.5},
+                "camera_direction": {"x": 0.0, "y": 1.0, "z": 0.0},
+                "camera_up_vector": {"x": 0.0, "y": 0.0, "z": 1.0},
+                "field_of_view": 60.0,
+            },
+            "snapshot": {"snapshot_type": "png", "snapshot_data": base64.b64encode(PNG).decode()},
+        },
+        headers=owner,
+    )
+    assert sent.status_code == 201, sent.text
+
+    exported = client.get(f"{BIM}/revisions/{revision_id}/bcf", headers=owner)
+    assert exported.status_code == 200
+    assert schema_problems(exported.content) == []
+    with zipfile.ZipFile(io.BytesIO(exported.content)) as archive:
+        assert archive.read(f"{topic['id']}/snapshot.png") == PNG
+
+    second = upload(client, owner, revisions[1], name="示例 plan view r2", district="kangbashi", visibility="internal")
+    other_id = second.json()["revision"]["id"]
+    back = client.post(
+        f"{BIM}/revisions/{other_id}/bcf",
+        content=exported.content,
+        headers={**owner, "Content-Type": "application/octet-stream"},
+    )
+    assert back.status_code == 200, back.text
+    [landed] = back.json()["items"]
+    views = client.get(f"/bcf/3.0/projects/{landed['revision_id']}/topics/{landed['id']}/viewpoints", headers=owner)
+    assert views.status_code == 200, views.text
+    [plan] = [v for v in views.json() if v["orthogonal_camera"]]
+    [shot] = [v for v in views.json() if v["snapshot"]]
+    ortho = plan["orthogonal_camera"]
+    for key, expected in (
+        ("camera_view_point", view["camera"]["position"]),
+        ("camera_direction", view["camera"]["direction"]),
+        ("camera_up_vector", view["camera"]["up"]),
+    ):
+        assert np.linalg.norm(np.subtract([ortho[key][a] for a in "xyz"], expected)) < 0.01, key
+    assert ortho["view_to_world_scale"] == pytest.approx(25.0, abs=0.01) and ortho["aspect_ratio"] == 1.25
+    assert plan["perspective_camera"] is None and shot["snapshot"] == {"snapshot_type": "png"}
+    image = client.get(
+        f"/bcf/3.0/projects/{landed['revision_id']}/topics/{landed['id']}/viewpoints/{shot['guid']}/snapshot",
+        headers=owner,
+    )
+    assert image.status_code == 200 and image.headers["content-type"] == "image/png" and image.content == PNG
+
+
+def test_a_viewpoint_without_camera_is_exported_with_one(client: Any, cast: Any, revisions: tuple[Path, Path]) -> None:
+    """BCF 3.0 requires a camera: a viewpoint stored with components only is exported looking at them."""
+    import ifcopenshell
+
+    owner = cast.headers("uploader_a")
+    answer = upload(client, owner, revisions[0], name="示例 no camera", district="kangbashi", visibility="internal")
+    revision_id = answer.json()["revision"]["id"]
+    model = ifcopenshell.open(str(revisions[0]))
+    partition = next(w for w in model.by_type("IfcWall") if w.Name == "Partition")
+    body = {"title": "只有构件 / components only", "viewpoint": {"selected": [partition.GlobalId]}}
+    created = client.post(f"{BIM}/revisions/{revision_id}/topics", json=body, headers=owner)
+    assert created.status_code == 201, created.text
+    assert created.json()["viewpoints"][0]["camera"] is None
+    exported = client.get(f"{BIM}/revisions/{revision_id}/bcf", headers=owner)
+    assert exported.status_code == 200
+    assert schema_problems(exported.content) == []
+    _, [topic] = read_bcf(_saved(exported.content))
+    camera = topic.viewpoints[0].camera
+    assert camera is not None and camera.view_to_world_scale is None
+    # from 15 m south-west and 12 m above the element, looking at it
+    import ifcopenshell.util.placement
+    import ifcopenshell.util.unit
+
+    scale = ifcopenshell.util.unit.calculate_unit_scale(model)
+    target = ifcopenshell.util.placement.get_local_placement(partition.ObjectPlacement)[:3, 3] * scale
+    assert np.allclose(camera.position, target + np.array([-15.0, -15.0, 12.0]), atol=0.01)
+    aim = (target - np.asarray(camera.position)) / np.linalg.norm(target - np.asarray(camera.position))
+    assert np.allclose(camera.direction, aim, atol=1e-6)

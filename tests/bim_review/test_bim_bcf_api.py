@@ -198,3 +198,106 @@ def test_bad_input_is_422_with_a_clear_message(client: Any, cast: Any, model: Pa
         f"{topics_url}/{guid}/comments", json={"comment": "x", "viewpoint_guid": str(uuid.uuid4())}, headers=owner
     )
     assert stray.status_code == 422 and "viewpoint" in stray.json()["detail"]
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 3
+
+
+def test_orthogonal_cameras_and_snapshots(client: Any, cast: Any, model: Path) -> None:
+    import base64
+
+    owner, official = cast.headers("uploader_a"), cast.headers("official")
+    project_id = upload(
+        client, owner, model, name="示例 BCF API orthogonal", district="kangbashi", visibility="internal"
+    ).json()["revision"]["id"]
+    topics_url = f"{BCF}/projects/{project_id}/topics"
+    guid = client.post(topics_url, json={"title": "平面图 / plan"}, headers=owner).json()["guid"]
+    viewpoints_url = f"{topics_url}/{guid}/viewpoints"
+    camera = {
+        "camera_view_point": {"x": 12.345678, "y": -3.25, "z": 60.0},
+        "camera_direction": {"x": 0.0, "y": 0.0, "z": -1.0},
+        "camera_up_vector": {"x": 0.0, "y": 1.0, "z": 0.0},
+        "view_to_world_scale": 37.5,
+        "aspect_ratio": 1.78,
+    }
+    body = {
+        "orthogonal_camera": camera,
+        "snapshot": {"snapshot_type": "jpg", "snapshot_data": base64.b64encode(JPEG).decode()},
+    }
+    made = client.post(viewpoints_url, json=body, headers=owner)
+    assert made.status_code == 201, made.text
+    view = client.get(f"{viewpoints_url}/{made.json()['guid']}", headers=official).json()
+    assert view["perspective_camera"] is None and view["snapshot"] == {"snapshot_type": "jpg"}
+    back = view["orthogonal_camera"]
+    for key in ("camera_view_point", "camera_direction", "camera_up_vector"):
+        assert np.linalg.norm(np.subtract([back[key][a] for a in "xyz"], [camera[key][a] for a in "xyz"])) < 0.01, key  # type: ignore[index]
+    assert (back["view_to_world_scale"], back["aspect_ratio"]) == (37.5, 1.78)
+    image = client.get(f"{viewpoints_url}/{view['guid']}/snapshot", headers=owner)
+    assert image.status_code == 200 and image.headers["content-type"] == "image/jpeg" and image.content == JPEG
+    assert (
+        client.get(f"{viewpoints_url}/{view['guid']}/snapshot", headers=cast.headers("uploader_b")).status_code == 404
+    )
+    # a data URL is read as its base64 part; a viewpoint without a snapshot answers 404 for its image
+    as_url = {
+        "orthogonal_camera": camera,
+        "snapshot": {
+            "snapshot_type": "png",
+            "snapshot_data": "data:image/png;base64," + base64.b64encode(PNG).decode(),
+        },
+    }
+    plain = client.post(viewpoints_url, json=as_url, headers=owner)
+    assert plain.status_code == 201, plain.text
+    assert client.get(f"{viewpoints_url}/{plain.json()['guid']}/snapshot", headers=owner).content == PNG
+    no_image = client.post(viewpoints_url, json={"orthogonal_camera": camera}, headers=owner).json()["guid"]
+    missing = client.get(f"{viewpoints_url}/{no_image}/snapshot", headers=owner)
+    assert missing.status_code == 404 and "no snapshot" in missing.json()["detail"]
+    # the portal's routes see the orthogonal camera and the snapshot's type
+    portal = client.get(f"{BIM}/topics/{guid}", headers=owner).json()
+    first = next(v for v in portal["viewpoints"] if v["id"] == view["guid"])
+    assert first["camera"]["view_to_world_scale"] == 37.5 and first["snapshot_type"] == "jpg"
+
+
+def test_bad_snapshots_and_cameras_are_4xx(client: Any, cast: Any, model: Path) -> None:
+    import base64
+
+    owner = cast.headers("uploader_a")
+    project_id = upload(
+        client, owner, model, name="示例 BCF API bad snapshot", district="kangbashi", visibility="internal"
+    ).json()["revision"]["id"]
+    topics_url = f"{BCF}/projects/{project_id}/topics"
+    guid = client.post(topics_url, json={"title": "示例"}, headers=owner).json()["guid"]
+    url = f"{topics_url}/{guid}/viewpoints"
+
+    point = {"x": 0.0, "y": 0.0, "z": 10.0}
+    down, north = {"x": 0.0, "y": 0.0, "z": -1.0}, {"x": 0.0, "y": 1.0, "z": 0.0}
+    ortho = {"camera_view_point": point, "camera_direction": down, "camera_up_vector": north, "view_to_world_scale": 0}
+
+    def snap(kind: str, data: bytes | str) -> dict[str, Any]:
+        text = data if isinstance(data, str) else base64.b64encode(data).decode()
+        camera = {**ortho, "view_to_world_scale": 20.0}
+        return {"orthogonal_camera": camera, "snapshot": {"snapshot_type": kind, "snapshot_data": text}}
+
+    without_camera = client.post(url, json={"snapshot": snap("png", PNG)["snapshot"]}, headers=owner)
+    assert without_camera.status_code == 422 and "orthogonal_camera" in without_camera.json()["detail"]
+
+    html = client.post(url, json=snap("png", b"<html>no image</html>"), headers=owner)
+    assert html.status_code == 422 and "neither a PNG nor a JPEG" in html.json()["detail"]
+    mislabelled = client.post(url, json=snap("png", JPEG), headers=owner)
+    assert mislabelled.status_code == 422 and "says png but the image is a JPG" in mislabelled.json()["detail"]
+    garbage = client.post(url, json=snap("png", "%%% not base64 %%%"), headers=owner)
+    assert garbage.status_code == 422 and "not base64" in garbage.json()["detail"]
+    gif = client.post(url, json=snap("gif", b"GIF89a"), headers=owner)
+    assert gif.status_code == 422 and "snapshot_type" in gif.json()["detail"]
+    huge = client.post(url, json=snap("png", PNG + bytes(5 * 1024 * 1024)), headers=owner)
+    assert huge.status_code == 413 and "at most 5120 KiB" in huge.json()["detail"]
+    flat = client.post(url, json={"orthogonal_camera": ortho}, headers=owner)
+    assert flat.status_code == 422 and "view_to_world_scale" in flat.json()["detail"]
+    perspective = {"camera_view_point": point, "camera_direction": down, "camera_up_vector": north, "field_of_view": 60}
+    both = client.post(
+        url,
+        json={"perspective_camera": perspective, "orthogonal_camera": {**ortho, "view_to_world_scale": 5}},
+        headers=owner,
+    )
+    assert both.status_code == 422 and "not both" in both.json()["detail"]
+    assert client.get(f"{BIM}/topics/{guid}", headers=owner).json()["viewpoints"] == []  # nothing was kept
