@@ -258,5 +258,26 @@ def test_failing_elements_coloured_in_the_city(
         assert exterior and all(colours.get(gid) == PASSING for gid in exterior), colours
         assert all(colour != FAILING for colour in others.values()), colours
         b.shot("facades-model-check-city")
+        # the layer's opacity slider keeps the check's colours, only translucent
+        b.page.locator(f"li.layer[data-dataset='{dataset_id}'] input[type=range]").fill("0.5")
+        faded = b.page.wait_for_function(
+            """(id) => { const viewer = window.cimViewer; viewer.scene.requestRender();
+                for (let i = 0; i < viewer.scene.primitives.length; i += 1) {
+                  const tileset = viewer.scene.primitives.get(i);
+                  const stack = tileset.root ? [tileset.root] : [];
+                  while (stack.length) {
+                    const tile = stack.pop(); stack.push(...tile.children);
+                    const contents = tile.content ? [tile.content, ...(tile.content.innerContents || [])] : [];
+                    for (const content of contents) for (let k = 0; k < (content.featuresLength || 0); k += 1) {
+                      const feature = content.getFeature(k);
+                      if (feature.getProperty('GlobalId') === id && feature.color.alpha < 0.99)
+                        return [feature.color.toCssHexString().slice(0, 7).toLowerCase(), feature.color.alpha];
+                    }
+                  }
+                }
+                return null; }""",
+            arg=failing,
+        ).json_value()
+        assert faded[0] == FAILING and abs(faded[1] - 0.5) < 0.01, faded
         errors = b.errors
     assert not errors, errors

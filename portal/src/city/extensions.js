@@ -11,19 +11,48 @@
 //   setUnderground(on)         the globe made translucent to look at what is below ground
 import { markRaw } from "vue";
 
+// A tileset's look is its colouring by a property (set by a domain) with the layer's opacity (the layer list's
+// slider) applied on top, so that neither undoes the other.
+const colourings = new WeakMap(); // tileset → { property, colours, otherwise }
+const opacities = new WeakMap(); // tileset → 0…1
+
+function restyle(Cesium, tileset) {
+  const alpha = opacities.has(tileset) ? opacities.get(tileset) : 1;
+  const colouring = colourings.get(tileset);
+  if (!colouring) {
+    tileset.style = alpha === 1 ? undefined : new Cesium.Cesium3DTileStyle({ color: `color('white', ${alpha})` });
+    return;
+  }
+  const quote = (value) => JSON.stringify(String(value)).replace(/'/g, "\\'");
+  const { property, colours, otherwise } = colouring;
+  const conditions = Object.entries(colours).map(([value, colour]) =>
+    [`\${${property}} === ${quote(value)}`, `color(${quote(colour)}, ${alpha})`]);
+  conditions.push(["true", `color(${otherwise ? quote(otherwise) : "'white'"}, ${alpha})`]);
+  tileset.style = new Cesium.Cesium3DTileStyle({ color: { conditions } });
+}
+
+/** The opacity (0…1) of a tileset, kept with any colouring by property. */
+export function setTilesetOpacity(Cesium, tileset, opacity) {
+  opacities.set(tileset, opacity);
+  restyle(Cesium, tileset);
+}
+
 /** Colour the features of one dataset by a property's value, e.g. GlobalId → "#d33" (CSS colours); every other
- * feature gets `otherwise` (a CSS colour, or null to keep the default white). Returns a function that undoes it. */
+ * feature gets `otherwise` (a CSS colour, or null to keep the default white). The layer's opacity still applies.
+ * Returns a function that undoes it. */
 export function colourByProperty(context, datasetId, property, colours, otherwise = null) {
   const { Cesium } = context;
   const tileset = context.tilesets.get(datasetId);
   if (!tileset) return () => {};
-  const previous = tileset.style;
-  const quote = (value) => JSON.stringify(String(value)).replace(/'/g, "\\'");
-  const conditions = Object.entries(colours).map(([value, colour]) => [`\${${property}} === ${quote(value)}`, `color(${quote(colour)})`]);
-  conditions.push(["true", otherwise ? `color(${quote(otherwise)})` : "color('white')"]);
-  tileset.style = new Cesium.Cesium3DTileStyle({ color: { conditions } });
+  const colouring = { property, colours, otherwise };
+  colourings.set(tileset, colouring);
+  restyle(Cesium, tileset);
   context.redraw();
-  return () => { tileset.style = previous; context.redraw(); };
+  return () => {
+    if (colourings.get(tileset) === colouring) colourings.delete(tileset);
+    restyle(Cesium, tileset);
+    context.redraw();
+  };
 }
 
 export function makeContext(fields) {
