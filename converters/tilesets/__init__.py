@@ -3,19 +3,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
-
-from converters.tilesets.archive import inspect_zip, member_names
+from converters.sniff import tileset as sniff
 from converters.tilesets.convert import convert
-
-
-def sniff(path: Path) -> bool:
-    """A zip holding a ``tileset.json``; a hostile archive (unsafe paths, links, a zip bomb) is refused
-    here already (ConversionError), before it is stored."""
-    if not any(PurePosixPath(name).name == "tileset.json" for name in member_names(Path(path))):
-        return False
-    inspect_zip(Path(path))
-    return True
-
 
 __all__ = ["convert", "sniff"]
