@@ -10,7 +10,14 @@ summed over the child's process tree (proportional set size, so pages a forked c
 its parent count once; sampled from /proc every 0.1 s), output bytes (the .glb for the anchor;
 tileset.json + glbs for ours) and the 1-minute load average before each run (other work on the
 machine). Inputs: every corpus IFC and a generated model of ``--large`` elements
-(``sample_models/make_ifc_samples.py:make_large_model``).
+(``sample_models/make_ifc_samples.py:make_large_model``); ``--repeat`` runs each pair that many
+times (anchor, ours, anchor, ours...) and reports the median.
+
+Both tools' children run with compiled bytecode, as an installed package does: the development
+environment sets ``PYTHONDONTWRITEBYTECODE``, which made every run of ours compile the project's own
+modules from source (~0.13 s CPU, a large share of a small file's time) while ifcopenshell's came
+compiled. The children get ``PYTHONPYCACHEPREFIX`` (under ``--work``, the tree stays clean) and one
+untimed warm-up run per tool fills it.
 
 Run (long; in the background)::
 
@@ -27,6 +34,7 @@ import importlib.util
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -106,12 +114,20 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
-def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> dict[str, Any]:
+def child_env(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    return env
+
+
+def measure(
+    tool: str, source: Path, out: Path, jobs: int, timeout: float, env: dict[str, str] | None = None
+) -> dict[str, Any]:
     command = [sys.executable, __file__, "--run", tool, str(source), str(out), "--jobs", str(jobs)]
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     peak = 0
     stop = threading.Event()
 
@@ -150,6 +166,15 @@ def measure(tool: str, source: Path, out: Path, jobs: int, timeout: float) -> di
     }
 
 
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run of median wall time (lower median for an even count), with the range of wall times."""
+    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    middle = dict(ordered[(len(ordered) - 1) // 2])
+    middle["wall_range_s"] = [ordered[0]["wall_s"], ordered[-1]["wall_s"]]
+    middle["peak_range_mb"] = [min(r["peak_pss_mb"] for r in runs), max(r["peak_pss_mb"] for r in runs)]
+    return middle
+
+
 def _large_model(n: int, directory: Path) -> Path:
     path = directory / f"large_{n}.ifc"
     if not path.exists():
@@ -169,6 +194,8 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "bench_ifc")
     parser.add_argument("--results", type=Path, default=REPO / "bench" / "results" / "ifc.json")
     parser.add_argument("--only", nargs="*", help="input file names to run (default: all)")
+    parser.add_argument("--smallest", type=int, default=0, help="only the N smallest corpus files (0: all)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each pair; the median is reported")
     args = parser.parse_args()
     if args.run:
         tool, source, out = args.run
@@ -176,14 +203,26 @@ def main() -> None:
         return
     args.work.mkdir(parents=True, exist_ok=True)
     inputs = sorted(CORPUS.glob("*.ifc*"))
+    if args.smallest:
+        inputs = sorted(inputs, key=lambda p: p.stat().st_size)[: args.smallest]
     if args.large:
         inputs.append(_large_model(args.large, args.work))
     if args.only:
         inputs = [p for p in inputs if p.name in args.only]
+    env = child_env(args.work)
+    smallest = min(CORPUS.glob("*.ifc"), key=lambda p: p.stat().st_size)
+    for tool in ("anchor", "ours"):  # untimed: fills the bytecode cache
+        measure(tool, smallest, args.work / f"warmup.{tool}", args.jobs, args.timeout, env)
     rows = []
     for source in inputs:
-        anchor = measure("anchor", source, args.work / f"{source.stem}.anchor.glb", args.jobs, args.timeout)
-        ours = measure("ours", source, args.work / f"{source.stem}.ours", args.jobs, args.timeout)
+        runs: dict[str, list[dict[str, Any]]] = {"anchor": [], "ours": []}
+        for _ in range(args.repeat):
+            for tool, suffix in (("anchor", "anchor.glb"), ("ours", "ours")):
+                out = args.work / f"{source.stem}.{suffix}"
+                if out.is_dir():
+                    shutil.rmtree(out)
+                runs[tool].append(measure(tool, source, out, args.jobs, args.timeout, env))
+        anchor, ours = (_median(runs[tool]) for tool in ("anchor", "ours"))
         row = {
             "input": source.name,
             "input_bytes": source.stat().st_size,
@@ -194,6 +233,7 @@ def main() -> None:
             "cpu_ratio": round(ours["cpu_s"] / anchor["cpu_s"], 3) if anchor["cpu_s"] else None,
             "memory_ratio": round(ours["peak_pss_mb"] / anchor["peak_pss_mb"], 3) if anchor["peak_pss_mb"] else None,
             "bytes_ratio": round(ours["bytes"] / anchor["bytes"], 3) if anchor["bytes"] else None,
+            "runs": runs,
         }
         rows.append(row)
         print(json.dumps(row), flush=True)

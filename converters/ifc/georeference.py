@@ -26,7 +26,6 @@ import ifcopenshell.util.element
 import ifcopenshell.util.placement
 import ifcopenshell.util.unit
 import numpy as np
-from pyproj import Transformer
 
 from converters.errors import GeoreferencingError
 from converters.georef import LocalFrame, MapToLocal, geoid_undulation, parse_crs
@@ -168,6 +167,8 @@ def from_options(options: ConvertOptions) -> IfcGeoreference | None:
     if area is None:
         raise GeoreferencingError(f"{options.crs} has no area of use; pass --origin E,N,H as well")
     west, south, east, north = area.bounds
+    from pyproj import Transformer
+
     probe = MapToLocal(options.crs, LocalFrame(0.0, 0.0, 0.0))
     to_map = Transformer.from_crs("EPSG:4326", probe.horizontal, always_xy=True)
     e, n = to_map.transform((west + east) / 2, (south + north) / 2)

@@ -65,9 +65,11 @@ def _weld(positions: np.ndarray, part_of_vertex: np.ndarray) -> tuple[np.ndarray
     for column in columns:
         ordered = column[order]
         starts[1:] |= ordered[1:] != ordered[:-1]
-    group = np.cumsum(starts) - 1
+    group = np.cumsum(starts, dtype=np.int32)
+    group -= 1
     first = order[starts]
-    representative = np.empty(len(order), dtype=np.int64)
+    del starts
+    representative = np.empty(len(order), dtype=np.int32)  # vertex indices fit: int32 halves the big arrays
     representative[order] = first[group]
     return representative, first
 
@@ -108,7 +110,7 @@ def simplify_elements(
             if not len(part.triangles):
                 continue
             positions.append(np.asarray(part.positions, dtype=np.float32))
-            triangles.append(part.triangles.astype(np.int64) + offset)
+            triangles.append(part.triangles.astype(np.int32) + np.int32(offset))
             part_owner.append(np.full(len(part.positions), len(owner_of_part), dtype=np.int32))
             part_material.append(part.material)
             owner_of_part.append(key)
@@ -119,8 +121,8 @@ def simplify_elements(
     part_of_vertex = np.concatenate(part_owner)
     faces = np.concatenate(triangles)
     representative, first = _weld(vertices, part_of_vertex)
-    compact = np.empty(len(vertices), dtype=np.int64)  # welded vertices only go to the simplifier
-    compact[first] = np.arange(len(first))
+    compact = np.empty(len(vertices), dtype=np.int32)  # welded vertices only go to the simplifier
+    compact[first] = np.arange(len(first), dtype=np.int32)
     faces = compact[representative[faces]]
     del representative
     faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]

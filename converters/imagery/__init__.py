@@ -6,15 +6,10 @@ from pathlib import Path
 
 from converters.imagery.convert import COG_MEDIA_TYPE, COG_NAME, check_bands, convert
 from converters.options import ConvertOptions
-from converters.terrain.raster_input import band_layout, open_raster, raster_crs
+from converters.sniff import imagery as sniff
+from converters.terrain.raster_input import open_raster, raster_crs
 
 __all__ = ["COG_MEDIA_TYPE", "COG_NAME", "check_input", "convert", "sniff"]
-
-
-def sniff(path: Path) -> bool:
-    """1, 3 or 4 bands of 8-bit colour."""
-    layout = band_layout(path)
-    return layout is not None and layout[0] in (1, 3, 4) and layout[1] == "uint8"
 
 
 def check_input(path: Path, options: ConvertOptions) -> None:

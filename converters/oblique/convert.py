@@ -23,36 +23,17 @@ import numpy as np
 from shapely import unary_union
 from shapely.geometry import Polygon, mapping
 
+from converters.archive import cleanup, extract_zip
 from converters.errors import ConversionError
 from converters.oblique.metadata import Georeference, read_metadata
 from converters.oblique.tile_file import FileResult, convert_file
 from converters.options import ConvertOptions
 from converters.process_guard import die_with_parent
-from converters.tilesets.archive import cleanup, extract_zip
+from converters.sniff import find_delivery
 from tiles.tileset import BoundingVolume, Content, Tile, Tileset
 
 TASK_TIMEOUT_S = 900.0
 BLOCK_DIR = "t"
-
-
-def find_delivery(names: list[str], archive: str) -> tuple[PurePosixPath, PurePosixPath]:
-    """(metadata.xml, Data folder) of the delivery in the archive."""
-    metadata = sorted((PurePosixPath(n) for n in names if PurePosixPath(n).name.lower() == "metadata.xml"),
-                      key=lambda p: len(p.parts))
-    osgb = [PurePosixPath(n) for n in names if n.lower().endswith(".osgb")]
-    if not osgb:
-        raise ConversionError(f"{archive}: no .osgb files in the archive")
-    if not metadata:
-        raise ConversionError(
-            f"{archive}: no metadata.xml in the delivery, so its coordinate system and origin are unknown; "
-            "add the metadata.xml the photogrammetry software wrote beside the Data folder (SRS and SRSOrigin)"
-        )
-    base = metadata[0].parent
-    data = next((p.parent for p in osgb if p.parent.parent.parent == base and p.parent.parent.name.lower() == "data"),
-                None)
-    if data is None:
-        raise ConversionError(f"{archive}: no Data/Tile_…/Tile_….osgb blocks beside {metadata[0]}")
-    return metadata[0], data.parent
 
 
 def block_roots(data_dir: Path) -> list[str]:

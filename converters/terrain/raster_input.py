@@ -19,28 +19,7 @@ from shapely.ops import transform
 
 from converters.errors import ConversionError, GeoreferencingError
 from converters.georef import parse_crs
-
-TIFF_MAGIC = (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+")
-HEIGHT_DTYPES = ("int16", "int32", "uint16", "uint32", "float32", "float64")
-
-
-def looks_like_tiff(path: Path) -> bool:
-    try:
-        with path.open("rb") as handle:
-            return handle.read(4) in TIFF_MAGIC
-    except OSError:
-        return False
-
-
-def band_layout(path: Path) -> tuple[int, str] | None:
-    """(band count, dtype of band 1) of a readable TIFF, else None (a cheap look for ``sniff``)."""
-    if not looks_like_tiff(path):
-        return None
-    try:
-        with rasterio.open(path) as dataset:
-            return dataset.count, str(dataset.dtypes[0])
-    except (RasterioIOError, OSError, ValueError):
-        return None
+from converters.sniff import looks_like_tiff
 
 
 @contextmanager

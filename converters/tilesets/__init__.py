@@ -4,21 +4,13 @@ upload-time checks; ``convert(input, out_dir, options) -> report`` (see :mod:`co
 
 from __future__ import annotations
 
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from converters.archive import inspect_zip
 from converters.options import ConvertOptions
-from converters.tilesets.archive import inspect_zip, member_names
+from converters.sniff import tileset as sniff
 from converters.tilesets.convert import convert, find_entry
 from converters.tilesets.references import check_archive
-
-
-def sniff(path: Path) -> bool:
-    """A zip holding a ``tileset.json``; a hostile archive (unsafe paths, links, a zip bomb) is refused
-    here already (ConversionError), before it is stored."""
-    if not any(PurePosixPath(name).name == "tileset.json" for name in member_names(Path(path))):
-        return False
-    inspect_zip(Path(path))
-    return True
 
 
 def check_input(path: Path, options: ConvertOptions) -> None:

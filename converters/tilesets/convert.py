@@ -1,6 +1,6 @@
 """An uploaded 3D Tiles tileset (zip) → a checked 3D Tiles 1.1 tileset with glb contents.
 
-The archive is unpacked safely (:mod:`converters.tilesets.archive`); the shallowest ``tileset.json`` is
+The archive is unpacked safely (:mod:`converters.archive`); the shallowest ``tileset.json`` is
 the entry. Every tileset JSON is checked (:mod:`converters.tilesets.checks`), implicit tiling is
 expanded (:mod:`converters.tilesets.implicit`), contents are read by their magic: glb 2.0 is kept,
 b3dm/i3dm/pnts are upgraded (:mod:`converters.tilesets.upgrade`), a cmpt becomes one content per inner
@@ -22,11 +22,11 @@ from numpy.typing import NDArray
 from shapely import unary_union
 from shapely.geometry import MultiPoint, Polygon, mapping
 
+from converters.archive import cleanup, extract_zip
 from converters.errors import ConversionError, GeoreferencingError
 from converters.georef import ecef_to_geodetic
 from converters.options import ConvertOptions
 from converters.tilesets import implicit
-from converters.tilesets.archive import cleanup, extract_zip
 from converters.tilesets.checks import check_tileset
 from converters.tilesets.legacy import read_legacy, split_cmpt
 from converters.tilesets.references import resolve

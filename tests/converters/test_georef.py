@@ -10,7 +10,9 @@ from converters.errors import GeoreferencingError
 from converters.georef import (
     LocalFrame,
     MapToLocal,
+    ecef_to_geodetic,
     enu_to_gltf,
+    geodetic_to_ecef,
     geoid_undulation,
     gltf_to_enu,
 )
@@ -87,6 +89,42 @@ def test_round_trips() -> None:
     geo = frame.enu_to_geodetic(enu)
     assert np.allclose(frame.geodetic_to_enu(geo[:, 0], geo[:, 1], geo[:, 2]), enu, atol=1e-5)
     assert np.allclose(gltf_to_enu(enu_to_gltf(enu)), enu, atol=1e-3)
+
+
+def test_ecef_to_geodetic_agrees_with_proj_everywhere_including_the_poles() -> None:
+    """The NumPy inverse (no pyproj import at start-up) gives PROJ's EPSG:4978 → EPSG:4979 numbers."""
+    rng = np.random.default_rng(7)
+    lon = rng.uniform(-180, 180, 50_000)
+    lat = rng.uniform(-90, 90, 50_000)
+    h = rng.uniform(-1_000, 20_000, 50_000)
+    lat[:4] = [90.0, -90.0, 89.999999, 0.0]
+    ecef = geodetic_to_ecef(lon, lat, h)
+    ours = ecef_to_geodetic(ecef)
+    proj = np.stack(
+        Transformer.from_crs("EPSG:4978", "EPSG:4979", always_xy=True).transform(ecef[:, 0], ecef[:, 1], ecef[:, 2]),
+        axis=-1,
+    )
+    dlon = np.abs(ours[:, 0] - proj[:, 0])
+    assert np.minimum(dlon, 360 - dlon).max() < 1e-9
+    assert np.abs(ours[:, 1] - proj[:, 1]).max() < 1e-9
+    assert np.abs(ours[:, 2] - proj[:, 2]).max() < 1e-6
+    assert np.abs(ours[:, 1:] - np.stack([lat, h], axis=-1)).max() < 1e-4  # and it inverts geodetic_to_ecef
+    assert ecef_to_geodetic(ecef[0]).shape == (1, 3)
+
+
+def test_a_conversion_without_a_crs_does_not_import_pyproj() -> None:
+    """Start-up cost: frames, footprints and ENU maths are NumPy; pyproj is loaded when a CRS or a geoid
+    grid is used (~0.1 s of a small file's conversion)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np; from converters.georef import LocalFrame; "
+        "f = LocalFrame(109.79, 39.608, 1290.0); f.enu_to_geodetic(np.zeros((2, 3))); "
+        "import converters.api, converters.ifc; print('pyproj' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_bad_inputs_raise_georeferencing_errors() -> None:

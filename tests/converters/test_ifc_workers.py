@@ -7,7 +7,7 @@ from functools import partial
 
 import pytest
 
-from converters.ifc.workers import run_tasks
+from converters.ifc.workers import run_tasks, shares
 
 
 def _square_and_pid(value: int) -> tuple[int, int]:
@@ -18,7 +18,8 @@ def test_results_come_back_in_order_from_workers() -> None:
     tasks = [partial(_square_and_pid, i) for i in range(8)]
     results = run_tasks(tasks, weights=list(range(8)), jobs=2)
     assert [r[0] for r in results] == [i * i for i in range(8)]
-    assert os.getpid() not in {r[1] for r in results}  # forked workers did the work
+    pids = {r[1] for r in results}
+    assert os.getpid() in pids and len(pids) == 2  # the caller took a share, one forked worker the rest
     serial = run_tasks(tasks, weights=list(range(8)), jobs=1)
     assert [r[0] for r in serial] == [i * i for i in range(8)] and {r[1] for r in serial} == {os.getpid()}
 
@@ -30,3 +31,11 @@ def _fail() -> None:
 def test_a_failing_task_raises_in_the_caller() -> None:
     with pytest.raises(ValueError, match="broken content"):
         run_tasks([partial(_square_and_pid, 1), _fail], weights=[1, 2], jobs=2)
+
+
+def test_the_caller_takes_one_balanced_share_and_the_workers_the_rest_heaviest_first() -> None:
+    own, workers = shares([240, 480, 240], 2)  # footprint, coarse root, one leaf (20 000-element model)
+    assert own == [1] and workers == [0, 2]
+    own, workers = shares([5, 1, 9, 3, 7, 2], 3)
+    assert sorted(own + workers) == list(range(6)) and workers == sorted(workers, key=lambda i: -[5, 1, 9, 3, 7, 2][i])
+    assert own == [2]  # the largest task alone is a third of the weight: the caller does only that one

@@ -1,4 +1,5 @@
-"""Unpacking uploaded zip archives safely (tilesets, OSGB deliveries).
+"""Unpacking uploaded zip archives safely (tilesets, OSGB deliveries); stdlib only, so that sniffing
+a zip (:mod:`converters.sniff`) imports no converter.
 
 Refused before a byte is written: unreadable archives, too many members, absolute paths, ``..``
 components, drive letters, symbolic links, duplicate names, a total size above the limit and members
