@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 from converters.pipelines.geometry import Solids, concat, prisms
 from tiles.glb import TRIANGLES, GlbBuilder
 from tiles.mesh import Material
-from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribute, mesh_features
+from tiles.metadata import (
+    MESH_FEATURES,
+    ArrayColumn,
+    NumberColumn,
+    StructuralMetadata,
+    feature_id_attribute,
+    mesh_features,
+)
 from tiles.tileset import BoundingVolume
 
 LINES = 1
@@ -38,7 +45,7 @@ class Features:
     start_normal: NDArray[np.float64]  # miter planes (the axis direction for square ends)
     end_normal: NDArray[np.float64]
     material: NDArray[np.int64]
-    columns: dict[str, list[Any]]
+    columns: dict[str, ArrayColumn]  # one value per feature
 
     def __len__(self) -> int:
         return len(self.start)
@@ -71,14 +78,14 @@ def _yup(enu: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([enu[:, 0], enu[:, 2], -enu[:, 1]], axis=-1)
 
 
-def _table(features: Features, keys: NDArray[np.integer]) -> dict[str, list[Any]]:
+def _table(features: Features, keys: NDArray[np.integer]) -> dict[str, ArrayColumn]:
     """The property table of ``keys``: the columns that hold a value for one of them at least."""
     whole = len(keys) == len(features) and bool(np.all(keys == np.arange(len(features))))
-    at = keys.tolist()
-    table = {}
-    for name, values in features.columns.items():
-        picked = values if whole else list(map(values.__getitem__, at))
-        if picked.count(None) < len(picked):
+    table: dict[str, ArrayColumn] = {}
+    for name, column in features.columns.items():
+        picked = column if whole else column.take(keys)
+        empty = bool(picked.absent().all()) if isinstance(picked, NumberColumn) else picked.all_absent()
+        if not empty:
             table[name] = picked
     return table
 
