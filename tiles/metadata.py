@@ -82,13 +82,26 @@ class NumberColumn:
         return [None if a else v for v, a in zip(self.values.tolist(), absent, strict=True)]
 
 
-@dataclass(frozen=True, slots=True)
 class TextColumn:
     """A text column as ``codes`` into ``labels`` (``None`` among them for "no value"). Encoded as the list
-    ``[labels[c] for c in codes]``."""
+    ``[labels[c] for c in codes]``. The labels' texts and UTF-8 byte lengths are worked out once and shared
+    by the columns :meth:`take` makes."""
 
-    codes: NDArray[np.int32]
-    labels: list[str | None]
+    __slots__ = ("_byte_lengths", "_none", "_texts", "codes", "labels")
+
+    def __init__(self, codes: NDArray[np.int32], labels: list[str | None],
+                 _shared: tuple[list[str], NDArray[np.uint64], int] | None = None) -> None:
+        self.codes = codes
+        self.labels = labels
+        if _shared is None:
+            texts = ["" if label is None else label for label in labels]
+            joined = "".join(texts)
+            if len(joined.encode("utf-8")) == len(joined):  # ASCII: bytes are characters
+                byte_lengths = np.fromiter(map(len, texts), dtype=np.uint64, count=len(texts))
+            else:
+                byte_lengths = np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.uint64, count=len(texts))
+            _shared = (texts, byte_lengths, labels.index(None) if None in labels else -1)
+        self._texts, self._byte_lengths, self._none = _shared
 
     @staticmethod
     def of(values: Sequence[str | None]) -> TextColumn:
@@ -100,17 +113,28 @@ class TextColumn:
         return len(self.codes)
 
     def take(self, keys: NDArray[np.integer]) -> TextColumn:
-        return TextColumn(self.codes[keys], self.labels)
+        return TextColumn(self.codes[keys], self.labels, (self._texts, self._byte_lengths, self._none))
 
-    def used(self) -> list[int]:
-        """The label indices that occur."""
-        return np.flatnonzero(np.bincount(self.codes, minlength=len(self.labels))).tolist()
+    def present(self) -> NDArray[np.bool_]:
+        """Per label: whether it occurs."""
+        present: NDArray[np.bool_] = np.bincount(self.codes, minlength=len(self.labels)) > 0
+        return present
 
     def all_absent(self) -> bool:
-        return all(self.labels[i] is None for i in self.used())
+        present = self.present()
+        count = int(present.sum())
+        return count == 0 or (count == 1 and self._none >= 0 and bool(present[self._none]))
 
     def to_list(self) -> list[str | None]:
         return list(map(self.labels.__getitem__, self.codes.tolist()))
+
+    def utf8(self) -> tuple[bytes, NDArray[np.uint64]]:
+        """The rows' texts joined as UTF-8 (``None`` as ``""``), and each one's byte length."""
+        data = "".join(map(self._texts.__getitem__, self.codes.tolist())).encode("utf-8")
+        return data, self._byte_lengths[self.codes]
+
+    def has_none(self, present: NDArray[np.bool_]) -> bool:
+        return self._none >= 0 and bool(present[self._none])
 
 
 ArrayColumn = NumberColumn | TextColumn
@@ -226,10 +250,11 @@ def _enum_column(
 
 
 def _text_enum_column(
-    builder: GlbBuilder, column: TextColumn, used: list[int], enums: dict[str, Any], name: str
+    builder: GlbBuilder, column: TextColumn, present: NDArray[np.bool_], enums: dict[str, Any], name: str
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    """:func:`_enum_column` of a :class:`TextColumn` (``used``: its labels that occur): the codes mapped
+    """:func:`_enum_column` of a :class:`TextColumn` (``present``: which labels occur): the codes mapped
     through one lookup array."""
+    used = np.flatnonzero(present).tolist()
     if len(column) < 2 * (len(used) - 2):  # None, "" and ENUM_NO_VALUE share one member: too many members
         return None
     layout = _enum_layout({column.labels[i] for i in used}, len(column))
@@ -315,23 +340,15 @@ def encode_column(
 def _text_column(
     builder: GlbBuilder, column: TextColumn, enums: dict[str, Any] | None, name: str
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A :class:`TextColumn`: ENUM when repetitive, else one join of the labels' UTF-8 bytes and offsets
-    from their byte lengths (only the labels that occur are encoded)."""
-    used = column.used()
+    """A :class:`TextColumn`: ENUM when repetitive, else one join of the rows' texts and offsets from the
+    labels' byte lengths."""
+    present = column.present()
     if enums is not None:
-        enum = _text_enum_column(builder, column, used, enums, name)
+        enum = _text_enum_column(builder, column, present, enums, name)
         if enum is not None:
             return enum
-    encoded: list[bytes] = [b""] * len(column.labels)
-    byte_lengths = np.zeros(len(column.labels), dtype=np.uint64)
-    for i in used:
-        label = column.labels[i]
-        if label is not None:
-            encoded[i] = label.encode("utf-8")
-            byte_lengths[i] = len(encoded[i])
-    data = b"".join(map(encoded.__getitem__, column.codes.tolist()))
-    has_none = any(column.labels[i] is None for i in used)
-    return _string_property(builder, data, byte_lengths[column.codes], len(column), has_none)
+    data, lengths = column.utf8()
+    return _string_property(builder, data, lengths, len(column), column.has_none(present))
 
 
 def _string_property(

@@ -103,20 +103,26 @@ def write_solids_glb(features: Features, keys: NDArray[np.integer], materials: S
                      path: Path) -> tuple[BoundingVolume, int, int]:
     """Tubes, boxes and shafts of ``keys``; returns the ENU box, bytes and triangles."""
     solids = solids_of(features, keys)
-    lo, hi = solids.positions.min(axis=0), solids.positions.max(axis=0)
+    columns = np.ascontiguousarray(solids.positions.T)  # faster reductions than along axis 0
+    lo, hi = columns.min(axis=1), columns.max(axis=1)
     centre = (lo + hi) / 2
     builder = GlbBuilder()
     metadata = StructuralMetadata(builder)
     table = metadata.add_property_table(CLASS_NAME, _table(features, keys))
     key_material = features.material[keys]
-    vertex_material = key_material[solids.owner]
+    vertex_material = key_material[solids.owner].astype(np.uint8 if len(materials) <= 256 else np.int64)  # radix sort
     triangle_material = vertex_material[solids.triangles[:, 0]]
+    # vertices and triangles grouped by material, each group in its original order
+    vertex_order = np.argsort(vertex_material, kind="stable")
+    triangle_order = np.argsort(triangle_material, kind="stable")
+    vertex_start = np.searchsorted(vertex_material[vertex_order], np.arange(len(materials) + 1))
+    triangle_start = np.searchsorted(triangle_material[triangle_order], np.arange(len(materials) + 1))
+    rank = np.empty(len(vertex_order), dtype=np.int64)
+    rank[vertex_order] = np.arange(len(vertex_order))
     primitives = []
     for material in np.flatnonzero(np.bincount(key_material)).tolist():
-        tris = solids.triangles[triangle_material == material]
-        mask = vertex_material == material
-        used = np.flatnonzero(mask)
-        remap = np.cumsum(mask) - 1
+        used = vertex_order[vertex_start[material]: vertex_start[material + 1]]
+        tris = solids.triangles[triangle_order[triangle_start[material]: triangle_start[material + 1]]]
         primitives.append({
             "attributes": {
                 "POSITION": builder.add_accessor(_yup(solids.positions[used] - centre).astype(np.float32),
@@ -124,7 +130,7 @@ def write_solids_glb(features: Features, keys: NDArray[np.integer], materials: S
                 "NORMAL": builder.add_accessor(_yup(solids.normals[used]).astype(np.float32)),
                 "_FEATURE_ID_0": feature_id_attribute(builder, solids.owner[used]),
             },
-            "indices": builder.add_indices(remap[tris], len(used)),
+            "indices": builder.add_indices(rank[tris] - vertex_start[material], len(used)),
             "material": builder.add_material(materials[material].to_gltf()),
             "mode": TRIANGLES,
             "extensions": {MESH_FEATURES: mesh_features(int((key_material == material).sum()), 0, table,

@@ -157,7 +157,8 @@ def _cached_number(text: str) -> float | None:
 
 def _texts(values: list[Any]) -> list[str | None]:
     if set(map(type, values)) <= {str}:
-        return [v or None for v in map(str.strip, values)]
+        stripped: list[str | None] = list(map(str.strip, values))
+        return [v or None for v in stripped] if "" in stripped else stripped
     return [_text(v) for v in values]
 
 

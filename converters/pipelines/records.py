@@ -192,6 +192,8 @@ class SegmentTable:
 
 
 def _concat(parts: Sequence[Any], names: Sequence[str]) -> list[Any]:
+    if len(parts) == 1:
+        return [getattr(parts[0], name) for name in names]
     out: list[Any] = []
     for name in names:
         values = [getattr(part, name) for part in parts]
