@@ -106,7 +106,7 @@ class TextColumn:
     @staticmethod
     def of(values: Sequence[str | None]) -> TextColumn:
         labels = list(dict.fromkeys(values))
-        index = {label: i for i, label in enumerate(labels)}
+        index = dict(zip(labels, range(len(labels)), strict=True))
         return TextColumn(np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values)), labels)
 
     def __len__(self) -> int:

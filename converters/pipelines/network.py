@@ -188,7 +188,7 @@ class _Table:
             return np.full(self.count, np.nan)
         values = self.raw(name)
         try:
-            return np.array([None if v == "" else v for v in values], dtype=np.float64)
+            return np.array([None if v == "" else v for v in values] if "" in values else values, dtype=np.float64)
         except (ValueError, TypeError):
             pass
         out = np.full(self.count, np.nan)
