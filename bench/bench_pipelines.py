@@ -1,6 +1,6 @@
 """Pipelines: survey tables → 3D Tiles, and the clearance check in PostGIS, on a generated city-size network.
 
-    python bench/bench_pipelines.py [--segments 100000] [--skip-clearance]
+    python bench/bench_pipelines.py [--segments 100000] [--repeat 3] [--skip-clearance]
 
 Generates ``--segments`` segments (and about as many points) on parallel synthetic streets in Kangbashi
 (``sample_models/pipelines/generate.py``: six categories per street, manholes every third point), zipped
@@ -8,7 +8,9 @@ as CSV tables in the Chinese layout. Then:
 
 * anchor: reading and checking the tables alone (``converters.pipelines.read_network``), in this process;
 * the conversion to 3D Tiles 1.1 (``python -m converters``, a child process as the workers run it):
-  wall time, segments/s, the child's peak resident memory, tiles and bytes written;
+  wall time, segments/s, the child's CPU time (its pool workers included: on a loaded machine the steadier
+  figure), the child's peak resident memory, tiles and bytes written;
+* with ``--repeat N`` the anchor and the conversion alternate N times; medians are reported beside each run;
 * the registry: a private PostGIS, the tables read into ``pipeline_segments``/``pipeline_points``
   (``cim_platform.pipelines.registry.fill``), then the clearance check over the whole network
   (``cim_platform.pipelines.clearance.check``, as an official), timed after a warm-up.
@@ -24,6 +26,8 @@ import importlib.util
 import json
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,15 +54,18 @@ def _generator():  # type: ignore[no-untyped-def]
 
 def convert_in_child(source: Path, out: Path) -> dict[str, object]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.run([sys.executable, "-m", "converters", str(source), str(out), "--options",
                             json.dumps({"crs": CRS})], env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if child.returncode != 0:
         raise SystemExit(f"conversion failed: {child.stdout[-500:]} {child.stderr[-2000:]}")
     report = json.loads(child.stdout.strip().splitlines()[-1])["report"]
-    return {"wall_s": round(wall, 2), "peak_mb": round(peak_kb / 1024, 1), "counts": report["counts"]}
+    return {"wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "peak_mb": round(after.ru_maxrss / 1024, 1),
+            "counts": report["counts"]}
 
 
 def clearance_in_postgis(source: Path) -> dict[str, object]:
@@ -114,21 +121,33 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--segments", type=int, default=100_000)
     parser.add_argument("--skip-clearance", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="alternate the anchor and the conversion N times")
     args = parser.parse_args()
     gen = _generator()
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-pipelines-") as tmp:
         points, lines = gen.grid_network(args.segments)
         source = gen.write_csv_zip(Path(tmp) / "network.zip", points, lines)
-        started = time.perf_counter()
-        network = read_network(source, ConvertOptions(crs=CRS))
-        read_s = time.perf_counter() - started
-        conversion = convert_in_child(source, Path(tmp) / "out")
+        reads: list[float] = []
+        runs: list[dict[str, object]] = []
+        for k in range(max(1, args.repeat)):
+            started = time.perf_counter()
+            network = read_network(source, ConvertOptions(crs=CRS))
+            reads.append(time.perf_counter() - started)
+            runs.append(convert_in_child(source, Path(tmp) / f"out{k}"))
+            shutil.rmtree(Path(tmp) / f"out{k}")
+        read_s = statistics.median(reads)
+        wall_s = statistics.median(float(r["wall_s"]) for r in runs)  # type: ignore[arg-type]
+        segments = len(network.segments)
         result: dict[str, object] = {
-            "segments": len(network.segments), "points": len(network.points),
-            "anchor_read_s": round(read_s, 2), "conversion": conversion,
-            "segments_per_s": round(len(network.segments) / float(conversion["wall_s"]), 1),  # type: ignore[arg-type]
-            "conversion_over_read": round(float(conversion["wall_s"]) / read_s, 2),  # type: ignore[arg-type]
+            "segments": segments, "points": len(network.points),
+            "anchor_read_s": round(read_s, 2), "anchor_runs_s": [round(r, 2) for r in reads],
+            "conversion": {**runs[len(runs) // 2], "wall_s": round(wall_s, 2),
+                           "cpu_s": round(statistics.median(float(r["cpu_s"]) for r in runs), 2),  # type: ignore[arg-type]
+                           "peak_mb": max(float(r["peak_mb"]) for r in runs)},  # type: ignore[arg-type]
+            "conversion_runs": [{k: v for k, v in r.items() if k != "counts"} for r in runs],
+            "segments_per_s": round(segments / wall_s, 1),
+            "conversion_over_read": round(wall_s / read_s, 2),
         }
         if not args.skip_clearance:
             result["postgis"] = clearance_in_postgis(source)

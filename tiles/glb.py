@@ -167,8 +167,9 @@ class GlbBuilder:
         if normalized:
             accessor["normalized"] = True
         if with_bounds and count:
-            accessor["min"] = [_json_number(v) for v in flat.min(axis=0)]
-            accessor["max"] = [_json_number(v) for v in flat.max(axis=0)]
+            columns = np.ascontiguousarray(flat.T)  # reducing contiguous rows: several times faster than axis 0
+            accessor["min"] = [_json_number(v) for v in columns.min(axis=1)]
+            accessor["max"] = [_json_number(v) for v in columns.max(axis=1)]
         accessors = self._list("accessors")
         accessors.append(accessor)
         return len(accessors) - 1

@@ -15,12 +15,18 @@ equals the values' byte length). Such a column is written as ``"(no value)"`` in
 as the property's ``noData``, so runtimes see "no value" and the binary layout stays consistent. (Leaving
 the property out of the table is legal too, but the CesiumGS validator's binary checks walk every
 property of the class and expect it in the table.)
+
+Large tables can pass columns as arrays instead of lists (same encoding, byte for byte, as the equivalent
+list): :class:`NumberColumn` (floats with NaN for "no value", or integers with a missing mask) and
+:class:`TextColumn` (texts as codes into a list of labels, ``None`` among them for "no value"). Their
+``take`` picks a tile's rows with one array index, and they are encoded without a pass over Python values.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -48,6 +54,90 @@ def property_id(name: str, taken: set[str]) -> str:
         ident = f"{base}_{n}"
     taken.add(ident)
     return ident
+
+
+@dataclass(frozen=True, slots=True)
+class NumberColumn:
+    """A numeric column: ``float64`` values with NaN as "no value", or integer values with an optional
+    ``missing`` mask. Encoded as the list of Python floats (None for NaN) or ints (None where missing)."""
+
+    values: NDArray[Any]
+    missing: NDArray[np.bool_] | None = None
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def take(self, keys: NDArray[np.integer]) -> NumberColumn:
+        return NumberColumn(self.values[keys], None if self.missing is None else self.missing[keys])
+
+    def absent(self) -> NDArray[np.bool_]:
+        """Per row: no value."""
+        if self.values.dtype.kind == "f":
+            nan: NDArray[np.bool_] = np.isnan(self.values)
+            return nan
+        return self.missing if self.missing is not None else np.zeros(len(self.values), dtype=bool)
+
+    def to_list(self) -> list[Any]:
+        absent = self.absent().tolist()
+        return [None if a else v for v, a in zip(self.values.tolist(), absent, strict=True)]
+
+
+class TextColumn:
+    """A text column as ``codes`` into ``labels`` (``None`` among them for "no value"). Encoded as the list
+    ``[labels[c] for c in codes]``. The labels' texts and UTF-8 byte lengths are worked out once and shared
+    by the columns :meth:`take` makes."""
+
+    __slots__ = ("_byte_lengths", "_none", "_texts", "codes", "labels")
+
+    def __init__(self, codes: NDArray[np.int32], labels: list[str | None],
+                 _shared: tuple[list[str], NDArray[np.uint64], int] | None = None) -> None:
+        self.codes = codes
+        self.labels = labels
+        if _shared is None:
+            texts = ["" if label is None else label for label in labels]
+            joined = "".join(texts)
+            if len(joined.encode("utf-8")) == len(joined):  # ASCII: bytes are characters
+                byte_lengths = np.fromiter(map(len, texts), dtype=np.uint64, count=len(texts))
+            else:
+                byte_lengths = np.fromiter((len(t.encode("utf-8")) for t in texts), dtype=np.uint64, count=len(texts))
+            _shared = (texts, byte_lengths, labels.index(None) if None in labels else -1)
+        self._texts, self._byte_lengths, self._none = _shared
+
+    @staticmethod
+    def of(values: Sequence[str | None]) -> TextColumn:
+        labels = list(dict.fromkeys(values))
+        index = dict(zip(labels, range(len(labels)), strict=True))
+        return TextColumn(np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values)), labels)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def take(self, keys: NDArray[np.integer]) -> TextColumn:
+        return TextColumn(self.codes[keys], self.labels, (self._texts, self._byte_lengths, self._none))
+
+    def present(self) -> NDArray[np.bool_]:
+        """Per label: whether it occurs."""
+        present: NDArray[np.bool_] = np.bincount(self.codes, minlength=len(self.labels)) > 0
+        return present
+
+    def all_absent(self) -> bool:
+        present = self.present()
+        count = int(present.sum())
+        return count == 0 or (count == 1 and self._none >= 0 and bool(present[self._none]))
+
+    def to_list(self) -> list[str | None]:
+        return list(map(self.labels.__getitem__, self.codes.tolist()))
+
+    def utf8(self) -> tuple[bytes, NDArray[np.uint64]]:
+        """The rows' texts joined as UTF-8 (``None`` as ``""``), and each one's byte length."""
+        data = "".join(map(self._texts.__getitem__, self.codes.tolist())).encode("utf-8")
+        return data, self._byte_lengths[self.codes]
+
+    def has_none(self, present: NDArray[np.bool_]) -> bool:
+        return self._none >= 0 and bool(present[self._none])
+
+
+ArrayColumn = NumberColumn | TextColumn
 
 
 _NONE = type(None)
@@ -107,6 +197,40 @@ ENUM_NO_VALUE = "(no value)"
 MAX_ENUM_VALUES = 65535
 
 
+def _enum_layout(
+    seen: set[str | None], count: int
+) -> tuple[list[str], bool, dict[str | None, int]] | None:
+    """ENUM members (sorted texts), whether "no value" is one, and each text's code; None when the
+    column does not repeat enough (at least two rows per member) or has too many members."""
+    distinct = sorted(text for text in seen if text is not None and text not in (ENUM_NO_VALUE, ""))
+    missing = None in seen or "" in seen
+    size = len(distinct) + int(missing)
+    if size == 0 or size > MAX_ENUM_VALUES or count < 2 * size:
+        return None
+    codes: dict[str | None, int] = {text: i for i, text in enumerate(distinct)}
+    codes.update(dict.fromkeys(seen - set(distinct), len(distinct)))  # None, "" and ENUM_NO_VALUE itself
+    return distinct, missing, codes
+
+
+def _enum_property(
+    builder: GlbBuilder, array: NDArray[np.integer], distinct: list[str], missing: bool, enums: dict[str, Any],
+    name: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    members = [{"name": text, "value": i} for i, text in enumerate(distinct)]
+    if missing:
+        members.append({"name": ENUM_NO_VALUE, "value": len(distinct)})
+    enum_id = f"{name}_values"
+    enums[enum_id] = {"valueType": "UINT8" if array.dtype == np.uint8 else "UINT16", "values": members}
+    schema: dict[str, Any] = {"type": "ENUM", "enumType": enum_id}
+    if missing:
+        schema["noData"] = ENUM_NO_VALUE
+    return schema, {"values": builder.add_buffer_view(array.tobytes())}
+
+
+def _enum_dtype(distinct: list[str], missing: bool) -> type[np.unsignedinteger[Any]]:
+    return np.uint8 if len(distinct) + int(missing) <= 255 else np.uint16
+
+
 def _enum_column(
     builder: GlbBuilder, values: Sequence[Any], enums: dict[str, Any], name: str
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -117,63 +241,129 @@ def _enum_column(
         texts: Sequence[str | None] = values
     else:
         texts = [None if v is None else _string_value(v) for v in values]
-    seen = set(texts)
-    distinct = sorted(text for text in seen if text is not None and text not in (ENUM_NO_VALUE, ""))
-    missing = None in seen or "" in seen
-    size = len(distinct) + int(missing)
-    if size == 0 or size > MAX_ENUM_VALUES or len(texts) < 2 * size:
+    layout = _enum_layout(set(texts), len(texts))
+    if layout is None:
         return None
-    value_type, dtype = ("UINT8", np.uint8) if size <= 255 else ("UINT16", np.uint16)
-    no_value = len(distinct)
-    codes: dict[str | None, int] = {text: i for i, text in enumerate(distinct)}
-    codes.update(dict.fromkeys(seen - set(distinct), no_value))  # None, "" and ENUM_NO_VALUE itself
-    array = np.fromiter(map(codes.__getitem__, texts), dtype=dtype, count=len(texts))
-    members = [{"name": text, "value": i} for i, text in enumerate(distinct)]
+    distinct, missing, codes = layout
+    array = np.fromiter(map(codes.__getitem__, texts), dtype=_enum_dtype(distinct, missing), count=len(texts))
+    return _enum_property(builder, array, distinct, missing, enums, name)
+
+
+def _text_enum_column(
+    builder: GlbBuilder, column: TextColumn, present: NDArray[np.bool_], enums: dict[str, Any], name: str
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """:func:`_enum_column` of a :class:`TextColumn` (``present``: which labels occur): the codes mapped
+    through one lookup array."""
+    used = np.flatnonzero(present).tolist()
+    if len(column) < 2 * (len(used) - 2):  # None, "" and ENUM_NO_VALUE share one member: too many members
+        return None
+    layout = _enum_layout({column.labels[i] for i in used}, len(column))
+    if layout is None:
+        return None
+    distinct, missing, codes = layout
+    dtype = _enum_dtype(distinct, missing)
+    lookup = np.zeros(len(column.labels), dtype=dtype)
+    lookup[used] = [codes[column.labels[i]] for i in used]
+    return _enum_property(builder, lookup[column.codes], distinct, missing, enums, name)
+
+
+_NO_DATA: dict[str, float] = {"INT32": INT32_NO_DATA, "INT64": INT64_NO_DATA, "FLOAT64": FLOAT_NO_DATA}
+_SCALAR_DTYPES: dict[str, type[np.generic]] = {"INT32": np.int32, "INT64": np.int64, "FLOAT64": np.float64}
+
+
+def _number_column(builder: GlbBuilder, column: NumberColumn) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """A :class:`NumberColumn` as SCALAR FLOAT64/INT32/INT64 (None when no row has a value: such a column
+    is encoded like its list of Nones)."""
+    values = column.values
+    absent = column.absent()
+    missing = bool(absent.any())
+    if missing and bool(absent.all()):
+        return None
+    if values.dtype.kind == "f":
+        kind = "FLOAT64"
+    elif values.dtype.kind in "iu":
+        present = values[~absent] if missing else values
+        kind = "INT32" if INT32_NO_DATA < int(present.min()) and int(present.max()) < 2**31 else "INT64"
+    else:
+        raise TypeError(f"NumberColumn of {values.dtype}: expected floats or integers")
+    dtype = _SCALAR_DTYPES[kind]
     if missing:
-        members.append({"name": ENUM_NO_VALUE, "value": no_value})
-    enum_id = f"{name}_values"
-    enums[enum_id] = {"valueType": value_type, "values": members}
-    schema: dict[str, Any] = {"type": "ENUM", "enumType": enum_id}
+        array = np.where(absent, _NO_DATA[kind], values).astype(dtype)
+    else:
+        array = values.astype(dtype, copy=False)
+    return _scalar_property(builder, kind, array, missing)
+
+
+def _scalar_property(
+    builder: GlbBuilder, kind: str, array: NDArray[Any], missing: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    schema: dict[str, Any] = {"type": "SCALAR", "componentType": kind}
     if missing:
-        schema["noData"] = ENUM_NO_VALUE
+        schema["noData"] = _NO_DATA[kind]
     return schema, {"values": builder.add_buffer_view(array.tobytes())}
 
 
 def encode_column(
-    builder: GlbBuilder, values: Sequence[Any], enums: dict[str, Any] | None = None, name: str = "column"
+    builder: GlbBuilder, values: Sequence[Any] | ArrayColumn, enums: dict[str, Any] | None = None,
+    name: str = "column"
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Write one property-table column; returns (schema property, property-table property).
 
     With ``enums`` (the schema's enum dictionary), repetitive text columns become ENUMs. A text
-    column without a single byte of text is written as ``ENUM_NO_VALUE`` rows, its noData."""
+    column without a single byte of text is written as ``ENUM_NO_VALUE`` rows, its noData.
+    ``values`` may be a :class:`NumberColumn` or :class:`TextColumn` (the same bytes as its list)."""
+    if isinstance(values, NumberColumn):
+        encoded = _number_column(builder, values)
+        if encoded is not None:
+            return encoded
+        values = values.to_list()
+    if isinstance(values, TextColumn):
+        return _text_column(builder, values, enums, name)
     kind = _column_kind(values)
     if kind == "BOOLEAN":
         bits = np.packbits(np.array([bool(v) for v in values], dtype=np.uint8), bitorder="little")
         return {"type": "BOOLEAN"}, {"values": builder.add_buffer_view(bits.tobytes())}
     if kind in ("INT32", "INT64", "FLOAT64"):
-        no_data = {"INT32": INT32_NO_DATA, "INT64": INT64_NO_DATA, "FLOAT64": FLOAT_NO_DATA}[kind]
-        dtype = {"INT32": np.int32, "INT64": np.int64, "FLOAT64": np.float64}[kind]
         missing = _has_none(values)
-        array = np.array([no_data if v is None else v for v in values] if missing else values, dtype=dtype)
-        schema: dict[str, Any] = {"type": "SCALAR", "componentType": kind}
-        if missing:
-            schema["noData"] = no_data
-        return schema, {"values": builder.add_buffer_view(array.tobytes())}
+        no_data = _NO_DATA[kind]
+        array = np.array([no_data if v is None else v for v in values] if missing else values,
+                         dtype=_SCALAR_DTYPES[kind])
+        return _scalar_property(builder, kind, array, missing)
     if enums is not None:
         enum = _enum_column(builder, values, enums, name)
         if enum is not None:
             return enum
     data, lengths = _utf8_strings(values)
+    return _string_property(builder, data, lengths, len(values), _has_none(values))
+
+
+def _text_column(
+    builder: GlbBuilder, column: TextColumn, enums: dict[str, Any] | None, name: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A :class:`TextColumn`: ENUM when repetitive, else one join of the rows' texts and offsets from the
+    labels' byte lengths."""
+    present = column.present()
+    if enums is not None:
+        enum = _text_enum_column(builder, column, present, enums, name)
+        if enum is not None:
+            return enum
+    data, lengths = column.utf8()
+    return _string_property(builder, data, lengths, len(column), column.has_none(present))
+
+
+def _string_property(
+    builder: GlbBuilder, data: bytes, lengths: Sequence[int] | NDArray[np.uint64], count: int, has_none: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     text_no_data = ""
-    if not data and values:  # nothing but empty texts: a 0-byte values view is impossible
+    if not data and count:  # nothing but empty texts: a 0-byte values view is impossible
         text_no_data = ENUM_NO_VALUE
-        data, lengths = _utf8_strings([ENUM_NO_VALUE] * len(values))
+        data, lengths = _utf8_strings([ENUM_NO_VALUE] * count)
     total = len(data)
     offset_type, offset_dtype = ("UINT16", np.uint16) if total < 65536 else ("UINT32", np.uint32)
     offsets = np.zeros(len(lengths) + 1, dtype=np.uint64)
     offsets[1:] = np.cumsum(lengths, dtype=np.uint64)
-    schema = {"type": "STRING"}
-    if text_no_data or _has_none(values):
+    schema: dict[str, Any] = {"type": "STRING"}
+    if text_no_data or has_none:
         schema["noData"] = text_no_data
     table = {
         "values": builder.add_buffer_view(data),
@@ -210,9 +400,13 @@ class StructuralMetadata:
         self.attributes: list[dict[str, Any]] = []
 
     def add_property_table(
-        self, class_name: str, columns: Mapping[str, Sequence[Any]], descriptions: Mapping[str, str] | None = None
+        self,
+        class_name: str,
+        columns: Mapping[str, Sequence[Any] | ArrayColumn],
+        descriptions: Mapping[str, str] | None = None,
     ) -> int:
-        """One row per feature; ``columns`` maps display names to equal-length value lists."""
+        """One row per feature; ``columns`` maps display names to equal-length value lists (or array
+        columns, :class:`NumberColumn`/:class:`TextColumn`)."""
         counts = {len(v) for v in columns.values()}
         if len(counts) > 1:
             raise ValueError("property table columns differ in length")

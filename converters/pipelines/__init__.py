@@ -5,7 +5,8 @@ reader the platform's pipeline registry uses; ``sniff(path)`` tells shared suffi
 """
 
 from converters.pipelines.convert import convert
-from converters.pipelines.network import Network, PipePoint, PipeSegment, Problem, centreline_elevation, read_network
+from converters.pipelines.network import Network, Problem, centreline_elevation, read_network
+from converters.pipelines.records import PipePoint, PipeSegment, PointTable, SegmentTable
 from converters.pipelines.schema import CATEGORIES, CATEGORY_BY_CODE, Category, category_of
 from converters.pipelines.tables import sniff
 
@@ -16,7 +17,9 @@ __all__ = [
     "Network",
     "PipePoint",
     "PipeSegment",
+    "PointTable",
     "Problem",
+    "SegmentTable",
     "category_of",
     "centreline_elevation",
     "convert",

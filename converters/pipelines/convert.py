@@ -10,8 +10,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +25,12 @@ from converters.errors import ConversionError
 from converters.footprints.quadtree import QuadNode, build_quadtree
 from converters.options import ConvertOptions
 from converters.pipelines.glb_writer import Features, write_lines_glb, write_solids_glb
-from converters.pipelines.network import Network, PipePoint, PipeSegment, read_network
+from converters.pipelines.network import Network, read_network
+from converters.pipelines.records import PointTable, paused_gc, pick
 from converters.pipelines.schema import CATEGORIES, CATEGORY_BY_CODE
 from converters.pointcloud.placement import Placement, place_in_crs
 from tiles.mesh import Material
+from tiles.metadata import ArrayColumn, NumberColumn, TextColumn
 from tiles.tileset import BoundingVolume, Content, Tile, Tileset
 
 MATERIALS = [Material(c.code, c.rgba, metallic=0.1, roughness=0.6) for c in CATEGORIES]
@@ -42,8 +45,9 @@ MAX_EXTRA_COLUMNS = 20
 CONTENT_DIR = "pipes"
 
 
-def _sides(size_m: float) -> int:
-    return 8 if size_m < 0.4 else 12 if size_m < 1.2 else 16
+def _sides(size_m: NDArray[np.float64]) -> NDArray[np.int64]:
+    sides: NDArray[np.int64] = np.where(size_m < 0.4, 8, np.where(size_m < 1.2, 12, 16)).astype(np.int64)
+    return sides
 
 
 def _joint_normals(network: Network, start: NDArray[np.float64], end: NDArray[np.float64]
@@ -52,23 +56,21 @@ def _joint_normals(network: Network, start: NDArray[np.float64], end: NDArray[np
     d = end - start
     d /= np.maximum(np.linalg.norm(d, axis=1, keepdims=True), 1e-12)
     start_normal, end_normal = d.copy(), d.copy()
-    n = len(network.segments)
+    segments, points = network.segment_table, network.point_table
+    n = len(segments)
     if n < 2:
         return start_normal, end_normal
-    index = network.point_index()
-    manhole = np.array([p.feature == "manhole" for p in network.points], dtype=bool)
-    ends = np.array([index[s.start] for s in network.segments] + [index[s.end] for s in network.segments])
+    manhole = np.array([f == "manhole" for f in points.feature], dtype=bool)
+    ends = np.concatenate([segments.start_at, segments.end_at])
     segment = np.concatenate([np.arange(n), np.arange(n)])
     at_start = np.arange(2 * n) < n
-    degree = np.bincount(ends, minlength=len(network.points))
+    degree = np.bincount(ends, minlength=len(points))
     pick = np.flatnonzero((degree[ends] == 2) & ~manhole[ends])
     order = pick[np.argsort(ends[pick], kind="stable")]
     first, second = order[0::2], order[1::2]
     i, j = segment[first], segment[second]
-    category = np.array([MATERIAL_INDEX[s.category] for s in network.segments])
-    across = np.array([s.half_across_m for s in network.segments])
-    high = np.array([s.half_height_m for s in network.segments])
-    shape = np.array([s.round for s in network.segments])
+    category = np.array([MATERIAL_INDEX[c] for c in segments.category])
+    across, high, shape = segments.half_across_m(), segments.half_height_m(), segments.round
     alike = ((category[i] == category[j]) & (shape[i] == shape[j])
              & (np.abs(across[i] - across[j]) <= 0.1 * np.maximum(across[i], 1e-3))
              & (np.abs(high[i] - high[j]) <= 0.1 * np.maximum(high[i], 1e-3)))
@@ -84,138 +86,157 @@ def _joint_normals(network: Network, start: NDArray[np.float64], end: NDArray[np
     return start_normal, end_normal
 
 
-def _point_solids(network: Network, ends: NDArray[np.int64], z: NDArray[np.float64], half_height: NDArray[np.float64],
-                  half_across: NDArray[np.float64]) -> list[tuple[PipePoint, float, float, float, bool]]:
-    """(point, bottom, top, half size, is shaft) for manholes (shafts) and fittings (small boxes); ``ends`` are
-    the point indices of the segments' ends (start, end, start, …) with their centreline heights and halves."""
-    count = np.bincount(ends, minlength=len(network.points)).tolist()
-    low = np.full(len(network.points), np.inf)
+@dataclass(slots=True)
+class PointSolids:
+    """Manhole shafts (from the ground down below the lowest pipe) and fittings (small boxes at the pipes'
+    height), in point order: the point index, bottom and top elevations, half size, and whether a shaft."""
+
+    at: NDArray[np.int64]
+    bottom: NDArray[np.float64]
+    top: NDArray[np.float64]
+    half: NDArray[np.float64]
+    shaft: NDArray[np.bool_]
+
+
+def _point_solids(points: PointTable, ends: NDArray[np.int64], z: NDArray[np.float64],
+                  half_height: NDArray[np.float64], half_across: NDArray[np.float64]) -> PointSolids:
+    """Shafts for manholes with a ground elevation, fittings for connected points that are neither manholes
+    nor plain feature points; ``ends`` are the point indices of the segments' ends (start, end, start, …)
+    with their centreline heights and halves."""
+    n = len(points)
+    count = np.bincount(ends, minlength=n)
+    low = np.full(n, np.inf)
     np.minimum.at(low, ends, z - half_height)
-    total = np.zeros(len(network.points))
+    total = np.zeros(n)
     np.add.at(total, ends, z)  # in order: the same sums as a running sum over two ends
-    widest = np.zeros(len(network.points))
+    widest = np.zeros(n)
     np.maximum.at(widest, ends, half_across)
-    order = np.argsort(ends, kind="stable")
-    first = np.concatenate([[0], np.cumsum(count)])
-    z_sorted = z[order]
-    lows, totals, widests = low.tolist(), total.tolist(), widest.tolist()
-    out = []
-    for i, point in enumerate(network.points):
-        connected = count[i]
-        if point.feature == "manhole" and point.ground is not None:
-            if connected:
-                bottom = lows[i] - SUMP_M
-            elif point.depth is not None:
-                bottom = point.ground - point.depth
-            else:
-                bottom = point.ground - 1.5
-            half = (point.manhole_m or DEFAULT_MANHOLE_M) / 2
-            if point.ground - bottom > 0.05:
-                out.append((point, bottom, point.ground, half, True))
-        elif point.feature not in ("manhole", "feature_point") and connected:
-            centre = (totals[i] / connected if connected <= 2
-                      else float(np.mean(z_sorted[first[i]: first[i] + connected])))
-            half = max(widests[i] * 1.4, 0.1)
-            out.append((point, centre - half, centre + half, half, False))
-    return out
+    manhole = np.array([f == "manhole" for f in points.feature], dtype=bool)
+    plain = np.array([f == "feature_point" for f in points.feature], dtype=bool)
+    ground, connected = points.ground, count > 0
+    bottom = np.where(connected, low - SUMP_M, np.where(np.isnan(points.depth), ground - 1.5, ground - points.depth))
+    size = points.manhole_m
+    shaft_half = np.where(np.isnan(size) | (size == 0), DEFAULT_MANHOLE_M, size) / 2
+    shaft = manhole & ~np.isnan(ground)
+    shaft[shaft] = ground[shaft] - bottom[shaft] > 0.05
+    fitting = ~manhole & ~plain & connected
+    centre = total / np.maximum(count, 1)
+    if np.any(fitting & (count > 2)):  # tees and crosses: the mean of their pipes' heights
+        order = np.argsort(ends, kind="stable")
+        first = np.concatenate([[0], np.cumsum(count)])
+        z_sorted = z[order]
+        for i in np.flatnonzero(fitting & (count > 2)).tolist():
+            centre[i] = float(np.mean(z_sorted[first[i]: first[i] + count[i]]))
+    fitting_half = np.maximum(widest * 1.4, 0.1)
+    at = np.flatnonzero(shaft | fitting)
+    is_shaft = shaft[at]
+    return PointSolids(
+        at, np.where(is_shaft, bottom[at], centre[at] - fitting_half[at]),
+        np.where(is_shaft, ground[at], centre[at] + fitting_half[at]),
+        np.where(is_shaft, shaft_half[at], fitting_half[at]), is_shaft)
 
 
-def _halves(segments: list[PipeSegment]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Every segment's half size across and half height (metres)."""
-    across = np.array([s.half_across_m for s in segments], dtype=np.float64)
-    high = np.array([s.half_height_m for s in segments], dtype=np.float64)
-    return across, high
+def _columns(network: Network, lengths: NDArray[np.float64], solids: PointSolids) -> dict[str, ArrayColumn]:
+    """The features' property columns (segments, then points with a solid), as arrays."""
+    segments, all_points = network.segment_table, network.point_table
+    at = solids.at.tolist()
+    n_seg, n_pts = len(segments), len(at)
+    point_categories = [c or "other" for c in pick(all_points.category, at)]
 
+    def text(values: Sequence[str | None]) -> TextColumn:
+        return TextColumn.of(values)
 
-def _columns(network: Network, segments: list[PipeSegment], lengths: NDArray[np.float64],
-             solids: list[tuple[PipePoint, float, float, float, bool]]) -> dict[str, list[Any]]:
-    points = [s[0] for s in solids]
-    n_seg = len(segments)
+    def seg_text(values: Sequence[str | None]) -> TextColumn:
+        return TextColumn.of([*values, *[None] * n_pts])
 
-    def seg(values: list[Any]) -> list[Any]:
-        return values + [None] * len(points)
+    def seg_float(values: NDArray[np.float64]) -> NumberColumn:
+        return NumberColumn(np.concatenate([values, np.full(n_pts, np.nan)]))
 
-    def pts(values: list[Any]) -> list[Any]:
-        return [None] * n_seg + values
+    def pts_float(values: NDArray[np.float64]) -> NumberColumn:
+        return NumberColumn(np.concatenate([np.full(n_seg, np.nan), values]))
 
-    columns: dict[str, list[Any]] = {
-        "kind": ["segment"] * n_seg + ["point"] * len(points),
-        "id": [s.id for s in segments] + [p.id for p in points],
-        "category": [s.category for s in segments] + [p.category or "other" for p in points],
-        "category_zh": [CATEGORY_BY_CODE[s.category].name_zh for s in segments]
-        + [CATEGORY_BY_CODE[p.category or "other"].name_zh for p in points],
-        "feature": pts([p.feature for p in points]),
-        "start_id": seg([s.start for s in segments]),
-        "end_id": seg([s.end for s in segments]),
-        "diameter_mm": seg([s.diameter_mm for s in segments]),
-        "width_mm": seg([s.width_mm for s in segments]),
-        "height_mm": seg([s.height_mm for s in segments]),
-        "material": seg([s.material for s in segments]),
-        "pressure": seg([s.pressure for s in segments]),
-        "voltage": seg([s.voltage for s in segments]),
-        "laying": seg([s.laying for s in segments]),
-        "ducts": seg([s.ducts for s in segments]),
-        "owner": [s.owner for s in segments] + [p.owner for p in points],
-        "construction_year": seg([s.construction_year for s in segments]),
-        "survey_date": seg([s.survey_date for s in segments]),
-        "start_depth_m": seg([s.start_depth for s in segments]),
-        "end_depth_m": seg([s.end_depth for s in segments]),
-        "start_centre_elevation_m": seg([round(s.z_start, 3) for s in segments]),
-        "end_centre_elevation_m": seg([round(s.z_end, 3) for s in segments]),
-        "length_m": seg(np.round(lengths, 3).tolist()),
-        "ground_elevation_m": pts([p.ground for p in points]),
-        "depth_m": pts([p.depth for p in points]),
-        "bottom_elevation_m": pts([round(s[1], 3) for s in solids]),
-        "manhole_size_m": pts([p.manhole_m for p in points]),
-        "district": [s.district for s in segments] + [p.district for p in points],
-        "source_row": [s.row for s in segments] + [p.row for p in points],
+    def seg_int(values: NDArray[np.float64]) -> NumberColumn:  # whole numbers, NaN where none
+        missing = np.concatenate([np.isnan(values), np.ones(n_pts, dtype=bool)])
+        return NumberColumn(np.concatenate([np.nan_to_num(values), np.zeros(n_pts)]).astype(np.int64), missing)
+
+    def rounded(values: NDArray[np.float64]) -> NDArray[np.float64]:  # Python's round, as reports show them
+        return np.array([round(v, 3) for v in values.tolist()], dtype=np.float64)
+
+    columns: dict[str, ArrayColumn] = {
+        "kind": text([*["segment"] * n_seg, *["point"] * n_pts]),
+        "id": text([*segments.id, *pick(all_points.id, at)]),
+        "category": text([*segments.category, *point_categories]),
+        "category_zh": text([CATEGORY_BY_CODE[c].name_zh for c in [*segments.category, *point_categories]]),
+        "feature": text([*[None] * n_seg, *pick(all_points.feature, at)]),
+        "start_id": seg_text(segments.start),
+        "end_id": seg_text(segments.end),
+        "diameter_mm": seg_float(segments.diameter_mm),
+        "width_mm": seg_float(segments.width_mm),
+        "height_mm": seg_float(segments.height_mm),
+        "material": seg_text(segments.material),
+        "pressure": seg_text(segments.pressure),
+        "voltage": seg_text(segments.voltage),
+        "laying": seg_text(segments.laying),
+        "ducts": seg_int(segments.ducts),
+        "owner": text([*segments.owner, *pick(all_points.owner, at)]),
+        "construction_year": seg_int(segments.construction_year),
+        "survey_date": seg_text(segments.survey_date),
+        "start_depth_m": seg_float(segments.start_depth),
+        "end_depth_m": seg_float(segments.end_depth),
+        "start_centre_elevation_m": seg_float(rounded(segments.z_start)),
+        "end_centre_elevation_m": seg_float(rounded(segments.z_end)),
+        "length_m": seg_float(np.round(lengths, 3)),
+        "ground_elevation_m": pts_float(all_points.ground[solids.at]),
+        "depth_m": pts_float(all_points.depth[solids.at]),
+        "bottom_elevation_m": pts_float(rounded(solids.bottom)),
+        "manhole_size_m": pts_float(all_points.manhole_m[solids.at]),
+        "district": text([*segments.district, *pick(all_points.district, at)]),
+        "source_row": NumberColumn(np.concatenate([segments.row, all_points.row[solids.at]])),
     }
+    extras = [*segments.extras, *pick(all_points.extras, at)]
     extra_names: dict[str, None] = {}
-    for extras in [s.extras for s in segments] + [p.extras for p in points]:
-        extra_names.update(dict.fromkeys(extras))
-        if len(extra_names) >= MAX_EXTRA_COLUMNS:
-            break
+    for row in extras:
+        if row:
+            extra_names.update(dict.fromkeys(row))
+            if len(extra_names) >= MAX_EXTRA_COLUMNS:
+                break
     for name in list(extra_names)[:MAX_EXTRA_COLUMNS]:
         if name not in columns:
-            columns[name] = [s.extras.get(name) for s in segments] + [p.extras.get(name) for p in points]
+            columns[name] = text([row.get(name) for row in extras])
     return columns
 
 
 def build_features(network: Network, placement: Placement) -> tuple[Features, NDArray[np.float64]]:
     """Every segment and every point with a solid, in local ENU metres; and the segments' 3D lengths."""
-    index = network.point_index()
-    segments = network.segments
-    xy = np.column_stack([np.fromiter((p.x for p in network.points), np.float64, len(network.points)),
-                          np.fromiter((p.y for p in network.points), np.float64, len(network.points))])
-    s_idx = np.array([index[s.start] for s in segments], dtype=np.int64)
-    e_idx = np.array([index[s.end] for s in segments], dtype=np.int64)
-    z0 = np.array([s.z_start for s in segments], dtype=np.float64)
-    z1 = np.array([s.z_end for s in segments], dtype=np.float64)
+    segments, points = network.segment_table, network.point_table
+    xy = np.column_stack([points.x, points.y])
+    s_idx, e_idx = segments.start_at, segments.end_at
+    z0, z1 = segments.z_start, segments.z_end
     map_start = np.column_stack([xy[s_idx], z0]) if len(segments) else np.zeros((0, 3))
     map_end = np.column_stack([xy[e_idx], z1]) if len(segments) else np.zeros((0, 3))
     lengths = np.linalg.norm(map_end - map_start, axis=1)
-    across, high = _halves(segments)
-    solids = _point_solids(network, np.column_stack([s_idx, e_idx]).ravel(), np.column_stack([z0, z1]).ravel(),
+    across, high = segments.half_across_m(), segments.half_height_m()
+    solids = _point_solids(points, np.column_stack([s_idx, e_idx]).ravel(), np.column_stack([z0, z1]).ravel(),
                            np.repeat(high, 2), np.repeat(across, 2))
-    p_xy = np.array([[s[0].x, s[0].y] for s in solids], dtype=np.float64).reshape(-1, 2)
-    p_start = np.column_stack([p_xy, [s[1] for s in solids]]) if solids else np.zeros((0, 3))
-    p_end = np.column_stack([p_xy, [s[2] for s in solids]]) if solids else np.zeros((0, 3))
+    p_xy = xy[solids.at].reshape(-1, 2)
+    p_start = np.column_stack([p_xy, solids.bottom])
+    p_end = np.column_stack([p_xy, solids.top])
     enu = placement.to_enu(np.concatenate([map_start, map_end, p_start, p_end]))
-    n, m = len(segments), len(solids)
+    n, m = len(segments), len(solids.at)
     start = np.concatenate([enu[:n], enu[2 * n: 2 * n + m]])
     end = np.concatenate([enu[n: 2 * n], enu[2 * n + m:]])
     seg_normals = _joint_normals(network, enu[:n], enu[n: 2 * n])
     axis = (enu[2 * n + m:] - enu[2 * n: 2 * n + m]) if m else np.zeros((0, 3))
-    half_u = np.concatenate([across, np.array([s[3] for s in solids], dtype=np.float64)])
-    half_v = np.concatenate([high, np.array([s[3] for s in solids], dtype=np.float64)])
-    round_ = np.array([s.round for s in segments] + [s[4] for s in solids], dtype=bool)
+    half_u = np.concatenate([across, solids.half])
+    half_v = np.concatenate([high, solids.half])
+    categories = [*segments.category, *[c or "other" for c in pick(points.category, solids.at.tolist())]]
     features = Features(
-        start=start, end=end, half_u=half_u, half_v=half_v, round=round_,
-        sides=np.array([_sides(2 * h) for h in half_u.tolist()], dtype=np.int64),
+        start=start, end=end, half_u=half_u, half_v=half_v,
+        round=np.concatenate([segments.round, solids.shaft]).astype(bool),
+        sides=_sides(2 * half_u),
         start_normal=np.concatenate([seg_normals[0], axis]), end_normal=np.concatenate([seg_normals[1], axis]),
-        material=np.array([MATERIAL_INDEX[s.category] for s in segments]
-                          + [MATERIAL_INDEX[s[0].category or "other"] for s in solids], dtype=np.int64),
-        columns=_columns(network, segments, lengths, solids),
+        material=np.array([MATERIAL_INDEX[c] for c in categories], dtype=np.int64),
+        columns=_columns(network, lengths, solids),
     )
     return features, lengths
 
@@ -246,9 +267,11 @@ def _cell_runs(features: Features) -> NDArray[np.object_]:
     offsets = np.concatenate(([0], np.cumsum(steps + 1)[:-1]))
     fraction = (np.arange(len(owner)) - np.repeat(offsets, steps + 1)) / np.repeat(steps, steps + 1)
     samples = features.start[owner, :2] + (features.end[owner, :2] - features.start[owner, :2]) * fraction[:, None]
-    cells = np.unique(np.floor(samples / OUTLINE_CELL_M).astype(np.int64), axis=0)  # sorted by row, then column
-    order = np.lexsort((cells[:, 0], cells[:, 1]))
-    cells = cells[order]
+    cell = np.floor(samples / OUTLINE_CELL_M).astype(np.int64)
+    low = cell.min(axis=0) if len(cell) else np.zeros(2, dtype=np.int64)
+    width = int(cell[:, 0].max() - low[0] + 1) if len(cell) else 1
+    key = np.unique((cell[:, 1] - low[1]) * width + (cell[:, 0] - low[0]))  # by row, then column
+    cells = np.column_stack([key % width + low[0], key // width + low[1]])
     breaks = np.flatnonzero((np.diff(cells[:, 1]) != 0) | (np.diff(cells[:, 0]) != 1)) + 1
     first = np.concatenate(([0], breaks))
     last = np.concatenate((breaks - 1, [len(cells) - 1]))
@@ -358,13 +381,19 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
 
 
 def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
+    with paused_gc():  # the network's many small objects hold no cycles (see records.paused_gc)
+        return _convert(input_path, out_dir, options)
+
+
+def _convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
     started = time.perf_counter()
     path = Path(input_path)
     network = read_network(path, options)
-    options.report_progress(0.15, f"{len(network.segments)} segments, {len(network.points)} points read")
-    if not network.segments and not network.points:
+    points, segments = network.point_table, network.segment_table
+    options.report_progress(0.15, f"{len(segments)} segments, {len(points)} points read")
+    if not len(segments) and not len(points):
         raise ConversionError(f"{path.name}: no usable segments or points")
-    xyz = np.array([[p.x, p.y, p.ground if p.ground is not None else 0.0] for p in network.points])
+    xyz = np.column_stack([points.x, points.y, np.where(np.isnan(points.ground), 0.0, points.ground)])
     placement = place_in_crs(network.crs, xyz.min(axis=0), xyz.max(axis=0))
     read_s = time.perf_counter() - started
     features, lengths = build_features(network, placement)
@@ -378,8 +407,8 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
     options.report_progress(1.0, "done")
     errors = network.errors
     by_category: dict[str, dict[str, float]] = {}
-    for segment, length in zip(network.segments, lengths.tolist(), strict=True):
-        entry = by_category.setdefault(segment.category, {"segments": 0, "length_m": 0.0})
+    for category, length in zip(segments.category, lengths.tolist(), strict=True):
+        entry = by_category.setdefault(category, {"segments": 0, "length_m": 0.0})
         entry["segments"] += 1
         entry["length_m"] = round(entry["length_m"] + length, 3)
     return {
@@ -388,7 +417,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         "tileset": "tileset.json",
         "lod": "pipelines",
         "counts": {
-            "points": len(network.points), "segments": len(network.segments), "features": len(features),
+            "points": len(points), "segments": len(segments), "features": len(features),
             "refused_rows": len(errors), "warnings": len(network.problems) - len(errors),
             "tiles": stats["tiles"], "triangles": stats["triangles"], "content_bytes": stats["bytes"],
             "length_m": round(float(lengths.sum()), 3),
@@ -408,5 +437,5 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         "footprint_wgs84": outline,
         "strict": options.strict,
         "timings": {"read_s": round(read_s, 3), "segments_per_s": round(
-            len(network.segments) / max(time.perf_counter() - started, 1e-9), 1)},
+            len(segments) / max(time.perf_counter() - started, 1e-9), 1)},
     }

@@ -18,7 +18,14 @@ from numpy.typing import NDArray
 from converters.pipelines.geometry import Solids, concat, prisms
 from tiles.glb import TRIANGLES, GlbBuilder
 from tiles.mesh import Material
-from tiles.metadata import MESH_FEATURES, StructuralMetadata, feature_id_attribute, mesh_features
+from tiles.metadata import (
+    MESH_FEATURES,
+    ArrayColumn,
+    NumberColumn,
+    StructuralMetadata,
+    feature_id_attribute,
+    mesh_features,
+)
 from tiles.tileset import BoundingVolume
 
 LINES = 1
@@ -38,7 +45,7 @@ class Features:
     start_normal: NDArray[np.float64]  # miter planes (the axis direction for square ends)
     end_normal: NDArray[np.float64]
     material: NDArray[np.int64]
-    columns: dict[str, list[Any]]
+    columns: dict[str, ArrayColumn]  # one value per feature
 
     def __len__(self) -> int:
         return len(self.start)
@@ -71,14 +78,14 @@ def _yup(enu: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.stack([enu[:, 0], enu[:, 2], -enu[:, 1]], axis=-1)
 
 
-def _table(features: Features, keys: NDArray[np.integer]) -> dict[str, list[Any]]:
+def _table(features: Features, keys: NDArray[np.integer]) -> dict[str, ArrayColumn]:
     """The property table of ``keys``: the columns that hold a value for one of them at least."""
     whole = len(keys) == len(features) and bool(np.all(keys == np.arange(len(features))))
-    at = keys.tolist()
-    table = {}
-    for name, values in features.columns.items():
-        picked = values if whole else list(map(values.__getitem__, at))
-        if picked.count(None) < len(picked):
+    table: dict[str, ArrayColumn] = {}
+    for name, column in features.columns.items():
+        picked = column if whole else column.take(keys)
+        empty = bool(picked.absent().all()) if isinstance(picked, NumberColumn) else picked.all_absent()
+        if not empty:
             table[name] = picked
     return table
 
@@ -96,20 +103,26 @@ def write_solids_glb(features: Features, keys: NDArray[np.integer], materials: S
                      path: Path) -> tuple[BoundingVolume, int, int]:
     """Tubes, boxes and shafts of ``keys``; returns the ENU box, bytes and triangles."""
     solids = solids_of(features, keys)
-    lo, hi = solids.positions.min(axis=0), solids.positions.max(axis=0)
+    columns = np.ascontiguousarray(solids.positions.T)  # faster reductions than along axis 0
+    lo, hi = columns.min(axis=1), columns.max(axis=1)
     centre = (lo + hi) / 2
     builder = GlbBuilder()
     metadata = StructuralMetadata(builder)
     table = metadata.add_property_table(CLASS_NAME, _table(features, keys))
     key_material = features.material[keys]
-    vertex_material = key_material[solids.owner]
+    vertex_material = key_material[solids.owner].astype(np.uint8 if len(materials) <= 256 else np.int64)  # radix sort
     triangle_material = vertex_material[solids.triangles[:, 0]]
+    # vertices and triangles grouped by material, each group in its original order
+    vertex_order = np.argsort(vertex_material, kind="stable")
+    triangle_order = np.argsort(triangle_material, kind="stable")
+    vertex_start = np.searchsorted(vertex_material[vertex_order], np.arange(len(materials) + 1))
+    triangle_start = np.searchsorted(triangle_material[triangle_order], np.arange(len(materials) + 1))
+    rank = np.empty(len(vertex_order), dtype=np.int64)
+    rank[vertex_order] = np.arange(len(vertex_order))
     primitives = []
     for material in np.flatnonzero(np.bincount(key_material)).tolist():
-        tris = solids.triangles[triangle_material == material]
-        mask = vertex_material == material
-        used = np.flatnonzero(mask)
-        remap = np.cumsum(mask) - 1
+        used = vertex_order[vertex_start[material]: vertex_start[material + 1]]
+        tris = solids.triangles[triangle_order[triangle_start[material]: triangle_start[material + 1]]]
         primitives.append({
             "attributes": {
                 "POSITION": builder.add_accessor(_yup(solids.positions[used] - centre).astype(np.float32),
@@ -117,7 +130,7 @@ def write_solids_glb(features: Features, keys: NDArray[np.integer], materials: S
                 "NORMAL": builder.add_accessor(_yup(solids.normals[used]).astype(np.float32)),
                 "_FEATURE_ID_0": feature_id_attribute(builder, solids.owner[used]),
             },
-            "indices": builder.add_indices(remap[tris], len(used)),
+            "indices": builder.add_indices(rank[tris] - vertex_start[material], len(used)),
             "material": builder.add_material(materials[material].to_gltf()),
             "mode": TRIANGLES,
             "extensions": {MESH_FEATURES: mesh_features(int((key_material == material).sum()), 0, table,

@@ -24,6 +24,7 @@ from pyproj import CRS
 from converters.errors import ConversionError
 from converters.georef import crs_label, parse_crs
 from converters.options import ConvertOptions
+from converters.pipelines.records import PipePoint, PipeSegment, PointTable, SegmentTable, paused_gc, pick
 from converters.pipelines.schema import (
     CATEGORY_BY_CODE,
     LINE_FIELDS,
@@ -57,73 +58,39 @@ class Problem:
 
 
 @dataclass(slots=True)
-class PipePoint:
-    id: str
-    category: str | None
-    feature: str
-    x: float  # map easting
-    y: float  # map northing
-    ground: float | None  # ground elevation (1985 heights)
-    depth: float | None
-    manhole_m: float | None  # manhole (well) diameter or width in metres
-    owner: str | None
-    district: str | None
-    extras: dict[str, Any]
-    row: int
-
-
-@dataclass(slots=True)
-class PipeSegment:
-    id: str
-    start: str
-    end: str
-    category: str
-    round: bool
-    diameter_mm: float | None
-    width_mm: float | None
-    height_mm: float | None
-    start_depth: float | None
-    end_depth: float | None
-    z_start: float  # centreline elevation at the start (1985 heights)
-    z_end: float
-    material: str | None
-    pressure: str | None
-    voltage: str | None
-    laying: str | None
-    ducts: int | None
-    owner: str | None
-    construction_year: int | None
-    survey_date: str | None
-    district: str | None
-    extras: dict[str, Any]
-    row: int
-
-    @property
-    def half_across_m(self) -> float:
-        return ((self.diameter_mm if self.round else self.width_mm) or 0.0) / 2000
-
-    @property
-    def half_height_m(self) -> float:
-        return ((self.diameter_mm if self.round else self.height_mm) or 0.0) / 2000
-
-
-@dataclass(slots=True)
 class Network:
     crs: str
-    points: list[PipePoint]
-    segments: list[PipeSegment]
+    point_table: PointTable
+    segment_table: SegmentTable
     problems: list[Problem]
     swapped_xy: bool = False
     columns: dict[str, dict[str, str]] = field(default_factory=dict)  # table → field → column used
     ignored_tables: list[str] = field(default_factory=list)
     rows_read: dict[str, int] = field(default_factory=dict)
+    _records: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def points(self) -> list[PipePoint]:
+        """The points as records (built once, on first use)."""
+        if "points" not in self._records:
+            self._records["points"] = self.point_table.records()
+        points: list[PipePoint] = self._records["points"]
+        return points
+
+    @property
+    def segments(self) -> list[PipeSegment]:
+        """The segments as records (built once, on first use)."""
+        if "segments" not in self._records:
+            self._records["segments"] = self.segment_table.records()
+        segments: list[PipeSegment] = self._records["segments"]
+        return segments
 
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
 
     def point_index(self) -> dict[str, int]:
-        return {p.id: i for i, p in enumerate(self.points)}
+        return {ident: i for i, ident in enumerate(self.point_table.id)}
 
 
 def centreline_elevation(category: str, vertical_size_m: float, *, ground: float | None = None,
@@ -188,14 +155,10 @@ def _cached_number(text: str) -> float | None:
     return found  # type: ignore[return-value]
 
 
-def _optional(values: NDArray[np.float64]) -> list[float | None]:
-    """The array as Python floats, None where NaN."""
-    return [None if v != v else v for v in values.tolist()]
-
-
 def _texts(values: list[Any]) -> list[str | None]:
-    if all(type(v) is str for v in values):
-        return [v.strip() or None for v in values]
+    if set(map(type, values)) <= {str}:
+        stripped: list[str | None] = list(map(str.strip, values))
+        return [v or None for v in stripped] if "" in stripped else stripped
     return [_text(v) for v in values]
 
 
@@ -225,7 +188,7 @@ class _Table:
             return np.full(self.count, np.nan)
         values = self.raw(name)
         try:
-            return np.array([None if v == "" else v for v in values], dtype=np.float64)
+            return np.array([None if v == "" else v for v in values] if "" in values else values, dtype=np.float64)
         except (ValueError, TypeError):
             pass
         out = np.full(self.count, np.nan)
@@ -298,9 +261,15 @@ def _first_seen(rows: _Table, ids: list[str | None], seen: dict[str, int], what:
             seen[ident] = i + 2
 
 
+def _features(texts: list[str | None]) -> list[str]:
+    """``feature_of`` of every text (worked out once per distinct text)."""
+    known = {text: feature_of(text) for text in dict.fromkeys(texts)}
+    return list(map(known.__getitem__, texts))
+
+
 def _points(tables: list[Table], options: ConvertOptions, problems: list[Problem],
-            columns_used: dict[str, dict[str, str]]) -> list[PipePoint]:
-    points: list[PipePoint] = []
+            columns_used: dict[str, dict[str, str]]) -> PointTable:
+    parts: list[PointTable] = []
     seen: dict[str, int] = {}
     for table in tables:
         columns = resolve_columns(table.header, POINT_FIELDS, options.column_map)
@@ -322,27 +291,29 @@ def _points(tables: list[Table], options: ConvertOptions, problems: list[Problem
         sizes = rows.text("manhole_size")
         categories = rows.text("category")
         codes = _categories(categories)
-        features, owners, districts = rows.text("feature"), rows.text("owner"), rows.text("district")
-        x_list, y_list, ground_list, depth_list = x.tolist(), y.tolist(), _optional(ground), _optional(depth)
-        with_extras = len(rows.used) < len(table.columns)
-        for i in np.flatnonzero(rows.ok()).tolist():
-            manhole, size_text = None, sizes[i]
+        keep = np.flatnonzero(rows.ok()).tolist()
+        manhole = np.full(rows.count, np.nan)
+        for i in keep:  # warnings in row order: the manhole size first, then the category
+            size_text = sizes[i]
             if size_text:
                 try:
                     size = _cached_number(size_text)
-                    manhole = size / 1000 if size and size > 20 else size  # mm (CJJ 61) or metres
+                    found = size / 1000 if size and size > 20 else size  # mm (CJJ 61) or metres
+                    manhole[i] = np.nan if found is None else found
                 except ValueError:
                     rows.warn(i, "not_a_number", f"manhole size {sizes[i]!r} is not a number")
             if categories[i] and codes[i] is None:
                 rows.warn(i, "unknown_category", f"category {categories[i]!r} is not known: taken as other")
-            ident = ids[i]
-            assert ident is not None
-            points.append(PipePoint(
-                ident, codes[i] or ("other" if categories[i] else None), feature_of(features[i]), x_list[i],
-                y_list[i], ground_list[i], depth_list[i], manhole, owners[i], districts[i],
-                rows.extras(i) if with_extras else {}, i + 2))
+        extras = [rows.extras(i) for i in keep] if len(rows.used) < len(table.columns) else [{} for _ in keep]
+        kept_ids: list[str] = pick(ids, keep)  # type: ignore[arg-type]  # refused when None
+        parts.append(PointTable(
+            kept_ids, [code or ("other" if text else None) for code, text in zip(
+                pick(codes, keep), pick(categories, keep), strict=True)],
+            _features(pick(rows.text("feature"), keep)), x[keep], y[keep], ground[keep], depth[keep], manhole[keep],
+            pick(rows.text("owner"), keep), pick(rows.text("district"), keep), extras,
+            np.asarray(keep, dtype=np.int64) + 2))
         problems.extend(rows.problems(ids))
-    return points
+    return PointTable.concat(parts)
 
 
 _SECTION_CACHE: dict[str, tuple[float, float] | None] = {}
@@ -388,18 +359,17 @@ def _sizes(rows: _Table) -> tuple[NDArray[np.bool_], NDArray[np.float64], NDArra
     return ~boxed, diameter, width, height
 
 
-def _segments(tables: list[Table], points: dict[str, PipePoint], options: ConvertOptions, problems: list[Problem],
-              columns_used: dict[str, dict[str, str]], missing_points: set[str]) -> list[PipeSegment]:
-    segments: list[PipeSegment] = []
+def _segments(tables: list[Table], points: PointTable, options: ConvertOptions, problems: list[Problem],
+              columns_used: dict[str, dict[str, str]], missing_points: set[str]) -> SegmentTable:
+    parts: list[SegmentTable] = []
     seen: dict[str, int] = {}
     this_year = date.today().year
-    point_list = list(points.values())
-    index = {p.id: i for i, p in enumerate(point_list)}
-    p_x = np.array([p.x for p in point_list] + [np.nan])
-    p_y = np.array([p.y for p in point_list] + [np.nan])
-    p_ground = np.array([np.nan if p.ground is None else p.ground for p in point_list] + [np.nan])
-    p_depth = np.array([np.nan if p.depth is None or p.feature == "manhole" else p.depth for p in point_list]
-                       + [np.nan])
+    index = {ident: i for i, ident in enumerate(points.id)}
+    p_x, p_y, p_ground = np.append(points.x, np.nan), np.append(points.y, np.nan), np.append(points.ground, np.nan)
+    manholes = np.array([f == "manhole" for f in points.feature] + [False], dtype=bool)
+    p_depth = np.where(manholes, np.nan, np.append(points.depth, np.nan))  # a manhole's depth is the well's
+    p_category = [*points.category, None]
+    p_owner, p_district = [*points.owner, None], [*points.district, None]
     for table in tables:
         columns = resolve_columns(table.header, LINE_FIELDS, options.column_map)
         columns_used[table.name] = columns
@@ -427,8 +397,8 @@ def _segments(tables: list[Table], points: dict[str, PipePoint], options: Conver
                           "start and end points lie at the same place")
         category_texts = rows.text("category")
         codes = _categories(category_texts)
-        fallback = [point_list[i].category if i >= 0 else None for i in s_at.tolist()]
-        fallback_end = [point_list[i].category if i >= 0 else None for i in e_at.tolist()]
+        s_list, e_list = s_at.tolist(), e_at.tolist()
+        fallback, fallback_end = pick(p_category, s_list), pick(p_category, e_list)
         final: list[str] = []
         for i, (code, text) in enumerate(zip(codes, category_texts, strict=True)):
             chosen = code or fallback[i] or fallback_end[i] or "other"
@@ -452,49 +422,50 @@ def _segments(tables: list[Table], points: dict[str, PipePoint], options: Conver
             no_ground = np.isnan(centre) & ~np.isnan(depth)
             rows.refuse_where(no_ground, "missing_depth",
                               lambda i, at=at, label=label: f"the {label} has no ground elevation at point "
-                              f"{point_list[at[i]].id}")
+                              f"{points.id[at[i]]}")
             rows.refuse_where(np.isnan(centre), "missing_depth", f"the {label} has no depth or elevation")
             top = centre + vertical / 2
             rows.refuse_where(top > ground + 0.01, "above_ground",
                               lambda i, at=at, label=label: f"the {label} of the pipe lies above the ground at "
-                              f"point {point_list[at[i]].id}")
+                              f"point {points.id[at[i]]}")
             z.append(centre)
         ducts, years = rows.number("ducts"), rows.number("construction_year")
         texts = {name: rows.text(name) for name in ("material", "pressure", "voltage", "laying", "owner",
                                                      "survey_date", "district")}
-        extras = len(rows.used) < len(table.columns)
-        year_list, duct_list = years.tolist(), ducts.tolist()
-        round_list, diameter_list, width_list, height_list = (round_.tolist(), _optional(diameter), _optional(width),
-                                                              _optional(height))
-        start_depth_list, end_depth_list = _optional(start_depth), _optional(end_depth)
-        start_free, end_free = np.isnan(start_elevation).tolist(), np.isnan(end_elevation).tolist()
-        s_list, e_list, z0_list, z1_list = s_at.tolist(), e_at.tolist(), z[0].tolist(), z[1].tolist()
-        for i in np.flatnonzero(rows.ok()).tolist():
-            year = None if year_list[i] != year_list[i] else int(year_list[i])
-            if year is not None and not 1900 <= year <= this_year + 1:
-                rows.warn(i, "implausible_year", f"construction year {year} left out")
-                year = None
-            p0, p1 = point_list[s_list[i]], point_list[e_list[i]]
-            start_given, end_given, duct = start_depth_list[i], end_depth_list[i], duct_list[i]
-            segments.append(PipeSegment(
-                str(ids[i]), p0.id, p1.id, final[i], round_list[i], diameter_list[i], width_list[i], height_list[i],
-                start_given if start_given is not None else (
-                    p0.depth if start_free[i] and p0.feature != "manhole" else None),
-                end_given if end_given is not None else (
-                    p1.depth if end_free[i] and p1.feature != "manhole" else None),
-                z0_list[i], z1_list[i], texts["material"][i], texts["pressure"][i], texts["voltage"][i],
-                texts["laying"][i], None if duct != duct else int(duct), texts["owner"][i] or p0.owner,
-                year, texts["survey_date"][i], texts["district"][i] or p0.district,
-                rows.extras(i) if extras else {}, i + 2))
+        keep = np.flatnonzero(rows.ok())
+        whole = np.trunc(years)
+        odd = ~np.isnan(years) & ~((whole >= 1900) & (whole <= this_year + 1))
+        for i in np.flatnonzero(odd[keep]).tolist():
+            year = whole[keep[i]]
+            rows.warn(int(keep[i]), "implausible_year",
+                      f"construction year {int(year) if np.isfinite(year) else year} left out")
+        # a depth not given on the line is the end point's (not a manhole's) when no elevation is given
+        start_depth = np.where(np.isnan(start_depth) & np.isnan(start_elevation), p_depth[s_at], start_depth)
+        end_depth = np.where(np.isnan(end_depth) & np.isnan(end_elevation), p_depth[e_at], end_depth)
+        rows_kept = keep.tolist()
+        s_kept, e_kept = s_at[keep], e_at[keep]
+        s_kept_list = s_kept.tolist()
+        kept_ids: list[str] = [str(i) for i in pick(ids, rows_kept)]
+        parts.append(SegmentTable(
+            kept_ids, pick(points.id, s_kept_list), pick(points.id, e_kept.tolist()), s_kept, e_kept,
+            pick(final, rows_kept), round_[keep], diameter[keep], width[keep], height[keep], start_depth[keep],
+            end_depth[keep], z[0][keep], z[1][keep], pick(texts["material"], rows_kept),
+            pick(texts["pressure"], rows_kept), pick(texts["voltage"], rows_kept), pick(texts["laying"], rows_kept),
+            np.trunc(ducts[keep]),
+            [o or p_owner[p] for o, p in zip(pick(texts["owner"], rows_kept), s_kept_list, strict=True)],
+            np.where(odd, np.nan, whole)[keep], pick(texts["survey_date"], rows_kept),
+            [d or p_district[p] for d, p in zip(pick(texts["district"], rows_kept), s_kept_list, strict=True)],
+            [rows.extras(i) for i in rows_kept] if len(rows.used) < len(table.columns) else [{} for _ in rows_kept],
+            keep.astype(np.int64) + 2))
         problems.extend(rows.problems(ids))
-    return segments
+    return SegmentTable.concat(parts)
 
 
-def _zone_prefixed_crs(points: list[PipePoint]) -> str | None:
+def _zone_prefixed_crs(points: PointTable) -> str | None:
     """CGCS2000 3-degree zones 36/37 written as a prefix of the easting (36 xxx xxx m / 37 xxx xxx m)."""
-    if not points:
+    if not len(points):
         return None
-    values = np.array([[p.x, p.y] for p in points[:1000]])
+    values = np.column_stack([points.x[:1000], points.y[:1000]])
     for column in (0, 1):
         prefixes = set((values[:, column] // 1_000_000).astype(int).tolist())
         if prefixes == {36}:
@@ -504,16 +475,15 @@ def _zone_prefixed_crs(points: list[PipePoint]) -> str | None:
     return None
 
 
-def _swap_if_northing_first(points: list[PipePoint], crs: CRS) -> bool:
+def _swap_if_northing_first(points: PointTable, crs: CRS) -> bool:
     """Chinese survey tables write X = northing, Y = easting: swap when X looks like a northing."""
     horizontal = crs.sub_crs_list[0] if crs.is_compound else crs
-    if not horizontal.is_projected or not points:
+    if not horizontal.is_projected or not len(points):
         return False
-    xs = np.median([p.x for p in points])
-    ys = np.median([p.y for p in points])
+    xs = np.median(points.x)
+    ys = np.median(points.y)
     if xs > 1_000_000 > ys or (xs > 3_000_000 and ys > 30_000_000 and ys < 46_000_000 and xs < 10_000_000):
-        for p in points:
-            p.x, p.y = p.y, p.x
+        points.x, points.y = points.y, points.x
         return True
     return False
 
@@ -533,9 +503,8 @@ def build_network(tables: Tables, options: ConvertOptions, layer_crs: str | None
     crs = parse_crs(crs_text)
     swapped = _swap_if_northing_first(points, crs)
     refused = {p.id for p in problems if p.severity == "error" and p.id}
-    by_id = {p.id: p for p in points}
-    segments = _segments(tables.lines, by_id, options, problems, columns_used, refused)
-    if not segments and not points:
+    segments = _segments(tables.lines, points, options, problems, columns_used, refused)
+    if not len(segments) and not len(points):
         raise ConversionError(f"{name}: none of the rows could be used ({len(problems)} problems, first: "
                               f"{problems[0].reason if problems else 'no rows'})")
     rows_read = {t.name: t.count for t in (*tables.points, *tables.lines)}
@@ -547,9 +516,10 @@ def read_network(path: Path, options: ConvertOptions | None = None) -> Network:
 
     In ``options.strict`` mode any refused row refuses the whole upload (ConversionError naming the first)."""
     options = options or ConvertOptions()
-    tables = read_tables(Path(path), options.column_map)
-    layer_crs = next((t.crs for t in (*tables.points, *tables.lines) if t.crs), None)
-    network = build_network(tables, options, layer_crs, Path(path).name)
+    with paused_gc():
+        tables = read_tables(Path(path), options.column_map)
+        layer_crs = next((t.crs for t in (*tables.points, *tables.lines) if t.crs), None)
+        network = build_network(tables, options, layer_crs, Path(path).name)
     errors = network.errors
     if options.strict and errors:
         listed = "; ".join(f"{p.table} row {p.row}: {p.reason}" for p in errors[:3])

@@ -96,7 +96,7 @@ def test_solids_are_closed_and_bends_are_mitred(tmp_path: Path) -> None:
     xyz = np.array([[p.x, p.y, p.ground or 0.0] for p in network.points])
     placement = place_in_crs(network.crs, xyz.min(axis=0), xyz.max(axis=0))
     features, _ = build_features(network, placement)
-    ids = features.columns["id"]
+    ids = features.columns["id"].to_list()
     solids = solids_of(features, np.arange(len(features)))
     for row in range(len(features)):
         mask = solids.owner == row
@@ -104,7 +104,7 @@ def test_solids_are_closed_and_bends_are_mitred(tmp_path: Path) -> None:
         triangles = solids.triangles[np.isin(solids.triangles[:, 0], np.flatnonzero(mask))] - first
         mesh = trimesh.Trimesh(solids.positions[mask], triangles, process=True)
         assert mesh.is_watertight and mesh.volume > 0, ids[row]
-    assert features.columns["kind"].count("point") == 3  # two manhole shafts and the bend fitting
+    assert features.columns["kind"].to_list().count("point") == 3  # two manhole shafts and the bend fitting
     # the bend J2: the end cap of J1-J2 and the start cap of J2-J3 are the same ring on the bisecting plane
     a, b = ids.index("J1-J2"), ids.index("J2-J3")
     vertices_a, vertices_b = solids.positions[solids.owner == a], solids.positions[solids.owner == b]
