@@ -8,11 +8,14 @@ named by SHA-256, filled from PostGIS on first read); nginx then sends the file 
 restoring the platform's ETag, Vary, CORS and request-id headers. JSON documents, 304s and errors
 come from the platform as they are. nginx must run on the machine whose disk holds the cache.
 
-Public contents asked for anonymously are the one exception: the platform answers them with their
-bytes and ``X-Accel-Expires: CIM_TILE_ACCESS_TTL_S``, and nginx keeps them that long in a small proxy
-cache (keyed by URL and Origin, never for requests with a token or a session cookie), revalidating
-with the ETag afterwards. So a dataset made internal stops being served by nginx within twice that
-time, as it stops in every server process within it.
+Revision-pinned contents held in memory are the exception: for them nginx sends ``X-Cim-Accel:
+cache``, the platform answers with the bytes and ``X-Accel-Expires: CIM_TILE_ACCESS_TTL_S``, and nginx
+keeps the answer that long in a proxy cache keyed by URL, Origin and credentials (one cache file per
+answer: Vary is ignored, what it names is in the key), revalidating with the ETag afterwards. By
+default only anonymous requests get this (a dataset made internal, or a withdrawn revision, stops
+being served to them within twice that time); with ``--private-cache`` requests with a token or a
+session cookie too, per credential (a revoked token, a withdrawal or a visibility change reaches them
+within twice that time; the cache's keys then hold credentials, so its folder must be nginx's only).
 """
 
 from __future__ import annotations
