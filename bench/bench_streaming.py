@@ -4,10 +4,11 @@ from disk, same run.
     python bench/bench_streaming.py [--model PATH] [--seconds 10] [--connections 64] [--workers 2]
 
 Starts a private PostGIS, `cim serve --with-worker`, uploads one model through the API, mirrors
-its tiles to a folder that nginx serves, then drives three servers with wrk (many concurrent clients
+its tiles to a folder that nginx serves, then drives the servers with wrk (many concurrent clients
 on loopback) over the same list of tile-content URLs: the bare platform, the production layout (nginx
 configured by `cim deploy nginx-conf` in front of the same platform: the platform authorises, nginx
-sends the file of the on-disk cache) and nginx alone. Every server gets the same number of processes.
+sends the file of the on-disk cache or its few-seconds copy), asked anonymously and with a token, the
+layout with `--private-cache` with a token, and nginx alone. Every server gets the same number of processes.
 Reports requests/s, p50/p99 latency and the ratios to nginx; writes bench/results/streaming-*.json.
 ``--compare PATH`` adds a bare platform run from another checkout (e.g. ``git archive main | tar -x
 -C /tmp/base``) on the same database, measured in the same rounds: a change side by side with before.
