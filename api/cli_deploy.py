@@ -8,11 +8,14 @@ named by SHA-256, filled from PostGIS on first read); nginx then sends the file 
 restoring the platform's ETag, Vary, CORS and request-id headers. JSON documents, 304s and errors
 come from the platform as they are. nginx must run on the machine whose disk holds the cache.
 
-Public contents asked for anonymously are the one exception: the platform answers them with their
-bytes and ``X-Accel-Expires: CIM_TILE_ACCESS_TTL_S``, and nginx keeps them that long in a small proxy
-cache (keyed by URL and Origin, never for requests with a token or a session cookie), revalidating
-with the ETag afterwards. So a dataset made internal stops being served by nginx within twice that
-time, as it stops in every server process within it.
+Revision-pinned contents held in memory are the exception: for them nginx sends ``X-Cim-Accel:
+cache``, the platform answers with the bytes and ``X-Accel-Expires: CIM_TILE_ACCESS_TTL_S``, and nginx
+keeps the answer that long in a proxy cache keyed by URL, Origin and credentials (one cache file per
+answer: Vary is ignored, what it names is in the key), revalidating with the ETag afterwards. By
+default only anonymous requests get this (a dataset made internal, or a withdrawn revision, stops
+being served to them within twice that time); with ``--private-cache`` requests with a token or a
+session cookie too, per credential (a revoked token, a withdrawal or a visibility change reaches them
+within twice that time; the cache's keys then hold credentials, so its folder must be nginx's only).
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from typing import Annotated
 
 import typer
 
-from api.datasets.tile_http import ACCEL_LOCATION, ACCEL_REQUEST_HEADER
+from api.datasets.tile_http import ACCEL_CACHE, ACCEL_LOCATION, ACCEL_REQUEST_HEADER
 from cim_platform.core.settings import Settings
 
 deploy_app = typer.Typer(help="Deployment: configuration of the servers in front of the platform", no_args_is_help=True)
@@ -39,11 +42,14 @@ RESTORED_HEADERS = (
 )
 
 
-# requests that carry credentials: never answered from, nor stored in, nginx's cache
+# requests that carry credentials
 CREDENTIALS = "$http_authorization$cookie_cim_session$arg_access_token"
+# nginx keeps a content's answer per URL (with ?access_token), Origin and credentials, a few seconds
+CACHE_KEY = "$request_uri|$http_origin|$http_authorization|$cookie_cim_session"
 
 
-def _proxy(accel: bool, cache: bool = False) -> str:
+def _proxy(accel: bool, cache: bool = False, private_cache: bool = False) -> str:
+    accel_value = "$cim_accel" if cache else "1" if accel else ""
     lines = [
         "proxy_pass http://cim_platform;",
         "proxy_http_version 1.1;",
@@ -51,17 +57,18 @@ def _proxy(accel: bool, cache: bool = False) -> str:
         "proxy_set_header Host $http_host;",
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
-        f'proxy_set_header {ACCEL_REQUEST_HEADER.title()} "{"1" if accel else ""}";',
+        f'proxy_set_header {ACCEL_REQUEST_HEADER.title()} "{accel_value}";',
     ]
     if cache:
         lines += [
             "proxy_set_header X-Request-ID $cim_request_id;",
             "proxy_set_header If-None-Match $cim_if_none_match;",
             "proxy_cache cim_tiles;",
-            'proxy_cache_key "$request_uri $http_origin";',
-            f"proxy_cache_bypass {CREDENTIALS};",
-            f"proxy_no_cache {CREDENTIALS};",
-            "proxy_ignore_headers Cache-Control Expires;  # only X-Accel-Expires (public, anonymous) is cached",
+            f'proxy_cache_key "{CACHE_KEY}";',
+            *(() if private_cache else (f"proxy_cache_bypass {CREDENTIALS};", f"proxy_no_cache {CREDENTIALS};")),
+            # only X-Accel-Expires decides; what Vary names (Origin, Authorization) is in the key, so one
+            # cache file per answer (no second open per hit)
+            "proxy_ignore_headers Cache-Control Expires Vary;",
             "proxy_cache_revalidate on;",
             "proxy_cache_lock on;",
             "proxy_cache_use_stale updating;",
@@ -80,8 +87,11 @@ def nginx_conf(
     user: str | None = "www-data",
     run_dir: Path | None = None,
     access_log: Path | None = None,
+    private_cache: bool = False,
 ) -> str:
-    """The whole nginx.conf (for ``nginx -c``) of the production layout."""
+    """The whole nginx.conf (for ``nginx -c``) of the production layout. ``private_cache``: nginx also
+    keeps answers to requests with credentials a few seconds (per credential), instead of asking the
+    platform each time."""
     cache_dir = (settings.tile_disk_cache_dir or settings.resolved_data_dir / "tile-cache").resolve()
     upstream = upstream or f"{settings.host}:{settings.port}"
     main = [f"user {user};" if user else "", f"worker_processes {worker_processes};"]
@@ -115,6 +125,8 @@ http {{
     keepalive_requests 100000;
     server_tokens off;
     access_log {access_log or "off"};
+    open_file_cache max=10000 inactive=60s;  # descriptors of cached files: no open() per request
+    open_file_cache_valid 2s;
 {temp}
 
     upstream cim_platform {{
@@ -122,11 +134,16 @@ http {{
         keepalive 128;
     }}
 
-    # public contents asked for anonymously, for X-Accel-Expires seconds (CIM_TILE_ACCESS_TTL_S)
+    # contents' answers per URL, Origin and credentials, for X-Accel-Expires seconds (CIM_TILE_ACCESS_TTL_S);
+    # the keys hold the callers' credentials: this folder must be readable by nginx's user only
     proxy_cache_path {proxy_cache} levels=1:2 keys_zone=cim_tiles:16m max_size=1g inactive=10m use_temp_path=off;
+    map "{CREDENTIALS}" $cim_accel {{           # X-Cim-Accel: "{ACCEL_CACHE}" where nginx keeps the answer
+        "" {ACCEL_CACHE};
+        default {ACCEL_CACHE if private_cache else "1"};
+    }}
     map "{CREDENTIALS}" $cim_if_none_match {{
-        "" $upstream_cache_etag;               # anonymous: nginx revalidates its own copy
-        default $http_if_none_match;           # with credentials (never cached): the platform answers 304
+        "" $upstream_cache_etag;               # kept answers: nginx revalidates its copy, 304s are its own
+        default {"$upstream_cache_etag" if private_cache else "$http_if_none_match"};
     }}
     map $http_x_request_id $cim_request_id {{  # the client's id when sane, as the platform does, else nginx's
         "~^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{{0,127}}$" $http_x_request_id;
@@ -150,9 +167,9 @@ http {{
 {_proxy(accel=True)}
         }}
 
-        # revision-pinned (immutable) contents: the same, and public ones kept a few seconds for anonymous callers
+        # revision-pinned (immutable) contents: the same, and each caller's answer kept a few seconds
         location ~ ^/tiles/[^/]+/r/ {{
-{_proxy(accel=True, cache=True)}
+{_proxy(accel=True, cache=True, private_cache=private_cache)}
         }}
 
         # the content-addressed on-disk cache (files named by SHA-256), reachable only by X-Accel-Redirect
@@ -179,6 +196,13 @@ def nginx_conf_command(
         Path | None, typer.Option(help="Folder for nginx's pid, error log and temporary files (default: nginx's)")
     ] = None,
     access_log: Annotated[Path | None, typer.Option(help="nginx access log (default: off)")] = None,
+    private_cache: Annotated[
+        bool,
+        typer.Option(
+            help="Keep answers to requests with a token or session a few seconds too (CIM_TILE_ACCESS_TTL_S): "
+            "faster, but a revoked token, a withdrawal or a visibility change reaches them only after that time"
+        ),
+    ] = False,
 ) -> None:
     """The nginx configuration of the production layout: nginx in front, the platform authorising every
     tile request, nginx sending the bytes of contents from the on-disk cache."""
@@ -190,6 +214,7 @@ def nginx_conf_command(
         user=user or None,
         run_dir=run_dir,
         access_log=access_log,
+        private_cache=private_cache,
     )
     if out is None:
         typer.echo(text, nl=False)

@@ -4,10 +4,11 @@ from disk, same run.
     python bench/bench_streaming.py [--model PATH] [--seconds 10] [--connections 64] [--workers 2]
 
 Starts a private PostGIS, `cim serve --with-worker`, uploads one model through the API, mirrors
-its tiles to a folder that nginx serves, then drives three servers with wrk (many concurrent clients
+its tiles to a folder that nginx serves, then drives the servers with wrk (many concurrent clients
 on loopback) over the same list of tile-content URLs: the bare platform, the production layout (nginx
 configured by `cim deploy nginx-conf` in front of the same platform: the platform authorises, nginx
-sends the file of the on-disk cache) and nginx alone. Every server gets the same number of processes.
+sends the file of the on-disk cache or its few-seconds copy), asked anonymously and with a token, the
+layout with `--private-cache` with a token, and nginx alone. Every server gets the same number of processes.
 Reports requests/s, p50/p99 latency and the ratios to nginx; writes bench/results/streaming-*.json.
 ``--compare PATH`` adds a bare platform run from another checkout (e.g. ``git archive main | tar -x
 -C /tmp/base``) on the same database, measured in the same rounds: a change side by side with before.
@@ -120,10 +121,20 @@ def wrk(
     }
 
 
-SERVERS = ("platform", "nginx_layout", "nginx_layout_token", "nginx")
+SERVERS = ("platform", "nginx_layout", "nginx_layout_token", "nginx_layout_token_cached", "nginx")
 """The bare platform; nginx in front (anonymous: public contents from nginx's few-seconds copy; with a
-token: every request authorised by the platform, bytes by X-Accel-Redirect); nginx alone; and with
+token: every request authorised by the platform, bytes by X-Accel-Redirect; with a token and
+--private-cache: the caller's answer kept a few seconds too); nginx alone; and with
 --compare, the bare platform of other checkouts ("platform@<folder>")."""
+
+
+def hold(path: Path, servers: dict[str, object]) -> None:
+    """Keep the servers up for hand checks until the file is deleted (or for an hour)."""
+    path.write_text(json.dumps(servers, indent=2))
+    print(f"servers up: {path}; delete it to stop", flush=True)
+    deadline = time.monotonic() + 3600
+    while path.exists() and time.monotonic() < deadline:
+        time.sleep(1)
 
 
 def median_run(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -148,6 +159,11 @@ def main() -> None:
         "--compare", type=Path, action="append", default=[], help="another checkout whose bare platform is measured too"
     )
     parser.add_argument("--field", action="append", default=[], help="upload form field NAME=VALUE (e.g. local=true)")
+    parser.add_argument(
+        "--hold",
+        type=Path,
+        help="write the servers' URLs, paths and token to this JSON file and wait (for hand checks)",
+    )
     args = parser.parse_args()
     ensure_tools()
     work = Path(tempfile.mkdtemp(prefix="cim-bench-"))
@@ -161,7 +177,7 @@ def main() -> None:
             org = accounts.create_organization(session, "Bench Institute", "design_institute")
             user = accounts.create_user(session, org, "bench", "uploader")
             token, _ = accounts.create_token(session, user)
-        port, nginx_port, front_port = postgis.free_port(), postgis.free_port(), postgis.free_port()
+        port, nginx_port = postgis.free_port(), postgis.free_port()
         env = postgis.subprocess_env(url, work / "data")
         server = start_server(
             "127.0.0.1",
@@ -170,7 +186,8 @@ def main() -> None:
             extra_args=["--with-worker", "--workers", str(args.workers)],
             output=(work / "server.log").open("wb"),
         )
-        nginx = front = None
+        nginx = None
+        fronts = []
         compares: dict[str, tuple[str, subprocess.Popen[bytes]]] = {}  # name -> (base URL, server)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -188,7 +205,9 @@ def main() -> None:
                     data={"name": args.model.name, "visibility": "public", **dict(f.split("=", 1) for f in args.field)},
                     files={"file": (args.model.name, handle)},
                 ).json()
-            while (job := httpx.get(f"{base}{created['job']['href']}", headers=headers).json())["state"] in (
+            while (job := httpx.get(f"{base}{created['job']['href']}", headers=headers, timeout=60).json())[
+                "state"
+            ] in (
                 "queued",
                 "running",
             ):
@@ -196,12 +215,12 @@ def main() -> None:
             if job["state"] != "succeeded":
                 raise SystemExit(f"conversion failed: {job}")
             dataset = created["dataset"]["id"]
-            tileset = httpx.get(f"{base}/tiles/{dataset}/tileset.json").json()
+            tileset = httpx.get(f"{base}/tiles/{dataset}/tileset.json", timeout=60).json()
             paths = [f"/tiles/{dataset}/{uri}" for uri in content_uris(tileset["root"]) if uri.endswith(".glb")]
             docroot = work / "www"
             total = 0
             for path in paths:
-                body = httpx.get(base + path).content
+                body = httpx.get(base + path, timeout=60).content
                 total += len(body)
                 (docroot / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
                 (docroot / path.lstrip("/")).write_bytes(body)
@@ -219,25 +238,35 @@ def main() -> None:
             nginx_bin = shutil.which("nginx") or "/usr/sbin/nginx"
             nginx = subprocess.Popen([nginx_bin, "-c", str(conf)])
             wait_nginx(f"http://127.0.0.1:{nginx_port}{paths[0]}")
-            # the production layout: nginx in front of the same platform, configured by `cim deploy nginx-conf`
-            (work / "front").mkdir()
-            front_conf = work / "front" / "nginx.conf"
-            front_conf.write_text(
-                nginx_conf(
-                    settings,
-                    listen=f"127.0.0.1:{front_port}",
-                    upstream=f"127.0.0.1:{port}",
-                    worker_processes=str(args.workers),
-                    user="root" if os.geteuid() == 0 else None,
-                    run_dir=work / "front",
+            # the production layout: nginx in front of the same platform, configured by `cim deploy nginx-conf`;
+            # the second one with --private-cache (answers to requests with a token kept a few seconds too)
+            fronts: list[subprocess.Popen[bytes]] = []
+            front_bases = []
+            for private_cache in (False, True):
+                run_dir = work / ("front-private" if private_cache else "front")
+                run_dir.mkdir()
+                front_port = postgis.free_port()
+                (run_dir / "nginx.conf").write_text(
+                    nginx_conf(
+                        settings,
+                        listen=f"127.0.0.1:{front_port}",
+                        upstream=f"127.0.0.1:{port}",
+                        worker_processes=str(args.workers),
+                        user="root" if os.geteuid() == 0 else None,
+                        run_dir=run_dir,
+                        private_cache=private_cache,
+                    )
                 )
-            )
-            front = subprocess.Popen([nginx_bin, "-c", str(front_conf), "-g", "daemon off;"])
-            front_base = f"http://127.0.0.1:{front_port}"
-            wait_nginx(f"{front_base}{paths[0]}")
-            for path in paths:  # the same bytes, now sent by nginx from the on-disk cache
-                if httpx.get(front_base + path).content != (docroot / path.lstrip("/")).read_bytes():
-                    raise SystemExit(f"the nginx layout answered other bytes for {path}")
+                fronts.append(subprocess.Popen([nginx_bin, "-c", str(run_dir / "nginx.conf"), "-g", "daemon off;"]))
+                front_bases.append(f"http://127.0.0.1:{front_port}")
+                wait_nginx(f"{front_bases[-1]}{paths[0]}")
+                for path in paths:  # the same bytes, now sent by nginx
+                    if (
+                        httpx.get(front_bases[-1] + path, timeout=60).content
+                        != (docroot / path.lstrip("/")).read_bytes()
+                    ):
+                        raise SystemExit(f"the nginx layout answered other bytes for {path}")
+            front_base, private_base = front_bases
             for checkout in args.compare:  # `python -m` puts the working folder first on sys.path: run it there
                 compare_port = postgis.free_port()
                 name = f"platform@{checkout.resolve().name}"
@@ -263,6 +292,20 @@ def main() -> None:
                     ),
                 )
                 wait_until_healthy(*compares[name], timeout=240)
+            if args.hold is not None:
+                hold(
+                    args.hold,
+                    {
+                        "platform": base,
+                        "nginx_layout": front_base,
+                        "nginx_layout_private": private_base,
+                        "nginx": f"http://127.0.0.1:{nginx_port}",
+                        "paths": paths,
+                        "token": token,
+                        "work": str(work),
+                        "pid": server.pid,
+                    },
+                )
             threads = 2
             nginx_base = f"http://127.0.0.1:{nginx_port}"
             authorised = {"Authorization": f"Bearer {token}"}
@@ -274,12 +317,13 @@ def main() -> None:
                     *((name, url, None) for name, (url, _) in compares.items()),
                     ("nginx_layout", front_base, None),
                     ("nginx_layout_token", front_base, authorised),
+                    ("nginx_layout_token_cached", private_base, authorised),
                     ("nginx", nginx_base, None),
                 ):
                     runs[name].append(wrk(url, paths, args.seconds, args.connections, threads, work, extra))
             load_after = os.getloadavg()
         finally:
-            for process in (nginx, front):
+            for process in (nginx, *fronts):
                 if process is not None:
                     process.terminate()
                     process.wait()

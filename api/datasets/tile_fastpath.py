@@ -29,12 +29,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.core.metrics import LATENCY, REQUESTS
 from api.core.request_id import SANE_REQUEST_ID
 from api.datasets.tile_http import (
+    ACCEL_CACHE,
     ACCEL_EXPIRES,
     ACCEL_REQUEST_HEADER,
     accel_expires,
     accel_path,
     etag_matches,
-    shared_by_nginx,
     tile_headers,
 )
 from api.deps import CallerCache, cached_session_caller
@@ -48,6 +48,7 @@ from cim_platform.datasets.streaming import TileFile, TileStreamer
 UUID = r"[0-9a-fA-F-]{36}"
 PINNED = re.compile(rf"^/tiles/({UUID})/r/({UUID})/(.+)$")
 _ACCEL = ACCEL_REQUEST_HEADER.encode()
+_CACHE = ACCEL_CACHE.encode()
 _COOKIE_PREFIX = sessions.COOKIE_NAME + "="
 
 
@@ -148,7 +149,7 @@ class TileFastPath:
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         authorization = cookie = if_none_match = request_id = None
-        accel = False
+        accel_mode: bytes | None = None
         for name, value in scope["headers"]:
             if name == b"origin" and self.outermost:
                 return await self.app(scope, receive, send)  # CORS: answered inside the CORS middleware
@@ -160,8 +161,8 @@ class TileFastPath:
                 cookie = value if cookie is None else cookie + b"; " + value
             elif name == b"if-none-match":
                 if_none_match = value.decode("latin-1")
-            elif name == _ACCEL:
-                accel = scope["method"] == "GET"
+            elif name == _ACCEL and scope["method"] == "GET":
+                accel_mode = value
         found = self._caller(scope, authorization, cookie)
         caller = await self._load(found) if isinstance(found, _Missing) else found
         if caller is None:
@@ -172,8 +173,8 @@ class TileFastPath:
             tile = None
         if tile is None or tile.media_type == "application/json":  # JSON: the routes gzip it
             return await self.app(scope, receive, send)
-        shared = shared_by_nginx(accel, caller is ANONYMOUS, tile)  # nginx keeps it a few seconds
-        accel = accel and not shared
+        shared = accel_mode == _CACHE and tile.data is not None  # shared_by_nginx: nginx keeps it a few seconds
+        accel = bool(accel_mode) and not shared
         if accel and not self.streamer.on_disk(tile):
             return await self.app(scope, receive, send)  # the route fills the on-disk cache first
         if not accel and tile.data is None:

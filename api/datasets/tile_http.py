@@ -32,8 +32,11 @@ def etag_matches(if_none_match: str | None, etag: str) -> bool:
 
 
 # nginx in front (`cim deploy nginx-conf`): nginx asks for X-Accel-Redirect answers with this request
-# header, and sends the content's file from this internal location (the on-disk cache) itself.
+# header, and sends the content's file from this internal location (the on-disk cache) itself. With the
+# value ACCEL_CACHE nginx keeps the answer a few seconds (per URL, Origin and credentials): then a
+# content held in memory is answered with its bytes and X-Accel-Expires instead.
 ACCEL_REQUEST_HEADER = "x-cim-accel"
+ACCEL_CACHE = "cache"
 ACCEL_LOCATION = "/_cim_content/"
 
 
@@ -41,14 +44,15 @@ ACCEL_EXPIRES = "X-Accel-Expires"
 
 
 def accel_expires(ttl_s: float) -> str:
-    """How long nginx may keep a public content for anonymous callers: the access cache's time."""
+    """How long nginx may keep a content's answer for one caller: the access cache's time."""
     return str(int(ttl_s))
 
 
-def shared_by_nginx(accel: bool, anonymous: bool, tile: TileFile) -> bool:
-    """Whether nginx may keep this answer a few seconds (public content, asked for without credentials):
-    then the platform sends the bytes themselves, with X-Accel-Expires, instead of X-Accel-Redirect."""
-    return accel and anonymous and tile.public and tile.data is not None
+def shared_by_nginx(accel: str | None, tile: TileFile) -> bool:
+    """Whether nginx keeps this answer a few seconds for the same URL, Origin and credentials (it asked
+    so, for a revision-pinned content held in memory): then the platform sends the bytes themselves,
+    with X-Accel-Expires, instead of X-Accel-Redirect (which nginx never caches)."""
+    return accel == ACCEL_CACHE and tile.data is not None
 
 
 def accel_path(sha256_relative: str) -> str:

@@ -31,7 +31,6 @@ from api.datasets.tile_http import (
     tile_headers,
 )
 from api.deps import CallerDep, SessionDep
-from cim_platform.core.access import Caller
 from cim_platform.datasets.city import city_tileset
 from cim_platform.datasets.streaming import TileFile, TileStreamer
 
@@ -91,17 +90,18 @@ def city(request: Request, caller: CallerDep, session: SessionDep) -> Response:
 
 async def dataset_tileset(dataset_id: uuid.UUID, request: Request, caller: CallerDep) -> Response:
     tile = await run_in_threadpool(_streamer(request).published_tileset, caller, dataset_id)
-    return await _content(request, tile, immutable=False, caller=caller)
+    return await _content(request, tile, immutable=False)
 
 
-async def _content(request: Request, tile: TileFile, immutable: bool, caller: Caller) -> Response:
+async def _content(request: Request, tile: TileFile, immutable: bool) -> Response:
     streamer = _streamer(request)
     if tile.media_type == "application/json":  # small documents, gzipped when asked
         body = tile.data if tile.data is not None else await run_in_threadpool(streamer.read, tile)
         return _answer(request, body, tile.sha256, tile.media_type, cache_control(tile.public, immutable))
     headers = tile_headers(tile, immutable)
-    accel = request.method == "GET" and ACCEL_REQUEST_HEADER in request.headers
-    if immutable and shared_by_nginx(accel, not caller.authenticated, tile):
+    accel_mode = request.headers.get(ACCEL_REQUEST_HEADER) if request.method == "GET" else None
+    accel = bool(accel_mode)
+    if immutable and shared_by_nginx(accel_mode, tile):
         headers[ACCEL_EXPIRES] = accel_expires(streamer.access_ttl_s)  # nginx keeps it a few seconds
         accel = False
     if etag_matches(request.headers.get("if-none-match"), tile.sha256):
@@ -121,11 +121,11 @@ async def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
     tile = await _file(request, caller, dataset_id, revision_id, path)
-    return await _content(request, tile, immutable=True, caller=caller)
+    return await _content(request, tile, immutable=True)
 
 
 async def published_file(dataset_id: uuid.UUID, path: str, request: Request, caller: CallerDep) -> Response:
-    return await _content(request, await _file(request, caller, dataset_id, None, path), immutable=False, caller=caller)
+    return await _content(request, await _file(request, caller, dataset_id, None, path), immutable=False)
 
 
 # GET documented, HEAD answered the same way (without a body)

@@ -18,6 +18,8 @@ import httpx
 import pytest
 
 from api.cli_deploy import nginx_conf
+from cim_platform.accounts import service as accounts
+from cim_platform.accounts.models import ApiToken, User
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset
@@ -33,7 +35,7 @@ pytestmark = pytest.mark.skipif(not Path(NGINX).exists(), reason="nginx-light is
 
 
 @contextmanager
-def running_nginx(settings: Settings, upstream: str, run_dir: Path) -> Iterator[str]:
+def running_nginx(settings: Settings, upstream: str, run_dir: Path, private_cache: bool = False) -> Iterator[str]:
     """The real nginx on a free loopback port, configured by `cim deploy nginx-conf`, in front of ``upstream``."""
     run_dir.mkdir()
     port = postgis.free_port()
@@ -46,6 +48,7 @@ def running_nginx(settings: Settings, upstream: str, run_dir: Path) -> Iterator[
             worker_processes="1",
             user="root" if os.geteuid() == 0 else None,  # the test's folders are private to its user
             run_dir=run_dir,
+            private_cache=private_cache,
         )
     )
     process = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"], stderr=subprocess.PIPE)
@@ -182,3 +185,53 @@ def test_nginx_front_same_answers_bytes_from_the_disk_cache(  # type: ignore[no-
     _same(_get(nginx_front, url), _get(live_server, url), "content-type")
     assert _get(nginx_front, url).status_code == 404
     assert _get(nginx_front, url, headers=surveyor).status_code == 200
+
+
+def test_nginx_private_cache_keeps_each_callers_answer_a_few_seconds(  # type: ignore[no-untyped-def]
+    settings: Settings, cast, start_worker, live_server: str, tmp_path: Path
+) -> None:
+    """`cim deploy nginx-conf --private-cache`: answers to requests with a token or session are kept by
+    nginx too, per credential, for CIM_TILE_ACCESS_TTL_S: the same answers, another caller never gets
+    one's copy, and a revoked token stops working within twice that time."""
+    start_worker()
+    surveyor = cast.headers("surveyor")
+    with httpx.Client(base_url=live_server, timeout=120) as client:
+        response = upload(client, surveyor, LAS, name="Survey, private cache", visibility="internal")  # type: ignore[arg-type]
+        assert response.status_code == 202, response.text
+        assert wait_job(client, surveyor, response.json()["job"]["href"])["state"] == "succeeded"  # type: ignore[arg-type]
+    dataset_id = response.json()["dataset"]["id"]
+    tileset = _get(live_server, f"/tiles/{dataset_id}/tileset.json", headers=surveyor).json()
+    url = f"/tiles/{dataset_id}/" + next(uri for uri in content_uris(tileset["root"]) if not uri.endswith(".json"))
+    with session_scope(cast.engine) as session:  # a token of the surveyor's to revoke below
+        user = session.get(User, cast.users["surveyor"])
+        assert user is not None
+        plaintext, token = accounts.create_token(session, user)
+        token_id = token.id
+    revocable = {"Authorization": f"Bearer {plaintext}"}
+    with running_nginx(settings, live_server, tmp_path / "nginx", private_cache=True) as front:
+        bare = _get(live_server, url, headers=surveyor)
+        assert bare.status_code == 200 and bare.headers["cache-control"].startswith("private")
+        for _ in range(3):  # the platform's answer, then nginx's copy of it
+            _same(_get(front, url, headers=surveyor), bare)
+            _same(_get(front, url, headers=revocable), bare)
+            # another organisation, nobody, a wrong token: never the surveyor's copy
+            for headers in ({}, cast.headers("uploader_b"), {"Authorization": "Bearer nope"}):
+                refused = _get(front, url, headers=headers)
+                _same(refused, _get(live_server, url, headers=headers), "content-type")
+                assert refused.status_code in (401, 404)
+        cors = {**surveyor, "Origin": "http://viewer.example"}
+        for _ in range(2):
+            _same(_get(front, url, headers=cors), _get(live_server, url, headers=cors), "access-control-allow-origin")
+        not_modified = _get(front, url, headers={**surveyor, "If-None-Match": bare.headers["etag"]})
+        assert not_modified.status_code == 304 and not_modified.headers["etag"] == bare.headers["etag"]
+        with httpx.Client(base_url=front, timeout=30) as browser:  # a session's answers are its own too
+            cast.sign_in(browser, "uploader_b")
+            for _ in range(2):
+                assert browser.get(url).status_code == 404
+
+        with session_scope(cast.engine) as session:
+            accounts.revoke_token(session, token_id)
+            assert session.get(ApiToken, token_id) is not None
+        time.sleep(2 * settings.tile_access_ttl_s + 0.5)
+        assert _get(front, url, headers=revocable).status_code == 401
+        _same(_get(front, url, headers=surveyor), bare)
