@@ -184,6 +184,17 @@ def test_diff_in_the_city_with_ghosts_and_a_switch(
         sign_in(b, "uploader_a", cast.password("uploader_a"))
         b.go(f"/datasets/{dataset_id}")
         b.page.wait_for_selector("[data-testid=bim-diff]")
+        # the revision page lists the changed elements beside the summary, and offers the earlier revisions
+        rows = b.page.locator("[data-testid=bim-diff-list] tbody tr")
+        listed = {kind: rows.locator(f"xpath=self::*[@data-kind='{kind}']").count() for kind in counts}
+        assert listed == counts, listed
+        assert "第 1 版 → 第 2 版" in b.page.inner_text("[data-testid=bim-diff]")
+        deleted = b.page.inner_text("[data-testid=bim-diff-list] tr[data-kind=deleted]")
+        assert "删除" in deleted and diff["deleted"][0]["global_id"] in deleted
+        assert "几何" in b.page.inner_text("[data-testid=bim-diff-list]") or "属性" in b.page.inner_text(
+            "[data-testid=bim-diff-list]")
+        options = b.page.locator("[data-testid=bim-compare-form] option").all_inner_texts()
+        assert options == ["第 1 版"], options
         b.page.click("[data-testid=bim-city-diff]")
         b.page.wait_for_url("**/city?**")
         wait_diff_loaded(b)
