@@ -136,6 +136,33 @@ def _point_solids(points: PointTable, ends: NDArray[np.int64], z: NDArray[np.flo
         np.where(is_shaft, shaft_half[at], fitting_half[at]), is_shaft)
 
 
+def _constant(value: str | None, count: int) -> TextColumn:
+    """``TextColumn.of([value] * count)``."""
+    return TextColumn(np.zeros(count, dtype=np.int32), [value] if count else [])
+
+
+def _joined(first: TextColumn, second: TextColumn) -> TextColumn:
+    """``TextColumn.of`` of the rows of ``first`` then those of ``second`` (both made by ``of``, their labels
+    in order of first appearance): the same labels in the same order, without hashing every row again."""
+    labels = list(first.labels)
+    index = {label: i for i, label in enumerate(labels)}
+    for label in second.labels:
+        if label not in index:
+            index[label] = len(labels)
+            labels.append(label)
+    remap = np.array([index[label] for label in second.labels], dtype=np.int32)
+    return TextColumn(np.concatenate([first.codes, remap[second.codes]]).astype(np.int32), labels)
+
+
+def _relabelled(column: TextColumn, names: dict[str, str]) -> TextColumn:
+    """``TextColumn.of`` of the column's rows renamed through ``names`` (the labels' order kept when the
+    renaming keeps them apart)."""
+    labels: list[str | None] = [names[label] for label in column.labels if label is not None]
+    if len(set(labels)) == len(labels) == len(column.labels):
+        return TextColumn(column.codes, labels)
+    return TextColumn.of([names[label] if label is not None else None for label in column.to_list()])
+
+
 def _columns(network: Network, lengths: NDArray[np.float64], solids: PointSolids) -> dict[str, ArrayColumn]:
     """The features' property columns (segments, then points with a solid), as arrays."""
     segments, all_points = network.segment_table, network.point_table
@@ -162,12 +189,13 @@ def _columns(network: Network, lengths: NDArray[np.float64], solids: PointSolids
     def rounded(values: NDArray[np.float64]) -> NDArray[np.float64]:  # Python's round, as reports show them
         return np.array([round(v, 3) for v in values.tolist()], dtype=np.float64)
 
+    category = text([*segments.category, *point_categories])
     columns: dict[str, ArrayColumn] = {
-        "kind": text([*["segment"] * n_seg, *["point"] * n_pts]),
+        "kind": _joined(_constant("segment", n_seg), _constant("point", n_pts)),
         "id": text([*segments.id, *pick(all_points.id, at)]),
-        "category": text([*segments.category, *point_categories]),
-        "category_zh": text([CATEGORY_BY_CODE[c].name_zh for c in [*segments.category, *point_categories]]),
-        "feature": text([*[None] * n_seg, *pick(all_points.feature, at)]),
+        "category": category,
+        "category_zh": _relabelled(category, {c: CATEGORY_BY_CODE[c].name_zh for c in category.labels if c}),
+        "feature": _joined(_constant(None, n_seg), text(pick(all_points.feature, at))),
         "start_id": seg_text(segments.start),
         "end_id": seg_text(segments.end),
         "diameter_mm": seg_float(segments.diameter_mm),
@@ -294,21 +322,25 @@ def _lines_job(path: Path) -> tuple[BoundingVolume, int]:
 
 
 def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer], Path]], lines_path: Path,
-                    workers: int, progress: Callable[[int], None]
+                    workers: int, progress: Callable[[int], None], meanwhile: Callable[[], None]
                     ) -> tuple[dict[str, tuple[BoundingVolume, int, int]], tuple[BoundingVolume, int]]:
     """Every solid content and the lines content; with several workers in forked processes (they inherit the
-    features), the lines written beside the solids."""
+    features), the lines written beside the solids, and ``meanwhile`` called in this process while they work
+    (else after them)."""
     if workers <= 1 or len(jobs) < 4:
         out = {}
         for name, keys, path in jobs:
             out[name] = write_solids_glb(features, keys, MATERIALS, path)
             progress(len(keys))
-        return out, write_lines_glb(features, np.arange(len(features)), MATERIALS, lines_path)
+        lines_written = write_lines_glb(features, np.arange(len(features)), MATERIALS, lines_path)
+        meanwhile()
+        return out, lines_written
     _FEATURES["features"] = features
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             lines = pool.submit(_lines_job, lines_path)
             futures = {pool.submit(_write_job, keys, path): (name, len(keys)) for name, keys, path in jobs}
+            meanwhile()
             results = {}
             for future in as_completed(futures):
                 name, count = futures[future]
@@ -319,8 +351,8 @@ def _write_contents(features: Features, jobs: list[tuple[str, NDArray[np.integer
         _FEATURES.clear()
 
 
-def _tiles(features: Features, out_dir: Path, placement: Placement, options: ConvertOptions
-           ) -> tuple[Tileset, dict[str, int]]:
+def _tiles(features: Features, out_dir: Path, placement: Placement, options: ConvertOptions,
+           meanwhile: Callable[[], None]) -> tuple[Tileset, dict[str, int]]:
     lo, hi = features.bounds()
     weights = features.weights()
     root_node = build_quadtree(lo, hi, weights, MAX_TILE_TRIANGLES, PARENT_TRIANGLES)
@@ -343,7 +375,8 @@ def _tiles(features: Features, out_dir: Path, placement: Placement, options: Con
     collect(root_node, "q")
     jobs.sort(key=lambda job: -len(job[1]))
     contents, (lines_box, lines_bytes) = _write_contents(features, jobs, out_dir / "lines.glb",
-                                                         max(1, options.jobs or os.cpu_count() or 1), advance)
+                                                         max(1, options.jobs or os.cpu_count() or 1), advance,
+                                                         meanwhile)
 
     def to_tile(node: QuadNode, name: str) -> Tile:
         content = None
@@ -401,9 +434,11 @@ def _convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[s
         raise ConversionError(f"{path.name}: no segment could be built and no point has a manhole or fitting to "
                               "draw (points need a ground elevation)")
     options.report_progress(0.3, "geometry built")
-    tileset, stats = _tiles(features, Path(out_dir), placement, options)
+    outlines: list[dict[str, Any] | None] = []  # worked out here while the workers write the tiles
+    tileset, stats = _tiles(features, Path(out_dir), placement, options,
+                            lambda: outlines.append(_outline(features, placement)))
     tileset.write(Path(out_dir) / "tileset.json")
-    outline = _outline(features, placement)
+    outline = outlines[0]
     options.report_progress(1.0, "done")
     errors = network.errors
     by_category: dict[str, dict[str, float]] = {}

@@ -252,6 +252,10 @@ def _check_depth(rows: _Table, depth: NDArray[np.float64], label: str) -> None:
 
 
 def _first_seen(rows: _Table, ids: list[str | None], seen: dict[str, int], what: str) -> None:
+    if (None not in ids and rows.reason.count(None) == len(ids) and len(set(ids)) == len(ids)
+            and seen.keys().isdisjoint(ids)):  # the common case: every id given once and no row refused yet
+        seen.update(zip(ids, range(2, len(ids) + 2), strict=True))  # type: ignore[arg-type]
+        return
     for i, ident in enumerate(ids):
         if ident is None:
             continue

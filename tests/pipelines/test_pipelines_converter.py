@@ -14,7 +14,7 @@ from converters.api import convert, detect_kind
 from converters.errors import ConversionError
 from converters.options import ConvertOptions
 from converters.pipelines import read_network
-from converters.pipelines.convert import build_features
+from converters.pipelines.convert import _constant, _joined, _relabelled, build_features
 from converters.pipelines.geometry import prisms
 from converters.pipelines.glb_writer import solids_of
 from converters.pointcloud.placement import place_in_crs
@@ -23,6 +23,7 @@ from tests.support.pipelines import CRS, E0, N0, generator, line, point, write_z
 from tests.support.structural_metadata import layout_errors
 from tests.support.validators import assert_output_valid
 from tiles.glb import read_glb
+from tiles.metadata import TextColumn
 
 OPTIONS = ConvertOptions(crs=CRS)
 
@@ -231,3 +232,31 @@ def test_demo_tileset_is_valid_with_one_feature_per_record(tmp_path: Path) -> No
                         else footprint["coordinates"][0][0]).mean(axis=0)
     assert 109.78 < lon < 109.79 and 39.60 < lat < 39.61
     assert json.loads((tmp_path / "out" / "report.json").read_text())["kind"] == "pipelines"
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    (["a", "b", None, "a"], [None, "c", "b", "d"]),
+    ([], ["x", None]),
+    (["x", None], []),
+    ([None, None], ["y", None]),
+])
+def test_text_columns_joined_from_codes_equal_the_columns_of_their_rows(first: list[str | None],
+                                                                        second: list[str | None]) -> None:
+    expected = TextColumn.of([*first, *second])
+    joined = _joined(TextColumn.of(first), TextColumn.of(second))
+    assert joined.labels == expected.labels
+    assert joined.codes.tolist() == expected.codes.tolist()
+    assert joined.utf8()[0] == expected.utf8()[0]
+    for value, count in (("segment", 3), (None, 2), ("point", 0)):
+        constant = _constant(value, count)
+        assert (constant.labels, constant.codes.tolist()) == (TextColumn.of([value] * count).labels, [0] * count)
+
+
+def test_relabelled_text_column_keeps_rows_when_names_collide() -> None:
+    column = TextColumn.of(["gas", "water", "gas", "power"])
+    distinct = _relabelled(column, {"gas": "燃气", "water": "给水", "power": "电力"})
+    assert distinct.to_list() == ["燃气", "给水", "燃气", "电力"]
+    assert distinct.labels == TextColumn.of(distinct.to_list()).labels
+    merged = _relabelled(column, {"gas": "energy", "water": "water", "power": "energy"})
+    assert merged.to_list() == ["energy", "water", "energy", "energy"]
+    assert merged.labels == ["energy", "water"]
