@@ -117,6 +117,9 @@ def _tree_rss_kb(root: int) -> int:
 def child_env(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
+    # this checkout's code, not whatever the environment's editable install points at (a worktree's
+    # .venv is main's: its children imported /work/main's converters)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     return env
 
 

@@ -46,7 +46,7 @@ PARALLEL_MIN_TRIANGLES = 50_000  # smaller models are written in-process (worker
 def write_tileset(
     elements: list[Element],
     materials: list[Material],
-    rows: Callable[[Element], dict[str, Any]],
+    rows: list[dict[str, Any]],
     frame: LocalFrame,
     out_dir: Path,
     compress: bool,
@@ -55,8 +55,8 @@ def write_tileset(
 ) -> dict[str, Any]:
     """Write glb contents and tileset.json; returns {tiles, contents, bytes, coarse, footprint}.
 
-    With ``jobs`` > 1 the contents (and the footprint) are written by that many forked workers
-    (they inherit the elements; nothing is sent to them), largest first."""
+    With ``jobs`` > 1 the contents (and the footprint) are written by that many threads
+    (:mod:`.workers`), largest first. ``rows``: each element's feature row (same order)."""
     order = sorted(range(len(elements)), key=lambda i: elements[i].guid)
     element_index = {i: rank for rank, i in enumerate(order)}
     items = [Item(i, e.lo, e.hi, e.triangles) for i, e in enumerate(elements)]
@@ -67,7 +67,7 @@ def write_tileset(
         root = HierarchyNode(list(root.keys), root.lo, root.hi, 0.0, [leaf])
 
     def features_of(keys: list[int]) -> dict[str, list[Any]]:
-        table_rows = [rows(elements[i]) for i in keys]
+        table_rows = [rows[i] for i in keys]
         features: dict[str, list[Any]] = {"elementIndex": [element_index[i] for i in keys]}
         for column in _column_names(table_rows):
             features[column] = [r.get(column) for r in table_rows]

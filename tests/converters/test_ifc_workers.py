@@ -1,8 +1,8 @@
-"""converters.ifc.workers.run_tasks: results in task order, work done in forked workers, errors raised."""
+"""converters.ifc.workers.run_tasks: results in task order, work shared with a worker thread, errors raised."""
 
 from __future__ import annotations
 
-import os
+import threading
 from functools import partial
 
 import pytest
@@ -10,18 +10,19 @@ import pytest
 from converters.ifc.workers import run_tasks, shares
 
 
-def _square_and_pid(value: int) -> tuple[int, int]:
-    return value * value, os.getpid()
+def _square_and_thread(value: int) -> tuple[int, int]:
+    return value * value, threading.get_ident()
 
 
 def test_results_come_back_in_order_from_workers() -> None:
-    tasks = [partial(_square_and_pid, i) for i in range(8)]
+    tasks = [partial(_square_and_thread, i) for i in range(8)]
     results = run_tasks(tasks, weights=list(range(8)), jobs=2)
     assert [r[0] for r in results] == [i * i for i in range(8)]
-    pids = {r[1] for r in results}
-    assert os.getpid() in pids and len(pids) == 2  # the caller took a share, one forked worker the rest
+    threads = {r[1] for r in results}
+    caller = threading.get_ident()
+    assert caller in threads and len(threads) == 2  # the caller took a share, one worker thread the rest
     serial = run_tasks(tasks, weights=list(range(8)), jobs=1)
-    assert [r[0] for r in serial] == [i * i for i in range(8)] and {r[1] for r in serial} == {os.getpid()}
+    assert [r[0] for r in serial] == [i * i for i in range(8)] and {r[1] for r in serial} == {caller}
 
 
 def _fail() -> None:
@@ -29,8 +30,10 @@ def _fail() -> None:
 
 
 def test_a_failing_task_raises_in_the_caller() -> None:
-    with pytest.raises(ValueError, match="broken content"):
-        run_tasks([partial(_square_and_pid, 1), _fail], weights=[1, 2], jobs=2)
+    with pytest.raises(ValueError, match="broken content"):  # the caller's own task
+        run_tasks([partial(_square_and_thread, 1), _fail], weights=[1, 2], jobs=2)
+    with pytest.raises(ValueError, match="broken content"):  # the worker's task
+        run_tasks([partial(_square_and_thread, 1), _fail], weights=[2, 1], jobs=2)
 
 
 def test_the_caller_takes_one_balanced_share_and_the_workers_the_rest_heaviest_first() -> None:
