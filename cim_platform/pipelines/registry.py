@@ -21,7 +21,7 @@ import numpy as np
 import psycopg
 from psycopg import sql
 from pyproj import CRS, Transformer
-from sqlalchemy import Select, delete, func, or_, select
+from sqlalchemy import Select, delete, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from cim_platform.core.access import Caller
@@ -97,6 +97,11 @@ def _copy(session: Session, table: str, columns: tuple[str, ...], rows: Iterable
             copy.write_row(row)
 
 
+def row_id(dataset_id: uuid.UUID, kind: str, code: str) -> uuid.UUID:
+    """The stable id of a registry row: the same dataset, kind and code give the same id in every refill."""
+    return uuid.uuid5(dataset_id, f"{kind}:{code}")
+
+
 def fill(session: Session, dataset: Dataset, revision: DatasetRevision, source: Path) -> tuple[int, int]:
     """Replace the dataset's registry rows by the revision's network; (segments, points) stored.
 
@@ -116,15 +121,20 @@ def fill(session: Session, dataset: Dataset, revision: DatasetRevision, source: 
     lengths = np.round(np.sqrt((x[end] - x[start]) ** 2 + (y[end] - y[start]) ** 2 + (z1 - z0) ** 2), 3).tolist()
     point_geoms = _ewkb_hex(1, np.column_stack([lon, lat, ground]))
     segment_geoms = _ewkb_hex(2, np.column_stack([lon[start], lat[start], z0, lon[end], lat[end], z1]))
+    # one fill of a dataset at a time (a publication's refresh and an owner's may overlap), and rows keep their
+    # ids across refills: a segment's or point's id is derived from the dataset and its code, so a link or a
+    # page that read the registry before a refill still finds the same pipe after it
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"pipelines-fill:{dataset.id}"})
     session.execute(delete(Segment).where(Segment.dataset_id == dataset.id))
     session.execute(delete(Point).where(Point.dataset_id == dataset.id))
     district = dataset.district_code
     _copy(session, Point.__tablename__, POINT_COLUMNS, (
-        (uuid.uuid4(), dataset.id, revision.id, p.id[:100], p.category, p.feature, p.ground, p.depth,
-         p.manhole_m, p.owner, district, json.dumps(p.extras, ensure_ascii=False), point_geoms[i])
+        (row_id(dataset.id, "point", p.id[:100]), dataset.id, revision.id, p.id[:100], p.category, p.feature,
+         p.ground, p.depth, p.manhole_m, p.owner, district, json.dumps(p.extras, ensure_ascii=False), point_geoms[i])
         for i, p in enumerate(network.points)))
     _copy(session, Segment.__tablename__, SEGMENT_COLUMNS, (
-        (uuid.uuid4(), dataset.id, revision.id, s.id[:200], s.start[:100], s.end[:100], s.category, s.round,
+        (row_id(dataset.id, "segment", s.id[:200]), dataset.id, revision.id, s.id[:200], s.start[:100],
+         s.end[:100], s.category, s.round,
          s.diameter_mm, s.width_mm, s.height_mm, s.material, s.pressure, s.voltage, s.laying, s.ducts, s.owner,
          s.construction_year, s.survey_date, s.start_depth, s.end_depth, lengths[k], district,
          json.dumps(s.extras, ensure_ascii=False), segment_geoms[k])

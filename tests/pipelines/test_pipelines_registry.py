@@ -4,6 +4,7 @@ range); the monitoring rate on a known network with devices, tokens and readings
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +49,11 @@ def test_registry_is_filled_on_publication_and_queryable(client, cast, settings,
                                                params={"limit": 5000}).json()["items"]}
     assert z0 == pytest.approx(points["AYS00"]["ground_elevation"] - 2.5 + 0.3, abs=1e-6)
     assert first["category"] == "drainage_storm" and first["diameter_mm"] == 600
+    # ids survive a refill: derived from the dataset and the code, so a page read before a refresh still finds them
+    from cim_platform.pipelines.registry import row_id
+
+    assert first["id"] == str(row_id(uuid.UUID(first["dataset_id"]), "segment", "AYS00-AYS01"))
+    assert points["AYS00"]["id"] == str(row_id(uuid.UUID(first["dataset_id"]), "point", "AYS00"))
     west, south = lon0 - 0.0001, lat0 - 0.0001
     box = client.get(SEGMENTS, headers=h, params={"bbox": f"{west},{south},{lon0 + 0.0001},{lat0 + 0.0001}"}).json()
     assert "AYS00-AYS01" in {s["code"] for s in box["items"]} and box["total"] < 20
