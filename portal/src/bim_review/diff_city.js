@@ -7,6 +7,7 @@
 // the new revision; the "BIM change" panel says which revision a picked element comes from.
 import { reactive } from "vue";
 import { api } from "../api.js";
+import { colourConditions, propertyIs } from "../city/extensions.js";
 
 export const DIFF_COLOURS = { added: "#43a047", changed: "#fb8c00", deleted: "#e53935", ghost: "#b56b6b" };
 export const GHOST_ALPHA = 0.45;
@@ -19,16 +20,12 @@ export const diffView = reactive({
   status: {}, // GlobalId → "added" | "deleted" | "changed"
 });
 
-const quote = (value) => JSON.stringify(String(value)).replace(/'/g, "\\'");
-const colour = (css, alpha = 1) => `color(${quote(css)}, ${alpha})`;
 
 /** A Cesium3DTileStyle: features coloured by GlobalId (`colours`: id → CSS colour), the others `otherwise`;
  * with `only`, just the features whose GlobalId is in it are shown. */
 export function styleByGlobalId(Cesium, colours, { otherwise = "white", alpha = 1, only = null } = {}) {
-  const test = (id) => `\${GlobalId} === ${quote(id)}`;
-  const color = { conditions: [...Object.entries(colours).map(([id, css]) => [test(id), colour(css, alpha)]), ["true", colour(otherwise, alpha)]] };
-  const style = { color };
-  if (only) style.show = { conditions: [...only.map((id) => [test(id), "true"]), ["true", "false"]] };
+  const style = { color: colourConditions("GlobalId", colours, otherwise, alpha) };
+  if (only) style.show = { conditions: [...only.map((id) => [propertyIs("GlobalId", id), "true"]), ["true", "false"]] };
   return new Cesium.Cesium3DTileStyle(style);
 }
 

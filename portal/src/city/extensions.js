@@ -23,12 +23,21 @@ function restyle(Cesium, tileset) {
     tileset.style = alpha === 1 ? undefined : new Cesium.Cesium3DTileStyle({ color: `color('white', ${alpha})` });
     return;
   }
-  const quote = (value) => JSON.stringify(String(value)).replace(/'/g, "\\'");
   const { property, colours, otherwise } = colouring;
-  const conditions = Object.entries(colours).map(([value, colour]) =>
-    [`\${${property}} === ${quote(value)}`, `color(${quote(colour)}, ${alpha})`]);
-  conditions.push(["true", `color(${otherwise ? quote(otherwise) : "'white'"}, ${alpha})`]);
-  tileset.style = new Cesium.Cesium3DTileStyle({ color: { conditions } });
+  tileset.style = new Cesium.Cesium3DTileStyle({ color: colourConditions(property, colours, otherwise || "white", alpha) });
+}
+
+const quote = (value) => JSON.stringify(String(value)).replace(/'/g, "\\'");
+
+/** A style expression string testing a property's value, e.g. `${GlobalId} === "…"`. */
+export const propertyIs = (property, value) => `\${${property}} === ${quote(value)}`;
+
+/** The `color` of a Cesium3DTileStyle: features whose `property` is a key of `colours` get that CSS colour, the
+ * others `otherwise`, all with opacity `alpha`. */
+export function colourConditions(property, colours, otherwise, alpha = 1) {
+  const colour = (css) => `color(${quote(css)}, ${alpha})`;
+  return { conditions: [...Object.entries(colours).map(([value, css]) => [propertyIs(property, value), colour(css)]),
+    ["true", colour(otherwise)]] };
 }
 
 /** The opacity (0…1) of a tileset, kept with any colouring by property. */
