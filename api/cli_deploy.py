@@ -25,8 +25,17 @@ from typing import Annotated
 
 import typer
 
-from api.datasets.tile_http import ACCEL_CACHE, ACCEL_LOCATION, ACCEL_REQUEST_HEADER
+from api.datasets.tile_http import (
+    ACCEL_CACHE,
+    ACCEL_LOCATION,
+    ACCEL_REQUEST_HEADER,
+    IMMUTABLE,
+    PUBLIC_TREE_REQUEST_HEADER,
+    caching_headers,
+)
 from cim_platform.core.settings import Settings
+from cim_platform.datasets.public_tree import FOLDER as PUBLIC_FOLDER
+from cim_platform.datasets.tilestore import MEDIA_TYPES
 
 deploy_app = typer.Typer(help="Deployment: configuration of the servers in front of the platform", no_args_is_help=True)
 
@@ -46,6 +55,28 @@ RESTORED_HEADERS = (
 CREDENTIALS = "$http_authorization$cookie_cim_session$arg_access_token"
 # nginx keeps a content's answer per URL (with ?access_token), Origin and credentials, a few seconds
 CACHE_KEY = "$request_uri|$http_origin|$http_authorization|$cookie_cim_session"
+# what sends a request for a pinned content to the platform instead of the public tree: credentials, CORS,
+# conditional and range requests (the tree answers plain anonymous GET and HEAD only)
+TREE_BYPASS = "$request_method:" + CREDENTIALS + "$http_origin$http_if_none_match$http_if_modified_since$http_range"
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+def _public_tree_headers() -> str:
+    """The platform's headers of an anonymous answer with a public immutable content (tile_http)."""
+    headers = caching_headers("$cim_v", IMMUTABLE)
+    headers["Vary"] += ", Origin"  # what the CORS middleware adds to every answer
+    lines = [f'add_header {name} "{value.replace(chr(34), chr(92) + chr(34))}";' for name, value in headers.items()]
+    lines += ['add_header Last-Modified "";', "add_header X-Request-ID $cim_request_id;"]
+    return "\n".join(f"            {line}" for line in lines)
+
+
+def _types() -> str:
+    """nginx's media types of the tree's files: the ones the platform stored them with (by name)."""
+    by_type: dict[str, list[str]] = {}
+    for suffix, media_type in MEDIA_TYPES.items():
+        if media_type != "application/json":
+            by_type.setdefault(media_type, []).append(suffix.lstrip("."))
+    return " ".join(f"{media_type} {' '.join(suffixes)};" for media_type, suffixes in by_type.items())
 
 
 def _proxy(accel: bool, cache: bool = False, private_cache: bool = False) -> str:
@@ -145,6 +176,19 @@ http {{
         "" $upstream_cache_etag;               # kept answers: nginx revalidates its copy, 304s are its own
         default {"$upstream_cache_etag" if private_cache else "$http_if_none_match"};
     }}
+    map "{TREE_BYPASS}" $cim_tree {{         # the public tree, or a folder that never exists
+        "GET:" /{PUBLIC_FOLDER};
+        "HEAD:" /{PUBLIC_FOLDER};
+        default /-;
+    }}
+    map $arg_v $cim_v {{                       # the content's SHA-256 named by the URL
+        "~^[0-9a-f]{{64}}$" $arg_v;
+        default -;
+    }}
+    map "$cim_tree$cim_v" $cim_tree_fill {{     # missed in the tree: the platform puts it there
+        "~^/{PUBLIC_FOLDER}[0-9a-f]{{64}}$" 1;
+        default "";
+    }}
     map $http_x_request_id $cim_request_id {{  # the client's id when sane, as the platform does, else nginx's
         "~^[A-Za-z0-9][A-Za-z0-9._:@/+=-]{{0,127}}$" $http_x_request_id;
         default $request_id;
@@ -167,9 +211,28 @@ http {{
 {_proxy(accel=True)}
         }}
 
-        # revision-pinned (immutable) contents: the same, and each caller's answer kept a few seconds
+        # revision-pinned (immutable) contents of public datasets, asked anonymously with their SHA-256
+        # (?v=, as the served tileset.json writes them): sent by nginx from the public tree, which the
+        # platform fills on the first read and sweeps every CIM_TILE_ACCESS_TTL_S seconds
+        location ~ "^/tiles/(?<cim_dataset>{UUID_PATTERN})/r/(?<cim_revision>{UUID_PATTERN})/(?<cim_path>.+)$" {{
+            root {cache_dir};
+            try_files $cim_tree/$cim_dataset/$cim_revision/$cim_v/$cim_path @cim_pinned;
+            types {{ {_types()} }}
+            default_type application/octet-stream;
+            etag off;                          # the platform's ETag (the SHA-256) is set below
+            max_ranges 0;
+{_public_tree_headers()}
+        }}
+
+        # other revision-pinned (immutable) contents: authorised by the platform, and each caller's answer
+        # kept a few seconds
         location ~ ^/tiles/[^/]+/r/ {{
 {_proxy(accel=True, cache=True, private_cache=private_cache)}
+        }}
+
+        location @cim_pinned {{
+{_proxy(accel=True, cache=True, private_cache=private_cache)}
+            proxy_set_header {PUBLIC_TREE_REQUEST_HEADER.title()} $cim_tree_fill;
         }}
 
         # the content-addressed on-disk cache (files named by SHA-256), reachable only by X-Accel-Redirect

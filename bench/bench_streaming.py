@@ -59,6 +59,11 @@ def ensure_tools() -> None:
         raise SystemExit(f"install {', '.join(missing)} (Debian: apt-get install nginx-light wrk)")
 
 
+def _file_path(url: str) -> str:
+    """Where nginx alone keeps a URL's bytes: its path, without the query (``?v=<sha256>``)."""
+    return url.split("?")[0].lstrip("/")
+
+
 def wait_nginx(url: str, timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -122,7 +127,8 @@ def wrk(
 
 
 SERVERS = ("platform", "nginx_layout", "nginx_layout_token", "nginx_layout_token_cached", "nginx")
-"""The bare platform; nginx in front (anonymous: public contents from nginx's few-seconds copy; with a
+"""The bare platform; nginx in front (anonymous: public contents named by their SHA-256, as the served
+tileset.json writes them, sent by nginx from the public tree; with a
 token: every request authorised by the platform, bytes by X-Accel-Redirect; with a token and
 --private-cache: the caller's answer kept a few seconds too); nginx alone; and with
 --compare, the bare platform of other checkouts ("platform@<folder>")."""
@@ -216,14 +222,17 @@ def main() -> None:
                 raise SystemExit(f"conversion failed: {job}")
             dataset = created["dataset"]["id"]
             tileset = httpx.get(f"{base}/tiles/{dataset}/tileset.json", timeout=60).json()
-            paths = [f"/tiles/{dataset}/{uri}" for uri in content_uris(tileset["root"]) if uri.endswith(".glb")]
+            # the URLs a viewer reads (with ?v=<sha256>); nginx alone serves the same paths from files
+            paths = [
+                f"/tiles/{dataset}/{uri}" for uri in content_uris(tileset["root"]) if uri.split("?")[0].endswith(".glb")
+            ]
             docroot = work / "www"
             total = 0
             for path in paths:
                 body = httpx.get(base + path, timeout=60).content
                 total += len(body)
-                (docroot / path.lstrip("/")).parent.mkdir(parents=True, exist_ok=True)
-                (docroot / path.lstrip("/")).write_bytes(body)
+                (docroot / _file_path(path)).parent.mkdir(parents=True, exist_ok=True)
+                (docroot / _file_path(path)).write_bytes(body)
             conf = work / "nginx.conf"
             conf.write_text(
                 f"worker_processes {args.workers};\ndaemon off;\npid {work}/nginx.pid;\nerror_log {work}/nginx.err;\n"
@@ -263,7 +272,7 @@ def main() -> None:
                 for path in paths:  # the same bytes, now sent by nginx
                     if (
                         httpx.get(front_bases[-1] + path, timeout=60).content
-                        != (docroot / path.lstrip("/")).read_bytes()
+                        != (docroot / _file_path(path)).read_bytes()
                     ):
                         raise SystemExit(f"the nginx layout answered other bytes for {path}")
             front_base, private_base = front_bases

@@ -32,6 +32,7 @@ from api.datasets.tile_http import (
     ACCEL_CACHE,
     ACCEL_EXPIRES,
     ACCEL_REQUEST_HEADER,
+    PUBLIC_TREE_REQUEST_HEADER,
     accel_expires,
     accel_path,
     etag_matches,
@@ -48,6 +49,7 @@ from cim_platform.datasets.streaming import TileFile, TileStreamer
 UUID = r"[0-9a-fA-F-]{36}"
 PINNED = re.compile(rf"^/tiles/({UUID})/r/({UUID})/(.+)$")
 _ACCEL = ACCEL_REQUEST_HEADER.encode()
+_PUBLIC_TREE = PUBLIC_TREE_REQUEST_HEADER.encode()
 _CACHE = ACCEL_CACHE.encode()
 _COOKIE_PREFIX = sessions.COOKIE_NAME + "="
 
@@ -153,6 +155,8 @@ class TileFastPath:
         for name, value in scope["headers"]:
             if name == b"origin" and self.outermost:
                 return await self.app(scope, receive, send)  # CORS: answered inside the CORS middleware
+            if name == _PUBLIC_TREE:
+                return await self.app(scope, receive, send)  # nginx missed it in the public tree: the route fills it
             if name == b"x-request-id" and request_id is None:
                 request_id = value
             elif name == b"authorization":

@@ -42,6 +42,10 @@ ACCEL_LOCATION = "/_cim_content/"
 
 ACCEL_EXPIRES = "X-Accel-Expires"
 
+# nginx asks with this request header (value "1") when it looked for an anonymous request's content in
+# the public tree (cim_platform.datasets.public_tree) and did not find it: the platform puts it there
+PUBLIC_TREE_REQUEST_HEADER = "x-cim-public"
+
 
 def accel_expires(ttl_s: float) -> str:
     """How long nginx may keep a content's answer for one caller: the access cache's time."""

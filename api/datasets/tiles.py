@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -21,6 +22,7 @@ from starlette.responses import FileResponse
 from api.datasets.tile_http import (
     ACCEL_EXPIRES,
     ACCEL_REQUEST_HEADER,
+    PUBLIC_TREE_REQUEST_HEADER,
     PUBLISHED,
     accel_expires,
     accel_path,
@@ -35,6 +37,7 @@ from cim_platform.datasets.city import city_tileset
 from cim_platform.datasets.streaming import TileFile, TileStreamer
 
 router = APIRouter(prefix="/tiles", tags=["tiles"])
+log = logging.getLogger(__name__)
 
 GZIP_MIN_BYTES = 1024
 TILE_ANSWERS: dict[int | str, dict[str, Any]] = {
@@ -121,6 +124,11 @@ async def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
     tile = await _file(request, caller, dataset_id, revision_id, path)
+    if request.headers.get(PUBLIC_TREE_REQUEST_HEADER) and request.query_params.get("v") == tile.sha256:
+        try:  # nginx sends it itself from now on
+            await run_in_threadpool(_streamer(request).share_public, dataset_id, tile)
+        except OSError:
+            log.warning("could not put %s of dataset %s in the public tree", path, dataset_id, exc_info=True)
     return await _content(request, tile, immutable=True)
 
 

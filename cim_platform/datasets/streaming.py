@@ -21,7 +21,7 @@ import hashlib
 import json
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,9 @@ from cim_platform.core.settings import Settings
 from cim_platform.datasets.access_cache import RefreshAheadCache
 from cim_platform.datasets.disk_cache import ContentCache
 from cim_platform.datasets.errors import RevisionWithdrawn
+from cim_platform.datasets.public_tree import FOLDER as PUBLIC_FOLDER
+from cim_platform.datasets.public_tree import PublicTree
+from cim_platform.datasets.tilestore import media_type
 
 _ACCESS = text(
     """
@@ -50,6 +53,15 @@ _CONTENT = text(
       FROM tile_contents t JOIN dataset_revisions r ON r.id = t.revision_id
      WHERE r.dataset_id = :dataset_id AND t.revision_id = :revision_id AND t.path = :path
     """
+)
+_SERVABLE = text(  # revisions anonymous callers may read (see public_tree)
+    """
+    SELECT r.dataset_id, r.id FROM dataset_revisions r JOIN datasets d ON d.id = r.dataset_id
+     WHERE d.id = ANY(:ids) AND d.visibility = 'public' AND r.state <> 'withdrawn'
+    """
+)
+_SHAS = text(
+    "SELECT path, sha256 FROM tile_contents WHERE revision_id = :revision_id AND media_type <> 'application/json'"
 )
 _CHUNK = (  # psycopg placeholders: run on the driver's connection with binary results (no hex copy)
     "SELECT substring(data from %(start)s for %(length)s) FROM tile_contents"
@@ -79,15 +91,23 @@ class TileFile:
     size: int = 0
 
 
-def pin_uris(tileset: dict[str, Any], prefix: str) -> dict[str, Any]:
-    """A copy of a tileset whose content URIs point into one revision (``prefix`` + uri)."""
+def pin_uris(tileset: dict[str, Any], prefix: str, sha256s: dict[str, str] | None = None) -> dict[str, Any]:
+    """A copy of a tileset whose content URIs point into one revision (``prefix`` + uri). A content
+    listed in ``sha256s`` (path → SHA-256) also names its digest (``?v=``): behind nginx such a URL of a
+    public dataset is answered from the public tree (:mod:`cim_platform.datasets.public_tree`)."""
+    sha256s = sha256s or {}
+
+    def pinned(content: dict[str, Any]) -> dict[str, Any]:
+        uri = content["uri"]
+        sha256 = sha256s.get(uri.removeprefix("./")) if "?" not in uri and "#" not in uri else None
+        return {**content, "uri": prefix + uri + (f"?v={sha256}" if sha256 else "")}
 
     def visit(tile: dict[str, Any]) -> dict[str, Any]:
         tile = dict(tile)
         if "content" in tile:
-            tile["content"] = {**tile["content"], "uri": prefix + tile["content"]["uri"]}
+            tile["content"] = pinned(tile["content"])
         if "contents" in tile:
-            tile["contents"] = [{**c, "uri": prefix + c["uri"]} for c in tile["contents"]]
+            tile["contents"] = [pinned(c) for c in tile["contents"]]
         if "children" in tile:
             tile["children"] = [visit(child) for child in tile["children"]]
         return tile
@@ -112,6 +132,8 @@ class TileStreamer:
         self._reads = threading.BoundedSemaphore(settings.tile_max_concurrent_reads)
         self._locks: dict[tuple[uuid.UUID, uuid.UUID, str], threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self.public_tree = PublicTree(self.disk.root / PUBLIC_FOLDER, self._servable, settings.tile_access_ttl_s)
+        self.public_tree.start_if_present()
 
     # -- access --------------------------------------------------------------------------
     def _read_access(self, dataset_id: uuid.UUID) -> DatasetAccess | None:
@@ -140,6 +162,19 @@ class TileStreamer:
                 f"revision {revision_id} of dataset {dataset_id} was withdrawn by its owner and is no longer "
                 f"served; the dataset's current tiles are at /tiles/{dataset_id}/tileset.json"
             )
+
+    def _servable(self, dataset_ids: Iterable[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(_SERVABLE, {"ids": list(dataset_ids)}).all()
+        return {(row[0], row[1]) for row in rows}
+
+    def share_public(self, dataset_id: uuid.UUID, tile: TileFile) -> bool:
+        """Put a public revision-pinned content in the tree nginx sends from (blocking: run it in a
+        thread); whether it is there. Only contents whose stored media type is the one their name gives
+        (nginx types files by their names), never JSON documents (answered gzipped when asked)."""
+        if not tile.public or tile.media_type == "application/json" or tile.media_type != media_type(tile.path):
+            return False
+        return self.public_tree.share(dataset_id, tile.revision_id, tile.sha256, tile.path, self.file(tile))
 
     def forget_revision(self, dataset_id: uuid.UUID, revision_id: uuid.UUID, sha256s: list[str]) -> None:
         """After a revision was withdrawn (committed): this process stops serving it at once (the others
@@ -251,7 +286,10 @@ class TileStreamer:
         tile = self._contents.get(key)
         if tile is None:
             entry = self.fetch(caller, dataset_id, access.published_revision_id, "tileset.json")
-            pinned = pin_uris(json.loads(self.read(entry)), f"r/{entry.revision_id}/")
+            with self.engine.connect() as conn:
+                rows = conn.execute(_SHAS, {"revision_id": entry.revision_id}).all()
+            sha256s: dict[str, str] = {path: sha256 for path, sha256 in rows}
+            pinned = pin_uris(json.loads(self.read(entry)), f"r/{entry.revision_id}/", sha256s)
             body = json.dumps(pinned, separators=(",", ":")).encode()
             tile = TileFile(
                 entry.revision_id,

@@ -102,7 +102,7 @@ def fuzz_target(pg_cluster: PrivateCluster, tmp_path_factory: pytest.TempPathFac
         worker.wait(timeout=30)
         dataset_id, revision_id = body["dataset"]["id"], body["revision"]["id"]
         tileset = httpx.get(f"{base}/tiles/{dataset_id}/tileset.json", timeout=30).json()
-        content = _first_content_uri(tileset["root"]).removeprefix(f"r/{revision_id}/")
+        content = _first_content_uri(tileset["root"]).removeprefix(f"r/{revision_id}/").split("?")[0]
         KNOWN_IDS.update(dataset_id=dataset_id, revision_id=revision_id, job_id=body["job"]["id"], path=content)
         yield {"base": base, "tokens": cast.tokens, "server": server, "running": running, "data_dir": data_dir}
         KNOWN_IDS.clear()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import time
 import uuid
@@ -235,3 +236,83 @@ def test_nginx_private_cache_keeps_each_callers_answer_a_few_seconds(  # type: i
         time.sleep(2 * settings.tile_access_ttl_s + 0.5)
         assert _get(front, url, headers=revocable).status_code == 401
         _same(_get(front, url, headers=surveyor), bare)
+
+
+@contextmanager
+def _paused(base: str) -> Iterator[None]:
+    """The `cim serve` process listening at ``base`` stopped (SIGSTOP) meanwhile: whatever still answers
+    was answered by nginx alone."""
+    port = base.rsplit(":", 1)[1]
+    pids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in args and b"--port" in args and args[args.index(b"--port") + 1] == port.encode():
+            pids.append(int(entry.name))
+    assert len(pids) == 1, pids
+    os.kill(pids[0], signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pids[0], signal.SIGCONT)
+
+
+def test_nginx_sends_public_contents_from_the_public_tree(  # type: ignore[no-untyped-def]
+    settings: Settings, cast, start_worker, live_server: str, nginx_front: str
+) -> None:
+    """Anonymous reads of a public dataset's pinned contents named by their SHA-256 (``?v=``, as the
+    served tileset.json writes them) are sent by nginx from the public tree, with the platform's
+    headers, even while the platform is stopped; the tree follows the dataset's visibility within
+    CIM_TILE_ACCESS_TTL_S whatever changed it."""
+    start_worker()
+    surveyor = cast.headers("surveyor")
+    with httpx.Client(base_url=live_server, timeout=120) as client:
+        response = upload(client, surveyor, LAS, name="Public survey behind nginx", visibility="public")  # type: ignore[arg-type]
+        assert response.status_code == 202, response.text
+        assert wait_job(client, surveyor, response.json()["job"]["href"])["state"] == "succeeded"  # type: ignore[arg-type]
+    dataset_id = response.json()["dataset"]["id"]
+    tileset = _get(nginx_front, f"/tiles/{dataset_id}/tileset.json").json()
+    uris = [uri for uri in content_uris(tileset["root"]) if ".json" not in uri]
+    assert uris and all("?v=" in uri for uri in uris), uris
+    tree = settings.resolved_data_dir / "tile-cache" / "public" / dataset_id
+
+    for uri in uris:
+        url = f"/tiles/{dataset_id}/{uri}"
+        bare = _get(live_server, url)
+        sha = bare.headers["etag"].strip('"')
+        assert uri.endswith(f"?v={sha}") and bare.headers["cache-control"] == "public, max-age=31536000, immutable"
+        _same(_get(nginx_front, url), bare)  # the platform's answer; it fills the tree
+        revision, path = uri.split("?")[0].removeprefix("r/").split("/", 1)
+        assert (tree / revision / sha / path).read_bytes() == bare.content
+        bare_head = httpx.head(live_server + url, timeout=30)
+        with _paused(live_server):
+            for method in ("GET", "HEAD"):
+                front = httpx.request(method, nginx_front + url, timeout=10, headers={"X-Request-ID": "tree-1"})
+                _same(front, bare if method == "GET" else bare_head)
+                assert front.headers["x-request-id"] == "tree-1" and "last-modified" not in front.headers
+                assert "accept-ranges" not in front.headers
+    url = f"/tiles/{dataset_id}/{uris[0]}"
+    plain = url.split("?")[0]
+    # a wrong or hostile digest, credentials, CORS, conditional and range requests go to the platform
+    others = [uris[1]] if len(uris) > 1 else []
+    for query in ["?v=" + "0" * 64, "?v=../../../../etc/passwd", *(f"?v={o.split('?v=')[1]}" for o in others)]:
+        _same(_get(nginx_front, plain + query), _get(live_server, plain + query))
+    etag = {"If-None-Match": _get(live_server, url).headers["etag"]}
+    for headers in (surveyor, {"Origin": "http://viewer.example"}, etag, {"Range": "bytes=0-9"}):
+        front, bare = _get(nginx_front, url, headers=headers), _get(live_server, url, headers=headers)
+        _same(front, bare, "etag", "cache-control", "vary", "content-type")
+        assert front.status_code in (200, 304)
+
+    # made internal (straight in the database, no platform call): gone from the tree within the sweep time
+    with session_scope(cast.engine) as session:
+        dataset = session.get(Dataset, uuid.UUID(dataset_id))
+        assert dataset is not None
+        dataset.visibility = "internal"
+    time.sleep(2 * settings.tile_access_ttl_s + 0.5)
+    assert not any(path.is_file() for path in tree.rglob("*"))
+    _same(_get(nginx_front, url), _get(live_server, url), "content-type")
+    assert _get(nginx_front, url).status_code == 404
+    assert _get(nginx_front, url, headers=surveyor).status_code == 200
+    assert not any(path.is_file() for path in tree.rglob("*"))  # an authorised read does not put it back

@@ -21,6 +21,13 @@ def content_uris(tile: dict[str, Any]) -> Iterator[str]:
         yield from content_uris(child)
 
 
+def _drop_queries(tile: dict[str, Any]) -> None:
+    for content in [*([tile["content"]] if "content" in tile else []), *tile.get("contents", [])]:
+        content["uri"] = content["uri"].split("?")[0]
+    for child in tile.get("children", []):
+        _drop_queries(child)
+
+
 def mirror(client: TestClient, url: str, dest: Path, headers: dict[str, str] | None = None) -> Path:
     """Download ``url`` (a tileset.json) and all it references; the local path of the entry tileset."""
     seen: set[str] = set()
@@ -38,8 +45,13 @@ def mirror(client: TestClient, url: str, dest: Path, headers: dict[str, str] | N
         local.write_bytes(response.content)
         if path.endswith(".json"):
             assert response.headers["content-type"].startswith("application/json")
-            for uri in content_uris(json.loads(response.content)["root"]):
+            document = json.loads(response.content)
+            uris = list(content_uris(document["root"]))
+            for uri in uris:
                 fetch(urljoin(address, uri))
+            if any("?" in uri for uri in uris):  # files have no query (?v=<sha256>): the mirror's URIs neither
+                _drop_queries(document["root"])
+                local.write_text(json.dumps(document))
         elif path.endswith(".glb"):
             assert response.headers["content-type"] == "model/gltf-binary"
 
