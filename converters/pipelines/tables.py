@@ -152,7 +152,8 @@ def _read_csv_arrow(data: bytes, text: str, encoding: str, dialect: type[csv.Dia
     """:func:`read_csv` by pyarrow, or None where its reading could differ from the csv module's."""
     quote = dialect.quotechar or '"'
     if dialect.skipinitialspace or dialect.escapechar or dialect.quoting != csv.QUOTE_MINIMAL or (
-            not dialect.doublequote and quote * 2 in text) or "\r" in text.replace("\r\n", "\n"):
+            not dialect.doublequote and quote * 2 in text) or data.count(b"\r") != data.count(b"\r\n"):
+        # (a lone carriage return: GB18030 and UTF-8 never use the byte 0x0D inside a character)
         return None
     reader = csv.reader(io.StringIO(text), dialect)
     header_row = next((row for row in reader if any(row)), None)
