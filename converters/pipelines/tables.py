@@ -82,8 +82,16 @@ class ArrowColumns(Mapping[str, list[Any]]):
         texts = self._arrays[name]
         if pc.any(pc.match_substring_regex(texts, _SPACE_AROUND)).as_py():
             return None
-        values: list[str | None] = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts).to_pylist()
-        return values
+        texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+        if len(texts) < 1000 or pc.count_distinct(texts[:1000]).as_py() > 200:
+            values: list[str | None] = texts.to_pylist()
+            return values
+        # a column of few distinct texts (categories, materials, owners): one Python string per distinct text,
+        # shared by its rows (three times faster to build, and hashed once where the texts are counted later)
+        encoded = pc.dictionary_encode(texts).combine_chunks()
+        labels: list[str | None] = [*encoded.dictionary.to_pylist(), None]
+        codes = encoded.indices.fill_null(len(labels) - 1).to_numpy()
+        return list(map(labels.__getitem__, codes.tolist()))
 
     def floats(self, name: str) -> NDArray[np.float64] | None:
         import pyarrow as pa

@@ -111,3 +111,22 @@ def test_arrow_and_csv_module_agree_on_awkward_tables(text: str) -> None:
 
 def test_the_space_class_is_what_str_strip_removes() -> None:
     assert set(SPACES) == {chr(c) for c in range(0x110000) if chr(c).isspace()}
+
+
+def test_long_tables_of_few_distinct_texts_read_alike() -> None:
+    """Past 1000 rows, columns of few distinct texts are built from pyarrow's dictionary of them."""
+    gen = generator()
+    points, lines = gen.grid_network(3000)
+    lines[1500] = {**lines[1500], "材质": "", "类别": " 燃气 "}  # an empty cell and spaces, far down the table
+    lines[2500] = {**lines[2500], "材质": "ＰＥ"}  # a text not seen in the first rows
+    tables = []
+    for arrow in (True, False):
+        tables.append(Tables(
+            points=[read_csv(gen.csv_bytes(points, gen.POINT_COLUMNS, "gb18030"), "点表.csv", arrow=arrow)],
+            lines=[read_csv(gen.csv_bytes(lines, gen.LINE_COLUMNS, "gb18030"), "线表.csv", arrow=arrow)]))
+    _same_tables(tables[0].lines[0], tables[1].lines[0])
+    a, b = build_network(tables[0], OPTIONS), build_network(tables[1], OPTIONS)
+    assert len(a.segment_table) == len(lines) and a.problems == b.problems
+    assert a.segment_table.material == b.segment_table.material and a.segment_table.material[1500] is None
+    assert a.segment_table.material[2500] == "ＰＥ" and a.segment_table.category == b.segment_table.category
+    assert a.point_table.owner == b.point_table.owner and a.segment_table.owner == b.segment_table.owner
