@@ -22,13 +22,13 @@ from numpy.typing import NDArray
 from shapely.geometry import mapping
 
 from converters.errors import ConversionError
-from converters.footprints.quadtree import QuadNode, build_quadtree
 from converters.options import ConvertOptions
 from converters.pipelines.glb_writer import Features, write_lines_glb, write_solids_glb
 from converters.pipelines.network import Network, read_network
 from converters.pipelines.records import PointTable, paused_gc, pick
 from converters.pipelines.schema import CATEGORIES, CATEGORY_BY_CODE
-from converters.pointcloud.placement import Placement, place_in_crs
+from converters.placement import Placement, place_in_crs
+from converters.quadtree import QuadNode, build_quadtree
 from tiles.mesh import Material
 from tiles.metadata import ArrayColumn, NumberColumn, TextColumn
 from tiles.tileset import BoundingVolume, Content, Tile, Tileset

@@ -180,12 +180,18 @@ class _Table:
         return self.table.columns[column] if column is not None else [None] * self.count
 
     def text(self, name: str) -> list[str | None]:
-        return _texts(self.raw(name)) if name in self.columns else [None] * self.count
+        if name not in self.columns:
+            return [None] * self.count
+        read = self.table.texts(self.columns[name])
+        return read if read is not None else _texts(self.raw(name))
 
     def number(self, name: str) -> NDArray[np.float64]:
         """The column as floats (NaN where empty); rows holding text that is no number are refused."""
         if name not in self.columns:
             return np.full(self.count, np.nan)
+        read = self.table.floats(self.columns[name])
+        if read is not None:
+            return read
         values = self.raw(name)
         try:
             return np.array([None if v == "" else v for v in values] if "" in values else values, dtype=np.float64)

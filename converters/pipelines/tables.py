@@ -11,18 +11,19 @@ import csv
 import io
 import tempfile
 import zipfile
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pyogrio  # type: ignore[import-untyped]
-import shapely
 from numpy.typing import NDArray
-from pyogrio import raw
 
 from converters.errors import ConversionError
 from converters.pipelines.schema import looks_like_lines, looks_like_points
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # type: ignore[import-untyped]
 
 TABLE_SUFFIXES = (".csv", ".xlsx", ".gpkg", ".shp")
 MAX_ZIP_MEMBERS = 200
@@ -33,10 +34,76 @@ MAX_UNZIPPED_BYTES = 4 * 1024**3
 class Table:
     name: str  # file, sheet or layer
     header: list[str]
-    columns: dict[str, list[Any]]  # column name → one value per row
+    columns: Mapping[str, list[Any]]  # column name → one value per row
     count: int
     geometry_xy: NDArray[np.float64] | None = None  # point layers: (count, 2) coordinates, NaN where none
     crs: str | None = None  # GeoPackage/Shapefile layers: the layer's CRS
+
+    def floats(self, column: str) -> NDArray[np.float64] | None:
+        """The column as floats (NaN where empty) when it was read in C (CSV) and every cell is a plain number
+        or empty; None otherwise (the caller then reads the cells one by one)."""
+        return self.columns.floats(column) if isinstance(self.columns, ArrowColumns) else None
+
+    def texts(self, column: str) -> list[str | None] | None:
+        """The column's texts, None where empty, when it was read in C (CSV) and no cell has spaces around its
+        text; None otherwise (the caller then strips the cells one by one)."""
+        return self.columns.texts(column) if isinstance(self.columns, ArrowColumns) else None
+
+
+# the characters str.strip() removes (those whose str.isspace() is true), as a regular-expression class (RE2)
+SPACES = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + (
+    "\u2028\u2029\u202f\u205f\u3000")
+_SPACE = "".join(f"\\x{{{ord(c):x}}}" for c in SPACES)
+_SPACE_AROUND = f"^[{_SPACE}]|[{_SPACE}]$"
+
+
+class ArrowColumns(Mapping[str, list[Any]]):
+    """A CSV table's columns as read by pyarrow (texts), turned into Python lists only when asked for."""
+
+    def __init__(self, arrays: dict[str, pa.ChunkedArray]) -> None:
+        self._arrays = arrays
+        self._lists: dict[str, list[Any]] = {}
+
+    def __getitem__(self, name: str) -> list[Any]:
+        if name not in self._lists:
+            self._lists[name] = self._arrays[name].to_pylist()
+        return self._lists[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._arrays)
+
+    def __len__(self) -> int:
+        return len(self._arrays)
+
+    def texts(self, name: str) -> list[str | None] | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc  # type: ignore[import-untyped]
+
+        texts = self._arrays[name]
+        if pc.any(pc.match_substring_regex(texts, _SPACE_AROUND)).as_py():
+            return None
+        texts = pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts)
+        if len(texts) < 1000 or pc.count_distinct(texts[:1000]).as_py() > 200:
+            values: list[str | None] = texts.to_pylist()
+            return values
+        # a column of few distinct texts (categories, materials, owners): one Python string per distinct text,
+        # shared by its rows (three times faster to build, and hashed once where the texts are counted later)
+        encoded = pc.dictionary_encode(texts).combine_chunks()
+        labels: list[str | None] = [*encoded.dictionary.to_pylist(), None]
+        codes = encoded.indices.fill_null(len(labels) - 1).to_numpy()
+        return list(map(labels.__getitem__, codes.tolist()))
+
+    def floats(self, name: str) -> NDArray[np.float64] | None:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        texts = self._arrays[name]
+        try:  # empty cells are missing; pyarrow's numbers are a subset of what float() reads, read alike
+            numbers = pc.cast(pc.if_else(pc.equal(texts, ""), pa.scalar(None, pa.string()), texts), pa.float64())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            return None
+        values: NDArray[np.float64] = numbers.to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
+        return values
 
 
 def _columns(header: list[str], rows: list[list[Any]] | list[tuple[Any, ...]]) -> dict[str, list[Any]]:
@@ -54,27 +121,81 @@ class Tables:
 
 
 def _decode(data: bytes, name: str) -> str:
+    return _decoded(data, name)[0]
+
+
+def _decoded(data: bytes, name: str) -> tuple[str, str]:
+    """The text and its encoding."""
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return data.decode(encoding)
+            return data.decode(encoding), encoding
         except UnicodeDecodeError:
             continue
     raise ConversionError(f"{name}: neither UTF-8 nor GB18030 text")
 
 
-def read_csv(data: bytes, name: str) -> Table:
-    text = _decode(data, name)
+def read_csv(data: bytes, name: str, *, arrow: bool = True) -> Table:
+    """Cells as texts, rows with no text left out, the first row the header (names stripped). Read by pyarrow
+    (in C) when the table is regular; else (rows of other lengths, a header below blank rows, a dialect
+    pyarrow reads otherwise) by Python's csv module, with the same result (``arrow=False``: always so)."""
+    text, encoding = _decoded(data, name)
     sample = text[:4096]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
+    fast = _read_csv_arrow(data, text, encoding, dialect, name) if arrow else None
+    if fast is not None:
+        return fast
     reader = csv.reader(io.StringIO(text), dialect)
     rows = [row for row in reader if any(row)]
     if not rows:
         return Table(name, [], {}, 0)
     header = [h.strip() for h in rows[0]]
     return Table(name, header, _columns(header, rows[1:]), len(rows) - 1)
+
+
+def _read_csv_arrow(data: bytes, text: str, encoding: str, dialect: type[csv.Dialect] | csv.Dialect,
+                    name: str) -> Table | None:
+    """:func:`read_csv` by pyarrow, or None where its reading could differ from the csv module's."""
+    quote = dialect.quotechar or '"'
+    if dialect.skipinitialspace or dialect.escapechar or dialect.quoting != csv.QUOTE_MINIMAL or (
+            not dialect.doublequote and quote * 2 in text) or data.count(b"\r") != data.count(b"\r\n"):
+        # (a lone carriage return: GB18030 and UTF-8 never use the byte 0x0D inside a character)
+        return None
+    reader = csv.reader(io.StringIO(text), dialect)
+    header_row = next((row for row in reader if any(row)), None)
+    if header_row is None or reader.line_num != 1:
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+
+    payload = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    if encoding != "utf-8-sig":
+        payload = text.encode("utf-8")  # GB18030, decoded once above
+    names = [f"c{i}" for i in range(len(header_row))]
+    try:
+        table = pa_csv.read_csv(
+            pa.BufferReader(payload),
+            read_options=pa_csv.ReadOptions(column_names=names, skip_rows=1, block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(delimiter=dialect.delimiter, quote_char=quote,
+                                              double_quote=dialect.doublequote, escape_char=False,
+                                              newlines_in_values=True, ignore_empty_lines=True),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None  # e.g. a row with more or fewer cells than the header
+    if table.num_columns and table.num_rows:
+        empty = None
+        for column in table.columns:
+            blank = pc.equal(column, "")
+            empty = blank if empty is None else pc.and_(empty, blank)
+        if pc.any(empty).as_py():
+            table = table.filter(pc.invert(empty))
+    header = [h.strip() for h in header_row]
+    arrays = {h: table.column(i) for i, h in enumerate(header) if h}
+    return Table(name, header, ArrowColumns(arrays), table.num_rows)
 
 
 def read_xlsx(path: Path, name: str) -> list[Table]:
@@ -99,6 +220,10 @@ def read_xlsx(path: Path, name: str) -> list[Table]:
 
 def read_layers(path: Path, name: str) -> list[Table]:
     """Every layer of a GeoPackage or Shapefile (points: coordinates from the geometry)."""
+    import pyogrio  # type: ignore[import-untyped]  # imported here: CSV and Excel tables need none of it
+    import shapely
+    from pyogrio import raw
+
     try:
         layers = pyogrio.list_layers(path)
     except Exception as error:
@@ -187,12 +312,19 @@ def sniff(path: Path) -> bool:
                 return False
             return any(n.endswith(s) for n in names for s in TABLE_SUFFIXES)
         if suffix == ".gpkg":
+            import pyogrio
+
             headers = [[str(f) for f in pyogrio.read_info(path, layer=layer)["fields"]]
                        for layer, _type in pyogrio.list_layers(path)]
             return any(looks_like_lines(h) for h in headers) and any(
                 looks_like_points([*h, "x", "y"]) for h in headers)
         tables = read_tables(path)
         return bool(tables.points or tables.lines)
-    except (ConversionError, OSError, ValueError, zipfile.BadZipFile, csv.Error, StopIteration,
-            pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError):
+    except (ConversionError, OSError, ValueError, zipfile.BadZipFile, csv.Error, StopIteration):
         return False
+    except Exception as error:  # pyogrio's (imported only for layers)
+        from pyogrio.errors import DataLayerError, DataSourceError  # type: ignore[import-untyped]
+
+        if isinstance(error, DataSourceError | DataLayerError):
+            return False
+        raise
