@@ -11,16 +11,24 @@ them); whatever the socket does not take at once (a slow client, a full send buf
 file and handed to ``transport.write``, so uvloop's buffering and uvicorn's flow control (high-water
 mark, pause/resume writing) work exactly as for an ordinary body. A connection that fails during
 ``sendfile`` is closed and counts as a client disconnect.
+
+A ``http.response.start`` message with ``ZERO_COPY_FOLLOWS: True`` (an extra key other servers
+ignore) says the body comes by zero copy: the socket is corked (``TCP_CORK``) from the headers until
+the body is handed over, so headers and body leave in full segments and the peer is woken once, not
+once for a small header packet and again for the body (on loopback each send runs the receiver's
+TCP path in the sender's time).
 """
 
 from __future__ import annotations
 
 import os
+import socket as sockets
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
 
 ZERO_COPY = "http.response.zerocopysend"
+ZERO_COPY_FOLLOWS = "cim.zero_copy_follows"
 
 
 def offers_zero_copy(scope: Any) -> bool:
@@ -30,12 +38,38 @@ def offers_zero_copy(scope: Any) -> bool:
 
 
 class ZeroCopyCycle(RequestResponseCycle):
-    """uvicorn's request/response cycle that also accepts ``http.response.zerocopysend`` (no state of
-    its own: the protocol turns uvicorn's cycles into this class right after creating them)."""
+    """uvicorn's request/response cycle that also accepts ``http.response.zerocopysend`` (no
+    ``__init__`` of its own, its one flag has a class default: the protocol turns uvicorn's cycles into
+    this class right after creating them)."""
+
+    _corked = False
 
     async def send(self, message: Any) -> None:
         if message["type"] != ZERO_COPY or not self.response_started or self.response_complete:
-            return await super().send(message)
+            if message["type"] == "http.response.start" and message.get(ZERO_COPY_FOLLOWS):
+                self._cork(True)
+            try:
+                return await super().send(message)
+            finally:
+                if self._corked and message["type"] != "http.response.start":
+                    self._cork(False)
+        try:
+            return await self._send_zero_copy(message)
+        finally:
+            if self._corked:
+                self._cork(False)
+
+    def _cork(self, on: bool) -> None:
+        self._corked = on
+        socket = self.transport.get_extra_info("socket")
+        if socket is None or self.transport.is_closing():
+            return
+        try:
+            socket.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_CORK, 1 if on else 0)
+        except OSError:
+            pass  # not TCP (or gone): nothing to cork
+
+    async def _send_zero_copy(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
             await self.flow.drain()
         if self.disconnected:

@@ -42,7 +42,7 @@ from api.datasets.tile_http import (
     tile_headers,
 )
 from api.deps import CallerCache, cached_session_caller
-from api.zero_copy import ZERO_COPY, offers_zero_copy
+from api.zero_copy import ZERO_COPY, ZERO_COPY_FOLLOWS, offers_zero_copy
 from cim_platform.accounts import sessions
 from cim_platform.accounts.service import authenticate
 from cim_platform.core.access import ANONYMOUS, Caller
@@ -81,6 +81,8 @@ class _Answer:
     not_modified: tuple[tuple[bytes, bytes], ...]
     ok: tuple[tuple[bytes, bytes], ...]
     accel: tuple[tuple[bytes, bytes], ...]
+    file: str
+    """The content's file in the on-disk cache."""
 
 
 class TileFastPath:
@@ -207,12 +209,17 @@ class TileFastPath:
         headers.append(
             (b"x-request-id", (text if text and SANE_REQUEST_ID.fullmatch(text) else uuid.uuid4().hex).encode())
         )
-        fd = self._open(tile, lambda: self._still_served(caller, match)) if body and offers_zero_copy(scope) else None
+        fd = None
+        if body and offers_zero_copy(scope):
+            fd = self._open(tile, answer.file, lambda: self._still_served(caller, match))
         try:
-            await send({"type": "http.response.start", "status": status, "headers": headers})
             if fd is None:
+                await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
             else:
+                await send(
+                    {"type": "http.response.start", "status": status, "headers": headers, ZERO_COPY_FOLLOWS: True}
+                )
                 await send({"type": ZERO_COPY, "file": fd, "offset": 0, "count": len(body)})
         finally:
             if fd is not None:
@@ -228,12 +235,12 @@ class TileFastPath:
         except (CimError, ValueError):
             return False
 
-    def _open(self, tile: TileFile, still_served: Callable[[], bool]) -> int | None:
+    def _open(self, tile: TileFile, path: str, still_served: Callable[[], bool]) -> int | None:
         """The content's file in the on-disk cache, opened (the caller closes it), or None: not there yet
         (then it is written from memory in a thread, for the next answers) or of another size."""
         assert tile.data is not None
         try:
-            fd = os.open(self.streamer.disk.path(tile.sha256), os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
             self._fill(tile.sha256, tile.data, still_served)
             return None
@@ -279,6 +286,7 @@ class TileFastPath:
             not_modified=headers,
             ok=(*typed, (b"content-length", length)),
             accel=(*typed, (b"x-accel-redirect", accel), (b"content-length", b"0")),
+            file=str(self.streamer.disk.path(tile.sha256)),
         )
         if len(self._answers) >= 10_000:
             self._answers.clear()

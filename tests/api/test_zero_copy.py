@@ -19,7 +19,7 @@ import pytest
 import uvicorn
 
 from api.http_limits import BoundedHttpToolsProtocol
-from api.zero_copy import ZERO_COPY, offers_zero_copy
+from api.zero_copy import ZERO_COPY, ZERO_COPY_FOLLOWS, offers_zero_copy
 from tests.support.waiting import wait_for
 
 SIZE = 4 * 1024 * 1024 + 17
@@ -48,7 +48,9 @@ class FileApp:
         fd = os.open(self.path, os.O_RDONLY)
         try:
             headers = [(b"content-length", str(count).encode()), (b"content-type", b"application/octet-stream")]
-            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            # the whole file with the headers corked until the body is handed over, the part without
+            start = {"type": "http.response.start", "status": 200, "headers": headers}
+            await send({**start, ZERO_COPY_FOLLOWS: True} if scope["path"] == "/file" else start)
             await send({"type": ZERO_COPY, "file": fd, "offset": offset, "count": count})
         finally:
             os.close(fd)

@@ -36,8 +36,9 @@ def test_answers_from_the_disk_cache_are_the_same(settings: Settings, cast, live
     assert first.status_code == 200 and first_internal.status_code == 200
     wait_for(lambda: httpx.get(url, timeout=30).status_code == 200 and file_of(public.own[0]).exists())
     wait_for(
-        lambda: httpx.get(internal_url, headers=owner, timeout=30).status_code == 200
-        and file_of(internal.own[0]).exists()
+        lambda: (
+            httpx.get(internal_url, headers=owner, timeout=30).status_code == 200 and file_of(internal.own[0]).exists()
+        )
     )
 
     for _ in range(3):  # keep-alive connections, several answers each
