@@ -230,10 +230,13 @@ class TileFastPath:
         return None
 
     def _still_served(self, caller: Caller, match: re.Match[str]) -> bool:
+        """False once the content is refused (its revision withdrawn); True too when the caches no longer
+        say (the file is then kept, as the routes keep the files they fill)."""
         try:
-            return self.streamer.cached(caller, uuid.UUID(match[1]), uuid.UUID(match[2]), match[3]) is not None
+            self.streamer.cached(caller, uuid.UUID(match[1]), uuid.UUID(match[2]), match[3])
         except (CimError, ValueError):
             return False
+        return True
 
     def _open(self, tile: TileFile, path: str, still_served: Callable[[], bool]) -> int | None:
         """The content's file in the on-disk cache, opened (the caller closes it), or None: not there yet
