@@ -3,8 +3,10 @@
 Viewers request thousands of revision-pinned contents per view; when the content, the dataset's
 access and the caller (token or session cookie) are all cached, the answer needs no database, no
 routing and no dependency resolution, so it is sent from here: the bytes from memory, or behind nginx
-an ``X-Accel-Redirect`` to the content's file in the on-disk cache. Everything else (and every error)
-falls through to the FastAPI routes, which give the same answers the slow way.
+an ``X-Accel-Redirect`` to the content's file in the on-disk cache. On the bare server (which offers
+ASGI's zero copy send, :mod:`api.zero_copy`) a 200 answer's body goes with ``sendfile`` from the
+content's file in the on-disk cache, filled from memory in a thread on the first answer. Everything
+else (and every error) falls through to the FastAPI routes, which give the same answers the slow way.
 
 It is installed twice: outside every other middleware (:func:`install_outermost`), where it also
 does their work for its answers (the ``X-Request-ID`` header, the request metrics, CORS's ``Vary:
@@ -15,9 +17,11 @@ middleware, for those.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -39,6 +43,7 @@ from api.datasets.tile_http import (
     tile_headers,
 )
 from api.deps import CallerCache, cached_session_caller
+from api.zero_copy import ZERO_COPY, ZERO_COPY_FOLLOWS, offers_zero_copy
 from cim_platform.accounts import sessions
 from cim_platform.accounts.service import authenticate
 from cim_platform.core.access import ANONYMOUS, Caller
@@ -78,6 +83,8 @@ class _Answer:
     not_modified: tuple[tuple[bytes, bytes], ...]
     ok: tuple[tuple[bytes, bytes], ...]
     accel: tuple[tuple[bytes, bytes], ...]
+    file: str
+    """The content's file in the on-disk cache."""
 
 
 class TileFastPath:
@@ -85,6 +92,7 @@ class TileFastPath:
         self.app, self.streamer, self.callers, self.outermost = app, streamer, callers, outermost
         self._answers: dict[tuple[str, bool, str], _Answer] = {}
         self._loading: dict[str | tuple[str, str], asyncio.Future[Caller | None]] = {}
+        self._filling: set[str] = set()
         self._expires = (ACCEL_EXPIRES.lower().encode(), accel_expires(streamer.access_ttl_s).encode())
 
     def _caller(self, scope: Scope, authorization: bytes | None, cookie: bytes | None) -> Caller | _Missing | None:
@@ -205,12 +213,72 @@ class TileFastPath:
         headers.append(
             (b"x-request-id", (text if text and SANE_REQUEST_ID.fullmatch(text) else uuid.uuid4().hex).encode())
         )
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
+        fd = None
+        if body and offers_zero_copy(scope):
+            fd = self._open(tile, answer.file, lambda: self._still_served(caller, match))
+        try:
+            if fd is None:
+                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+            else:
+                await send(
+                    {"type": "http.response.start", "status": status, "headers": headers, ZERO_COPY_FOLLOWS: True}
+                )
+                await send({"type": ZERO_COPY, "file": fd, "offset": 0, "count": len(body)})
+        finally:
+            if fd is not None:
+                os.close(fd)
         method = scope["method"]
         REQUESTS.labels(method, PINNED_ROUTE.path, str(status)).inc()
         LATENCY.labels(method, PINNED_ROUTE.path).observe(time.perf_counter() - started)
         return None
+
+    def _still_served(self, caller: Caller, match: re.Match[str]) -> bool:
+        """False once the content is refused (its revision withdrawn); True too when the caches no longer
+        say (the file is then kept, as the routes keep the files they fill)."""
+        try:
+            self.streamer.cached(caller, uuid.UUID(match[1]), uuid.UUID(match[2]), match[3])
+        except (CimError, ValueError):
+            return False
+        return True
+
+    def _open(self, tile: TileFile, path: str, still_served: Callable[[], bool]) -> int | None:
+        """The content's file in the on-disk cache, opened (the caller closes it), or None: not there yet
+        (then it is written from memory in a thread, for the next answers) or of another size."""
+        assert tile.data is not None
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            self._fill(tile.sha256, tile.data, still_served)
+            return None
+        except (OSError, ValueError):
+            return None
+        try:
+            if os.fstat(fd).st_size == len(tile.data):
+                return fd
+        except OSError:
+            pass
+        os.close(fd)
+        return None
+
+    def _fill(self, sha256: str, data: bytes, still_served: Callable[[], bool]) -> None:
+        """Write a content held in memory to the on-disk cache, in a thread, once at a time; if its
+        revision was withdrawn meanwhile (which drops its files), the file is dropped again."""
+        if sha256 in self._filling:
+            return
+        self._filling.add(sha256)
+
+        def write() -> None:
+            self.streamer.disk.ensure(sha256, len(data), lambda: (data,))
+
+        def done(future: asyncio.Future[None]) -> None:
+            self._filling.discard(sha256)
+            if not future.cancelled():
+                future.exception()  # a failed fill (disk full…) only means the bytes go from memory
+            if not still_served():
+                self.streamer.disk.discard(sha256)
+
+        asyncio.get_running_loop().run_in_executor(None, write).add_done_callback(done)
 
     def _prepare(self, tile: TileFile) -> _Answer:
         """The header lists of a content's answers, built once (the middlewares outside add to copies)."""
@@ -225,6 +293,7 @@ class TileFastPath:
             not_modified=headers,
             ok=(*typed, (b"content-length", length)),
             accel=(*typed, (b"x-accel-redirect", accel), (b"content-length", b"0")),
+            file=str(self.streamer.disk.path(tile.sha256)),
         )
         if len(self._answers) >= 10_000:
             self._answers.clear()
