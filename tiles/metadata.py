@@ -106,6 +106,8 @@ class TextColumn:
     @staticmethod
     def of(values: Sequence[str | None]) -> TextColumn:
         labels = list(dict.fromkeys(values))
+        if len(labels) == len(values):  # every value distinct (ids): each row is its own label
+            return TextColumn(np.arange(len(values), dtype=np.int32), labels)
         index = dict(zip(labels, range(len(labels)), strict=True))
         return TextColumn(np.fromiter(map(index.__getitem__, values), dtype=np.int32, count=len(values)), labels)
 
