@@ -148,6 +148,10 @@ def collect(
             progress(seen)
     if not accepted:
         return out
+    # Model order, not arrival order: the children finish in any order, and the materials' order, the
+    # extent's sample and the frame would follow it (outputs differed from run to run with 2 jobs).
+    accepted.sort(key=lambda shape: shape.step_id)
+    out.skipped.sort(key=lambda skipped: skipped.step_id)
     lo, hi = _engineering_extent(accepted)
     georef = far_coordinates.place(georef, lo, hi)
     converter = _Georeferencer(georef, accepted[: min(len(accepted), 2000)])
