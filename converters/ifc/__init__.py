@@ -58,8 +58,6 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             """The georeferencing (pyproj's import and CRS set-up for a projected CRS) and the modules
             of the later steps (tiles, shapely, meshoptimizer), while the forked children tessellate:
             a small model's start-up cost overlaps its tessellation."""
-            import numpy.ma  # noqa: F401  # np.unique imports it on its first call (~20 ms; the tile writer)
-
             from converters.ifc import tiling  # noqa: F401  # imported now, used below
             from converters.ifc.georeference import resolve
 
