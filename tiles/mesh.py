@@ -198,7 +198,7 @@ def _add_mesh(
             primitive["indices"] = builder.add_indices(triangles, len(positions))
             welded = len(positions)
         if feature_table is not None:
-            distinct = len(np.unique(ids))
+            distinct = int(np.count_nonzero(np.diff(np.sort(ids)))) + 1 if len(ids) else 0  # np.unique imports numpy.ma
             primitive["extensions"] = {MESH_FEATURES: mesh_features(distinct, 0, feature_table, "element")}
         primitives.append(primitive)
         triangle_count += len(triangles)

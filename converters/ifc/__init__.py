@@ -8,19 +8,19 @@ process (:mod:`.geometry`), georeference vertices (:mod:`.elements`), gather att
 
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from converters.errors import ConversionError
-from converters.ifc import elements as element_module
 from converters.ifc.geometry import expected_elements, tessellate
-from converters.ifc.georeference import resolve
-from converters.ifc.properties import ElementProperties
 from converters.ifc.source import cleanup, header_fields, open_model
-from converters.ifc.tiling import write_tileset
 from converters.options import ConvertOptions
+
+if TYPE_CHECKING:
+    from converters.ifc.georeference import IfcGeoreference
 
 __all__ = ["convert"]
 
@@ -42,7 +42,6 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         options.report_progress(0.0, "reading IFC")
         model, schema, application, _ = open_model(Path(input_path), work_dir)
         lap("read_s")
-        georef = resolve(model, options)
         expected = expected_elements(model, options.include_spaces)
         if not expected:
             raise ConversionError(f"{Path(input_path).name}: the model has no elements with geometry")
@@ -53,9 +52,28 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         def progress(done: int) -> None:
             options.report_progress(0.05 + 0.75 * done / total, f"tessellated {done}/{total} elements")
 
+        resolved: list[IfcGeoreference] = []
+
+        def beside_the_tessellators() -> None:
+            """The georeferencing (pyproj's import and CRS set-up for a projected CRS) and the modules
+            of the later steps (tiles, shapely, meshoptimizer), while the forked children tessellate:
+            a small model's start-up cost overlaps its tessellation."""
+            from converters.ifc import tiling  # noqa: F401  # imported now, used below
+            from converters.ifc.georeference import resolve
+
+            resolved.append(resolve(model, options))
+
         kernels: dict[str, Any] = {}
-        shapes = tessellate(model, jobs, options.element_timeout_s, options.include_spaces, kernels, expected)
-        collected = element_module.collect(shapes, georef, progress)
+        shapes = tessellate(
+            model, jobs, options.element_timeout_s, options.include_spaces, kernels, expected, beside_the_tessellators
+        )
+        first = next(shapes)  # forks the children, runs the above, waits for the first shape
+        from converters.ifc import elements as element_module  # imported by the above: no cost now
+        from converters.ifc.properties import ElementProperties
+        from converters.ifc.tiling import write_tileset
+
+        georef = resolved[0]
+        collected = element_module.collect(itertools.chain([first], shapes), georef, progress)
         del shapes, expected  # 50 000 entity wrappers on the large model: not needed any more
         # The feature rows, once, after the tessellation: the lookup tables (~27 MB of entity wrappers
         # on a 20 000-element model) are not in the heap of the forked tessellators, and are freed

@@ -18,8 +18,12 @@ faster than OpenCASCADE (Sverchok facades 0.8 s vs 18.4 s, Office_A 2.0 s vs 13.
 shape it produces matches OpenCASCADE's (bounding box within 1 cm, surface area within 1 %), but
 it leaves out elements that need boolean operations (11 of 83 in FZK-Haus, 64 of 803 in Office_A,
 13 of 24 in Roof-01: walls with openings or clippings). cgal alone is no faster than OpenCASCADE.
-So pass 1 runs hybrid-cgal-simple on everything and pass 2 runs OpenCASCADE on the elements pass 1
-did not produce (openings cut); the report says how many each kernel produced.
+So each child runs hybrid-cgal-simple on its share and then, in the same child, OpenCASCADE on what
+it did not produce (openings cut, clippings); with ``jobs`` > 1 the elements with openings go
+straight to OpenCASCADE. The shares are balanced by expected cost, clippings found up front
+(:func:`plan`, :func:`with_booleans`): Roof-01's 12 clipped walls and slabs are most of its time, and
+a second round of children after the first left them on one core. The report says how many each
+kernel produced.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import multiprocessing
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Final
@@ -45,7 +49,8 @@ KERNEL: Final = "opencascade"  # the reference: tessellates everything the fast 
 EXCLUDED_ALWAYS = ("IfcOpeningElement", "IfcAnnotation", "IfcGrid", "IfcVirtualElement")
 INIT_ALLOWANCE_S = 60.0  # the iterator's set-up before its first shape, plus 2 ms per element
 INIT_ALLOWANCE_PER_ELEMENT_S = 0.002
-MIN_ELEMENTS_PER_CHILD = 200  # fewer elements than this per child: fewer children
+REFERENCE_WEIGHT: Final = 10  # OpenCASCADE's cost per element, in fast-kernel elements
+MIN_WEIGHT_PER_CHILD = 100  # of cost (fast-kernel elements) per child: fewer children below
 BATCH_SHAPES = 64
 BATCH_SECONDS = 0.1
 
@@ -187,28 +192,49 @@ def _shape_message(
 
 def _iterate_all(model: ifcopenshell.file, spec: tuple[Any, ...], conn: Connection) -> None:
     """Stream the shapes of ``spec``'s elements in batches (flushed every ``BATCH_SHAPES`` shapes
-    or ``BATCH_SECONDS``, so that a slow element never holds back finished ones for long)."""
-    jobs, kernel, excluded, include = spec
-    if include is None:
-        iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=kernel, exclude=excluded)
-    else:
-        entities = [model.by_id(i) for i in include]
-        iterator = ifcopenshell.geom.iterator(_settings(), model, jobs, geometry_library=kernel, include=entities)
+    or ``BATCH_SECONDS``, so that a slow element never holds back finished ones for long).
+
+    ``spec`` is (fast ids, reference ids): the fast kernel runs on the first, then OpenCASCADE on
+    the second plus whatever the fast kernel did not produce (booleans it leaves out), in the same
+    child: no second round of children waiting for the slowest of the first."""
+    fast, reference = spec
     cache: dict[str, str | None] = {}
-    sent: set[str] = set()
+    produced: set[int] = set()
+    if fast:
+        _iterate(model, FAST_KERNEL, fast, conn, cache, produced)
+    rest = [*(i for i in fast if i not in produced), *reference]
+    if rest:
+        conn.send(("reference", len(rest)))  # the parent allows for the second iterator's set-up
+        _iterate(model, KERNEL, rest, conn, cache, produced)
+    conn.send(("log", ifcopenshell.get_log()))
+
+
+def _iterate(
+    model: ifcopenshell.file,
+    kernel: str,
+    include: list[int],
+    conn: Connection,
+    cache: dict[str, str | None],
+    produced: set[int],
+) -> None:
+    sent: set[str] = set()  # geometries sent by this kernel (each kernel sends its own)
+    entities = [model.by_id(i) for i in include]
+    library: Any = kernel  # the stubs' Literal lacks "hybrid-cgal-simple", which the iterator accepts
+    iterator = ifcopenshell.geom.iterator(_settings(), model, 1, geometry_library=library, include=entities)
     batch: list[tuple[Any, ...]] = []
     flushed = time.monotonic()
     if iterator.initialize():
         while True:
-            batch.append(_shape_message(iterator.get(), model, cache, sent))
+            message = _shape_message(iterator.get(), model, cache, sent)
+            produced.add(message[1])
+            batch.append(message)
             if len(batch) >= BATCH_SHAPES or time.monotonic() - flushed > BATCH_SECONDS:
-                conn.send(("batch", batch))
+                conn.send(("batch", kernel, batch))
                 batch, flushed = [], time.monotonic()
             if not iterator.next():
                 break
     if batch:
-        conn.send(("batch", batch))
-    conn.send(("log", ifcopenshell.get_log()))
+        conn.send(("batch", kernel, batch))
 
 
 def _iterate_one_by_one(model: ifcopenshell.file, ids: list[int], conn: Connection) -> None:
@@ -282,6 +308,33 @@ def with_openings(model: ifcopenshell.file) -> set[int]:
     return {rel.RelatingBuildingElement.id() for rel in model.by_type("IfcRelVoidsElement")}
 
 
+_SHAPE_OWNERS = ("IfcRepresentationItem", "IfcRepresentation", "IfcProductRepresentation", "IfcRepresentationMap")
+
+
+def with_booleans(model: ifcopenshell.file, expected: dict[int, Any]) -> set[int]:
+    """Expected elements whose shape holds a boolean result (clippings of walls and slabs under a roof):
+    the fast kernel leaves them out and OpenCASCADE tessellates them after it, at ~10× the cost.
+    Found upwards from the boolean items (none in most large models: no cost there); used only to
+    weigh each child's share, the kernels run as before."""
+    try:
+        stack = list(model.by_type("IfcBooleanResult"))
+    except RuntimeError:  # a schema without it
+        return set()
+    found: set[int] = set()
+    visited: set[int] = set()
+    while stack:
+        for parent in model.get_inverse(stack.pop()):
+            step_id = parent.id()
+            if step_id in visited:
+                continue
+            visited.add(step_id)
+            if step_id in expected:
+                found.add(step_id)
+            elif not parent.is_a("IfcStyledItem") and any(parent.is_a(owner) for owner in _SHAPE_OWNERS):
+                stack.append(parent)
+    return found
+
+
 def tessellate(
     model: ifcopenshell.file,
     jobs: int,
@@ -289,32 +342,28 @@ def tessellate(
     include_spaces: bool,
     stats: dict[str, Any] | None = None,
     expected: dict[int, Any] | None = None,
+    started: Callable[[], None] | None = None,
 ) -> Iterator[ElementShape | Skipped]:
     """Yield every expected element's shape (``expected``: :func:`expected_elements`, computed
-    when not given), or a :class:`Skipped` with the reason.
+    when not given), or a :class:`Skipped` with the reason. ``started`` (if given) is called once the
+    children are forked: the caller's own work meanwhile (imports, georeferencing) runs beside them,
+    and is not in their copy of the heap; an exception from it stops the children.
 
-    Pass 1 runs the fast kernel on the elements without openings and, at the same time when
-    ``jobs`` > 1, OpenCASCADE on those with openings (the fast kernel would leave them out);
-    pass 2 runs OpenCASCADE on whatever pass 1 did not produce (other booleans, clippings).
+    Each child runs the fast kernel on its share, then OpenCASCADE on what the fast kernel did not
+    produce plus, when ``jobs`` > 1, its share of the elements with openings (the fast kernel would
+    leave them out). The shares are balanced by the expected cost (:func:`plan`).
     ``stats`` (if given) receives the kernels and how many elements each produced.
     """
     if expected is None:
         expected = expected_elements(model, include_spaces)
-    excluded = excluded_classes(include_spaces)
     seen: set[int] = set()
     geometries: dict[str, ShapeGeometry] = {}
     logs: list[str] = []
     counts = {FAST_KERNEL: 0, KERNEL: 0}
     voided = with_openings(model) if jobs > 1 else set()
-    first = [(FAST_KERNEL, [i for i in expected if i not in voided]), (KERNEL, [i for i in expected if i in voided])]
-    share = _kernel_jobs(jobs, len(first[0][1]), len(first[1][1]))
-    specs = [(kernel, ids, n) for (kernel, ids), n in zip(first, share, strict=True) if ids]
-    yield from _pass(model, specs, excluded, expected, element_timeout_s, seen, geometries, logs, counts)
-    rest = [i for i in expected if i not in seen]
-    if rest:
-        yield from _pass(
-            model, [(KERNEL, rest, jobs)], excluded, expected, element_timeout_s, seen, geometries, logs, counts
-        )
+    clipped = with_booleans(model, expected) if jobs > 1 else set()
+    shares = plan(list(expected), voided, clipped, jobs)
+    yield from _pass(model, shares, expected, element_timeout_s, seen, geometries, logs, counts, started)
     if stats is not None:
         stats.update(
             {
@@ -331,73 +380,85 @@ def tessellate(
             yield Skipped(step_id, element.GlobalId, element.is_a(), reasons.get(step_id, "no geometry produced"))
 
 
-def _kernel_jobs(jobs: int, fast: int, reference: int) -> tuple[int, int]:
-    """Children for the fast kernel and for OpenCASCADE sharing ``jobs`` (OpenCASCADE costs ~10×
-    more per element); one each at least when both have work."""
-    if not reference:
-        return jobs, 0
-    if not fast:
-        return 0, jobs
-    reference_jobs = min(jobs - 1, max(1, round(jobs * 10 * reference / (10 * reference + fast))))
-    return max(1, jobs - reference_jobs), max(1, reference_jobs)
+def plan(ids: list[int], voided: set[int], clipped: set[int], jobs: int) -> list[tuple[list[int], list[int]]]:
+    """(fast-kernel ids, OpenCASCADE ids) for each child. An element costs 1 with the fast kernel,
+    ``REFERENCE_WEIGHT`` with OpenCASCADE (``voided``), both when the fast kernel will leave it out
+    (``clipped``). One child per ``MIN_WEIGHT_PER_CHILD`` of cost, at most ``jobs`` (a child costs
+    ~15 ms to start: small fast-only models use one); heaviest elements first to the least loaded
+    child, so equal elements are dealt round-robin; each share keeps the model's order."""
 
+    def weight(i: int) -> int:
+        return REFERENCE_WEIGHT if i in voided else 1 + REFERENCE_WEIGHT if i in clipped else 1
 
-def _chunks(ids: list[int], jobs: int) -> list[list[int]]:
-    """``ids`` dealt round-robin to ``jobs`` children (neighbouring elements cost alike)."""
-    count = max(1, min(jobs, len(ids) // MIN_ELEMENTS_PER_CHILD or 1))
-    return [ids[i::count] for i in range(count)]
+    weights = [weight(i) for i in ids]
+    count = max(1, min(jobs, round(sum(weights) / MIN_WEIGHT_PER_CHILD)))
+    loads = [0] * count
+    owner = [0] * len(ids)
+    for index in sorted(range(len(ids)), key=lambda i: -weights[i]):
+        child = loads.index(min(loads))
+        loads[child] += weights[index]
+        owner[index] = child
+    shares: list[tuple[list[int], list[int]]] = [([], []) for _ in range(count)]
+    for index, step_id in enumerate(ids):
+        shares[owner[index]][1 if step_id in voided else 0].append(step_id)
+    return [share for share in shares if share[0] or share[1]]
 
 
 def _pass(
     model: ifcopenshell.file,
-    specs: list[tuple[str, list[int], int]],
-    excluded: tuple[str, ...],
+    shares: list[tuple[list[int], list[int]]],
     expected: dict[int, Any],
     element_timeout_s: float,
     seen: set[int],
     geometries: dict[str, ShapeGeometry],
     logs: list[str],
     counts: dict[str, int],
+    started: Callable[[], None] | None = None,
 ) -> Iterator[ElementShape | Skipped]:
-    """Each (kernel, ids, jobs) of ``specs`` in that many watched children at once, each a
-    single-threaded iterator over its share; a child that hangs or crashes has the rest of its
-    share done one by one (OpenCASCADE)."""
-    children: dict[Connection, tuple[Any, list[int], float, str]] = {}
-    for kernel, ids, jobs in specs:
-        for chunk in _chunks(ids, jobs):
-            process, conn = _start(model, "all", (1, kernel, excluded, chunk))
-            allowance = INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(chunk)
-            children[conn] = (process, chunk, time.monotonic() + element_timeout_s + allowance, kernel)
+    """Each share of ``shares`` in a watched child, all at once (then ``started()``); a child that
+    hangs or crashes has the rest of its share done one by one (OpenCASCADE)."""
+    children: dict[Connection, tuple[Any, list[int], float]] = {}
+    for fast, reference in shares:
+        process, conn = _start(model, "all", (fast, reference))
+        share = fast + reference
+        allowance = INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * len(share)
+        children[conn] = (process, share, time.monotonic() + element_timeout_s + allowance)
     pending_one_by_one: list[int] = []
     try:
+        if started is not None:
+            started()
         while children:
             now = time.monotonic()
-            for conn, (process, chunk, deadline, _) in list(children.items()):
+            for conn, (process, share, deadline) in list(children.items()):
                 if now > deadline:  # hung: no element for too long
                     _stop(process)
                     del children[conn]
-                    pending_one_by_one += [i for i in chunk if i not in seen]
+                    pending_one_by_one += [i for i in share if i not in seen]
             if not children:
                 break
             ready = wait(list(children), timeout=max(0.0, min(c[2] for c in children.values()) - now))
             for answered in ready:
                 assert isinstance(answered, Connection), "only the children's pipes are waited on"
                 conn = answered
-                process, chunk, _, kernel = children[conn]
+                process, share, _ = children[conn]
                 try:
                     message = conn.recv()
                 except EOFError:  # the child crashed (a kernel segfault): its rest one by one
                     _stop(process)
                     del children[conn]
-                    pending_one_by_one += [i for i in chunk if i not in seen]
+                    pending_one_by_one += [i for i in share if i not in seen]
                     continue
-                children[conn] = (process, chunk, time.monotonic() + element_timeout_s, kernel)
+                children[conn] = (process, share, time.monotonic() + element_timeout_s)
                 if message[0] == "batch":
-                    for shape in message[1]:
+                    kernel = message[1]
+                    for shape in message[2]:
                         if shape[1] in expected and shape[1] not in seen:
                             seen.add(shape[1])
                             counts[kernel] += 1
                             yield _to_shape(shape, geometries)
+                elif message[0] == "reference":
+                    allowance = INIT_ALLOWANCE_S + INIT_ALLOWANCE_PER_ELEMENT_S * message[1]
+                    children[conn] = (process, share, time.monotonic() + element_timeout_s + allowance)
                 elif message[0] == "log":
                     logs.append(message[1])
                 elif message[0] == "done":

@@ -16,6 +16,7 @@ one closest to 1 — real grid scales lie within ±1 % — and the reading is re
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,8 +104,13 @@ def map_georeference(
 
     origin_map = to_map(np.zeros((1, 3)))[0]
     anchor = np.zeros((1, 3)) if frame_point is None else np.asarray(frame_point, dtype=np.float64).reshape(1, 3)
-    frame = MapToLocal.frame_at(crs_obj, tuple(to_map(anchor)[0]))
-    to_local = MapToLocal(crs_obj, frame)
+    # The probe's transformer serves the frame and the conversion too (PROJ's set-up of one costs
+    # ~15 ms, a large share of a small model's conversion): what MapToLocal.frame_at and a second
+    # MapToLocal(crs_obj, frame) would compute, without building two more.
+    lon, lat, h = probe.to_geodetic(to_map(anchor))[0]
+    frame = LocalFrame(float(lon), float(lat), float(h))
+    to_local = copy.copy(probe)
+    to_local.frame = frame
     details = {
         **details,
         "crs": to_local.report()["crs"],
