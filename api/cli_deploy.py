@@ -56,8 +56,13 @@ CREDENTIALS = "$http_authorization$cookie_cim_session$arg_access_token"
 # nginx keeps a content's answer per URL (with ?access_token), Origin and credentials, a few seconds
 CACHE_KEY = "$request_uri|$http_origin|$http_authorization|$cookie_cim_session"
 # what sends a request for a pinned content to the platform instead of the public tree: credentials, CORS,
-# conditional and range requests (the tree answers plain anonymous GET and HEAD only)
-TREE_BYPASS = "$request_method:" + CREDENTIALS + "$http_origin$http_if_none_match$http_if_modified_since$http_range"
+# conditional requests (nginx would judge them by the file's own dates) and range requests (the tree answers
+# plain anonymous GET and HEAD only)
+TREE_BYPASS = (
+    "$request_method:"
+    + CREDENTIALS
+    + "$http_origin$http_if_none_match$http_if_modified_since$http_if_match$http_if_unmodified_since$http_range"
+)
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
@@ -79,8 +84,10 @@ def _types() -> str:
     return " ".join(f"{media_type} {' '.join(suffixes)};" for media_type, suffixes in by_type.items())
 
 
-def _proxy(accel: bool, cache: bool = False, private_cache: bool = False) -> str:
+def _proxy(accel: bool, cache: bool = False, private_cache: bool = False, tree_fill: bool = False) -> str:
     accel_value = "$cim_accel" if cache else "1" if accel else ""
+    # only nginx says a request missed the public tree (a client's own header is replaced)
+    tree_value = "$cim_tree_fill" if tree_fill else ""
     lines = [
         "proxy_pass http://cim_platform;",
         "proxy_http_version 1.1;",
@@ -89,6 +96,7 @@ def _proxy(accel: bool, cache: bool = False, private_cache: bool = False) -> str
         "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
         f'proxy_set_header {ACCEL_REQUEST_HEADER.title()} "{accel_value}";',
+        f'proxy_set_header {PUBLIC_TREE_REQUEST_HEADER.title()} "{tree_value}";',
     ]
     if cache:
         lines += [
@@ -231,8 +239,7 @@ http {{
         }}
 
         location @cim_pinned {{
-{_proxy(accel=True, cache=True, private_cache=private_cache)}
-            proxy_set_header {PUBLIC_TREE_REQUEST_HEADER.title()} $cim_tree_fill;
+{_proxy(accel=True, cache=True, private_cache=private_cache, tree_fill=True)}
         }}
 
         # the content-addressed on-disk cache (files named by SHA-256), reachable only by X-Accel-Redirect

@@ -35,7 +35,6 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self.scope["extensions"] = {ZERO_COPY: {}}
         self._header_bytes, self._headers_pending, self._too_many_fields = 0, True, False
 
     def on_header(self, name: bytes, value: bytes) -> None:
@@ -49,10 +48,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self._too_many_fields:
             return  # answered by data_received once the parser returns
         super().on_headers_complete()
-        if type(self.cycle) is RequestResponseCycle:
-            # uvicorn builds its own cycle class here; the subclass only adds a method, and the cycle's
-            # task looks its ``send`` up when it starts (after this returns)
+        # uvicorn builds its own cycle class here; the subclass only adds a method, and the cycle's task
+        # looks its ``send`` up when it starts (after this returns). Offered only when that worked (another
+        # uvicorn may build another class) and never over TLS (sendfile would bypass the encryption)
+        if type(self.cycle) is RequestResponseCycle and self.transport.get_extra_info("sslcontext") is None:
             self.cycle.__class__ = ZeroCopyCycle
+            scope = self.cycle.scope
+            scope["extensions"] = {**(scope.get("extensions") or {}), ZERO_COPY: {}}
 
     def on_body(self, body: bytes) -> None:
         if not self._too_many_fields:

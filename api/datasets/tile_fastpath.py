@@ -21,7 +21,6 @@ import os
 import re
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -215,7 +214,7 @@ class TileFastPath:
         )
         fd = None
         if body and offers_zero_copy(scope):
-            fd = self._open(tile, answer.file, lambda: self._still_served(caller, match))
+            fd = self._open(tile, answer.file)
         try:
             if fd is None:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -233,23 +232,14 @@ class TileFastPath:
         LATENCY.labels(method, PINNED_ROUTE.path).observe(time.perf_counter() - started)
         return None
 
-    def _still_served(self, caller: Caller, match: re.Match[str]) -> bool:
-        """False once the content is refused (its revision withdrawn); True too when the caches no longer
-        say (the file is then kept, as the routes keep the files they fill)."""
-        try:
-            self.streamer.cached(caller, uuid.UUID(match[1]), uuid.UUID(match[2]), match[3])
-        except (CimError, ValueError):
-            return False
-        return True
-
-    def _open(self, tile: TileFile, path: str, still_served: Callable[[], bool]) -> int | None:
+    def _open(self, tile: TileFile, path: str) -> int | None:
         """The content's file in the on-disk cache, opened (the caller closes it), or None: not there yet
         (then it is written from memory in a thread, for the next answers) or of another size."""
         assert tile.data is not None
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except FileNotFoundError:
-            self._fill(tile.sha256, tile.data, still_served)
+            self._fill(tile.sha256, tile.data)
             return None
         except (OSError, ValueError):
             return None
@@ -261,9 +251,10 @@ class TileFastPath:
         os.close(fd)
         return None
 
-    def _fill(self, sha256: str, data: bytes, still_served: Callable[[], bool]) -> None:
-        """Write a content held in memory to the on-disk cache, in a thread, once at a time; if its
-        revision was withdrawn meanwhile (which drops its files), the file is dropped again."""
+    def _fill(self, sha256: str, data: bytes) -> None:
+        """Write a content held in memory to the on-disk cache, in a thread, once at a time. A file filled
+        while its revision is withdrawn stays (another revision may share it; only an authorised request
+        is ever sent it, and a withdrawn revision's are refused)."""
         if sha256 in self._filling:
             return
         self._filling.add(sha256)
@@ -275,8 +266,6 @@ class TileFastPath:
             self._filling.discard(sha256)
             if not future.cancelled():
                 future.exception()  # a failed fill (disk full…) only means the bytes go from memory
-            if not still_served():
-                self.streamer.disk.discard(sha256)
 
         asyncio.get_running_loop().run_in_executor(None, write).add_done_callback(done)
 

@@ -46,7 +46,8 @@ def safe_relative(path: str) -> PurePosixPath | None:
 
 class PublicTree:
     def __init__(self, root: Path, servable: Servable, sweep_every_s: float) -> None:
-        self.root, self._servable, self._sweep_every_s = root, servable, sweep_every_s
+        self.root, self._servable = root, servable
+        self._sweep_every_s = max(sweep_every_s, 0.5)  # CIM_TILE_ACCESS_TTL_S may be 0
         self._sweeper: threading.Thread | None = None
         self._guard = threading.Lock()
 
@@ -64,20 +65,29 @@ class PublicTree:
         if target is None:
             return False
         self._start_sweeper()
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            temporary = target.parent / f".link-{uuid.uuid4().hex}"
+        if target.exists():  # checked when it was linked; the sweep keeps it honest since
+            return True
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.parent / f".link-{uuid.uuid4().hex}"
+        try:
             try:
                 os.link(source, temporary)
             except OSError:  # another file system: a copy, still renamed into place whole
                 shutil.copyfile(source, temporary)
                 os.chmod(temporary, 0o644)
             os.replace(temporary, target)
-        # read again after linking: a change committed meanwhile is seen here, or its sweep sees the file
-        if (dataset_id, revision_id) not in self._servable([dataset_id]):
+        finally:
+            temporary.unlink(missing_ok=True)
+        # read again after linking: a change committed meanwhile is seen here, or its sweep sees the file;
+        # if the database cannot say, the file goes too (nginx must never send what was not confirmed)
+        try:
+            servable = (dataset_id, revision_id) in self._servable([dataset_id])
+        except BaseException:
             self.forget(dataset_id, revision_id)
-            return False
-        return True
+            raise
+        if not servable:
+            self.forget(dataset_id, revision_id)
+        return servable
 
     def forget(self, dataset_id: uuid.UUID, revision_id: uuid.UUID | None = None) -> None:
         folder = self.root / str(dataset_id)

@@ -180,6 +180,7 @@ class TileStreamer:
         """After a revision was withdrawn (committed): this process stops serving it at once (the others
         within CIM_TILE_ACCESS_TTL_S), and the on-disk cache drops the files no other revision shares."""
         self._access.forget(dataset_id)
+        self.public_tree.forget(dataset_id, revision_id)
         for sha256 in sha256s:
             self.disk.discard(sha256)
 

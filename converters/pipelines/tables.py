@@ -135,6 +135,13 @@ def _decoded(data: bytes, name: str) -> tuple[str, str]:
 
 
 def read_csv(data: bytes, name: str, *, arrow: bool = True) -> Table:
+    try:
+        return _read_csv(data, name, arrow=arrow)
+    except csv.Error as error:  # e.g. a cell longer than the csv module's field limit
+        raise ConversionError(f"{name}: not a readable CSV table ({error})") from error
+
+
+def _read_csv(data: bytes, name: str, *, arrow: bool = True) -> Table:
     """Cells as texts, rows with no text left out, the first row the header (names stripped). Read by pyarrow
     (in C) when the table is regular; else (rows of other lengths, a header below blank rows, a dialect
     pyarrow reads otherwise) by Python's csv module, with the same result (``arrow=False``: always so)."""

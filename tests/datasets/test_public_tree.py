@@ -6,14 +6,17 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from collections.abc import Iterable
+from pathlib import Path
 
+import pytest
 from sqlalchemy import delete
 
 from cim_platform.core.access import ANONYMOUS
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetRevision, TileContent
-from cim_platform.datasets.public_tree import safe_relative
+from cim_platform.datasets.public_tree import PublicTree, safe_relative
 from cim_platform.datasets.streaming import TileStreamer, pin_uris
 
 GLB = b"glTF" + bytes(range(256)) * 4
@@ -137,3 +140,19 @@ def test_pinned_tileset_names_each_contents_sha256() -> None:
     assert contents == ["r/R/tiles/a.glb?v=" + "2" * 64, "r/R/tiles/b.glb?x=1"]
     assert root["children"][1]["content"]["uri"] == "r/R/external/tileset.json"  # not listed: no digest
     assert tileset["root"]["content"]["uri"] == "./root.glb"  # the stored document is left as it was
+
+
+def test_a_fill_the_database_cannot_confirm_leaves_nothing(tmp_path: Path) -> None:
+    """The check after linking fails closed: if the database cannot say (it is away), the link goes."""
+
+    def database_away(dataset_ids: Iterable[uuid.UUID]) -> set[tuple[uuid.UUID, uuid.UUID]]:
+        raise ConnectionError("the database is away")
+
+    source = tmp_path / "content"
+    source.write_bytes(GLB)
+    tree = PublicTree(tmp_path / "public", database_away, 3600.0)
+    dataset_id, revision_id, sha = uuid.uuid4(), uuid.uuid4(), hashlib.sha256(GLB).hexdigest()
+    with pytest.raises(ConnectionError):
+        tree.share(dataset_id, revision_id, sha, "tiles/a.glb", source)
+    assert not (tmp_path / "public" / str(dataset_id) / str(revision_id)).exists()
+    assert source.read_bytes() == GLB  # the on-disk cache's file is untouched

@@ -130,3 +130,11 @@ def test_long_tables_of_few_distinct_texts_read_alike() -> None:
     assert a.segment_table.material == b.segment_table.material and a.segment_table.material[1500] is None
     assert a.segment_table.material[2500] == "ＰＥ" and a.segment_table.category == b.segment_table.category
     assert a.point_table.owner == b.point_table.owner and a.segment_table.owner == b.segment_table.owner
+
+
+def test_a_cell_beyond_the_csv_modules_limit_is_a_clear_error() -> None:
+    from converters.errors import ConversionError
+
+    for data in (b"a," + b"x" * 200_000 + b"\n1,2\n", b"a,b\n1,2,3\n" + b"x" * 200_000 + b",1\n"):
+        with pytest.raises(ConversionError, match=r"long\.csv: not a readable CSV table \(field larger"):
+            read_csv(data, "long.csv")
