@@ -56,7 +56,8 @@ def test_demo_pages_and_city_panel_in_both_languages(client, cast, settings, sta
     official = cast.headers("official")
     [listed] = client.get("/api/v1/datasets", params={"kind": "pipelines"}).json()["datasets"]
     dataset = listed["id"]
-    assert client.get(f"/tiles/{dataset}/tileset.json").json()["root"]["content"]["uri"].endswith("lines.glb")
+    uri = client.get(f"/tiles/{dataset}/tileset.json").json()["root"]["content"]["uri"]
+    assert uri.split("?v=")[0].endswith("lines.glb")
     devices = client.get("/api/v1/pipelines/devices", headers=official).json()["items"]
     assert sorted(d["code"] for d in devices) == sorted(d["code"] for d in DEVICES)
     assert {d["state"] for d in devices} == {"active", "offline"}
