@@ -149,6 +149,17 @@ def _quantization(lo: np.ndarray, hi: np.ndarray, compress: bool) -> tuple[np.nd
     return center, max(half_extent, 1e-6), compress and half_extent / _INT16_STEPS <= MAX_QUANTIZATION_STEP_M
 
 
+def distinct_sorted(values: np.ndarray) -> np.ndarray:
+    """``np.unique(values)`` without its masked-array check, whose first call imports ``numpy.ma``
+    (~20 ms, a few per cent of a small model's conversion)."""
+    ordered = np.sort(values, axis=None)
+    keep = np.empty(len(ordered), dtype=bool)
+    keep[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    distinct: np.ndarray = ordered[keep]
+    return distinct
+
+
 def _add_mesh(
     builder: GlbBuilder,
     parts: Sequence[MeshPart],
@@ -198,7 +209,7 @@ def _add_mesh(
             primitive["indices"] = builder.add_indices(triangles, len(positions))
             welded = len(positions)
         if feature_table is not None:
-            distinct = int(np.count_nonzero(np.diff(np.sort(ids)))) + 1 if len(ids) else 0  # np.unique imports numpy.ma
+            distinct = len(distinct_sorted(ids))
             primitive["extensions"] = {MESH_FEATURES: mesh_features(distinct, 0, feature_table, "element")}
         primitives.append(primitive)
         triangle_count += len(triangles)
