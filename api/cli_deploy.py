@@ -32,6 +32,7 @@ from api.datasets.tile_http import (
     IMMUTABLE,
     PUBLIC_TREE_REQUEST_HEADER,
     caching_headers,
+    with_cors_vary,
 )
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.public_tree import FOLDER as PUBLIC_FOLDER
@@ -68,8 +69,7 @@ UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 def _public_tree_headers() -> str:
     """The platform's headers of an anonymous answer with a public immutable content (tile_http)."""
-    headers = caching_headers("$cim_v", IMMUTABLE)
-    headers["Vary"] += ", Origin"  # what the CORS middleware adds to every answer
+    headers = with_cors_vary(caching_headers("$cim_v", IMMUTABLE))
     lines = [f'add_header {name} "{value.replace(chr(34), chr(92) + chr(34))}";' for name, value in headers.items()]
     lines += ['add_header Last-Modified "";', "add_header X-Request-ID $cim_request_id;"]
     return "\n".join(f"            {line}" for line in lines)

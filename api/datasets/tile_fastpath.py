@@ -40,6 +40,7 @@ from api.datasets.tile_http import (
     accel_path,
     etag_matches,
     tile_headers,
+    with_cors_vary,
 )
 from api.deps import CallerCache, cached_session_caller
 from api.zero_copy import ZERO_COPY, ZERO_COPY_FOLLOWS, offers_zero_copy
@@ -272,8 +273,8 @@ class TileFastPath:
     def _prepare(self, tile: TileFile) -> _Answer:
         """The header lists of a content's answers, built once (the middlewares outside add to copies)."""
         fields = tile_headers(tile, immutable=True)
-        if self.outermost:  # what the CORS middleware adds to an answer to a request without Origin
-            fields["Vary"] += ", Origin"
+        if self.outermost:  # answered outside the CORS middleware
+            with_cors_vary(fields)
         headers = tuple((k.lower().encode(), v.encode()) for k, v in fields.items())
         typed = (*headers, (b"content-type", tile.media_type.encode()))
         accel = accel_path(self.streamer.disk.relative(tile.sha256)).encode()

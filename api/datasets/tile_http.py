@@ -18,6 +18,13 @@ def caching_headers(etag: str, cache: str) -> dict[str, str]:
     return {"ETag": f'"{etag}"', "Cache-Control": cache, "Vary": "Accept-Encoding, Authorization"}
 
 
+def with_cors_vary(fields: dict[str, str]) -> dict[str, str]:
+    """``fields`` with the ``Vary: Origin`` the CORS middleware adds to every answer, for answers sent
+    outside it (the outermost fast path, nginx's public tree)."""
+    fields["Vary"] += ", Origin"
+    return fields
+
+
 def tile_headers(tile: TileFile, immutable: bool) -> dict[str, str]:
     return caching_headers(tile.sha256, cache_control(tile.public, immutable))
 
