@@ -22,6 +22,7 @@ import logging
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path, PurePosixPath
@@ -96,16 +97,15 @@ class PublicTree:
     def sweep(self) -> int:
         """Remove what anonymous callers may no longer read; the number of folders removed."""
         try:
-            datasets = {uuid.UUID(entry.name): entry for entry in os.scandir(self.root) if entry.is_dir()}
+            entries = list(os.scandir(self.root))
         except FileNotFoundError:
             return 0
-        except ValueError:  # a stray name: keep only what this module writes
-            datasets = {}
-            for entry in os.scandir(self.root):
-                try:
-                    datasets[uuid.UUID(entry.name)] = entry
-                except ValueError:
-                    shutil.rmtree(entry.path, ignore_errors=True)
+        datasets = {}
+        for entry in entries:
+            try:
+                datasets[uuid.UUID(entry.name)] = entry
+            except ValueError:  # a stray name: keep only what this module writes
+                shutil.rmtree(entry.path, ignore_errors=True)
         if not datasets:
             return 0
         allowed = self._servable(datasets)
@@ -138,11 +138,10 @@ class PublicTree:
                 self._sweeper.start()
 
     def _sweep_forever(self, first_wait_s: float) -> None:
-        stop = threading.Event()
-        stop.wait(first_wait_s)
+        time.sleep(first_wait_s)
         while True:
             try:
                 self.sweep()
             except Exception:  # the database away for a moment: try again next time
                 log.warning("sweeping the public tile tree failed", exc_info=True)
-            stop.wait(self._sweep_every_s)
+            time.sleep(self._sweep_every_s)
