@@ -88,16 +88,21 @@ def _get(base: str, path: str, **kwargs: Any) -> httpx.Response:
     return httpx.get(base + path, timeout=30, **kwargs)
 
 
+def _converted(base: str, headers: dict[str, str], name: str, visibility: str) -> str:
+    """The id of a dataset of the survey LAS uploaded through ``base`` and converted by the worker."""
+    with httpx.Client(base_url=base, timeout=120) as client:
+        response = upload(client, headers, LAS, name=name, visibility=visibility)  # type: ignore[arg-type]
+        assert response.status_code == 202, response.text
+        assert wait_job(client, headers, response.json()["job"]["href"])["state"] == "succeeded"  # type: ignore[arg-type]
+    return str(response.json()["dataset"]["id"])
+
+
 def test_nginx_front_same_answers_bytes_from_the_disk_cache(  # type: ignore[no-untyped-def]
     settings: Settings, cast, start_worker, live_server: str, nginx_front: str
 ) -> None:
     start_worker()
     surveyor = cast.headers("surveyor")
-    with httpx.Client(base_url=nginx_front, timeout=120) as front:  # uploads go through nginx too
-        response = upload(front, surveyor, LAS, name="Survey behind nginx", visibility="internal")  # type: ignore[arg-type]
-        assert response.status_code == 202, response.text
-        assert wait_job(front, surveyor, response.json()["job"]["href"])["state"] == "succeeded"  # type: ignore[arg-type]
-    dataset_id = response.json()["dataset"]["id"]
+    dataset_id = _converted(nginx_front, surveyor, "Survey behind nginx", "internal")  # uploads go through nginx too
     tileset_url = f"/tiles/{dataset_id}/tileset.json"
 
     # access rules: internal needs a token; another organisation's and anonymous answers are 404, worded alike
@@ -196,11 +201,7 @@ def test_nginx_private_cache_keeps_each_callers_answer_a_few_seconds(  # type: i
     one's copy, and a revoked token stops working within twice that time."""
     start_worker()
     surveyor = cast.headers("surveyor")
-    with httpx.Client(base_url=live_server, timeout=120) as client:
-        response = upload(client, surveyor, LAS, name="Survey, private cache", visibility="internal")  # type: ignore[arg-type]
-        assert response.status_code == 202, response.text
-        assert wait_job(client, surveyor, response.json()["job"]["href"])["state"] == "succeeded"  # type: ignore[arg-type]
-    dataset_id = response.json()["dataset"]["id"]
+    dataset_id = _converted(live_server, surveyor, "Survey, private cache", "internal")
     tileset = _get(live_server, f"/tiles/{dataset_id}/tileset.json", headers=surveyor).json()
     url = f"/tiles/{dataset_id}/" + next(uri for uri in content_uris(tileset["root"]) if not uri.endswith(".json"))
     with session_scope(cast.engine) as session:  # a token of the surveyor's to revoke below
@@ -268,11 +269,7 @@ def test_nginx_sends_public_contents_from_the_public_tree(  # type: ignore[no-un
     CIM_TILE_ACCESS_TTL_S whatever changed it."""
     start_worker()
     surveyor = cast.headers("surveyor")
-    with httpx.Client(base_url=live_server, timeout=120) as client:
-        response = upload(client, surveyor, LAS, name="Public survey behind nginx", visibility="public")  # type: ignore[arg-type]
-        assert response.status_code == 202, response.text
-        assert wait_job(client, surveyor, response.json()["job"]["href"])["state"] == "succeeded"  # type: ignore[arg-type]
-    dataset_id = response.json()["dataset"]["id"]
+    dataset_id = _converted(live_server, surveyor, "Public survey behind nginx", "public")
     tileset = _get(nginx_front, f"/tiles/{dataset_id}/tileset.json").json()
     uris = [uri for uri in content_uris(tileset["root"]) if ".json" not in uri]
     assert uris and all("?v=" in uri for uri in uris), uris

@@ -18,44 +18,22 @@ from cim_platform.core.settings import Settings
 from cim_platform.datasets.models import Dataset, DatasetRevision, TileContent
 from cim_platform.datasets.public_tree import PublicTree, safe_relative
 from cim_platform.datasets.streaming import TileStreamer, pin_uris
+from tests.support.stored_datasets import store_dataset
 
 GLB = b"glTF" + bytes(range(256)) * 4
 ODD = b"not what its name says"
 
 
 def _dataset(cast) -> tuple[uuid.UUID, uuid.UUID]:  # type: ignore[no-untyped-def]
-    with session_scope(cast.engine) as session:
-        dataset = Dataset(organization_id=cast.orgs["survey"], name="Tree", kind="footprints", visibility="public")
-        session.add(dataset)
-        session.flush()
-        revision = DatasetRevision(
-            dataset_id=dataset.id,
-            number=1,
-            state="ready",
-            source_filename="tree.geojson",
-            source_path="uploads/tree.geojson",
-            source_bytes=1,
-            source_sha256="0" * 64,
-        )
-        session.add(revision)
-        session.flush()
-        dataset.published_revision_id = revision.id
-        for path, media_type, data in (
-            ("tiles/0/a b.glb", "model/gltf-binary", GLB),
-            ("tiles/sub.json", "application/json", b"{}"),
-            ("tiles/odd.bin", "model/gltf-binary", ODD),  # stored with another type than its name gives
-        ):
-            session.add(
-                TileContent(
-                    revision_id=revision.id,
-                    path=path,
-                    media_type=media_type,
-                    data=data,
-                    size=len(data),
-                    sha256=hashlib.sha256(data).hexdigest(),
-                )
-            )
-        return dataset.id, revision.id
+    return store_dataset(
+        cast,
+        "Tree",
+        {
+            "tiles/0/a b.glb": ("model/gltf-binary", GLB),
+            "tiles/sub.json": ("application/json", b"{}"),
+            "tiles/odd.bin": ("model/gltf-binary", ODD),  # stored with another type than its name gives
+        },
+    )
 
 
 def _set(cast, dataset_id: uuid.UUID, **values: str) -> None:  # type: ignore[no-untyped-def]

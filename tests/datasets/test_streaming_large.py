@@ -15,11 +15,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cim_platform.core.db.engine import session_scope
 from cim_platform.core.settings import Settings
 from cim_platform.datasets.disk_cache import ContentCache, CorruptContent
-from cim_platform.datasets.models import Dataset, DatasetRevision, TileContent
 from tests.support import postgis
+from tests.support.stored_datasets import store_dataset
 
 MB = 1024 * 1024
 CONTENT_MB = 32  # each of the large contents, 16x the in-memory cap per content (CIM_TILE_CACHE_MB=8 -> 2 MB)
@@ -69,39 +68,11 @@ def test_parallel_requests_for_huge_contents_keep_memory_bounded(settings: Setti
     from api.server_process import start_server, stop, wait_until_healthy
 
     # contents far above the per-content cap of the process cache, stored as a converter would
-    contents: dict[str, bytes] = {}
-    with session_scope(cast.engine) as session:
-        dataset = Dataset(organization_id=cast.orgs["survey"], name="Huge", kind="footprints", visibility="public")
-        session.add(dataset)
-        session.flush()
-        revision = DatasetRevision(
-            dataset_id=dataset.id,
-            number=1,
-            state="ready",
-            source_filename="huge.geojson",
-            source_path="uploads/huge.geojson",
-            source_bytes=1,
-            source_sha256="0" * 64,
-        )
-        session.add(revision)
-        session.flush()
-        dataset.published_revision_id = revision.id
-        for index in range(CONTENTS):
-            data = os.urandom(CONTENT_MB * MB)
-            sha = hashlib.sha256(data).hexdigest()
-            contents[f"/tiles/{dataset.id}/r/{revision.id}/huge-{index}.glb"] = data
-            session.add(
-                TileContent(
-                    revision_id=revision.id,
-                    path=f"huge-{index}.glb",
-                    media_type="model/gltf-binary",
-                    data=data,
-                    size=len(data),
-                    sha256=sha,
-                )
-            )
-    digests = {url: hashlib.sha256(data).hexdigest() for url, data in contents.items()}
-    contents.clear()
+    stored = {f"huge-{index}.glb": ("model/gltf-binary", os.urandom(CONTENT_MB * MB)) for index in range(CONTENTS)}
+    dataset_id, revision_id = store_dataset(cast, "Huge", stored)
+    digests = {f"/tiles/{dataset_id}/r/{revision_id}/{path}": hashlib.sha256(data).hexdigest()
+               for path, (_, data) in stored.items()}
+    stored.clear()
 
     port = postgis.free_port()
     env = postgis.subprocess_env(
