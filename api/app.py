@@ -10,9 +10,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from api import core, logging_filters
 from api.core.metrics import install_metrics
 from api.core.request_id import install_request_id
+from api.datasets.public_fill import PublicFill
 from api.datasets.tile_fastpath import TileFastPath, install_outermost
 from api.errors import install_error_handlers
 from api.portal import install_portal
+from api.public_front import PublicFront
 from api.routers import viewer
 from cim_platform import __version__
 from cim_platform.core.caches import TTLCache
@@ -35,7 +37,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = get_engine(settings)
     app.state.tiles = TileStreamer(app.state.engine, settings)
     app.state.callers = TTLCache(settings.tile_access_ttl_s)
-    app.add_middleware(TileFastPath, streamer=app.state.tiles, callers=app.state.callers)
+    # the bare server answers plain anonymous reads of public pinned contents from the public tree itself
+    app.state.public_front = PublicFront(app.state.tiles.public_tree.root)
+    app.state.public_fill = PublicFill(app.state.tiles)
+    app.add_middleware(TileFastPath, streamer=app.state.tiles, callers=app.state.callers, fill=app.state.public_fill)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,
@@ -45,7 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_metrics(app, settings)  # counts every request, the fast path's too
     install_request_id(app)  # outermost middleware: wraps every other one
-    install_outermost(app, app.state.tiles, app.state.callers)  # cached tile contents: before any middleware
+    # cached tile contents: before any middleware
+    install_outermost(app, app.state.tiles, app.state.callers, app.state.public_fill)
     install_error_handlers(app)
     logging_filters.install()
     for router in core.ROUTERS:

@@ -5,15 +5,24 @@ makes the server hold more than one read's worth beyond the limit, and the event
 by one parse (uvicorn's httptools protocol has no such limit of its own).
 
 The same protocol offers the ASGI ``http.response.zerocopysend`` extension (:mod:`api.zero_copy`): the
-tile fast path sends cached contents with ``sendfile`` from the on-disk cache."""
+tile fast path sends cached contents with ``sendfile`` from the on-disk cache. And it answers plain
+anonymous reads of public pinned contents from the public tree itself, before any ASGI work
+(:mod:`api.public_front`), as nginx does in front of the platform."""
 
 from __future__ import annotations
 
 import json
+import os
+import socket as sockets
+import time
+from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from api.zero_copy import ZERO_COPY, ZeroCopyCycle
+from api.public_front import PublicFront
+from api.zero_copy import ZERO_COPY, ZeroCopyCycle, send_file
+
+TCP = (sockets.AF_INET, sockets.AF_INET6)
 
 MAX_HEADER_BYTES = 64 * 1024
 MAX_HEADER_COUNT = 100
@@ -32,10 +41,31 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _header_bytes = 0
     _headers_pending = True
     _too_many_fields = False
+    _front: PublicFront | None = None
+    _socket: sockets.socket | None = None
+    """The connection's socket (a duplicate descriptor) when the public tree front answers on it."""
+    _answered_here = False
+    """The current request was answered from the public tree (no ASGI cycle of its own)."""
+    _answered_in_feed = False
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        raw = transport.get_extra_info("socket")
+        # plain TCP only: sendfile would bypass TLS, and the head is sent with MSG_MORE
+        if transport.get_extra_info("sslcontext") is None and raw is not None and raw.family in TCP:
+            self._front = public_front_of(self.app)
+            if self._front is not None:  # (uvloop's own socket object builds a new one on each call)
+                self._socket = sockets.socket(raw.family, raw.type, raw.proto, fileno=os.dup(raw.fileno()))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        super().connection_lost(exc)
+        if self._socket is not None:
+            self._socket.close()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._header_bytes, self._headers_pending, self._too_many_fields = 0, True, False
+        self._answered_here = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if len(self.headers) >= MAX_HEADER_COUNT:
@@ -47,6 +77,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._headers_pending = False
         if self._too_many_fields:
             return  # answered by data_received once the parser returns
+        if self._front is not None and self._answer_from_public_tree(self._front):
+            return
         super().on_headers_complete()
         # uvicorn builds its own cycle class here; the subclass only adds a method, and the cycle's task
         # looks its ``send`` up when it starts (after this returns). Offered only when that worked (another
@@ -56,18 +88,73 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             scope = self.cycle.scope
             scope["extensions"] = {**(scope.get("extensions") or {}), ZERO_COPY: {}}
 
+    def _answer_from_public_tree(self, front: PublicFront) -> bool:
+        """Answer the request whose headers were just parsed from the public tree, if it is a plain
+        anonymous read of a content there and nothing is ahead of it on this connection."""
+        if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
+            return False  # pipelined behind a request still being answered: the answers keep their order
+        if self.flow.write_paused or self.transport.get_write_buffer_size() or self.parser.should_upgrade():
+            return False
+        started = time.perf_counter()
+        method = self.parser.get_method()
+        http_version = self.parser.get_http_version()
+        keep_alive = http_version != "1.0" and self.parser.should_keep_alive()
+        found = front.find(method, self.url, self.headers, self.server_state.default_headers, keep_alive)
+        if found is None:
+            return False
+        self._answered_here = self._answered_in_feed = True
+        try:
+            sent = self._send_head(found.head, more=method == b"GET")
+            if sent and method == b"GET":
+                sent = send_file(self.transport, self._socket, found.fd, 0, found.size, self.logger)
+        finally:
+            os.close(found.fd)
+        if self.access_log:
+            client = f"{self.client[0]}:{self.client[1]}" if self.client else ""
+            self.access_logger.info(
+                '%s - "%s %s HTTP/%s" %d', client, method.decode("ascii"), found.log_path, http_version, 200
+            )
+        front.count(method, started)
+        self.server_state.total_requests += 1
+        if sent and not keep_alive:
+            self.transport.close()
+        return True
+
+    def _send_head(self, head: bytes, more: bool) -> bool:
+        """Send an answer's head straight to the socket (nothing is queued ahead of it), with MSG_MORE when
+        the body follows: headers and body leave together, the peer is woken once. False if the
+        connection failed (then closed)."""
+        assert self._socket is not None
+        try:
+            sent = self._socket.send(head, sockets.MSG_MORE if more else 0)
+        except (BlockingIOError, InterruptedError):
+            sent = 0
+        except OSError:  # reset, broken pipe: the client is gone
+            self.transport.close()
+            return False
+        if sent < len(head):
+            self.transport.write(head[sent:])  # the body follows through the transport too (send_file)
+        return True
+
     def on_body(self, body: bytes) -> None:
-        if not self._too_many_fields:
+        if not self._too_many_fields and not self._answered_here:
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if not self._too_many_fields:
+        if not self._too_many_fields and not self._answered_here:
             super().on_message_complete()
 
     def data_received(self, data: bytes) -> None:
         if self.transport.is_closing():
             return
+        self._answered_in_feed = False
         super().data_received(data)
+        if self._answered_in_feed and self.timeout_keep_alive_task is None and not self.transport.is_closing():
+            # answered here, so no cycle armed the keep-alive timeout: arm it if nothing else is running
+            if (self.cycle is None or self.cycle.response_complete) and not self.pipeline:
+                self.timeout_keep_alive_task = self.loop.call_later(
+                    self.timeout_keep_alive, self.timeout_keep_alive_handler
+                )
         if self._too_many_fields:
             self._refuse()
         elif self._headers_pending:
@@ -84,3 +171,15 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         )
         self.transport.write(head + REFUSAL)
         self.transport.close()
+
+
+def public_front_of(app: Any) -> PublicFront | None:
+    """The public tree front of the platform application inside uvicorn's wrappers, if it has one."""
+    for _ in range(8):
+        front = getattr(getattr(app, "state", None), "public_front", None)
+        if isinstance(front, PublicFront):
+            return front
+        app = getattr(app, "app", None)
+        if app is None:
+            return None
+    return None

@@ -21,6 +21,7 @@ TCP path in the sender's time).
 
 from __future__ import annotations
 
+import logging
 import os
 import socket as sockets
 from typing import Any
@@ -61,13 +62,8 @@ class ZeroCopyCycle(RequestResponseCycle):
 
     def _cork(self, on: bool) -> None:
         self._corked = on
-        socket = self.transport.get_extra_info("socket")
-        if socket is None or self.transport.is_closing():
-            return
-        try:
-            socket.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_CORK, 1 if on else 0)
-        except OSError:
-            pass  # not TCP (or gone): nothing to cork
+        if not self.transport.is_closing():
+            cork(self.transport.get_extra_info("socket"), on)
 
     async def _send_zero_copy(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
@@ -101,29 +97,47 @@ class ZeroCopyCycle(RequestResponseCycle):
         return None
 
     def _send_file(self, fd: int, offset: int, count: int) -> bool:
-        """Send ``count`` bytes of ``fd`` from ``offset``; False if the connection failed (then closed)."""
-        end = offset + count
-        socket = self.transport.get_extra_info("socket")
-        if socket is not None and not self.transport.is_closing() and self.transport.get_write_buffer_size() == 0:
-            out = socket.fileno()
-            try:
-                while offset < end:
-                    sent = os.sendfile(out, fd, offset, end - offset)
-                    if sent == 0:  # the file is shorter than announced
-                        break
-                    offset += sent
-            except (BlockingIOError, InterruptedError):
-                pass  # the socket's buffer is full: the rest goes through the transport
-            except OSError:  # reset, broken pipe: the client is gone
-                self.disconnected = True
-                self.transport.close()
-                return False
-        if offset < end:
-            rest = os.pread(fd, end - offset, offset)
-            if len(rest) != end - offset:
-                self.logger.error("a file sent with zero copy is shorter than its Content-Length")
-                self.transport.close()
-                self.disconnected = True
-                return False
-            self.transport.write(rest)
-        return True
+        if send_file(self.transport, self.transport.get_extra_info("socket"), fd, offset, count, self.logger):
+            return True
+        self.disconnected = True
+        return False
+
+
+def cork(socket: Any, on: bool) -> None:
+    """Cork (hold partial segments) or uncork a transport's TCP socket (``get_extra_info("socket")``, which
+    builds a new object on each call: callers answering many requests keep it); nothing for others."""
+    if socket is None:
+        return
+    try:
+        socket.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_CORK, 1 if on else 0)
+    except OSError:
+        pass  # not TCP (or gone): nothing to cork
+
+
+def send_file(transport: Any, socket: Any, fd: int, offset: int, count: int, logger: logging.Logger) -> bool:
+    """Send ``count`` bytes of ``fd`` from ``offset`` on ``transport`` (plain TCP, never TLS; ``socket`` is
+    its ``get_extra_info("socket")``): with ``sendfile`` while the transport's buffer is empty, the rest
+    through ``transport.write``. False if the connection failed or the file was shorter than ``count``
+    (the transport is closed then)."""
+    end = offset + count
+    if socket is not None and not transport.is_closing() and transport.get_write_buffer_size() == 0:
+        out = socket.fileno()
+        try:
+            while offset < end:
+                sent = os.sendfile(out, fd, offset, end - offset)
+                if sent == 0:  # the file is shorter than announced
+                    break
+                offset += sent
+        except (BlockingIOError, InterruptedError):
+            pass  # the socket's buffer is full: the rest goes through the transport
+        except OSError:  # reset, broken pipe: the client is gone
+            transport.close()
+            return False
+    if offset < end:
+        rest = os.pread(fd, end - offset, offset)
+        if len(rest) != end - offset:
+            logger.error("a file sent with zero copy is shorter than its Content-Length")
+            transport.close()
+            return False
+        transport.write(rest)
+    return True

@@ -5,8 +5,11 @@ access and the caller (token or session cookie) are all cached, the answer needs
 routing and no dependency resolution, so it is sent from here: the bytes from memory, or behind nginx
 an ``X-Accel-Redirect`` to the content's file in the on-disk cache. On the bare server (which offers
 ASGI's zero copy send, :mod:`api.zero_copy`) a 200 answer's body goes with ``sendfile`` from the
-content's file in the on-disk cache, filled from memory in a thread on the first answer. Everything
-else (and every error) falls through to the FastAPI routes, which give the same answers the slow way.
+content's file in the on-disk cache, filled from memory in a thread on the first answer; a public
+content asked with its digest (``?v=``) is also put in the public tree, from which the protocol itself
+answers the next plain anonymous reads (:mod:`api.datasets.public_fill`, :mod:`api.public_front`).
+Everything else (and every error) falls through to the FastAPI routes, which give the same answers the
+slow way.
 
 It is installed twice: outside every other middleware (:func:`install_outermost`), where it also
 does their work for its answers (the ``X-Request-ID`` header, the request metrics, CORS's ``Vary:
@@ -31,6 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.metrics import LATENCY, REQUESTS
 from api.core.request_id import SANE_REQUEST_ID
+from api.datasets.public_fill import PublicFill
 from api.datasets.tile_http import (
     ACCEL_CACHE,
     ACCEL_EXPIRES,
@@ -88,8 +92,10 @@ class _Answer:
 
 
 class TileFastPath:
-    def __init__(self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache, outermost: bool = False) -> None:
-        self.app, self.streamer, self.callers, self.outermost = app, streamer, callers, outermost
+    def __init__(
+        self, app: ASGIApp, streamer: TileStreamer, callers: CallerCache, fill: PublicFill, outermost: bool = False
+    ) -> None:
+        self.app, self.streamer, self.callers, self.fill, self.outermost = app, streamer, callers, fill, outermost
         self._answers: dict[tuple[str, bool, str], _Answer] = {}
         self._loading: dict[str | tuple[str, str], asyncio.Future[Caller | None]] = {}
         self._filling: set[str] = set()
@@ -191,6 +197,7 @@ class TileFastPath:
             return await self.app(scope, receive, send)  # the route fills the on-disk cache first
         if not accel and tile.data is None:
             return await self.app(scope, receive, send)  # too large to hold: the route streams the file
+        self.fill.after_read(scope, uuid.UUID(match[1]), tile, accel=accel_mode is not None)
         scope["route"] = PINNED_ROUTE
         answer = self._answers.get((tile.sha256, tile.public, tile.media_type))
         if answer is None:
@@ -291,11 +298,11 @@ class TileFastPath:
         return answer
 
 
-def install_outermost(app: FastAPI, streamer: TileStreamer, callers: CallerCache) -> None:
+def install_outermost(app: FastAPI, streamer: TileStreamer, callers: CallerCache, fill: PublicFill) -> None:
     """Put a fast path outside every middleware of ``app`` (call after adding them all)."""
     build = app.build_middleware_stack
 
     def build_with_fast_path() -> ASGIApp:
-        return TileFastPath(build(), streamer, callers, outermost=True)
+        return TileFastPath(build(), streamer, callers, fill, outermost=True)
 
     app.build_middleware_stack = build_with_fast_path  # type: ignore[method-assign]

@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse
 
+from api.datasets.public_fill import PublicFill
 from api.datasets.tile_http import (
     ACCEL_EXPIRES,
     ACCEL_REQUEST_HEADER,
@@ -124,6 +125,8 @@ async def pinned_file(
     dataset_id: uuid.UUID, revision_id: uuid.UUID, path: str, request: Request, caller: CallerDep
 ) -> Response:
     tile = await _file(request, caller, dataset_id, revision_id, path)
+    fill: PublicFill = request.app.state.public_fill  # the bare server's own
+    fill.after_read(request.scope, dataset_id, tile, accel=ACCEL_REQUEST_HEADER in request.headers)
     if request.headers.get(PUBLIC_TREE_REQUEST_HEADER) and request.query_params.get("v") == tile.sha256:
         try:  # nginx sends it itself from now on
             await run_in_threadpool(_streamer(request).share_public, dataset_id, tile)

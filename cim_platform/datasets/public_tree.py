@@ -8,6 +8,9 @@ hard links to the content-addressed on-disk cache:
 
     <root>/<dataset id>/<revision id>/<sha256>/<content path>
 
+The bare server (no nginx) answers the same reads from this tree in its HTTP protocol, and fills it
+itself when it answers such a read (``api.public_front``, ``api.datasets.public_fill``).
+
 A file is here only while its dataset is public and its revision is served. A fill links the file,
 then reads the dataset's state again from the database and unlinks it if it is no longer servable,
 so a fill racing with a visibility change never leaves a file behind; every server process sweeps

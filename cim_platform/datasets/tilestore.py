@@ -51,8 +51,11 @@ class StoredFile:
         return data, hashlib.sha256(data).hexdigest()
 
 
+DEFAULT_MEDIA_TYPE = "application/octet-stream"
+
+
 def media_type(path: str) -> str:
-    return MEDIA_TYPES.get(Path(path).suffix.lower(), "application/octet-stream")
+    return MEDIA_TYPES.get(Path(path).suffix.lower(), DEFAULT_MEDIA_TYPE)
 
 
 def _matrix(values: list[float] | None) -> np.ndarray:
