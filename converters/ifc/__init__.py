@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from converters.errors import ConversionError
-from converters.ifc.geometry import expected_elements, tessellate
-from converters.ifc.source import cleanup, header_fields, open_model
+from converters.ifc.georef_service import SMALL_MODEL_ELEMENTS, GeorefService, worth_starting
 from converters.options import ConvertOptions
 
 if TYPE_CHECKING:
@@ -26,6 +25,23 @@ __all__ = ["convert"]
 
 
 def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
+    jobs = options.jobs or os.cpu_count() or 1
+    # Forked before ifcopenshell is imported (in _convert): with a core to spare, the helper readies
+    # pyproj meanwhile, for a small model's map georeference (see .georef_service).
+    helper = GeorefService.start() if jobs > 1 and worth_starting(Path(input_path)) else None
+    try:
+        return _convert(Path(input_path), Path(out_dir), options, jobs, helper)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+def _convert(
+    input_path: Path, out_dir: Path, options: ConvertOptions, jobs: int, helper: GeorefService | None
+) -> dict[str, Any]:
+    from converters.ifc.geometry import expected_elements, tessellate
+    from converters.ifc.source import cleanup, header_fields, open_model
+
     timings: dict[str, float] = {}
     clock = time.perf_counter()
 
@@ -35,7 +51,6 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         timings[name] = round(now - clock, 3)
         clock = now
 
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     work_dir = out_dir / ".work"
     try:
@@ -45,9 +60,18 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
         expected = expected_elements(model, options.include_spaces)
         if not expected:
             raise ConversionError(f"{Path(input_path).name}: the model has no elements with geometry")
-        lap("prepare_s")
-        jobs = options.jobs or os.cpu_count() or 1
         total = len(expected)
+        remote = False
+        if helper is not None:
+            from converters.ifc.georeference import map_conversion
+
+            conversion = map_conversion(model, options) if total <= SMALL_MODEL_ELEMENTS else None
+            if conversion is None:
+                helper.close()  # before the children are forked: not in memory beside them
+            else:
+                helper.submit(conversion)
+                remote = True
+        lap("prepare_s")
 
         def progress(done: int) -> None:
             options.report_progress(0.05 + 0.75 * done / total, f"tessellated {done}/{total} elements")
@@ -61,7 +85,7 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
             from converters.ifc import tiling  # noqa: F401  # imported now, used below
             from converters.ifc.georeference import resolve
 
-            resolved.append(resolve(model, options))
+            resolved.append(helper.georeference() if remote and helper is not None else resolve(model, options))
 
         kernels: dict[str, Any] = {}
         shapes = tessellate(
@@ -74,6 +98,8 @@ def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[st
 
         georef = resolved[0]
         collected = element_module.collect(itertools.chain([first], shapes), georef, progress)
+        if helper is not None:
+            helper.close()  # the vertices are georeferenced
         del shapes, expected  # 50 000 entity wrappers on the large model: not needed any more
         # The feature rows, once, after the tessellation: the lookup tables (~27 MB of entity wrappers
         # on a 20 000-element model) are not in the heap of the forked tessellators, and are freed

@@ -1,0 +1,88 @@
+"""A small model's map georeference built by the forked helper (converters.ifc.georef_service).
+
+With two jobs, a small ``.ifc`` naming a map conversion is georeferenced by a helper process that
+imported pyproj while the converting process imported ifcopenshell: the converting process must not
+import pyproj, and every output byte must be what the in-process path (one job) writes.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from converters.api import convert
+from converters.errors import GeoreferencingError
+from converters.ifc.georef_service import SMALL_FILE_BYTES, worth_starting
+from converters.options import ConvertOptions
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus" / "ifc"
+UTM = CORPUS / "geographic-referencing-utm.ifc"
+
+pytestmark = pytest.mark.skipif(not UTM.is_file(), reason="the shared IFC corpus is not there")
+
+_CHILD = """
+import json, sys
+from pathlib import Path
+from converters.api import convert
+from converters.options import ConvertOptions
+report = convert(Path(sys.argv[1]), Path(sys.argv[2]), ConvertOptions(jobs=2))
+print(json.dumps({"pyproj": "pyproj" in sys.modules, "report": report}))
+"""
+
+
+def _files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name != "report.json")
+
+
+def test_the_helper_georeferences_without_pyproj_and_writes_the_same_bytes(tmp_path: Path) -> None:
+    ran = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(UTM), str(tmp_path / "two")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    child = json.loads(ran.stdout.splitlines()[-1])
+    assert child["pyproj"] is False  # the converting process left pyproj to the helper
+    local = convert(UTM, tmp_path / "one", ConvertOptions(jobs=1))
+    names = _files(tmp_path / "one")
+    assert names == _files(tmp_path / "two") and any(name.endswith(".glb") for name in names)
+    _, mismatch, errors = filecmp.cmpfiles(tmp_path / "one", tmp_path / "two", names, shallow=False)
+    assert mismatch == [] and errors == []
+    remote = child["report"]
+    assert remote["georeferencing"] == json.loads(json.dumps(local["georeferencing"]))
+    assert remote["georeferencing"]["crs"] == "EPSG:25832"
+    assert remote["geoid"] == json.loads(json.dumps(local["geoid"]))  # the helper's EGM96 is reported
+    assert remote["footprint_wgs84"] == json.loads(json.dumps(local["footprint_wgs84"]))
+
+
+def test_the_helpers_georeferencing_error_is_the_in_process_one(tmp_path: Path) -> None:
+    broken = tmp_path / "unknown-crs.ifc"
+    broken.write_bytes(UTM.read_bytes().replace(b"'EPSG:25832'", b"'EPSG:999999'"))
+    messages = []
+    for jobs in (1, 2):
+        with pytest.raises(GeoreferencingError) as caught:
+            convert(broken, tmp_path / f"out{jobs}", ConvertOptions(jobs=jobs))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
+    assert "EPSG:999999" in messages[0]
+
+
+def test_the_helper_is_forked_only_for_small_ifc_files_naming_a_map_conversion(tmp_path: Path) -> None:
+    assert worth_starting(UTM)
+    assert not worth_starting(CORPUS / "vectorworks_unicode.ifc")  # no map conversion: no pyproj
+    pset = tmp_path / "ifc2x3.ifc"
+    pset.write_bytes(b"ISO-10303-21;\n#1=IFCPROPERTYSET('x',$,'ePSet_MapConversion',$,());\n")
+    assert worth_starting(pset)
+    large = tmp_path / "large.ifc"
+    large.write_bytes(UTM.read_bytes() + b"/*" + b" " * SMALL_FILE_BYTES + b"*/")
+    assert not worth_starting(large)
+    zipped = tmp_path / "model.ifczip"
+    zipped.write_bytes(UTM.read_bytes())
+    assert not worth_starting(zipped)
