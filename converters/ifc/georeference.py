@@ -25,8 +25,6 @@ from collections.abc import Callable
 from typing import Any
 
 import ifcopenshell
-import ifcopenshell.util.element
-import ifcopenshell.util.placement
 import ifcopenshell.util.unit
 import numpy as np
 
@@ -175,8 +173,10 @@ def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoref
 
 def read_property_sets(model: ifcopenshell.file, project_m: float) -> MapConversion | None:
     """IFC2X3's ePSet_MapConversion with ePSet_ProjectedCRS on the project or a site."""
+    from ifcopenshell.util.element import get_psets  # imports shapely: not for an IFC4 map conversion
+
     for owner in [*model.by_type("IfcProject"), *model.by_type("IfcSite")]:
-        psets = ifcopenshell.util.element.get_psets(owner)
+        psets = get_psets(owner)
         conversion, projected = psets.get("ePSet_MapConversion"), psets.get("ePSet_ProjectedCRS")
         if not conversion or not projected or "Eastings" not in conversion:
             continue
@@ -246,7 +246,9 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
         theta = _true_north_theta(model)
         anchor = np.zeros(3)
         if site.ObjectPlacement is not None:
-            anchor = ifcopenshell.util.placement.get_local_placement(site.ObjectPlacement)[:3, 3] * project_m
+            from ifcopenshell.util.placement import get_local_placement
+
+            anchor = get_local_placement(site.ObjectPlacement)[:3, 3] * project_m
         turn = rotation(theta)
 
         def to_enu(points: np.ndarray, anchor: np.ndarray = anchor, turn: np.ndarray = turn) -> np.ndarray:

@@ -1,8 +1,9 @@
-"""A small model's map georeference built by the forked helper (converters.ifc.georef_service).
+"""A small model georeferenced and written by the forked helper (converters.ifc.georef_service).
 
-With two jobs, a small ``.ifc`` naming a map conversion is georeferenced by a helper process that
-imported pyproj while the converting process imported ifcopenshell: the converting process must not
-import pyproj, and every output byte must be what the in-process path (one job) writes.
+With two jobs, a small ``.ifc`` naming a map conversion is georeferenced and written by a helper
+process that imported pyproj and the tile writers while the converting process imported ifcopenshell:
+the converting process must import neither pyproj nor shapely, and every output byte must be what the
+in-process path (one job) writes.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from pathlib import Path
 from converters.api import convert
 from converters.options import ConvertOptions
 report = convert(Path(sys.argv[1]), Path(sys.argv[2]), ConvertOptions(jobs=2))
-print(json.dumps({"pyproj": "pyproj" in sys.modules, "report": report}))
+loaded = [name for name in ("pyproj", "shapely", "meshoptimizer") if name in sys.modules]
+print(json.dumps({"loaded": loaded, "report": report}))
 """
 
 
@@ -40,7 +42,7 @@ def _files(directory: Path) -> list[str]:
     return sorted(p.name for p in directory.iterdir() if p.name != "report.json")
 
 
-def test_the_helper_georeferences_without_pyproj_and_writes_the_same_bytes(tmp_path: Path) -> None:
+def test_the_helper_converts_without_pyproj_or_shapely_here_and_writes_the_same_bytes(tmp_path: Path) -> None:
     ran = subprocess.run(
         [sys.executable, "-c", _CHILD, str(UTM), str(tmp_path / "two")],
         capture_output=True,
@@ -49,7 +51,7 @@ def test_the_helper_georeferences_without_pyproj_and_writes_the_same_bytes(tmp_p
         cwd=REPO,
     )
     child = json.loads(ran.stdout.splitlines()[-1])
-    assert child["pyproj"] is False  # the converting process left pyproj to the helper
+    assert child["loaded"] == []  # the converting process left pyproj and the tile writers to the helper
     local = convert(UTM, tmp_path / "one", ConvertOptions(jobs=1))
     names = _files(tmp_path / "one")
     assert names == _files(tmp_path / "two") and any(name.endswith(".glb") for name in names)
@@ -59,7 +61,8 @@ def test_the_helper_georeferences_without_pyproj_and_writes_the_same_bytes(tmp_p
     assert remote["georeferencing"] == json.loads(json.dumps(local["georeferencing"]))
     assert remote["georeferencing"]["crs"] == "EPSG:25832"
     assert remote["geoid"] == json.loads(json.dumps(local["geoid"]))  # the helper's EGM96 is reported
-    assert remote["footprint_wgs84"] == json.loads(json.dumps(local["footprint_wgs84"]))
+    for key in ("footprint_wgs84", "elements", "triangles", "vertices", "materials", "instancing", "tiles"):
+        assert remote[key] == json.loads(json.dumps(local[key])), key
 
 
 def test_the_helpers_georeferencing_error_is_the_in_process_one(tmp_path: Path) -> None:
