@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -29,9 +30,12 @@ __all__ = ["convert"]
 
 def convert(input_path: Path, out_dir: Path, options: ConvertOptions) -> dict[str, Any]:
     jobs = options.jobs or os.cpu_count() or 1
-    # Forked before ifcopenshell is imported (in _convert): with a core to spare, the helper readies
-    # pyproj meanwhile, for a small model's map georeference (see .georef_service).
-    helper = GeorefService.start() if jobs > 1 and worth_starting(Path(input_path)) else None
+    # Forked before ifcopenshell is imported (in _convert): with a core to spare, the helper imports
+    # pyproj and the tile writers meanwhile, for a small model with a map conversion (.georef_service).
+    # Not in a process that has pyproj already: nothing to gain, and a forked child should not use
+    # the PROJ database connection it would inherit.
+    fresh = "pyproj" not in sys.modules
+    helper = GeorefService.start() if jobs > 1 and fresh and worth_starting(Path(input_path)) else None
     try:
         return _convert(Path(input_path), Path(out_dir), options, jobs, helper)
     finally:

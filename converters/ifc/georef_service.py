@@ -14,10 +14,10 @@ converting process imports neither pyproj nor shapely.
 
 Only for small models: the helper is forked for an ``.ifc`` file of at most :data:`SMALL_FILE_BYTES`
 whose text names a map conversion (:func:`worth_starting`; others would pay for pyproj's import in
-vain), and used when the model has at most :data:`SMALL_MODEL_ELEMENTS` elements (one tessellation
-child); otherwise the converting process closes it before forking the children and does the work
-itself, as for any large model (whose shapes would be copied through the pipe, and the helper would
-hold memory while the children tessellate).
+vain), by a process that has not imported pyproj yet, and used when the model has at most
+:data:`SMALL_MODEL_ELEMENTS` elements (one tessellation child); otherwise the converting process
+closes it before forking the children and does the work itself, as for any large model (whose shapes
+would be copied through the pipe, and the helper would hold memory while the children tessellate).
 """
 
 from __future__ import annotations

@@ -65,16 +65,33 @@ def test_the_helper_converts_without_pyproj_or_shapely_here_and_writes_the_same_
         assert remote[key] == json.loads(json.dumps(local[key])), key
 
 
+_FAILING_CHILD = """
+import sys
+from pathlib import Path
+from converters.api import convert
+from converters.errors import GeoreferencingError
+from converters.options import ConvertOptions
+try:
+    convert(Path(sys.argv[1]), Path(sys.argv[2]), ConvertOptions(jobs=2))
+except GeoreferencingError as error:
+    print(type(error).__name__, error)
+"""
+
+
 def test_the_helpers_georeferencing_error_is_the_in_process_one(tmp_path: Path) -> None:
     broken = tmp_path / "unknown-crs.ifc"
     broken.write_bytes(UTM.read_bytes().replace(b"'EPSG:25832'", b"'EPSG:999999'"))
-    messages = []
-    for jobs in (1, 2):
-        with pytest.raises(GeoreferencingError) as caught:
-            convert(broken, tmp_path / f"out{jobs}", ConvertOptions(jobs=jobs))
-        messages.append(str(caught.value))
-    assert messages[0] == messages[1]
-    assert "EPSG:999999" in messages[0]
+    with pytest.raises(GeoreferencingError) as caught:  # in-process (one job)
+        convert(broken, tmp_path / "one", ConvertOptions(jobs=1))
+    ran = subprocess.run(  # a fresh process (no pyproj yet), two jobs: the helper's error, raised here
+        [sys.executable, "-c", _FAILING_CHILD, str(broken), str(tmp_path / "two")],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+    )
+    assert ran.stdout.strip() == f"GeoreferencingError {caught.value}"
+    assert "EPSG:999999" in str(caught.value)
 
 
 def test_the_helper_is_forked_only_for_small_ifc_files_naming_a_map_conversion(tmp_path: Path) -> None:
