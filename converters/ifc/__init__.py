@@ -48,7 +48,6 @@ def _convert(
 ) -> dict[str, Any]:
     from converters.ifc.geometry import expected_elements, tessellate
     from converters.ifc.properties import ElementProperties
-    from converters.ifc.shapes import ElementShape
     from converters.ifc.source import cleanup, header_fields, open_model
 
     timings: dict[str, float] = {}
@@ -70,16 +69,16 @@ def _convert(
         if not expected:
             raise ConversionError(f"{Path(input_path).name}: the model has no elements with geometry")
         total = len(expected)
-        remote = False
         if helper is not None:
             from converters.ifc.georeference import map_conversion
 
             conversion = map_conversion(model, options) if total <= SMALL_MODEL_ELEMENTS else None
             if conversion is None:
                 helper.close()  # before the children are forked: not in memory beside them
+                helper = None
             else:
-                helper.submit(conversion)
-                remote = True
+                helper.submit(conversion)  # built while the model is tessellated
+        small = list(expected) if helper is not None else []  # step ids of the elements of a small model
         lap("prepare_s")
 
         def progress(done: int) -> None:
@@ -97,37 +96,33 @@ def _convert(
         }
         kernels: dict[str, Any] = {}
         resolved: list[IfcGeoreference] = []
+        rows: dict[int, dict[str, Any]] = {}
 
         def beside_the_tessellators() -> None:
-            """The georeferencing (pyproj's import and CRS set-up for a projected CRS) and the modules
-            of the later steps (tiles, shapely, meshoptimizer), while the forked children tessellate:
-            a model's start-up cost overlaps its tessellation."""
+            """While the forked children tessellate: a small model's feature rows when the helper
+            georeferences and writes it; otherwise the georeferencing (pyproj's import and CRS set-up
+            for a projected CRS) and the modules of the later steps (tiles, shapely, meshoptimizer): a
+            model's start-up cost overlaps its tessellation."""
+            if helper is not None:
+                properties = ElementProperties(model)
+                rows.update((step_id, properties.of(model.by_id(step_id))) for step_id in small)
+                return
             from converters.ifc import finish  # noqa: F401  # imported now, used below
             from converters.ifc.georeference import resolve
 
             resolved.append(resolve(model, options))
 
         shapes = tessellate(
-            model,
-            jobs,
-            options.element_timeout_s,
-            options.include_spaces,
-            kernels,
-            expected,
-            None if remote else beside_the_tessellators,
+            model, jobs, options.element_timeout_s, options.include_spaces, kernels, expected, beside_the_tessellators
         )
         del expected  # 50 000 entity wrappers on the large model: the generator's reference ends with it
-        if remote and helper is not None:  # a small model: georeferenced and written by the helper
-            tessellated = list(shapes)
-            properties = ElementProperties(model)
-            rows = {
-                s.step_id: properties.of(model.by_id(s.step_id)) for s in tessellated if isinstance(s, ElementShape)
-            }
+        first = next(shapes)  # forks the children, runs the above, waits for the first shape
+        if helper is not None:  # a small model: georeferenced and written by the helper
+            tessellated = [first, *shapes]
             writing()
             result = helper.finish(tessellated, rows, **arguments)
             helper.stop()  # it exits while this process reports (convert() reaps it)
         else:
-            first = next(shapes)  # forks the children, runs the above, waits for the first shape
             from converters.ifc.finish import finish  # imported by the above: no cost now
 
             def feature_rows(elements: list[Element]) -> list[dict[str, Any]]:
