@@ -47,7 +47,7 @@ import math
 import os
 import struct
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -339,6 +339,21 @@ def use_geoid_grid(path: str | Path | None) -> Iterator[dict[str, GeoidModel]]:
         yield _geoids_used
     finally:
         _city_geoid, _geoids_used = previous
+
+
+def geoids_used() -> dict[str, GeoidModel]:
+    """The geoids taken since the current :func:`use_geoid_grid` began (what it yields), name → model."""
+    return dict(_geoids_used)
+
+
+def note_geoids_used(models: Mapping[str, GeoidModel]) -> None:
+    """Record geoids taken for this conversion by another process (a forked helper's)."""
+    _geoids_used.update(models)
+
+
+def open_proj_database() -> None:
+    """Import pyproj and open PROJ's database (what the first CRS costs), ahead of a request."""
+    parse_crs("EPSG:4326")
 
 
 def is_yellow_sea_1985(vertical: CRS | None) -> bool:

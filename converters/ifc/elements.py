@@ -19,8 +19,8 @@ import numpy as np
 
 from converters.georef import LocalFrame
 from converters.ifc import far_coordinates
-from converters.ifc.geometry import ElementShape, Skipped
-from converters.ifc.georeference import IfcGeoreference
+from converters.ifc.map_conversion import IfcGeoreference
+from converters.ifc.shapes import ElementShape, Skipped
 from tiles.mesh import Material, distinct_sorted
 
 BATCH_VERTICES = 200_000

@@ -28,7 +28,7 @@ import numpy as np
 
 from converters.errors import GeoreferencingError
 from converters.georef import parse_crs
-from converters.ifc.georeference import IfcGeoreference, SiteReference, map_georeference
+from converters.ifc.map_conversion import IfcGeoreference, SiteReference, map_georeference
 
 FAR_M = 1000.0  # geometry farther than this from the site's origin is not in site coordinates
 SITE_TOLERANCE_M = 50.0  # how far outside the geometry's plan box the site point may lie

@@ -34,7 +34,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any, Final
 
@@ -42,6 +41,7 @@ import ifcopenshell
 import ifcopenshell.geom
 import numpy as np
 
+from converters.ifc.shapes import ElementShape, ShapeGeometry, ShapeMaterial, Skipped
 from converters.process_guard import die_with_parent
 
 FAST_KERNEL: Final = "hybrid-cgal-simple"
@@ -53,51 +53,6 @@ REFERENCE_WEIGHT: Final = 10  # OpenCASCADE's cost per element, in fast-kernel e
 MIN_WEIGHT_PER_CHILD = 100  # of cost (fast-kernel elements) per child: fewer children below
 BATCH_SHAPES = 64
 BATCH_SECONDS = 0.1
-
-
-@dataclass(slots=True)
-class ShapeMaterial:
-    name: str
-    rgba: tuple[float, float, float, float]
-
-
-@dataclass(slots=True)
-class ShapeGeometry:
-    """One tessellated representation in its object's local coordinates (shared by mapped items)."""
-
-    key: str
-    positions: np.ndarray  # (N, 3) float64, metres, object coordinates
-    normals: np.ndarray | None  # (N, 3) float32
-    triangles: np.ndarray  # (M, 3) int32
-    triangle_materials: np.ndarray  # (M,) int32 index into materials, -1 none
-    materials: list[ShapeMaterial | None]  # None: no style, use the class default
-
-
-@dataclass(slots=True)
-class ElementShape:
-    step_id: int
-    guid: str
-    ifc_class: str
-    geometry: ShapeGeometry
-    matrix: np.ndarray  # 4×4 object → world (engineering metres)
-
-    @property
-    def positions(self) -> np.ndarray:
-        """World (engineering) coordinates."""
-        world: np.ndarray = self.geometry.positions @ self.matrix[:3, :3].T + self.matrix[:3, 3]
-        return world
-
-    @property
-    def triangles(self) -> np.ndarray:
-        return self.geometry.triangles
-
-
-@dataclass(slots=True)
-class Skipped:
-    step_id: int
-    guid: str
-    ifc_class: str
-    reason: str
 
 
 def excluded_classes(include_spaces: bool) -> tuple[str, ...]:

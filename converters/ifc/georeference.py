@@ -12,116 +12,47 @@ disagree about ``Scale`` (the IFC4.3 definition: project→map unit factor; one 
 writes its inverse, others put the grid scale there), so the effective grid scale is chosen among
 the readings ``S``, ``S·p/m``, ``S·m/p`` and ``1/S`` (p, m: metres per project / map unit) as the
 one closest to 1 — real grid scales lie within ±1 % — and the reading is reported.
+
+Reading a map conversion (2, 3: :func:`read_map_conversion`, :func:`read_property_sets`) needs only
+ifcopenshell; building its georeference (:class:`~.map_conversion.MapConversion`) needs only pyproj,
+so a small model's can be built by a helper process (:mod:`.georef_service`).
 """
 
 from __future__ import annotations
 
-import copy
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import ifcopenshell
-import ifcopenshell.util.element
-import ifcopenshell.util.placement
 import ifcopenshell.util.unit
 import numpy as np
 
 from converters.errors import GeoreferencingError
 from converters.georef import LocalFrame, MapToLocal, geoid_undulation, parse_crs
+from converters.ifc.map_conversion import IfcGeoreference, MapConversion, SiteReference, map_georeference, rotation
 from converters.options import ConvertOptions
+
+__all__ = [
+    "HOW_TO",
+    "IfcGeoreference",
+    "MapConversion",
+    "SiteReference",
+    "from_map_conversion",
+    "from_options",
+    "from_property_sets",
+    "from_site",
+    "map_conversion",
+    "map_georeference",
+    "read_map_conversion",
+    "read_property_sets",
+    "resolve",
+]
 
 HOW_TO = (
     "add an IfcMapConversion with an IfcProjectedCRS (e.g. EPSG:4546) to the model, or pass "
     "--crs EPSG:4546 --origin E,N,H, or --allow-ungeoreferenced to place it at the default location"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class SiteReference:
-    """IfcSite RefLatitude/RefLongitude/RefElevation and where the site's placement origin lies."""
-
-    lon: float
-    lat: float
-    elevation_m: float
-    anchor: np.ndarray  # engineering metres of the site's placement origin
-    resolution_m: float  # how finely the compound angles were written (1" ≈ 31 m)
-
-
-@dataclass(slots=True)
-class IfcGeoreference:
-    source: str
-    confidence: str
-    frame: LocalFrame
-    to_enu: Callable[[np.ndarray], np.ndarray]  # (N, 3) engineering metres → ENU metres in frame
-    details: dict[str, Any] = field(default_factory=dict)
-    site: SiteReference | None = None  # set for IfcSite georeferencing
-    map_crs: str | None = None  # the map CRS when engineering coordinates go through one
-
-    def report(self) -> dict[str, Any]:
-        return {"source": self.source, "confidence": self.confidence, **self.details, "origin": self.frame.as_report()}
-
-
-def _rotation(theta: float) -> np.ndarray:
-    c, s = math.cos(theta), math.sin(theta)
-    return np.array([[c, -s], [s, c]])
-
-
-def map_georeference(
-    crs: str,
-    eastings: float,
-    northings: float,
-    height: float,
-    theta: float,
-    scale: float,
-    unit_m: float,
-    source: str,
-    confidence: str,
-    details: dict[str, Any],
-    factors: tuple[float, float, float] = (1.0, 1.0, 1.0),
-    frame_point: np.ndarray | None = None,
-) -> IfcGeoreference:
-    """Engineering metres → map (E, N, H given in ``unit_m`` metres) → local ENU.
-
-    ``factors``: IFC4.3 ``IfcMapConversionScaled`` FactorX/FactorY/FactorZ, applied to the
-    engineering axes before the rotation. The local frame sits at the map origin, or at the
-    engineering point ``frame_point`` (metres) when given."""
-    crs_obj = parse_crs(crs)
-    probe = MapToLocal(crs_obj, LocalFrame(0.0, 0.0, 0.0))
-    horizontal_unit = probe.horizontal.axis_info[0].unit_conversion_factor if probe.horizontal.is_projected else None
-    if horizontal_unit is None:
-        raise GeoreferencingError(f"{crs}: a map conversion needs a projected CRS")
-    vertical_unit = probe.vertical_unit
-    origin_m = np.array([eastings, northings, height], dtype=np.float64) * unit_m
-    rotation = _rotation(theta) * scale @ np.diag(factors[:2])
-
-    def to_map(points: np.ndarray) -> np.ndarray:
-        out = np.empty_like(points, dtype=np.float64)
-        out[:, :2] = (origin_m[:2] + points[:, :2] @ rotation.T) / horizontal_unit
-        out[:, 2] = (origin_m[2] + points[:, 2] * factors[2]) / vertical_unit
-        return out
-
-    origin_map = to_map(np.zeros((1, 3)))[0]
-    anchor = np.zeros((1, 3)) if frame_point is None else np.asarray(frame_point, dtype=np.float64).reshape(1, 3)
-    # The probe's transformer serves the frame and the conversion too (PROJ's set-up of one costs
-    # ~15 ms, a large share of a small model's conversion): what MapToLocal.frame_at and a second
-    # MapToLocal(crs_obj, frame) would compute, without building two more.
-    lon, lat, h = probe.to_geodetic(to_map(anchor))[0]
-    frame = LocalFrame(float(lon), float(lat), float(h))
-    to_local = copy.copy(probe)
-    to_local.frame = frame
-    details = {
-        **details,
-        "crs": to_local.report()["crs"],
-        "map_origin": [float(v) for v in origin_map],
-        "rotation_deg": math.degrees(theta),
-        "grid_scale": scale,
-        "heights": to_local.report(),
-    }
-    return IfcGeoreference(
-        source, confidence, frame, lambda p: to_local.to_enu(to_map(p)), details, map_crs=details["crs"]
-    )
 
 
 def _effective_scale(scale: float | None, project_m: float, map_m: float) -> tuple[float, str]:
@@ -199,7 +130,8 @@ def from_options(options: ConvertOptions) -> IfcGeoreference | None:
     return georef
 
 
-def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
+def read_map_conversion(model: ifcopenshell.file, project_m: float) -> MapConversion | None:
+    """The first IfcMapConversion to an IfcProjectedCRS (IFC4 and later)."""
     if model.schema == "IFC2X3":
         return None
     for conversion in model.by_type("IfcMapConversion"):
@@ -218,7 +150,7 @@ def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoref
         if conversion.is_a("IfcMapConversionScaled"):
             factors = (float(conversion.FactorX), float(conversion.FactorY), float(conversion.FactorZ))
             details["factors_xyz"] = list(factors)
-        return map_georeference(
+        return MapConversion(
             crs,
             conversion.Eastings,
             conversion.Northings,
@@ -234,9 +166,17 @@ def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoref
     return None
 
 
-def from_property_sets(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
+def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
+    conversion = read_map_conversion(model, project_m)
+    return conversion.georeference() if conversion is not None else None
+
+
+def read_property_sets(model: ifcopenshell.file, project_m: float) -> MapConversion | None:
+    """IFC2X3's ePSet_MapConversion with ePSet_ProjectedCRS on the project or a site."""
+    from ifcopenshell.util.element import get_psets  # imports shapely: not for an IFC4 map conversion
+
     for owner in [*model.by_type("IfcProject"), *model.by_type("IfcSite")]:
-        psets = ifcopenshell.util.element.get_psets(owner)
+        psets = get_psets(owner)
         conversion, projected = psets.get("ePSet_MapConversion"), psets.get("ePSet_ProjectedCRS")
         if not conversion or not projected or "Eastings" not in conversion:
             continue
@@ -249,7 +189,7 @@ def from_property_sets(model: ifcopenshell.file, project_m: float) -> IfcGeorefe
         a, b = conversion.get("XAxisAbscissa"), conversion.get("XAxisOrdinate")
         theta = math.atan2(b, a) if a is not None and b is not None else 0.0
         details = {"scale_in_file": conversion.get("Scale"), "scale_reading": reading, "map_unit_m": map_m}
-        return map_georeference(
+        return MapConversion(
             crs,
             float(conversion["Eastings"]),
             float(conversion.get("Northings", 0.0)),
@@ -262,6 +202,11 @@ def from_property_sets(model: ifcopenshell.file, project_m: float) -> IfcGeorefe
             details,
         )
     return None
+
+
+def from_property_sets(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
+    conversion = read_property_sets(model, project_m)
+    return conversion.georeference() if conversion is not None else None
 
 
 def _compound_angle(value: Any) -> float | None:
@@ -301,13 +246,15 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
         theta = _true_north_theta(model)
         anchor = np.zeros(3)
         if site.ObjectPlacement is not None:
-            anchor = ifcopenshell.util.placement.get_local_placement(site.ObjectPlacement)[:3, 3] * project_m
-        rotation = _rotation(theta)
+            from ifcopenshell.util.placement import get_local_placement
 
-        def to_enu(points: np.ndarray, anchor: np.ndarray = anchor, rotation: np.ndarray = rotation) -> np.ndarray:
+            anchor = get_local_placement(site.ObjectPlacement)[:3, 3] * project_m
+        turn = rotation(theta)
+
+        def to_enu(points: np.ndarray, anchor: np.ndarray = anchor, turn: np.ndarray = turn) -> np.ndarray:
             shifted = points - anchor
             out: np.ndarray = np.empty_like(shifted)
-            out[:, :2] = shifted[:, :2] @ rotation.T
+            out[:, :2] = shifted[:, :2] @ turn.T
             out[:, 2] = shifted[:, 2]
             return out
 
@@ -330,6 +277,15 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
         }
         return IfcGeoreference("IfcSite", "low", frame, to_enu, details, site=reference)
     return None
+
+
+def map_conversion(model: ifcopenshell.file, options: ConvertOptions) -> MapConversion | None:
+    """The model's map conversion when it is the source :func:`resolve` takes (no ``--crs``; then
+    ``resolve`` returns its :meth:`~MapConversion.georeference`): what :mod:`.georef_service` sends."""
+    if options.crs:
+        return None
+    project_m = float(ifcopenshell.util.unit.calculate_unit_scale(model))
+    return read_map_conversion(model, project_m) or read_property_sets(model, project_m)
 
 
 def resolve(model: ifcopenshell.file, options: ConvertOptions) -> IfcGeoreference:
