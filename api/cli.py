@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +30,7 @@ from cim_platform.core.logs import configure_logging
 from cim_platform.core.pgcluster import port_in_use
 from cim_platform.core.settings import Settings
 from converters.errors import ConversionError
+from converters.process_guard import die_with_parent
 
 app = typer.Typer(help="Ordos CIM platform", no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The database", no_args_is_help=True)
@@ -235,6 +238,10 @@ def serve(
         _serve(settings, url, with_worker, workers)
 
 
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(0)
+
+
 def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> None:
     import uvicorn
 
@@ -244,7 +251,15 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
     worker_process = None
     if with_worker:
         env = {**os.environ, "CIM_DATABASE_URL": url}
-        worker_process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], env=env)
+        worker_process = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker"],
+            env=env,
+            # asked to stop (SIGTERM) if this process dies without stopping it (SIGKILL, a crash)
+            preexec_fn=partial(die_with_parent, os.getpid(), signal.SIGTERM),
+        )
+        # uvicorn ends a SIGTERM'd server by raising the signal again with the handler found at start: the
+        # default one would end this process at once, before the worker is stopped below
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         if workers > 1:
             os.environ["CIM_DATABASE_URL"] = url

@@ -117,3 +117,51 @@ def test_tokens_in_urls_are_redacted_in_access_logs() -> None:
     RedactTokens().filter(record)
     message = record.getMessage()
     assert "cim_secret123" not in message and "access_token=[redacted]&v=1" in message
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The command lines of a process's children (from /proc)."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except (OSError, IndexError, ValueError):
+            continue
+        if parent == pid:
+            found[int(entry.name)] = command
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+def test_serve_with_worker_never_leaves_its_worker_behind(settings, tmp_path: Path, how: str) -> None:  # type: ignore[no-untyped-def]
+    """`cim serve --with-worker` stopped (SIGTERM: uvicorn raises it again after its shutdown) or killed
+    (SIGKILL) leaves no job worker running on its own."""
+    from api.server_process import start_server, wait_until_healthy
+    from tests.support import postgis
+    from tests.support.waiting import wait_for
+
+    port = postgis.free_port()
+    env = postgis.subprocess_env(settings.database_url or "", tmp_path / "data")
+    with (tmp_path / "serve.log").open("wb") as log:
+        server = start_server("127.0.0.1", port, env, extra_args=["--with-worker"], output=log)
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", server, timeout=120)
+        [worker] = [pid for pid, command in _children(server.pid).items() if "api.cli worker" in command]
+        getattr(server, how)()
+        server.wait(timeout=60)
+        wait_for(lambda: not _alive(worker), timeout=60)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
