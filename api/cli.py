@@ -250,17 +250,18 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
 
     worker_process = None
     if with_worker:
-        env = {**os.environ, "CIM_DATABASE_URL": url}
-        worker_process = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "worker"],
-            env=env,
-            # asked to stop (SIGTERM) if this process dies without stopping it (SIGKILL, a crash)
-            preexec_fn=partial(die_with_parent, os.getpid(), signal.SIGTERM),
-        )
         # uvicorn ends a SIGTERM'd server by raising the signal again with the handler found at start: the
-        # default one would end this process at once, before the worker is stopped below
+        # default one would end this process at once, before the worker is stopped below (`cim serve`
+        # runs in the main thread, where handlers can be set)
         signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
+        if with_worker:
+            worker_process = subprocess.Popen(
+                [sys.executable, "-m", "api.cli", "worker"],
+                env={**os.environ, "CIM_DATABASE_URL": url},
+                # asked to stop (SIGTERM) if this process dies without stopping it (SIGKILL, a crash)
+                preexec_fn=partial(die_with_parent, os.getpid(), signal.SIGTERM),
+            )
         if workers > 1:
             os.environ["CIM_DATABASE_URL"] = url
             uvicorn.run(
@@ -288,6 +289,7 @@ def _serve(settings: Settings, url: str, with_worker: bool, workers: int) -> Non
             )
     finally:
         if worker_process is not None:
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not skip stopping the worker
             worker_process.terminate()  # a running job is requeued by the next worker if this one must be killed
             try:
                 worker_process.wait(timeout=30)

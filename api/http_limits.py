@@ -54,13 +54,27 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # plain TCP only: sendfile would bypass TLS, and the head is sent with MSG_MORE
         if transport.get_extra_info("sslcontext") is None and raw is not None and raw.family in TCP:
             self._front = public_front_of(self.app)
-            if self._front is not None:  # (uvloop's own socket object builds a new one on each call)
-                self._socket = sockets.socket(raw.family, raw.type, raw.proto, fileno=os.dup(raw.fileno()))
 
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
+        self._close_socket()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._close_socket()  # the WebSocket protocol takes the connection over (no connection_lost here)
+        super().handle_websocket_upgrade()
+
+    def _close_socket(self) -> None:
         if self._socket is not None:
             self._socket.close()
+            self._socket = None
+
+    def _connection_socket(self) -> sockets.socket:
+        """The connection's socket, duplicated on the first answer from the tree and kept (uvloop's own
+        ``get_extra_info("socket")`` builds a new object on each call, and its ``setsockopt`` another)."""
+        if self._socket is None:
+            raw = self.transport.get_extra_info("socket")
+            self._socket = sockets.socket(raw.family, raw.type, raw.proto, fileno=os.dup(raw.fileno()))
+        return self._socket
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
@@ -93,7 +107,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         anonymous read of a content there and nothing is ahead of it on this connection."""
         if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
             return False  # pipelined behind a request still being answered: the answers keep their order
-        if self.flow.write_paused or self.transport.get_write_buffer_size() or self.parser.should_upgrade():
+        if self.transport.is_closing() or self.flow.write_paused or self.transport.get_write_buffer_size():
+            return False  # closing (an earlier answer said so), or bytes still queued: the application's flow
+        if self.parser.should_upgrade():
             return False
         started = time.perf_counter()
         method = self.parser.get_method()
@@ -104,9 +120,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return False
         self._answered_here = self._answered_in_feed = True
         try:
-            sent = self._send_head(found.head, more=method == b"GET")
-            if sent and method == b"GET":
-                sent = send_file(self.transport, self._socket, found.fd, 0, found.size, self.logger)
+            socket = self._connection_socket()
+            body = method == b"GET" and found.size > 0
+            sent = self._send_head(socket, found.head, more=body)
+            if sent and body:
+                sent = send_file(self.transport, socket, found.fd, 0, found.size, self.logger)
         finally:
             os.close(found.fd)
         if self.access_log:
@@ -120,13 +138,12 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self.transport.close()
         return True
 
-    def _send_head(self, head: bytes, more: bool) -> bool:
+    def _send_head(self, socket: sockets.socket, head: bytes, more: bool) -> bool:
         """Send an answer's head straight to the socket (nothing is queued ahead of it), with MSG_MORE when
         the body follows: headers and body leave together, the peer is woken once. False if the
         connection failed (then closed)."""
-        assert self._socket is not None
         try:
-            sent = self._socket.send(head, sockets.MSG_MORE if more else 0)
+            sent = socket.send(head, sockets.MSG_MORE if more else 0)
         except (BlockingIOError, InterruptedError):
             sent = 0
         except OSError:  # reset, broken pipe: the client is gone

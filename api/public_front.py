@@ -16,9 +16,13 @@ dataset is public and its revision is served, checked after each fill and swept 
 fast path fills the tree (:meth:`~api.datasets.tile_fastpath.TileFastPath`) when it answers such a
 read. Anything else goes to the application as before: credentials (a token, the session cookie,
 ``access_token``), CORS (``Origin``), conditional and range requests, other query strings, encoded
-paths, HEAD and GET only, and any request arriving while an earlier one on the connection is still
-being answered (pipelining keeps its order) or while the connection's send buffer is not empty (flow
-control stays uvicorn's).
+paths, methods other than GET and HEAD, contents above :data:`MAX_BYTES`, and any request arriving
+while an earlier one on the connection is still being answered (pipelining keeps its order), while
+the connection is closing, or while its send buffer is not empty (flow control stays uvicorn's).
+
+The access log names the peer's address (not one from proxy headers), and ``--limit-concurrency``
+does not apply to these answers: both matter only behind a proxy other than nginx's layout, which
+never sends these reads on.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ BYPASS = frozenset(
         b"x-cim-accel",
     }
 )
+MAX_BYTES = 2 * 1024 * 1024
+"""Larger contents go to the application, which sends them in chunks as the client reads: what sendfile
+cannot send at once is read into memory here (at most this much per slow connection)."""
 _SESSION_COOKIE = sessions.COOKIE_NAME.encode() + b"="
 _FIELDS = "".join(
     f"{name.lower()}: {value}\r\n" for name, value in with_cors_vary(caching_headers("{}", IMMUTABLE)).items()
@@ -111,7 +118,7 @@ class PublicFront:
         except OSError:
             os.close(fd)
             return None
-        if not stat.S_ISREG(status.st_mode):
+        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_BYTES:
             os.close(fd)
             return None
         text = request_id.decode("latin-1") if request_id is not None else ""

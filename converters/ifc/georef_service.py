@@ -92,12 +92,22 @@ def _serve(conn: Connection, parent: int) -> None:
                 report = finish(shapes, georef, partial(_rows, rows), **arguments)
                 answer: Any = (report, geoids_used())
             except Exception as error:  # raised again in the converting process
-                conn.send(("error", error))
+                _send_error(conn, error)
             else:
                 conn.send(("ok", answer))
     finally:
         conn.close()
         os._exit(0)  # a forked child: no interpreter teardown
+
+
+def _send_error(conn: Connection, error: Exception) -> None:
+    """Send ``error`` to the converting process; if it cannot be pickled, its message in the same kind
+    of error (ConversionError: the model's fault, else RuntimeError)."""
+    try:
+        conn.send(("error", error))
+    except Exception:  # unpicklable (a lock, a file, a C object in its arguments)
+        kind = ConversionError if isinstance(error, ConversionError) else RuntimeError
+        conn.send(("error", kind(f"{type(error).__name__}: {error}")))
 
 
 class GeorefService:
@@ -129,8 +139,10 @@ class GeorefService:
         self._conn.send(("finish", shapes, rows, arguments))
         try:
             status, value = self._conn.recv()
-        except (EOFError, OSError):
-            raise ConversionError("the helper process writing the tiles ended unexpectedly") from None
+        except (EOFError, OSError):  # killed (out of memory…) or crashed: not the model's fault
+            raise RuntimeError("the helper process writing the tiles ended unexpectedly") from None
+        except Exception as error:  # an answer that could not be rebuilt here
+            raise RuntimeError(f"the helper process writing the tiles answered what cannot be read: {error}") from None
         if status == "error":
             raise value
         report, geoids = value

@@ -25,7 +25,8 @@ VOLATILE = ("date", "x-request-id")
 ROUTE = 'route="/tiles/{dataset_id}/r/{revision_id}/{path:path}"'
 NESTED = b"glTF synthetic example (nested)" + bytes(range(256)) * 8
 FLAT = b"glTF synthetic example (flat)" + bytes(range(255, -1, -1)) * 4
-LARGE = b"glTF synthetic example (large)" + os.urandom(6 * 1024 * 1024)
+LARGE = b"glTF synthetic example (large)" + os.urandom(1536 * 1024)  # sent from the tree (≤ MAX_BYTES)
+HUGE = b"glTF synthetic example (huge)" + os.urandom(3 * 1024 * 1024)  # sent by the application
 
 
 def _stable(headers: httpx.Headers) -> dict[str, str]:
@@ -151,6 +152,13 @@ def test_the_protocol_answers_public_pinned_contents_from_the_tree(  # type: ign
             raw += chunk
     [(status, headers, body)] = _responses(raw)
     assert status == 200 and body == NESTED and headers["connection"] == "close"
+    # nothing is answered after an answer that closes the connection, even if more was asked at once
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(b"GET " + nested_url + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" * 2)
+        raw = b""
+        while chunk := connection.recv(65536):
+            raw += chunk
+    assert [body for _, _, body in _responses(raw)] == [NESTED]
 
     # the dataset stops being public (in SQL, not through the API): the sweep empties the tree, and
     # anonymous reads are refused again
@@ -167,7 +175,9 @@ def test_slow_and_vanishing_readers_of_the_tree(settings: Settings, cast, live_s
     transport, under uvicorn's flow control), a client gone mid-body costs nothing, and others are
     answered meanwhile."""
     dataset, revision = store_dataset(
-        cast, "示例 public front large (synthetic example)", {"large.glb": ("model/gltf-binary", LARGE)}
+        cast,
+        "示例 public front large (synthetic example)",
+        {"large.glb": ("model/gltf-binary", LARGE), "huge.glb": ("model/gltf-binary", HUGE)},
     )
     sha = hashlib.sha256(LARGE).hexdigest()
     url = f"/tiles/{dataset}/r/{revision}/large.glb?v={sha}"
@@ -203,3 +213,13 @@ def test_slow_and_vanishing_readers_of_the_tree(settings: Settings, cast, live_s
     gone.close()
     with httpx.Client(timeout=30) as client:
         assert [client.get(live_server + url).content == LARGE for _ in range(3)] == [True, True, True]
+
+    # a content above MAX_BYTES is sent by the application (in chunks, as the client reads), never from the tree
+    huge_sha = hashlib.sha256(HUGE).hexdigest()
+    huge_url = f"/tiles/{dataset}/r/{revision}/huge.glb?v={huge_sha}"
+    huge_in_tree = in_tree.parent.parent / huge_sha / "huge.glb"
+    wait_for(lambda: httpx.get(live_server + huge_url, timeout=30).content == HUGE and huge_in_tree.exists())
+    other = huge_in_tree.parent / "other"
+    other.write_bytes(HUGE[::-1])
+    other.replace(huge_in_tree)
+    assert httpx.get(live_server + huge_url, timeout=30).content == HUGE

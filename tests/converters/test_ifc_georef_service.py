@@ -106,3 +106,24 @@ def test_the_helper_is_forked_only_for_small_ifc_files_naming_a_map_conversion(t
     zipped = tmp_path / "model.ifczip"
     zipped.write_bytes(UTM.read_bytes())
     assert not worth_starting(zipped)
+
+
+def test_an_error_that_cannot_be_pickled_still_comes_back_with_its_message() -> None:
+    import multiprocessing
+
+    from converters.errors import ConversionError
+    from converters.ifc.georef_service import _send_error
+
+    class Unpicklable(ConversionError):
+        def __init__(self, message: str) -> None:
+            super().__init__(message)
+            self.callback = lambda: None  # lambdas do not pickle
+
+    ours, theirs = multiprocessing.Pipe()
+    _send_error(theirs, Unpicklable("the map conversion names no CRS"))
+    _send_error(theirs, ValueError("plain errors pickle"))
+    status, error = ours.recv()
+    assert status == "error" and type(error) is ConversionError
+    assert str(error) == "Unpicklable: the map conversion names no CRS"
+    status, error = ours.recv()
+    assert type(error) is ValueError and str(error) == "plain errors pickle"
