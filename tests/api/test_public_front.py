@@ -12,6 +12,7 @@ import re
 import socket
 import struct
 import time
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -84,9 +85,12 @@ def test_the_protocol_answers_public_pinned_contents_from_the_tree(  # type: ign
 
     # the application answers (and, from the cached answer on, fills the tree); the answer to compare with
     reference = {path: httpx.get(live_server + url[path], timeout=30) for path in contents}
+    def filled(path: str) -> bool:
+        return httpx.get(live_server + url[path], timeout=30).status_code == 200 and in_tree(path).exists()
+
     for path, answer in reference.items():
         assert answer.status_code == 200 and answer.content == contents[path][1]
-        wait_for(lambda path=path: httpx.get(live_server + url[path], timeout=30) and in_tree(path).exists())
+        wait_for(partial(filled, path))
     assert in_tree("tiles/nested.glb").read_bytes() == NESTED
 
     before = _front_answers(live_server)
