@@ -38,9 +38,7 @@ __all__ = [
     "IfcGeoreference",
     "MapConversion",
     "SiteReference",
-    "from_map_conversion",
     "from_options",
-    "from_property_sets",
     "from_site",
     "map_conversion",
     "map_georeference",
@@ -166,11 +164,6 @@ def read_map_conversion(model: ifcopenshell.file, project_m: float) -> MapConver
     return None
 
 
-def from_map_conversion(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
-    conversion = read_map_conversion(model, project_m)
-    return conversion.georeference() if conversion is not None else None
-
-
 def read_property_sets(model: ifcopenshell.file, project_m: float) -> MapConversion | None:
     """IFC2X3's ePSet_MapConversion with ePSet_ProjectedCRS on the project or a site."""
     from ifcopenshell.util.element import get_psets  # imports shapely: not for an IFC4 map conversion
@@ -202,11 +195,6 @@ def read_property_sets(model: ifcopenshell.file, project_m: float) -> MapConvers
             details,
         )
     return None
-
-
-def from_property_sets(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | None:
-    conversion = read_property_sets(model, project_m)
-    return conversion.georeference() if conversion is not None else None
 
 
 def _compound_angle(value: Any) -> float | None:
@@ -279,22 +267,30 @@ def from_site(model: ifcopenshell.file, project_m: float) -> IfcGeoreference | N
     return None
 
 
+def _model_map_conversion(model: ifcopenshell.file, project_m: float) -> MapConversion | None:
+    """The model's own map conversion: an IFC4 IfcMapConversion, else IFC2X3's property sets."""
+    return read_map_conversion(model, project_m) or read_property_sets(model, project_m)
+
+
 def map_conversion(model: ifcopenshell.file, options: ConvertOptions) -> MapConversion | None:
     """The model's map conversion when it is the source :func:`resolve` takes (no ``--crs``; then
     ``resolve`` returns its :meth:`~MapConversion.georeference`): what :mod:`.georef_service` sends."""
     if options.crs:
         return None
-    project_m = float(ifcopenshell.util.unit.calculate_unit_scale(model))
-    return read_map_conversion(model, project_m) or read_property_sets(model, project_m)
+    return _model_map_conversion(model, float(ifcopenshell.util.unit.calculate_unit_scale(model)))
 
 
 def resolve(model: ifcopenshell.file, options: ConvertOptions) -> IfcGeoreference:
     """The first source that applies (see the module docstring); raises GeoreferencingError if none."""
     project_m = float(ifcopenshell.util.unit.calculate_unit_scale(model))
+
+    def from_model_map_conversion() -> IfcGeoreference | None:
+        conversion = _model_map_conversion(model, project_m)
+        return conversion.georeference() if conversion is not None else None
+
     finders: tuple[Callable[[], IfcGeoreference | None], ...] = (
         lambda: from_options(options),
-        lambda: from_map_conversion(model, project_m),
-        lambda: from_property_sets(model, project_m),
+        from_model_map_conversion,
         lambda: from_site(model, project_m),
     )
     for finder in finders:
