@@ -35,11 +35,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from api.core.metrics import LATENCY, REQUESTS
-from api.core.request_id import SANE_REQUEST_ID
+from api.core.request_id import request_id_from
 from api.datasets.tile_fastpath import PINNED_ROUTE
 from api.datasets.tile_http import IMMUTABLE, caching_headers, with_cors_vary
 from cim_platform.accounts import sessions
-from cim_platform.datasets.tilestore import DEFAULT_MEDIA_TYPE, MEDIA_TYPES
+from cim_platform.datasets.tilestore import media_type_of_name
 
 _UUID = rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 # lower-case ids (the tree's folder names), a plain ASCII path (an encoded one goes the long way)
@@ -121,16 +121,15 @@ class PublicFront:
         if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_BYTES:
             os.close(fd)
             return None
-        text = request_id.decode("latin-1") if request_id is not None else ""
-        suffix = path.rpartition(b".")[2].lower().decode("ascii")
+        file_name = path.rpartition(b"/")[2].decode("ascii")  # (a normalised path: checked above)
         head = [b"HTTP/1.1 200 OK\r\n"]
         head += [name + b": " + value + b"\r\n" for name, value in default_headers]
         head.append(
             (
                 _FIELDS.replace("{}", sha256.decode("ascii"))
-                + f"content-type: {MEDIA_TYPES.get('.' + suffix, DEFAULT_MEDIA_TYPE)}\r\n"
+                + f"content-type: {media_type_of_name(file_name)}\r\n"
                 + f"content-length: {status.st_size}\r\n"
-                + f"x-request-id: {text if SANE_REQUEST_ID.fullmatch(text) else os.urandom(16).hex()}\r\n"
+                + f"x-request-id: {request_id_from(request_id.decode('latin-1') if request_id else None)}\r\n"
                 + ("" if keep_alive else "connection: close\r\n")
                 + "\r\n"
             ).encode("latin-1")

@@ -62,8 +62,13 @@ class ZeroCopyCycle(RequestResponseCycle):
 
     def _cork(self, on: bool) -> None:
         self._corked = on
-        if not self.transport.is_closing():
-            cork(self.transport.get_extra_info("socket"), on)
+        socket = self.transport.get_extra_info("socket")
+        if socket is None or self.transport.is_closing():
+            return
+        try:
+            socket.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_CORK, 1 if on else 0)
+        except OSError:
+            pass  # not TCP (or gone): nothing to cork
 
     async def _send_zero_copy(self, message: Any) -> None:
         if self.flow.write_paused and not self.disconnected:
@@ -101,17 +106,6 @@ class ZeroCopyCycle(RequestResponseCycle):
             return True
         self.disconnected = True
         return False
-
-
-def cork(socket: Any, on: bool) -> None:
-    """Cork (hold partial segments) or uncork a transport's TCP socket (``get_extra_info("socket")``, which
-    builds a new object on each call: callers answering many requests keep it); nothing for others."""
-    if socket is None:
-        return
-    try:
-        socket.setsockopt(sockets.IPPROTO_TCP, sockets.TCP_CORK, 1 if on else 0)
-    except OSError:
-        pass  # not TCP (or gone): nothing to cork
 
 
 def send_file(transport: Any, socket: Any, fd: int, offset: int, count: int, logger: logging.Logger) -> bool:

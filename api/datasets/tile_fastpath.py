@@ -33,7 +33,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.core.metrics import LATENCY, REQUESTS
-from api.core.request_id import SANE_REQUEST_ID
+from api.core.request_id import request_id_from
 from api.datasets.public_fill import PublicFill
 from api.datasets.tile_http import (
     ACCEL_CACHE,
@@ -217,9 +217,7 @@ class TileFastPath:
             return None
         # outside the other middlewares: their part of the answer too
         text = request_id.decode("latin-1") if request_id is not None else None
-        headers.append(
-            (b"x-request-id", (text if text and SANE_REQUEST_ID.fullmatch(text) else uuid.uuid4().hex).encode())
-        )
+        headers.append((b"x-request-id", request_id_from(text).encode()))
         fd = None
         if body and offers_zero_copy(scope):
             fd = self._open(tile, answer.file)

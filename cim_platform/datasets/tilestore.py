@@ -55,7 +55,15 @@ DEFAULT_MEDIA_TYPE = "application/octet-stream"
 
 
 def media_type(path: str) -> str:
-    return MEDIA_TYPES.get(Path(path).suffix.lower(), DEFAULT_MEDIA_TYPE)
+    return media_type_of_name(Path(path).name)
+
+
+def media_type_of_name(name: str) -> str:
+    """The media type of a file name (no folder): by its suffix, as ``Path.suffix`` reads it (none for
+    ``.hidden`` or ``name.``); for callers that have the name already (the bare server's hot path)."""
+    dot = name.rfind(".")
+    suffix = name[dot:] if 0 < dot < len(name) - 1 else ""
+    return MEDIA_TYPES.get(suffix.lower(), DEFAULT_MEDIA_TYPE)
 
 
 def _matrix(values: list[float] | None) -> np.ndarray:
