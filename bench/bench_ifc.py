@@ -77,10 +77,21 @@ def run_anchor(source: Path, out: Path, jobs: int) -> None:
 
 
 def run_ours(source: Path, out: Path, jobs: int) -> None:
+    """``ours-library``: the converter called from a script (this one)."""
     from converters.api import convert
     from converters.options import ConvertOptions
 
     convert(source, out, ConvertOptions(jobs=jobs, allow_ungeoreferenced=True))
+
+
+def command(tool: str, source: Path, out: Path, jobs: int) -> list[str]:
+    """The child's command line. ``ours`` is the conversion process the platform's workers start
+    (``python -m converters``, progress lines to stdout); ``ours-library`` calls the converter from
+    this script, as ``anchor`` runs the serializer."""
+    if tool == "ours":
+        options = json.dumps({"jobs": jobs, "allow_ungeoreferenced": True})
+        return [sys.executable, "-m", "converters", str(source), str(out), "--options", options]
+    return [sys.executable, __file__, "--run", tool, str(source), str(out), "--jobs", str(jobs)]
 
 
 def _pss_kb(pid: int) -> int:
@@ -126,11 +137,12 @@ def child_env(work: Path) -> dict[str, str]:
 def measure(
     tool: str, source: Path, out: Path, jobs: int, timeout: float, env: dict[str, str] | None = None
 ) -> dict[str, Any]:
-    command = [sys.executable, __file__, "--run", tool, str(source), str(out), "--jobs", str(jobs)]
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    process = subprocess.Popen(
+        command(tool, source, out, jobs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
+    )
     peak = 0
     stop = threading.Event()
 
@@ -138,7 +150,7 @@ def measure(
         nonlocal peak
         while not stop.is_set():
             peak = max(peak, _tree_rss_kb(process.pid))
-            time.sleep(0.1)
+            stop.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
@@ -147,9 +159,9 @@ def measure(
     except subprocess.TimeoutExpired:
         process.kill()
         _, stderr = process.communicate()
+    wall = time.perf_counter() - started  # before stopping the sampler: its wait is not the child's time
     stop.set()
     sampler.join()
-    wall = time.perf_counter() - started
     cpu_after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child and every descendant it waited for
     cpu = (cpu_after.ru_utime - cpu_before.ru_utime) + (cpu_after.ru_stime - cpu_before.ru_stime)
     if out.is_dir():
@@ -158,7 +170,7 @@ def measure(
         size = out.stat().st_size if out.exists() else 0
     return {
         "tool": tool,
-        "wall_s": round(wall, 2),
+        "wall_s": round(wall, 3),
         "cpu_s": round(cpu, 2),
         "cores_busy": round(cpu / wall, 2) if wall else None,
         "load_before": round(load_before, 2),
@@ -176,6 +188,13 @@ def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
     middle["wall_range_s"] = [ordered[0]["wall_s"], ordered[-1]["wall_s"]]
     middle["peak_range_mb"] = [min(r["peak_pss_mb"] for r in runs), max(r["peak_pss_mb"] for r in runs)]
     return middle
+
+
+def _paired_ratio(anchor: list[dict[str, Any]], ours: list[dict[str, Any]]) -> float | None:
+    """The median over repeats of ours / anchor, each pair run one after the other: the machine's
+    slower and faster minutes (a shared host) weigh on both sides of each ratio alike."""
+    ratios = sorted(o["wall_s"] / a["wall_s"] for a, o in zip(anchor, ours, strict=True) if a["wall_s"])
+    return round(ratios[(len(ratios) - 1) // 2], 3) if ratios else None
 
 
 def _large_model(n: int, directory: Path) -> Path:
@@ -199,10 +218,13 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="input file names to run (default: all)")
     parser.add_argument("--smallest", type=int, default=0, help="only the N smallest corpus files (0: all)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each pair; the median is reported")
+    parser.add_argument(
+        "--library", action="store_true", help="also run ours called from this script (ours-library), not as a process"
+    )
     args = parser.parse_args()
     if args.run:
         tool, source, out = args.run
-        (run_anchor if tool == "anchor" else run_ours)(Path(source), Path(out), args.jobs)
+        (run_anchor if tool == "anchor" else run_ours)(Path(source), Path(out), args.jobs)  # ours-library
         return
     args.work.mkdir(parents=True, exist_ok=True)
     inputs = sorted(CORPUS.glob("*.ifc*"))
@@ -214,14 +236,15 @@ def main() -> None:
         inputs = [p for p in inputs if p.name in args.only]
     env = child_env(args.work)
     smallest = min(CORPUS.glob("*.ifc"), key=lambda p: p.stat().st_size)
-    for tool in ("anchor", "ours"):  # untimed: fills the bytecode cache
+    tools = ("anchor", "ours", "ours-library") if args.library else ("anchor", "ours")
+    for tool in tools:  # untimed: fills the bytecode cache
         measure(tool, smallest, args.work / f"warmup.{tool}", args.jobs, args.timeout, env)
     rows = []
     for source in inputs:
-        runs: dict[str, list[dict[str, Any]]] = {"anchor": [], "ours": []}
+        runs: dict[str, list[dict[str, Any]]] = {tool: [] for tool in tools}
         for _ in range(args.repeat):
-            for tool, suffix in (("anchor", "anchor.glb"), ("ours", "ours")):
-                out = args.work / f"{source.stem}.{suffix}"
+            for tool in tools:
+                out = args.work / (f"{source.stem}.anchor.glb" if tool == "anchor" else f"{source.stem}.{tool}")
                 if out.is_dir():
                     shutil.rmtree(out)
                 runs[tool].append(measure(tool, source, out, args.jobs, args.timeout, env))
@@ -233,24 +256,31 @@ def main() -> None:
             "anchor": anchor,
             "ours": ours,
             "time_ratio": round(ours["wall_s"] / anchor["wall_s"], 3) if anchor["wall_s"] else None,
+            "paired_time_ratio": _paired_ratio(runs["anchor"], runs["ours"]),
             "cpu_ratio": round(ours["cpu_s"] / anchor["cpu_s"], 3) if anchor["cpu_s"] else None,
             "memory_ratio": round(ours["peak_pss_mb"] / anchor["peak_pss_mb"], 3) if anchor["peak_pss_mb"] else None,
             "bytes_ratio": round(ours["bytes"] / anchor["bytes"], 3) if anchor["bytes"] else None,
             "runs": runs,
         }
+        if args.library:
+            library = _median(runs["ours-library"])
+            row["ours_library"] = library
+            row["library_time_ratio"] = round(library["wall_s"] / anchor["wall_s"], 3) if anchor["wall_s"] else None
+            row["library_paired_time_ratio"] = _paired_ratio(runs["anchor"], runs["ours-library"])
         rows.append(row)
         print(json.dumps(row), flush=True)
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(rows, indent=1))
     print(
-        "\n| input | anchor s | ours s | time ratio | anchor / ours cores busy | anchor / ours peak PSS MB | "
+        "\n| input | anchor s | ours s | time ratio | paired | anchor / ours cores busy | anchor / ours peak PSS MB | "
         "memory ratio | anchor / ours MB | load before |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         a, o = r["anchor"], r["ours"]
         print(
-            f"| {r['input']} | {a['wall_s']} | {o['wall_s']} | **{r['time_ratio']}** | {a['cores_busy']} / "
+            f"| {r['input']} | {a['wall_s']} | {o['wall_s']} | **{r['time_ratio']}** | {r['paired_time_ratio']} | "
+            f"{a['cores_busy']} / "
             f"{o['cores_busy']} | {a['peak_pss_mb']} / {o['peak_pss_mb']} | {r['memory_ratio']} | "
             f"{a['bytes'] / 1e6:.2f} / {o['bytes'] / 1e6:.2f} | {a['load_before']} / {o['load_before']} |"
         )
