@@ -11,7 +11,15 @@ its parent count once; sampled from /proc every 0.1 s), output bytes (the .glb f
 tileset.json + glbs for ours) and the 1-minute load average before each run (other work on the
 machine). Inputs: every corpus IFC and a generated model of ``--large`` elements
 (``sample_models/make_ifc_samples.py:make_large_model``); ``--repeat`` runs each pair that many
-times (anchor, ours, anchor, ours...) and reports the median.
+times (anchor, ours, anchor, ours...) and reports the median, and the median of the ratios of each
+pair run one after the other (``paired_time_ratio``: a shared host's slower and faster minutes weigh
+on both sides of each ratio alike).
+
+Ours runs as the platform's workers run it: ``python -m converters IN OUT --options JSON``, progress
+lines to stdout (discarded here). ``--library`` adds ``ours-library``: the converter called from this
+script, as the anchor's serializer is, to show what the process set-up of ``converters/__main__`` does.
+The wall time ends when the child is reaped (before 2026-12-03 it also took in up to 0.1 s of the
+memory sampler's sleep, which scattered small files' times in steps of 0.1 s on both sides).
 
 Both tools' children run with compiled bytecode, as an installed package does: the development
 environment sets ``PYTHONDONTWRITEBYTECODE``, which made every run of ours compile the project's own
