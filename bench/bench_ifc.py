@@ -11,9 +11,11 @@ its parent count once; sampled from /proc every 0.1 s), output bytes (the .glb f
 tileset.json + glbs for ours) and the 1-minute load average before each run (other work on the
 machine). Inputs: every corpus IFC and a generated model of ``--large`` elements
 (``sample_models/make_ifc_samples.py:make_large_model``); ``--repeat`` runs each pair that many
-times (anchor, ours, anchor, ours...) and reports the median, and the median of the ratios of each
-pair run one after the other (``paired_time_ratio``: a shared host's slower and faster minutes weigh
-on both sides of each ratio alike).
+times (anchor, ours[, ours-library], anchor, ...) and reports the median of the runs that succeeded,
+and the median of the ratios of each anchor run to the ours run of the same repeat
+(``paired_time_ratio``: a shared host's slower and faster minutes weigh on both sides of each ratio
+alike; with ``--library``, ``ours-library`` runs after ``ours``, not right after the anchor). A run
+that failed is left out of the ratios; the row counts it and keeps its error line.
 
 Ours runs as the platform's workers run it: ``python -m converters IN OUT --options JSON``, progress
 lines to stdout (discarded here). ``--library`` adds ``ours-library``: the converter called from this
@@ -148,9 +150,11 @@ def measure(
     load_before = os.getloadavg()[0]
     cpu_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    process = subprocess.Popen(
-        command(tool, source, out, jobs), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env
-    )
+    lines = out.parent / f"{out.name}.stdout"  # ours' progress lines, and its error line when it fails
+    with lines.open("w") as stdout:
+        process = subprocess.Popen(
+            command(tool, source, out, jobs), stdout=stdout, stderr=subprocess.PIPE, text=True, env=env
+        )
     peak = 0
     stop = threading.Event()
 
@@ -185,23 +189,37 @@ def measure(
         "peak_pss_mb": round(peak / 1024, 1),
         "bytes": size,
         "exit": process.returncode,
-        "error": stderr.strip().splitlines()[-1][:200] if process.returncode and stderr.strip() else None,
+        "error": _error(process.returncode, stderr, lines),
     }
 
 
+def _error(code: int | None, stderr: str, stdout: Path) -> str | None:
+    """The last line a failed child wrote: its traceback's, or ours' JSON error line (exit code 2)."""
+    if not code:
+        return None
+    last = (stderr.strip() or stdout.read_text().strip() or f"exit code {code}").splitlines()[-1]
+    return last[:200]
+
+
 def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run of median wall time (lower median for an even count), with the range of wall times."""
-    ordered = sorted(runs, key=lambda r: r["wall_s"])
+    """The run of median wall time (lower median for an even count) among those that succeeded (all, if
+    none did: the row then shows the error), with the range of wall times and the count of failures."""
+    ordered = sorted([r for r in runs if r["exit"] == 0] or runs, key=lambda r: r["wall_s"])
     middle = dict(ordered[(len(ordered) - 1) // 2])
     middle["wall_range_s"] = [ordered[0]["wall_s"], ordered[-1]["wall_s"]]
     middle["peak_range_mb"] = [min(r["peak_pss_mb"] for r in runs), max(r["peak_pss_mb"] for r in runs)]
+    middle["failed_runs"] = sum(1 for r in runs if r["exit"] != 0)
     return middle
 
 
 def _paired_ratio(anchor: list[dict[str, Any]], ours: list[dict[str, Any]]) -> float | None:
     """The median over repeats of ours / anchor, each pair run one after the other: the machine's
     slower and faster minutes (a shared host) weigh on both sides of each ratio alike."""
-    ratios = sorted(o["wall_s"] / a["wall_s"] for a, o in zip(anchor, ours, strict=True) if a["wall_s"])
+    ratios = sorted(
+        o["wall_s"] / a["wall_s"]
+        for a, o in zip(anchor, ours, strict=True)
+        if a["wall_s"] and a["exit"] == 0 and o["exit"] == 0  # a run that failed fast is no speed-up
+    )
     return round(ratios[(len(ratios) - 1) // 2], 3) if ratios else None
 
 

@@ -7,27 +7,25 @@ with ``{"error": "...", "kind": "data"}`` and exit code 2.
 
 The process is set up for what it is, one conversion whose parallelism is its own forked workers:
 
-- OpenBLAS (numpy's BLAS) gets one thread unless ``OPENBLAS_NUM_THREADS`` says otherwise. Its pool
-  threads only busy-wait here (no matrix product in the converters is large enough to share out):
-  about 0.1 s of a core after numpy's import (``perf``), taken from the workers beside them, and
-  every forked worker that touches BLAS would start a pool of its own. Set before numpy's import
-  (importing :mod:`converters` does not import it).
+- OpenBLAS (numpy's BLAS) gets one thread unless ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS`` or
+  ``OMP_NUM_THREADS`` says otherwise. Its pool threads busy-wait after numpy's import, about 0.1 s of a
+  core (``perf``), taken from the workers beside them, and every forked worker that touches BLAS would
+  start a pool of its own. The converters' matrix products are (N, 3) × (3, 3) transforms, bound by
+  memory, not by arithmetic. Set before numpy's import (importing :mod:`converters` does not import it).
 - once the report or the error line is written and flushed, the process ends with :func:`os._exit`:
   the interpreter's teardown (a last garbage collection over every object, then ifcopenshell's and
-  PROJ's static destructors) takes 15-50 ms and only frees memory the system takes back anyway.
-  Nothing is left to it: every output file is closed by then, the conversion's own processes are
-  reaped, and temporary folders are removed by the ``with`` blocks that made them. An unexpected
-  exception still ends the normal way (traceback, exit code 1).
+  PROJ's static destructors) took 45-75 ms after a small IFC model and only frees memory the system
+  takes back anyway. Nothing is left to it: every output file is closed by then, the conversion's own
+  processes are reaped (any multiprocessing child still there is killed and reaped first, as
+  multiprocessing's exit hook would), and temporary folders are removed by the ``with`` blocks that
+  made them. An unexpected exception still ends the normal way (traceback, exit code 1).
 """
 
 from __future__ import annotations
 
-import os
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # before numpy's import: see the module docstring
-
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -62,8 +60,23 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    code = main()
+BLAS_THREAD_SETTINGS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")  # OpenBLAS's order
+
+
+def _end(code: int) -> None:
+    """End the process now that its output is out: no interpreter teardown (module docstring)."""
+    if "multiprocessing" in sys.modules:  # none should be left; if one is, as multiprocessing's exit hook
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            child.kill()
+            child.join()
     sys.stdout.flush()
     sys.stderr.flush()
-    os._exit(code)  # no interpreter teardown: see the module docstring
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    if not any(name in os.environ for name in BLAS_THREAD_SETTINGS):
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"  # before numpy's import: see the module docstring
+    _end(main())
