@@ -18,8 +18,9 @@ from sqlalchemy import select
 from cim_platform.core.audit import AuditEntry
 from cim_platform.core.db.engine import session_scope
 from cim_platform.core.settings import Settings
-from cim_platform.datasets.models import Dataset, DatasetRevision, TileContent
+from cim_platform.datasets.models import DatasetRevision
 from tests.datasets.test_nginx_front import NGINX, running_nginx
+from tests.support.stored_datasets import StoredRevision, add_dataset
 from tests.support.waiting import wait_for
 
 SHARED = b"glTF synthetic example: the same bytes in every revision" + bytes(64)
@@ -40,56 +41,32 @@ class Synthetic:
 
 def _dataset(cast, org: str, visibility: str, count: int = 3) -> Synthetic:  # type: ignore[no-untyped-def]
     """A dataset with ``count`` ready revisions stored as a converter would (synthetic example contents)."""
-    revisions, own = [], []
-    with session_scope(cast.engine) as session:
-        dataset = Dataset(
-            organization_id=cast.orgs[org],
-            name="示例 withdrawal (synthetic example)",
-            kind="mesh",
-            visibility=visibility,
+    tileset = json.dumps(
+        {
+            "asset": {"version": "1.1"},
+            "geometricError": 10,
+            "root": {"boundingVolume": {"sphere": [0, 0, 0, 10]}, "geometricError": 0, "content": {"uri": "own.glb"}},
+        }
+    ).encode()
+    owns = [b"glTF synthetic example" + os.urandom(2048) for _ in range(count)]
+    stored = [
+        StoredRevision(
+            contents={
+                "tileset.json": ("application/json", tileset),
+                "own.glb": ("model/gltf-binary", own),
+                "shared.glb": ("model/gltf-binary", SHARED),
+            },
+            source_filename=f"example-{number}.obj",
+            source_path=f"uploads/example-{number}.obj",
+            source_sha256="0" * 64,
         )
-        session.add(dataset)
-        session.flush()
-        for number in range(1, count + 1):
-            revision = DatasetRevision(
-                dataset_id=dataset.id,
-                number=number,
-                state="ready",
-                source_filename=f"example-{number}.obj",
-                source_path=f"uploads/example-{number}.obj",
-                source_bytes=1,
-                source_sha256="0" * 64,
-            )
-            session.add(revision)
-            session.flush()
-            data = b"glTF synthetic example" + os.urandom(2048)
-            tileset = json.dumps(
-                {
-                    "asset": {"version": "1.1"},
-                    "geometricError": 10,
-                    "root": {
-                        "boundingVolume": {"sphere": [0, 0, 0, 10]},
-                        "geometricError": 0,
-                        "content": {"uri": "own.glb"},
-                    },
-                }
-            ).encode()
-            for path, body, media_type in (
-                ("tileset.json", tileset, "application/json"),
-                ("own.glb", data, "model/gltf-binary"),
-                ("shared.glb", SHARED, "model/gltf-binary"),
-            ):
-                sha = hashlib.sha256(body).hexdigest()
-                session.add(
-                    TileContent(
-                        revision_id=revision.id, path=path, media_type=media_type, data=body, size=len(body), sha256=sha
-                    )
-                )
-            revisions.append(revision.id)
-            own.append(hashlib.sha256(data).hexdigest())
-        dataset.published_revision_id = revisions[-1]
-        dataset_id = dataset.id
-    return Synthetic(dataset_id, revisions, own)
+        for number, own in enumerate(owns, start=1)
+    ]
+    name = "示例 withdrawal (synthetic example)"
+    dataset_id, revisions = add_dataset(
+        cast.engine, cast.orgs[org], stored, name=name, kind="mesh", visibility=visibility
+    )
+    return Synthetic(dataset_id, revisions, [hashlib.sha256(own).hexdigest() for own in owns])
 
 
 def _get(base: str, path: str, **kwargs) -> httpx.Response:  # type: ignore[no-untyped-def]

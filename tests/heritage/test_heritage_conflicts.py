@@ -4,17 +4,16 @@ computed by PostGIS compared to a hand computation (within 0.1 %)."""
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
-from geoalchemy2 import WKTElement
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, Polygon
+from shapely.geometry import Polygon
 
 from cim_platform.core.db.engine import session_scope
 from cim_platform.datasets.models import Dataset, DatasetRevision
 from tests.support.heritage import create, lonlat, rect
+from tests.support.stored_datasets import StoredRevision, add_dataset
 
 CONFLICTS = "/api/v1/heritage/conflicts"
 
@@ -26,32 +25,10 @@ def _footprint_wgs84(west: float, south: float, east: float, north: float) -> Po
 def _add_revision(
     client: Any, cast: Any, org: str, footprint: Polygon, *, visibility: str, state: str = "ready"
 ) -> str:
-    with session_scope(client.app.state.engine) as session:
-        dataset = Dataset(
-            id=uuid.uuid4(),
-            organization_id=cast.orgs[org],
-            name=f"Project {org}",
-            kind="footprints",
-            district_code="150602",
-            visibility=visibility,
-        )
-        session.add(dataset)
-        session.flush()
-        revision = DatasetRevision(
-            id=uuid.uuid4(),
-            dataset_id=dataset.id,
-            number=1,
-            state=state,
-            source_filename="f.geojson",
-            source_path="x",
-            source_bytes=1,
-            source_sha256=hashlib.sha256(b"x").hexdigest(),
-            footprint=WKTElement(MultiPolygon([footprint]).wkt, srid=4326),
-        )
-        session.add(revision)
-        session.flush()
-        dataset.published_revision_id = revision.id
-        return str(dataset.id)
+    revision = StoredRevision(state=state, footprint=footprint, source_filename="f.geojson")
+    engine, name = client.app.state.engine, f"Project {org}"
+    dataset_id, _ = add_dataset(engine, cast.orgs[org], [revision], name=name, district="150602", visibility=visibility)
+    return str(dataset_id)
 
 
 def _geodesic_area(polygon: Polygon) -> float:

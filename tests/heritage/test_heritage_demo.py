@@ -3,18 +3,14 @@ same routes as people use; one of them conflicts with the demo footprint layer; 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import subprocess
 import sys
-import uuid
 
-from geoalchemy2 import WKTElement
 from shapely.geometry import MultiPolygon, shape
 
 from api.heritage.demo import MANIFEST, SAMPLES, load_heritage_samples
-from cim_platform.core.db.engine import session_scope
-from cim_platform.datasets.models import Dataset, DatasetRevision
+from tests.support.stored_datasets import StoredRevision, add_dataset
 
 
 def test_generator_is_deterministic(tmp_path) -> None:
@@ -39,29 +35,8 @@ def test_demo_records_load_with_a_conflict(client, cast, settings) -> None:
     # the demo footprint layer (as its conversion stores it) overlaps the old granary's zones
     footprints = json.loads((SAMPLES.parent / "survey" / "ordos_footprints.geojson").read_text(encoding="utf-8"))
     polygons = [shape(f["geometry"]) for f in footprints["features"]]
-    with session_scope(client.app.state.engine) as session:
-        dataset = Dataset(
-            id=uuid.uuid4(),
-            organization_id=cast.orgs["institute_a"],
-            name="footprints",
-            kind="footprints",
-            visibility="public",
-        )
-        session.add(dataset)
-        session.flush()
-        session.add(
-            DatasetRevision(
-                id=uuid.uuid4(),
-                dataset_id=dataset.id,
-                number=1,
-                state="ready",
-                source_filename="f.geojson",
-                source_path="x",
-                source_bytes=1,
-                source_sha256=hashlib.sha256(b"x").hexdigest(),
-                footprint=WKTElement(MultiPolygon(polygons).wkt, srid=4326),
-            )
-        )
+    layer = StoredRevision(footprint=MultiPolygon(polygons), source_filename="f.geojson")
+    add_dataset(client.app.state.engine, cast.orgs["institute_a"], [layer], name="footprints", published=None)
     conflicts = client.get("/api/v1/heritage/conflicts", headers=official).json()["conflicts"]
     assert "EX-150602-003" in {c["building_code"] for c in conflicts}  # over the layer on purpose
     assert all(c["area_m2"] > 0 for c in conflicts)

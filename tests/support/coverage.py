@@ -3,13 +3,11 @@ built-up areas from shapely geometries, geodesic areas computed independently wi
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
-from geoalchemy2.shape import from_shape
 from pyproj import Geod
-from shapely.geometry import MultiPolygon, Polygon, box
+from shapely.geometry import Polygon, box
 from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from sqlalchemy import Engine
@@ -18,7 +16,8 @@ from cim_platform.core.access import Caller, Role
 from cim_platform.core.db.engine import session_scope
 from cim_platform.coverage import areas
 from cim_platform.coverage.geofiles import Feature
-from cim_platform.datasets.models import Dataset, DatasetRevision
+from tests.support import stored_datasets
+from tests.support.stored_datasets import StoredRevision, multi
 
 GEOD = Geod(ellps="WGS84")
 ADMIN = Caller(user_id=None, username="coverage-test", organization_id=None, role=Role.admin)
@@ -32,13 +31,6 @@ def geodesic_area(geometry: BaseGeometry) -> float:
     counter-clockwise and holes clockwise, so the rings are oriented first."""
     parts = getattr(geometry, "geoms", [geometry])
     return sum(GEOD.geometry_area_perimeter(orient(part, 1.0))[0] for part in parts if not part.is_empty)
-
-
-def multi(geometry: BaseGeometry) -> MultiPolygon:
-    if isinstance(geometry, MultiPolygon):
-        return geometry
-    assert isinstance(geometry, Polygon), geometry.geom_type
-    return MultiPolygon([geometry])
 
 
 def square(lon: float, lat: float, size: float) -> Polygon:
@@ -59,44 +51,14 @@ def add_dataset(
     """A dataset with one revision per footprint (states default 'ready'); ``published`` indexes the
     published revision (-1: the last, None: none). Returns the dataset id and the revision ids."""
     states = states or ["ready"] * len(footprints)
-    with session_scope(engine) as session:
-        dataset = Dataset(
-            organization_id=organization_id,
-            name=f"coverage test {uuid.uuid4().hex[:6]}",
-            kind=kind,
-            lod=lod,
-            visibility=visibility,
-        )
-        session.add(dataset)
-        session.flush()
-        revisions = []
-        for number, (footprint, state) in enumerate(zip(footprints, states, strict=True), start=1):
-            revision = DatasetRevision(
-                dataset_id=dataset.id,
-                number=number,
-                state=state,
-                source_filename="test.geojson",
-                source_path=f"uploads/{uuid.uuid4().hex}",
-                source_bytes=1,
-                source_sha256=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
-                footprint=from_shape(multi(footprint), srid=4326) if footprint is not None else None,
-            )
-            session.add(revision)
-            session.flush()
-            revisions.append(revision)
-        if published is not None:
-            chosen = revisions[published]
-            dataset.published_revision_id = chosen.id
-            dataset.footprint = chosen.footprint
-        return dataset.id, [r.id for r in revisions]
-
-
-def publish_revision(engine: Engine, dataset_id: uuid.UUID, revision_id: uuid.UUID) -> None:
-    with session_scope(engine) as session:
-        dataset = session.get(Dataset, dataset_id)
-        revision = session.get(DatasetRevision, revision_id)
-        assert dataset is not None and revision is not None
-        dataset.published_revision_id, dataset.footprint = revision.id, revision.footprint
+    revisions = [
+        StoredRevision(state=state, footprint=footprint, source_filename="test.geojson")
+        for footprint, state in zip(footprints, states, strict=True)
+    ]
+    name = f"coverage test {uuid.uuid4().hex[:6]}"
+    return stored_datasets.add_dataset(
+        engine, organization_id, revisions, name=name, kind=kind, lod=lod, visibility=visibility, published=published
+    )
 
 
 def set_built_up(engine: Engine, unit: str, geometry: BaseGeometry, year: int = 2025, source: str = "other") -> Any:

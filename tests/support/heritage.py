@@ -98,37 +98,10 @@ def add_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str
 def add_ready_revision(engine: Any, organization_id: Any, footprint: Any, *, name: str, district: str = "150602",
                        kind: str = "footprints") -> tuple[str, str]:
     """As ``add_revision``, for any dataset kind: the ids of the dataset and of its ready revision."""
-    import hashlib
-    import uuid
+    from tests.support.stored_datasets import StoredRevision, add_dataset
 
-    from geoalchemy2 import WKTElement
-    from shapely.geometry import MultiPolygon, Polygon
-
-    from cim_platform.core.db.engine import session_scope
-    from cim_platform.datasets.models import Dataset, DatasetRevision
-
-    polygons = [footprint] if isinstance(footprint, Polygon) else list(footprint.geoms)
-    with session_scope(engine) as session:
-        dataset = Dataset(
-            id=uuid.uuid4(),
-            organization_id=organization_id,
-            name=name,
-            kind=kind,
-            district_code=district,
-            visibility="public",
-        )
-        session.add(dataset)
-        session.flush()
-        revision = DatasetRevision(
-            id=uuid.uuid4(),
-            dataset_id=dataset.id,
-            number=1,
-            state="ready",
-            source_filename="footprints.geojson",
-            source_path="x",
-            source_bytes=1,
-            source_sha256=hashlib.sha256(b"x").hexdigest(),
-            footprint=WKTElement(MultiPolygon(polygons).wkt, srid=4326),
-        )
-        session.add(revision)
-        return str(dataset.id), str(revision.id)
+    revision = StoredRevision(footprint=footprint, source_filename="footprints.geojson")
+    dataset_id, revisions = add_dataset(
+        engine, organization_id, [revision], name=name, kind=kind, district=district, published=None
+    )
+    return str(dataset_id), str(revisions[0])

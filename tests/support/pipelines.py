@@ -61,26 +61,19 @@ def publish(client: Any, cast: Any, settings: Any, source: Path, *, actor: str =
     from cim_platform.core.db.engine import session_scope
     from cim_platform.core.jobs.models import Job
     from cim_platform.core.jobs.registry import JobRun
-    from cim_platform.datasets.models import Dataset, DatasetRevision
     from cim_platform.pipelines.jobs import REGISTRY_TASK, refresh_registry
+    from tests.support.stored_datasets import StoredRevision, add_dataset
 
     relative = f"uploads/test-{uuid.uuid4().hex}{source.suffix}"
     target = settings.resolved_data_dir / relative
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     engine = client.app.state.engine
-    with session_scope(engine) as session:
-        dataset = Dataset(id=uuid.uuid4(), organization_id=cast.orgs[org], name=f"示例 pipelines {source.name}",
-                          kind="pipelines", visibility=visibility, district_code=district)
-        session.add(dataset)
-        session.flush()
-        revision = DatasetRevision(id=uuid.uuid4(), dataset_id=dataset.id, number=1, state="ready",
-                                   source_filename=source.name, source_path=relative,
-                                   source_bytes=target.stat().st_size,
-                                   source_sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
-                                   convert_params={"crs": crs, "kind": "pipelines"})
-        session.add(revision)
-        dataset_id, revision_id = dataset.id, revision.id
+    stored = StoredRevision(source_filename=source.name, source_path=relative, source_bytes=target.stat().st_size,
+                            source_sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
+                            convert_params={"crs": crs, "kind": "pipelines"})
+    dataset_id, (revision_id,) = add_dataset(engine, cast.orgs[org], [stored], name=f"示例 pipelines {source.name}",
+                                             kind="pipelines", visibility=visibility, district=district, published=None)
     response = client.post(f"/api/v1/datasets/{dataset_id}/revisions/{revision_id}/publish",
                            headers=cast.headers(actor))
     assert response.status_code == 200, response.text
