@@ -32,11 +32,11 @@ import os
 import sys
 from pathlib import Path
 
-from converters.api import convert
+from converters.api import SUFFIX_KINDS, convert
 from converters.errors import ConversionError
 from converters.options import ConvertOptions
 
-IFC_SUFFIXES = (".ifc", ".ifczip")  # converters.api.SUFFIX_KINDS's IFC suffixes
+IFC_SUFFIXES = tuple(suffix for suffix, kind in SUFFIX_KINDS.items() if kind == "ifc")
 
 
 def _emit(payload: dict[str, object]) -> None:

@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_models" / "ifc" / "ordos_kangbashi_hall_4546.ifc"
 DESCRIPTION = (
@@ -39,6 +40,8 @@ print(json.dumps({
     "built_after": "parser" in vars(module),
     "class": type(mvd).__module__ + "." + type(mvd).__qualname__,
     "real_class": isinstance(mvd, module.MvdInfo),
+    "file_holds_the_class": isinstance(mvd, sys.modules["ifcopenshell.file"].MvdInfo),
+    "read_again": model.mvd.view_definitions == mvd.view_definitions,
     "view_definitions": mvd.view_definitions,
     "keywords": sorted(mvd.keywords),
     "comments": mvd.comments,
@@ -48,12 +51,12 @@ print(json.dumps({
 """
 
 
-def _probe(source: Path, mode: str) -> dict[str, object]:
+def _probe(source: Path, mode: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-c", _PROBE, str(source), mode], capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    answer: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    answer: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
     return answer
 
 
@@ -73,10 +76,31 @@ def test_file_mvd_answers_as_without_the_deferral(tmp_path: Path) -> None:
     assert deferred["built_at_import"] is False
     assert deferred["built_after"] is True and deferred["package_attribute"] is True
     assert deferred["real_class"] is True and deferred["class"] == plain["class"]
+    assert deferred["file_holds_the_class"] is True and deferred["read_again"] is True
     for key in ("lark_available", "view_definitions", "keywords", "comments", "exchange_requirements", "options"):
         assert deferred[key] == plain[key], key
     assert [view.strip() for view in plain["view_definitions"]] == ["CoordinationView_V2.0", "QuantityTakeOffAddOnView"]
     assert plain["comments"] == ["Synthetic example header"]  # ifcopenshell's reading, kept as it is
+
+
+def test_other_names_load_the_real_module_even_with_the_finder_taken_out() -> None:
+    """A name other than ``MvdInfo`` is forwarded; and if some code takes the finder out of
+    ``sys.meta_path`` before first use, the real module still loads (no recursion into the stand-in)."""
+    probe = (
+        "import sys\n"
+        "from converters.ifc.mvd_parser import MODULE, _finder, defer\n"
+        "assert defer() is True\n"
+        "import ifcopenshell.util.mvd_info as imported\n"
+        "assert 'parser' not in vars(sys.modules[MODULE])\n"
+        "if sys.argv[1] == 'taken-out':\n"
+        "    sys.meta_path.remove(_finder)\n"
+        "parsed = imported.parse_mvd(['ViewDefinition [ReferenceView]'])\n"
+        "print(parsed.view_definitions, 'parser' in vars(sys.modules[MODULE]), len(dir(imported)) > 5)\n"
+    )
+    for mode in ("as-is", "taken-out"):
+        result = subprocess.run([sys.executable, "-c", probe, mode], capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.split() == ["['ReferenceView']", "True", "True"], mode
 
 
 def test_a_process_that_has_imported_ifcopenshell_is_left_as_it_is() -> None:

@@ -1,6 +1,8 @@
 """Datasets stored as a conversion leaves them, without running one: revisions with their state, footprint
-and contents, one of them published as the platform publishes (``cim_platform.datasets.publishing``).
-For tests of what reads stored datasets (streaming, caches, nginx's tree, coverage, heritage checks)."""
+and contents. Publishing one sets ``published_revision_id`` and the dataset's ``footprint`` as
+``cim_platform.datasets.publishing`` does, and nothing else (no publication record, dates or audit entry,
+no check of the state: a test may publish a failed revision on purpose). For tests of what reads stored
+datasets (streaming, caches, nginx's tree, coverage, heritage checks)."""
 
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ def add_dataset(
 ) -> tuple[uuid.UUID, list[uuid.UUID]]:
     """A dataset with ``revisions`` (numbered from 1); ``published`` indexes the published one (-1: the
     last, None: none). Returns the ids of the dataset and of its revisions."""
+    assert revisions or published is None, "a dataset with no revision has none to publish"
     with session_scope(engine) as session:
         dataset = Dataset(
             organization_id=organization_id,
@@ -85,7 +88,7 @@ def add_dataset(
                     )
                 )
             stored.append(revision)
-        if published is not None:  # as cim_platform.datasets.publishing does
+        if published is not None:  # the two fields cim_platform.datasets.publishing sets (module docstring)
             chosen = stored[published]
             dataset.published_revision_id, dataset.footprint = chosen.id, chosen.footprint
         return dataset.id, [revision.id for revision in stored]
