@@ -24,9 +24,16 @@ V = TypeVar("V")
 
 
 class RefreshAheadCache(Generic[K, V]):
-    def __init__(self, ttl: float, load: Callable[[K], V | None], max_items: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float,
+        load: Callable[[K], V | None],
+        max_items: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,  # seconds; the tests move their own
+    ) -> None:
         self.ttl, self.max_items = ttl, max_items
         self._load = load
+        self._clock = clock
         self._items: dict[K, tuple[float, V]] = {}  # key -> (stored at, value)
         self._refreshing: set[K] = set()
         self._generation = 0
@@ -40,7 +47,7 @@ class RefreshAheadCache(Generic[K, V]):
         entry = self._items.get(key)
         if entry is None:
             return None
-        age = time.monotonic() - entry[0]
+        age = self._clock() - entry[0]
         if age >= self.ttl:
             return None
         if age >= self.ttl / 2 and key not in self._refreshing:
@@ -79,7 +86,7 @@ class RefreshAheadCache(Generic[K, V]):
                 return
             if len(self._items) >= self.max_items:
                 self._items.clear()
-            self._items[key] = (time.monotonic(), value)
+            self._items[key] = (self._clock(), value)
 
     def forget(self, key: K) -> None:
         """Drop ``key``; loads already running (in any thread) do not store what they read."""
